@@ -1,0 +1,181 @@
+"""Use cases on cases: open, write entries, consent, risk, legal hold, erasure, read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from application.context import Context
+from application.errors import Conflict, NotFound, NotWorkingOnCase
+from application.pagination import page
+from application.presenting import case_summary, case_view, consent_view
+from application.views import CasePage, CaseView, ConsentView, EntryView, RiskAssessmentView
+from domain import errors
+from domain.case import Case
+from domain.network import Actor
+from domain.reference import ReferenceSequence, sequence_id_for
+from domain.referral import Referral
+from domain.risk import RiskLevel
+from domain.visibility import CaseAccess, access_of
+from domain.vocabulary import Category, ReferralKind, Role, ServiceKind, categories, parse
+
+# Opening a case only conflicts with another opening in the same second on the
+# same sequence; a few fresh tries always get through in practice.
+_OPEN_ATTEMPTS = 8
+_CASE_READERS = (Role.CASEWORKER, Role.COORDINATOR)
+
+
+class Cases:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # -- commands -----------------------------------------------------------
+
+    def open(self, actor: Actor) -> CaseView:
+        """Open a case for the actor's service, numbered in this year's sequence."""
+        for _ in range(_OPEN_ATTEMPTS):
+            at = self.ctx.clock.now()
+            prefix = f"{self.ctx.directory.code}-{at.year}"
+            try:
+                sequence = self.ctx.store.get(ReferenceSequence, sequence_id_for(prefix))
+            except NotFound:
+                sequence = ReferenceSequence.start(prefix)
+            case = Case.open(sequence.issue(), actor, at)
+            try:
+                self.ctx.store.save(sequence, case)
+            except Conflict:
+                continue
+            return self._view(actor, case, [])
+        raise Conflict("the case numbering is busy; try again")
+
+    def add_note(self, actor: Actor, case_ref: str, category: str, text: str) -> EntryView:
+        case, _, _ = self._workable(actor, case_ref)
+        entry = case.add_note(
+            parse(Category, category, errors.UnknownCategory), text, actor, self.ctx.clock.now()
+        )
+        self.ctx.store.save(case)
+        return EntryView(
+            entry.id, entry.category, entry.text, entry.author, entry.service_id,
+            entry.recorded_at,
+        )
+
+    def record_consent(
+        self,
+        actor: Actor,
+        case_ref: str,
+        *,
+        recipient_kinds: list[str],
+        recipient_services: list[str],
+        purposes: list[str],
+        categories_: list[str],
+        expires_at: datetime | None,
+    ) -> ConsentView:
+        case, _, _ = self.ctx.visible_case(actor, case_ref)
+        for service_id in recipient_services:
+            self.ctx.directory.service(service_id)
+        at = self.ctx.clock.now()
+        consent = case.record_consent(
+            recipient_kinds=frozenset(
+                parse(ServiceKind, k, errors.UnknownService) for k in recipient_kinds
+            ),
+            recipient_services=frozenset(recipient_services),
+            purposes=frozenset(parse(ReferralKind, p, errors.UnknownReferralKind)
+                               for p in purposes),
+            categories=categories(categories_),
+            expires_at=expires_at,
+            by=actor,
+            at=at,
+        )
+        self.ctx.store.save(case)
+        return consent_view(consent, at)
+
+    def withdraw_consent(self, actor: Actor, case_ref: str, consent_id: str) -> ConsentView:
+        """Withdraw a consent and, in the same write, suspend every open referral on it."""
+        case, referrals, _ = self.ctx.visible_case(actor, case_ref)
+        at = self.ctx.clock.now()
+        relying = set(case.withdraw_consent(consent_id, actor, at))
+        suspended = [r for r in referrals if str(r.id) in relying]
+        for referral in suspended:
+            referral.suspend(consent_id, at)
+        self.ctx.store.save(case, *suspended)
+        return consent_view(case.consents[consent_id], at)
+
+    def assess_risk(
+        self,
+        actor: Actor,
+        case_ref: str,
+        instrument_id: str,
+        answers: Mapping[str, bool],
+        judgement: str | None,
+        justification: str | None,
+    ) -> RiskAssessmentView:
+        case, _, _ = self._workable(actor, case_ref)
+        level = parse(RiskLevel, judgement, errors.InvalidAnswers) if judgement else None
+        a = case.assess_risk(
+            self.ctx.instrument(instrument_id), answers, level, justification, actor,
+            self.ctx.clock.now(),
+        )
+        self.ctx.store.save(case)
+        return RiskAssessmentView(
+            a.id, a.instrument_id, dict(a.answers), a.score, a.computed_level, a.level,
+            a.justification, a.assessed_at, a.assessed_by, a.service_id,
+        )
+
+    def place_legal_hold(self, actor: Actor, case_ref: str, reason: str) -> CaseView:
+        case, referrals, _ = self.ctx.visible_case(actor, case_ref)
+        case.place_legal_hold(reason, actor, self.ctx.clock.now())
+        self.ctx.store.save(case)
+        return self._view(actor, case, referrals)
+
+    def lift_legal_hold(self, actor: Actor, case_ref: str) -> CaseView:
+        case, referrals, _ = self.ctx.visible_case(actor, case_ref)
+        case.lift_legal_hold(actor, self.ctx.clock.now())
+        self.ctx.store.save(case)
+        return self._view(actor, case, referrals)
+
+    def close(self, actor: Actor, case_ref: str) -> CaseView:
+        case, referrals, _ = self.ctx.visible_case(actor, case_ref)
+        case.close(actor, self.ctx.clock.now())
+        self.ctx.store.save(case)
+        return self._view(actor, case, referrals)
+
+    def erase(self, actor: Actor, case_ref: str, reason: str) -> CaseView:
+        """Record the erasure of a case (the key store destroys its key: see ENCRYPTION)."""
+        case, referrals, _ = self.ctx.visible_case(actor, case_ref)
+        case.erase(reason, actor, self.ctx.clock.now())
+        self.ctx.store.save(case)
+        return self._view(actor, case, referrals)
+
+    # -- queries ------------------------------------------------------------
+
+    def get(self, actor: Actor, case_ref: str) -> CaseView:
+        actor.require(*_CASE_READERS)
+        case, referrals, _ = self.ctx.visible_case(actor, case_ref)
+        return self._view(actor, case, referrals)
+
+    def list(self, actor: Actor, cursor: str | None = None, limit: int = 50) -> CasePage:
+        """Cases the actor's service may see, most recently opened first."""
+        actor.require(*_CASE_READERS)
+        visible = []
+        for case_id in reversed(self.ctx.store.ids_of(Case)):
+            case = self.ctx.store.get(Case, case_id)
+            if access_of(actor.service, case, self._referrals(case)).sees_case:
+                visible.append(case)
+        items, next_cursor = page(visible, cursor, limit)
+        return CasePage([case_summary(c) for c in items], next_cursor)
+
+    # -- helpers ------------------------------------------------------------
+
+    def _referrals(self, case: Case) -> list[Referral]:
+        return self.ctx.referrals_of(case)
+
+    def _workable(self, actor: Actor, case_ref: str) -> tuple[Case, list[Referral], CaseAccess]:
+        """A case the actor's service owns or holds an active referral on."""
+        case, referrals, access = self.ctx.visible_case(actor, case_ref)
+        if not (access.owner or access.current_categories):
+            raise NotWorkingOnCase("your service's referral on this case has ended")
+        return case, referrals, access
+
+    def _view(self, actor: Actor, case: Case, referrals: list[Referral]) -> CaseView:
+        access = access_of(actor.service, case, referrals)
+        return case_view(case, referrals, access, self.ctx.clock.now())

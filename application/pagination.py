@@ -1,0 +1,49 @@
+"""Opaque cursors for lists: clients pass back what they were given, nothing else."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import TypeVar
+
+from domain.errors import InvalidValue
+
+T = TypeVar("T")
+
+MAX_LIMIT = 200
+
+
+class InvalidLimit(InvalidValue):
+    code = "invalid-limit"
+    title = "The page size is out of range"
+
+
+class InvalidCursor(InvalidValue):
+    code = "invalid-cursor"
+    title = "The cursor is not one this server gave out"
+
+
+def _encode(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, number = raw.partition(":")
+        offset = int(number)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidCursor("pass back the next_cursor of a previous page") from None
+    if prefix != "o" or offset < 0:
+        raise InvalidCursor("pass back the next_cursor of a previous page")
+    return offset
+
+
+def page(items: Sequence[T], cursor: str | None, limit: int) -> tuple[list[T], str | None]:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidLimit(f"limit must be between 1 and {MAX_LIMIT}")
+    start = _decode(cursor) if cursor else 0
+    chunk = list(items[start : start + limit])
+    more = start + limit < len(items)
+    return chunk, _encode(start + limit) if more else None

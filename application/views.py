@@ -1,0 +1,110 @@
+"""What queries return: plain structures with only what the reader may see."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+
+class EntryView(msgspec.Struct, frozen=True):
+    id: str
+    category: str
+    text: str
+    author: str
+    service_id: str
+    recorded_at: datetime
+
+
+class ConsentView(msgspec.Struct, frozen=True):
+    id: str
+    recipient_kinds: list[str]
+    recipient_services: list[str]
+    purposes: list[str]
+    categories: list[str]
+    recorded_at: datetime
+    recorded_by: str
+    expires_at: datetime | None
+    withdrawn_at: datetime | None
+    active: bool
+
+
+class RiskAssessmentView(msgspec.Struct, frozen=True):
+    id: str
+    instrument_id: str
+    answers: dict[str, bool]
+    score: int
+    computed_level: str
+    level: str
+    justification: str | None
+    assessed_at: datetime
+    assessed_by: str
+    service_id: str
+
+
+class ReferralView(msgspec.Struct, frozen=True):
+    id: str
+    case_id: str
+    case_reference: str
+    sender_service: str
+    recipient_service: str
+    kind: str
+    urgency: str
+    reason: str
+    scope: list[str]
+    legal_basis: str
+    consent_id: str | None
+    statute: str | None
+    justification: str | None
+    flagged_for_review: bool
+    status: str
+    sent_by: str
+    sent_at: datetime
+    acknowledge_by: datetime
+    answer_by: datetime
+    ended_at: datetime | None
+    overdue: bool
+    high_risk: bool
+    version: int
+
+
+class CaseView(msgspec.Struct, frozen=True):
+    """A case as one service may see it."""
+
+    id: str
+    reference_code: str
+    owner_service: str
+    status: str
+    high_risk: bool
+    legal_hold: bool
+    opened_at: datetime
+    version: int
+    visible_categories: list[str]
+    entries: list[EntryView]
+    consents: list[ConsentView]
+    risk_assessments: list[RiskAssessmentView]
+    referrals: list[ReferralView]
+
+
+class CaseSummary(msgspec.Struct, frozen=True):
+    id: str
+    reference_code: str
+    owner_service: str
+    status: str
+    high_risk: bool
+    opened_at: datetime
+    version: int
+
+
+class CasePage(msgspec.Struct, frozen=True):
+    """One page of cases; pass ``next_cursor`` back to get the next."""
+
+    items: list[CaseSummary]
+    next_cursor: str | None
+
+
+class ReferralPage(msgspec.Struct, frozen=True):
+    """One page of referrals; pass ``next_cursor`` back to get the next."""
+
+    items: list[ReferralView]
+    next_cursor: str | None

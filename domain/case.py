@@ -1,0 +1,400 @@
+"""The case (fascicolo): one person's file, owned by one service.
+
+Commands are public methods that check the rules, then trigger an event; the
+events' ``apply`` only change state, so replaying history never re-runs a rule
+that may have changed since (a clock, a directory).
+Personal fields of each event are named in ``PERSONAL_FIELDS``: the encrypting
+mapper seals exactly those under the case's own key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import ClassVar
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain import errors
+from domain.consent import Consent
+from domain.entries import CaseStatus, Entry, Erasure, LegalHold, ReferralLink
+from domain.network import Actor, Service
+from domain.risk import RiskAssessment, RiskInstrument, RiskLevel, judged_level
+from domain.vocabulary import Category, ReferralKind, Role, ServiceKind
+
+CASE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:rete:case")
+
+
+def case_id_for(reference_code: str) -> UUID:
+    """A case's id follows from its reference code, so either finds it."""
+    return uuid5(CASE_NAMESPACE, reference_code)
+
+
+def _text(value: str | None, what: str) -> str:
+    if value is None or not value.strip():
+        raise errors.EmptyText(f"{what} must not be empty")
+    return value.strip()
+
+
+class Case(Aggregate):
+    """One person's file. Found by id or reference code, never by name."""
+
+    class Opened(Aggregate.Created):
+        reference_code: str
+        owner_service: str
+        opened_by: str
+
+    class NoteAdded(Aggregate.Event):
+        PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"text"})
+        entry_id: str
+        category: str
+        text: str
+        author: str
+        service_id: str
+
+        def apply(self, case: Case) -> None:
+            case.entries.append(
+                Entry(
+                    self.entry_id,
+                    Category(self.category),
+                    self.text,
+                    self.author,
+                    self.service_id,
+                    self.timestamp,
+                )
+            )
+
+    class ConsentRecorded(Aggregate.Event):
+        # Who, what for and which categories are the terms of the consent, not
+        # her data: they stay readable so that audits can check every referral.
+        consent_id: str
+        recipient_kinds: list[str]
+        recipient_services: list[str]
+        purposes: list[str]
+        categories: list[str]
+        expires_at: datetime | None
+        recorded_by: str
+
+        def apply(self, case: Case) -> None:
+            case.consents[self.consent_id] = Consent(
+                id=self.consent_id,
+                recipient_kinds=frozenset(ServiceKind(k) for k in self.recipient_kinds),
+                recipient_services=frozenset(self.recipient_services),
+                purposes=frozenset(ReferralKind(p) for p in self.purposes),
+                categories=frozenset(Category(c) for c in self.categories),
+                recorded_at=self.timestamp,
+                recorded_by=self.recorded_by,
+                expires_at=self.expires_at,
+            )
+
+    class ConsentWithdrawn(Aggregate.Event):
+        consent_id: str
+        withdrawn_by: str
+
+        def apply(self, case: Case) -> None:
+            consent = case.consents[self.consent_id]
+            case.consents[self.consent_id] = consent.withdrawn(self.timestamp)
+
+    class RiskAssessed(Aggregate.Event):
+        PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset(
+            {"answers", "score", "computed_level", "level", "justification"}
+        )
+        assessment_id: str
+        instrument_id: str
+        answers: dict[str, bool]
+        score: int
+        computed_level: str
+        level: str
+        justification: str | None
+        # A deliberately non-personal flag: every participating service's inbox
+        # marks a high-risk case, even where the service may not read the risk category.
+        high_risk: bool
+        assessed_by: str
+        service_id: str
+
+        def apply(self, case: Case) -> None:
+            case.assessments.append(
+                RiskAssessment(
+                    id=self.assessment_id,
+                    instrument_id=self.instrument_id,
+                    answers=dict(self.answers),
+                    score=self.score,
+                    computed_level=RiskLevel(self.computed_level),
+                    level=RiskLevel(self.level),
+                    justification=self.justification,
+                    assessed_at=self.timestamp,
+                    assessed_by=self.assessed_by,
+                    service_id=self.service_id,
+                )
+            )
+            case.high_risk = self.high_risk
+
+    class Referred(Aggregate.Event):
+        referral_id: str
+        sender_service: str
+        recipient_service: str
+        consent_id: str | None
+
+        def apply(self, case: Case) -> None:
+            case.referrals[self.referral_id] = ReferralLink(
+                self.referral_id,
+                self.sender_service,
+                self.recipient_service,
+                self.consent_id,
+                self.timestamp,
+            )
+
+    class LegalHoldPlaced(Aggregate.Event):
+        reason: str
+        placed_by: str
+
+        def apply(self, case: Case) -> None:
+            case.legal_hold = LegalHold(self.reason, self.placed_by, self.timestamp)
+
+    class LegalHoldLifted(Aggregate.Event):
+        lifted_by: str
+
+        def apply(self, case: Case) -> None:
+            case.legal_hold = None
+
+    class Closed(Aggregate.Event):
+        closed_by: str
+
+        def apply(self, case: Case) -> None:
+            case.status = CaseStatus.CLOSED
+
+    class Erased(Aggregate.Event):
+        # The reason is part of the audit trail and stays readable after erasure:
+        # it must say why (her request, retention ended), never who she is.
+        reason: str
+        erased_by: str
+
+        def apply(self, case: Case) -> None:
+            case.status = CaseStatus.ERASED
+            case.erasure = Erasure(self.reason, self.erased_by, self.timestamp)
+
+    @staticmethod
+    def create_id(reference_code: str) -> UUID:  # type: ignore[override]
+        return case_id_for(reference_code)
+
+    def __init__(self, reference_code: str, owner_service: str, opened_by: str) -> None:
+        self.reference_code = reference_code
+        self.owner_service = owner_service
+        self.opened_by = opened_by
+        self.status = CaseStatus.OPEN
+        self.entries: list[Entry] = []
+        self.consents: dict[str, Consent] = {}
+        self.assessments: list[RiskAssessment] = []
+        self.referrals: dict[str, ReferralLink] = {}
+        self.high_risk = False
+        self.legal_hold: LegalHold | None = None
+        self.erasure: Erasure | None = None
+
+    # -- commands -----------------------------------------------------------
+
+    @classmethod
+    def open(cls, reference_code: str, by: Actor, at: datetime) -> Case:
+        by.require(Role.CASEWORKER, Role.COORDINATOR)
+        if not by.service.works_cases:
+            raise errors.RoleNotAllowed(f"a {by.service.kind} service does not open cases")
+        return cls._create(
+            cls.Opened,
+            timestamp=at,
+            reference_code=reference_code,
+            owner_service=by.service.id,
+            opened_by=by.user_id,
+        )
+
+    def add_note(self, category: Category, text: str, by: Actor, at: datetime) -> Entry:
+        self._require_open()
+        by.require(Role.CASEWORKER, Role.COORDINATOR)
+        if category not in by.service.visible_categories:
+            raise errors.CategoryNotPermitted(
+                f"a {by.service.kind} service may not hold {category} data"
+            )
+        self.trigger_event(
+            self.NoteAdded,
+            timestamp=at,
+            entry_id=str(uuid4()),
+            category=category.value,
+            text=_text(text, "a note"),
+            author=by.user_id,
+            service_id=by.service.id,
+        )
+        return self.entries[-1]
+
+    def record_consent(
+        self,
+        *,
+        recipient_kinds: frozenset[ServiceKind],
+        recipient_services: frozenset[str],
+        purposes: frozenset[ReferralKind],
+        categories: frozenset[Category],
+        expires_at: datetime | None,
+        by: Actor,
+        at: datetime,
+    ) -> Consent:
+        self._require_open()
+        self._require_owner(by)
+        by.require(Role.CASEWORKER, Role.COORDINATOR)
+        if not (recipient_kinds or recipient_services) or not purposes or not categories:
+            raise errors.InvalidConsentTerms(
+                "a consent names at least one recipient, one purpose and one category"
+            )
+        if expires_at is not None and expires_at <= at:
+            raise errors.InvalidConsentTerms("a consent cannot expire before it is recorded")
+        consent_id = str(uuid4())
+        self.trigger_event(
+            self.ConsentRecorded,
+            timestamp=at,
+            consent_id=consent_id,
+            recipient_kinds=sorted(recipient_kinds),
+            recipient_services=sorted(recipient_services),
+            purposes=sorted(purposes),
+            categories=sorted(categories),
+            expires_at=expires_at,
+            recorded_by=by.user_id,
+        )
+        return self.consents[consent_id]
+
+    def withdraw_consent(self, consent_id: str, by: Actor, at: datetime) -> list[str]:
+        """Withdraw a consent; returns the referrals relying on it, to be suspended."""
+        self._require_open()
+        self._require_owner(by)
+        by.require(Role.CASEWORKER, Role.COORDINATOR)
+        consent = self.consent(consent_id)
+        if consent.withdrawn_at is not None:
+            raise errors.ConsentNotActive("this consent is already withdrawn")
+        self.trigger_event(
+            self.ConsentWithdrawn, timestamp=at, consent_id=consent_id, withdrawn_by=by.user_id
+        )
+        return [r.referral_id for r in self.referrals.values() if r.consent_id == consent_id]
+
+    def assess_risk(
+        self,
+        instrument: RiskInstrument,
+        answers: Mapping[str, bool],
+        judgement: RiskLevel | None,
+        justification: str | None,
+        by: Actor,
+        at: datetime,
+    ) -> RiskAssessment:
+        self._require_open()
+        by.require(Role.CASEWORKER, Role.COORDINATOR)
+        if Category.RISK not in by.service.visible_categories:
+            raise errors.CategoryNotPermitted(
+                f"a {by.service.kind} service may not assess risk"
+            )
+        score = instrument.score(answers)
+        computed = instrument.level(score)
+        level = judged_level(computed, judgement, justification)
+        self.trigger_event(
+            self.RiskAssessed,
+            timestamp=at,
+            assessment_id=str(uuid4()),
+            instrument_id=instrument.id,
+            answers=dict(answers),
+            score=score,
+            computed_level=computed.value,
+            level=level.value,
+            justification=justification.strip() if justification else None,
+            high_risk=level == RiskLevel.HIGH,
+            assessed_by=by.user_id,
+            service_id=by.service.id,
+        )
+        return self.assessments[-1]
+
+    def record_referral(
+        self, referral_id: str, sender: Service, recipient: Service, consent_id: str | None,
+        at: datetime,
+    ) -> None:
+        """Note on the case that a referral was made (checked by the Referral itself)."""
+        self._require_open()
+        self.trigger_event(
+            self.Referred,
+            timestamp=at,
+            referral_id=referral_id,
+            sender_service=sender.id,
+            recipient_service=recipient.id,
+            consent_id=consent_id,
+        )
+
+    def place_legal_hold(self, reason: str, by: Actor, at: datetime) -> None:
+        self._require_not_erased()
+        self._require_owner(by)
+        by.require(Role.COORDINATOR)
+        self.trigger_event(
+            self.LegalHoldPlaced,
+            timestamp=at,
+            reason=_text(reason, "the reason for a legal hold"),
+            placed_by=by.user_id,
+        )
+
+    def lift_legal_hold(self, by: Actor, at: datetime) -> None:
+        self._require_not_erased()
+        self._require_owner(by)
+        by.require(Role.COORDINATOR)
+        if self.legal_hold is None:
+            raise errors.NoLegalHold("there is no legal hold to lift")
+        self.trigger_event(self.LegalHoldLifted, timestamp=at, lifted_by=by.user_id)
+
+    def close(self, by: Actor, at: datetime) -> None:
+        self._require_open()
+        self._require_owner(by)
+        by.require(Role.CASEWORKER, Role.COORDINATOR)
+        self.trigger_event(self.Closed, timestamp=at, closed_by=by.user_id)
+
+    def erase(self, reason: str, by: Actor, at: datetime) -> None:
+        """Record her erasure. Destroying the case key is the infrastructure's part."""
+        self._require_not_erased()
+        self._require_owner(by)
+        by.require(Role.COORDINATOR)
+        if self.legal_hold is not None:
+            raise errors.LegalHoldActive("the case is under legal hold; lift it first")
+        self.trigger_event(
+            self.Erased,
+            timestamp=at,
+            reason=_text(reason, "the reason for erasure"),
+            erased_by=by.user_id,
+        )
+
+    # -- queries ------------------------------------------------------------
+
+    def consent(self, consent_id: str) -> Consent:
+        try:
+            return self.consents[consent_id]
+        except KeyError:
+            raise errors.UnknownConsent(f"no consent {consent_id!r} on this case") from None
+
+    def covering_consent(
+        self,
+        recipient: Service,
+        kind: ReferralKind,
+        scope: frozenset[Category],
+        at: datetime,
+    ) -> Consent | None:
+        for consent in self.consents.values():
+            if consent.covers(recipient, kind, scope, at):
+                return consent
+        return None
+
+    @property
+    def risk_level(self) -> RiskLevel | None:
+        return self.assessments[-1].level if self.assessments else None
+
+    def is_owned_by(self, service: Service) -> bool:
+        return self.owner_service == service.id
+
+    def _require_owner(self, by: Actor) -> None:
+        if not self.is_owned_by(by.service):
+            raise errors.NotOwnerService("only the owner service may do this")
+
+    def _require_not_erased(self) -> None:
+        if self.status == CaseStatus.ERASED:
+            raise errors.CaseErased("the case has been erased")
+
+    def _require_open(self) -> None:
+        self._require_not_erased()
+        if self.status != CaseStatus.OPEN:
+            raise errors.CaseNotOpen("the case is closed")

@@ -1,0 +1,43 @@
+"""Reference codes: ``CB-2026-0042``, one sequence per network and year, no personal data."""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+SEQUENCE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:rete:reference-sequence")
+
+
+class ReferenceSequence(Aggregate):
+    """Hands out the next number of a year. Saved with the case it numbers, so
+    two cases opened at once conflict on it instead of sharing a number."""
+
+    class Started(Aggregate.Created):
+        prefix: str
+
+    class Issued(Aggregate.Event):
+        number: int
+
+        def apply(self, sequence: ReferenceSequence) -> None:
+            sequence.last = self.number
+
+    @staticmethod
+    def create_id(prefix: str) -> UUID:  # type: ignore[override]
+        return sequence_id_for(prefix)
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.last = 0
+
+    @classmethod
+    def start(cls, prefix: str) -> ReferenceSequence:
+        return cls._create(cls.Started, prefix=prefix)
+
+    def issue(self) -> str:
+        self.trigger_event(self.Issued, number=self.last + 1)
+        return f"{self.prefix}-{self.last:04d}"
+
+
+def sequence_id_for(prefix: str) -> UUID:
+    return uuid5(SEQUENCE_NAMESPACE, prefix)

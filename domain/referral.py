@@ -1,0 +1,361 @@
+"""The referral (invio): a case, or part of it, handed from one service to another.
+
+The lifecycle is a table (``MOVES``): who may make each move and from which
+states. Everything a referral may share is decided once, when it is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from domain import errors
+from domain.case import Case
+from domain.deadlines import DeadlinePolicy
+from domain.network import Actor, Service
+from domain.vocabulary import (
+    PUBLIC_OFFICIAL_KINDS,
+    Category,
+    LegalBasis,
+    ReferralKind,
+    Role,
+    Urgency,
+    parse,
+)
+
+
+class ReferralStatus(StrEnum):
+    SENT = "sent"
+    ACKNOWLEDGED = "acknowledged"
+    ACCEPTED = "accepted"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+
+
+# A referral is active (its recipient sees new data in scope) only in these states.
+ACTIVE_STATUSES = frozenset(
+    {ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED, ReferralStatus.ACCEPTED}
+)
+
+
+class Side(StrEnum):
+    """Which end of the referral an actor's service stands on."""
+
+    SENDER = "sender"
+    RECIPIENT = "recipient"
+    OTHER = "other"
+
+
+class Move(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    COMPLETE = "complete"
+    WITHDRAW = "withdraw"
+    EXPIRE = "expire"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    sides: frozenset[Side]
+    from_states: frozenset[ReferralStatus]
+    to_state: ReferralStatus
+
+
+S = ReferralStatus
+RECIPIENT = frozenset({Side.RECIPIENT})
+SENDER = frozenset({Side.SENDER})
+EITHER = frozenset({Side.SENDER, Side.RECIPIENT})
+
+# DOMAIN.md "Referral": sent → acknowledged → accepted → completed; declined from
+# sent or acknowledged; withdrawn by the sender before acceptance; expired by a
+# coordinator of either side once nobody answered in time.
+MOVES: dict[Move, Rule] = {
+    Move.ACKNOWLEDGE: Rule(RECIPIENT, frozenset({S.SENT}), S.ACKNOWLEDGED),
+    Move.ACCEPT: Rule(RECIPIENT, frozenset({S.ACKNOWLEDGED}), S.ACCEPTED),
+    Move.DECLINE: Rule(RECIPIENT, frozenset({S.SENT, S.ACKNOWLEDGED}), S.DECLINED),
+    Move.COMPLETE: Rule(RECIPIENT, frozenset({S.ACCEPTED}), S.COMPLETED),
+    Move.WITHDRAW: Rule(SENDER, frozenset({S.SENT, S.ACKNOWLEDGED, S.SUSPENDED}), S.WITHDRAWN),
+    Move.EXPIRE: Rule(EITHER, frozenset({S.SENT, S.ACKNOWLEDGED}), S.EXPIRED),
+}
+
+_SIDE_ERRORS: dict[frozenset[Side], type[errors.DomainError]] = {
+    RECIPIENT: errors.NotRecipient,
+    SENDER: errors.NotSender,
+    EITHER: errors.NotParticipant,
+}
+
+
+def referral_kind(value: str) -> ReferralKind:
+    """Parse a referral kind; mediation gets its own refusal, not 'unknown'."""
+    if "mediat" in value.lower() or "mediazion" in value.lower():
+        raise errors.MediationForbidden(
+            "mediation between her and the perpetrator is never a referral kind"
+        )
+    return parse(ReferralKind, value, errors.UnknownReferralKind)
+
+
+def _optional_text(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None
+
+
+class Referral(Aggregate):
+    class Sent(Aggregate.Created):
+        PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"reason", "justification"})
+        case_id: UUID
+        sender_service: str
+        recipient_service: str
+        kind: str
+        urgency: str
+        reason: str
+        scope: list[str]
+        legal_basis: str
+        consent_id: str | None
+        statute: str | None
+        justification: str | None
+        flagged_for_review: bool
+        acknowledge_by: datetime
+        answer_by: datetime
+        sent_by: str
+
+    class Moved(Aggregate.Event):
+        """The referral moved on: acknowledged, accepted, completed, withdrawn, expired."""
+
+        PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"reason"})
+        move: str
+        to_status: str
+        by_user: str
+        by_service: str
+        reason: str | None
+
+        def apply(self, referral: Referral) -> None:
+            referral._enter(ReferralStatus(self.to_status), self.timestamp)
+
+    class Suspended(Aggregate.Event):
+        """Its consent was withdrawn: the legal basis no longer stands."""
+
+        consent_id: str
+
+        def apply(self, referral: Referral) -> None:
+            referral._enter(ReferralStatus.SUSPENDED, self.timestamp)
+
+    def __init__(
+        self,
+        case_id: UUID,
+        sender_service: str,
+        recipient_service: str,
+        kind: str,
+        urgency: str,
+        reason: str,
+        scope: list[str],
+        legal_basis: str,
+        consent_id: str | None,
+        statute: str | None,
+        justification: str | None,
+        flagged_for_review: bool,
+        acknowledge_by: datetime,
+        answer_by: datetime,
+        sent_by: str,
+    ) -> None:
+        self.case_id = case_id
+        self.sender_service = sender_service
+        self.recipient_service = recipient_service
+        self.kind = ReferralKind(kind)
+        self.urgency = Urgency(urgency)
+        self.reason = reason
+        self.scope = frozenset(Category(c) for c in scope)
+        self.legal_basis = LegalBasis(legal_basis)
+        self.consent_id = consent_id
+        self.statute = statute
+        self.justification = justification
+        self.flagged_for_review = flagged_for_review
+        self.acknowledge_by = acknowledge_by
+        self.answer_by = answer_by
+        self.sent_by = sent_by
+        self.status = ReferralStatus.SENT
+        self.sent_at = self.created_on
+        self.accepted_at: datetime | None = None
+        self.ended_at: datetime | None = None
+
+    def _enter(self, status: ReferralStatus, at: datetime) -> None:
+        self.status = status
+        if status == ReferralStatus.ACCEPTED:
+            self.accepted_at = at
+        if status not in ACTIVE_STATUSES and self.ended_at is None:
+            self.ended_at = at
+
+    # -- sending ------------------------------------------------------------
+
+    @classmethod
+    def send(
+        cls,
+        *,
+        case: Case,
+        sender_sees: frozenset[Category],
+        recipient: Service,
+        kind: ReferralKind,
+        urgency: Urgency,
+        reason: str,
+        scope: frozenset[Category],
+        legal_basis: LegalBasis,
+        consent_id: str | None,
+        statute: str | None,
+        justification: str | None,
+        deadlines: DeadlinePolicy,
+        by: Actor,
+        at: datetime,
+    ) -> Referral:
+        """Check every rule of sending, then send; the case records the link too."""
+        by.require(Role.CASEWORKER, Role.COORDINATOR)
+        sender = by.service
+        if recipient.id == sender.id:
+            raise errors.SelfReferral("a service cannot refer a case to itself")
+        if not recipient.works_cases:
+            raise errors.RecipientCannotWorkCases(f"a {recipient.kind} service does not work cases")
+        if not scope:
+            raise errors.EmptyScope("name at least one category to share")
+        hidden = scope - recipient.visible_categories
+        if hidden:
+            raise errors.ScopeNotVisibleToRecipient(
+                f"a {recipient.kind} service may not see: {', '.join(sorted(hidden))}"
+            )
+        unseen = scope - sender_sees
+        if unseen:
+            raise errors.ScopeNotVisibleToSender(
+                f"your service cannot itself see on this case: {', '.join(sorted(unseen))}"
+            )
+        reason = reason.strip() if reason else ""
+        if not reason:
+            raise errors.EmptyText("a referral needs a reason")
+        statute, justification = _optional_text(statute), _optional_text(justification)
+        relied_on = cls._check_legal_basis(
+            case, recipient, kind, scope, legal_basis, consent_id, statute, justification, by, at
+        )
+        due = deadlines.for_referral(urgency, at)
+        referral = cls._create(
+            cls.Sent,
+            id=uuid4(),
+            timestamp=at,
+            case_id=case.id,
+            sender_service=sender.id,
+            recipient_service=recipient.id,
+            kind=kind.value,
+            urgency=urgency.value,
+            reason=reason,
+            scope=sorted(scope),
+            legal_basis=legal_basis.value,
+            consent_id=relied_on,
+            statute=statute,
+            justification=justification,
+            # Mandatory reports and vital-interest referrals bypass consent: review them.
+            flagged_for_review=legal_basis != LegalBasis.CONSENT,
+            acknowledge_by=due.acknowledge_by,
+            answer_by=due.answer_by,
+            sent_by=by.user_id,
+        )
+        case.record_referral(str(referral.id), sender, recipient, relied_on, at)
+        return referral
+
+    @staticmethod
+    def _check_legal_basis(
+        case: Case,
+        recipient: Service,
+        kind: ReferralKind,
+        scope: frozenset[Category],
+        basis: LegalBasis,
+        consent_id: str | None,
+        statute: str | None,
+        justification: str | None,
+        by: Actor,
+        at: datetime,
+    ) -> str | None:
+        """Refuse a basis that does not stand; return the consent relied on, if any."""
+        if basis == LegalBasis.CONSENT:
+            if consent_id is not None:
+                consent = case.consent(consent_id)
+                if not consent.covers(recipient, kind, scope, at):
+                    raise errors.NoCoveringConsent(
+                        "that consent does not cover this recipient, kind and scope"
+                    )
+                return consent.id
+            found = case.covering_consent(recipient, kind, scope, at)
+            if found is None:
+                raise errors.NoCoveringConsent(
+                    "no active consent covers this recipient, kind and every category in scope"
+                )
+            return found.id
+        if basis == LegalBasis.LEGAL_OBLIGATION:
+            if by.service.kind not in PUBLIC_OFFICIAL_KINDS:
+                raise errors.LegalObligationNotAllowed(
+                    f"a {by.service.kind} service is not a public official"
+                )
+            if statute is None:
+                raise errors.StatuteRequired("cite the statute (e.g. art. 331 c.p.p.)")
+            if justification is None:
+                raise errors.JustificationRequired("a mandatory report needs a justification")
+            return None
+        if not by.has(Role.COORDINATOR):
+            raise errors.VitalInterestNeedsCoordinator("only a coordinator may invoke it")
+        if justification is None:
+            raise errors.JustificationRequired("vital interest needs a justification")
+        return None
+
+    # -- moving on ----------------------------------------------------------
+
+    def side_of(self, service: Service) -> Side:
+        if service.id == self.recipient_service:
+            return Side.RECIPIENT
+        if service.id == self.sender_service:
+            return Side.SENDER
+        return Side.OTHER
+
+    def move(self, move: Move, by: Actor, at: datetime, reason: str | None = None) -> None:
+        """Make one move of the lifecycle, if the actor's side and the state allow it."""
+        rule = MOVES[move]
+        by.require(Role.CASEWORKER, Role.COORDINATOR)
+        if self.side_of(by.service) not in rule.sides:
+            raise _SIDE_ERRORS[rule.sides](f"the {' or '.join(sorted(rule.sides))} must {move}")
+        if self.status not in rule.from_states or (
+            move == Move.WITHDRAW and self.accepted_at is not None
+        ):
+            raise errors.InvalidTransition(f"a {self.status} referral cannot {move}")
+        if move == Move.DECLINE and not _optional_text(reason):
+            raise errors.EmptyText("declining needs a reason")
+        if move == Move.EXPIRE:
+            by.require(Role.COORDINATOR)
+            deadline = self.acknowledge_by if self.status == S.SENT else self.answer_by
+            if at <= deadline:
+                raise errors.DeadlineNotPassed(f"the deadline is {deadline.isoformat()}")
+        self.trigger_event(
+            self.Moved,
+            timestamp=at,
+            move=move.value,
+            to_status=rule.to_state.value,
+            by_user=by.user_id,
+            by_service=by.service.id,
+            reason=_optional_text(reason),
+        )
+
+    def suspend(self, consent_id: str, at: datetime) -> None:
+        """Its consent was withdrawn. A referral already ended stays as it ended."""
+        if self.status in ACTIVE_STATUSES and self.consent_id == consent_id:
+            self.trigger_event(self.Suspended, timestamp=at, consent_id=consent_id)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def overdue(self, at: datetime) -> bool:
+        if self.status == S.SENT:
+            return at > self.acknowledge_by
+        if self.status == S.ACKNOWLEDGED:
+            return at > self.answer_by
+        return False

@@ -1,0 +1,94 @@
+"""Visibility: which categories of a case a service may read, and up to when.
+
+DOMAIN.md: a service sees a category of a case only when (1) its kind's row
+allows it, (2) it owns the case or an active referral to it has the category in
+scope, and (3) that referral's legal basis still stands. What a service wrote
+itself it always sees. When a referral ends, the recipient keeps what it could
+see until then and sees nothing newer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.case import Case
+from domain.entries import Entry
+from domain.network import Service
+from domain.referral import Referral
+from domain.vocabulary import Category
+
+# ``None`` as a cut-off means "everything, including what is written from now on".
+Cutoff = datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAccess:
+    """What one service may read of one case."""
+
+    service_id: str
+    owner: bool
+    participant: bool
+    windows: Mapping[Category, Cutoff]
+
+    @property
+    def sees_case(self) -> bool:
+        return self.owner or self.participant
+
+    @property
+    def categories(self) -> frozenset[Category]:
+        return frozenset(self.windows)
+
+    @property
+    def current_categories(self) -> frozenset[Category]:
+        """Categories it may still read new data in (no cut-off)."""
+        return frozenset(c for c, cut in self.windows.items() if cut is None)
+
+    def sees_category_at(self, category: Category, at: datetime) -> bool:
+        if category not in self.windows:
+            return False
+        cutoff = self.windows[category]
+        return cutoff is None or at <= cutoff
+
+    def sees(self, entry: Entry) -> bool:
+        return entry.service_id == self.service_id or self.sees_category_at(
+            Category(entry.category), entry.recorded_at
+        )
+
+
+def _later(a: Cutoff, b: Cutoff) -> Cutoff:
+    if a is None or b is None:
+        return None
+    return max(a, b)
+
+
+def referral_cutoff(referral: Referral, case: Case) -> Cutoff:
+    """Until when a referral lets its recipient read: its end, or its basis' end."""
+    ends = [referral.ended_at] if referral.ended_at is not None else []
+    if referral.consent_id is not None and referral.consent_id in case.consents:
+        consent_end = case.consents[referral.consent_id].ends_at()
+        if consent_end is not None:
+            ends.append(consent_end)
+    return min(ends) if ends else None
+
+
+def access_of(service: Service, case: Case, referrals: Iterable[Referral]) -> CaseAccess:
+    """Compute what ``service`` may read of ``case``, given the referrals made on it."""
+    row = service.visible_categories
+    if case.owner_service == service.id:
+        return CaseAccess(service.id, True, True, dict.fromkeys(row, None))
+    windows: dict[Category, Cutoff] = {}
+    participant = False
+    for referral in referrals:
+        if referral.sender_service == service.id:
+            participant = True
+        if referral.recipient_service != service.id:
+            continue
+        participant = True
+        cutoff = referral_cutoff(referral, case)
+        for category in referral.scope & row:
+            windows[category] = (
+                _later(windows[category], cutoff) if category in windows else cutoff
+            )
+    return CaseAccess(service.id, False, participant, windows)

@@ -1,0 +1,1 @@
+"""Adapters: persistence, configuration, logging, key material, data files."""

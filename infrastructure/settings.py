@@ -1,0 +1,93 @@
+"""Settings, read once from the environment into one typed object.
+
+Every variable is named ``RETE_*`` and documented in the README. Nothing else in
+the code reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+class SettingsError(Exception):
+    """A setting has a value we cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    var_dir: Path
+    directory_file: Path | None
+    instruments_file: Path | None
+    jwt_issuer: str
+    jwt_audience: str
+    jwt_secret_file: Path
+    log_format: str
+    snapshot_interval: int
+    host: str
+    port: int
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The eventsourcing library's own variables, derived from ``database_url``."""
+        if self.is_postgres:
+            url = urlsplit(self.database_url)
+            env = {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": url.path.lstrip("/") or "rete",
+                "POSTGRES_HOST": url.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(url.port or 5432),
+                "POSTGRES_USER": unquote(url.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(url.password or ""),
+            }
+            for part in url.query.split("&"):
+                key, _, value = part.partition("=")
+                if key == "schema" and value:
+                    env["POSTGRES_SCHEMA"] = value
+            return env
+        if self.database_url.startswith("sqlite:///"):
+            path = self.database_url.removeprefix("sqlite:///")
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+        raise SettingsError(
+            "RETE_DATABASE_URL must start with sqlite:/// or postgresql:// "
+            f"(got a value starting {self.database_url[:12]!r})"
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        return int(env.get(name, default))
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number") from None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    var_dir = Path(env.get("RETE_VAR_DIR", "var"))
+    directory = env.get("RETE_DIRECTORY_FILE")
+    instruments = env.get("RETE_INSTRUMENTS_FILE")
+    log_format = env.get("RETE_LOG_FORMAT", "console")
+    if log_format not in ("console", "json"):
+        raise SettingsError("RETE_LOG_FORMAT must be console or json")
+    return Settings(
+        database_url=env.get("RETE_DATABASE_URL", f"sqlite:///{var_dir / 'rete.sqlite'}"),
+        var_dir=var_dir,
+        directory_file=Path(directory) if directory else None,
+        instruments_file=Path(instruments) if instruments else None,
+        jwt_issuer=env.get("RETE_JWT_ISSUER", "rete-dev"),
+        jwt_audience=env.get("RETE_JWT_AUDIENCE", "rete-api"),
+        jwt_secret_file=Path(env.get("RETE_JWT_SECRET_FILE", str(var_dir / "jwt-secret"))),
+        log_format=log_format,
+        snapshot_interval=_int(env, "RETE_SNAPSHOT_INTERVAL", 50),
+        host=env.get("RETE_HOST", "127.0.0.1"),
+        port=_int(env, "RETE_PORT", 8000),
+    )
