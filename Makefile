@@ -1,0 +1,79 @@
+# Rete build tooling. Needs only GNU make and Python >= 3.11.
+#   make test           create .venv from requirements.lock, run the tests
+#   make check          lint, typecheck, layers, test
+#   make PYTHON=python3.11 test   choose the interpreter used to create .venv
+
+PYTHON ?= python3
+VENV = .venv
+BIN = $(VENV)/bin
+STAMP = $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := test
+
+.PHONY: install run test lint typecheck layers check bench bench-full demo lock clean python-version
+
+# Fails early, with a clear message, when $(PYTHON) is missing or older than 3.11.
+CHECK_PYTHON = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
+	  echo "error: Rete needs Python >= 3.11, but PYTHON=$(PYTHON) is" \
+	    "$$($(PYTHON) --version 2>/dev/null || echo 'not found')." >&2; \
+	  echo "       Choose another interpreter, e.g. 'make PYTHON=python3.11 $(or $(MAKECMDGOALS),test)'." >&2; \
+	  exit 1; }
+
+python-version:
+	@$(CHECK_PYTHON)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(CHECK_PYTHON)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rete serve
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy domain application infrastructure api
+
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
+check: lint typecheck layers test
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-full: $(STAMP)
+	$(BIN)/python -m bench --full
+
+demo: $(STAMP)
+	$(BIN)/rete demo
+
+# Re-resolve every pin from pyproject.toml in a scratch venv and rewrite
+# requirements.lock (only when changing dependencies).
+LOCK_VENV = var/lock-venv
+lock: python-version
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet '.[dev]'
+	{ sed -n '/^#/p' requirements.lock; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable | grep -iv '^rete[= @]'; \
+	} > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+	rm -rf $(LOCK_VENV) build
+
+clean:
+	rm -rf $(VENV) var build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

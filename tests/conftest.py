@@ -1,0 +1,237 @@
+"""Shared test machinery: the two persistence backends.
+
+Every behaviour is tested on SQLite and on PostgreSQL. The ``backend`` fixture
+yields the environment (a ``dict[str, str]``) that configures an
+``eventsourcing`` application for one backend, plus the project's own
+``RETE_DATABASE_URL`` / ``RETE_DATABASE_SCHEMA`` keys.
+
+PostgreSQL
+    Tests marked ``postgres`` need a real server. The default URL is
+    ``postgresql://<os user>@127.0.0.1:5432/test`` (then the ``postgres`` user
+    as a fallback); ``RETE_TEST_POSTGRES_URL`` overrides it. When the server is
+    not reachable those tests are skipped, except under ``CI=true``, where they
+    fail, and where any skipped ``postgres`` test turns the session into a
+    failure.
+
+Environment variable names read by ``eventsourcing`` 9.5.6 (checked in
+``eventsourcing/postgres.py`` and ``eventsourcing/sqlite.py``):
+    PERSISTENCE_MODULE ("eventsourcing.sqlite" / "eventsourcing.postgres"),
+    SQLITE_DBNAME, SQLITE_LOCK_TIMEOUT,
+    POSTGRES_DBNAME, POSTGRES_HOST, POSTGRES_PORT (default 5432), POSTGRES_USER,
+    POSTGRES_PASSWORD (required, may be empty), POSTGRES_SCHEMA (default
+    "public"; the library does not create it), POSTGRES_CONNECT_TIMEOUT,
+    POSTGRES_POOL_SIZE, POSTGRES_MAX_OVERFLOW, POSTGRES_MAX_WAITING,
+    POSTGRES_CONN_MAX_AGE, POSTGRES_PRE_PING, POSTGRES_LOCK_TIMEOUT,
+    POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT, POSTGRES_GET_PASSWORD_TOPIC,
+    POSTGRES_ENABLE_DB_FUNCTIONS, CREATE_TABLE, and SINGLE_ROW_TRACKING (no
+    prefix). Each may also be given prefixed with the application's name in
+    upper case (``NOTES_POSTGRES_SCHEMA``), which wins over the plain key.
+    ``Application.construct_env`` layers: class ``env`` < ``os.environ`` < the
+    ``env`` argument, so the dict from ``backend`` wins over the shell.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+POSTGRES_URL_ENV = "RETE_TEST_POSTGRES_URL"
+POSTGRES_MARKER = "postgres"
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+# --------------------------------------------------------------------------
+# Is PostgreSQL there?
+
+
+@dataclass(frozen=True)
+class PostgresProbe:
+    """Outcome of the one connection attempt made per test session."""
+
+    url: str
+    error: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def available(self) -> bool:
+        return self.error is None
+
+    @property
+    def unavailable_reason(self) -> str:
+        return f"PostgreSQL not reachable at {self.url}: {self.error}"
+
+    @property
+    def user(self) -> str:
+        return self.params.get("user") or getpass.getuser()
+
+    @property
+    def host(self) -> str:
+        return self.params.get("host") or "127.0.0.1"
+
+    @property
+    def port(self) -> str:
+        return self.params.get("port") or "5432"
+
+    @property
+    def dbname(self) -> str:
+        return self.params.get("dbname") or "test"
+
+    @property
+    def password(self) -> str:
+        return self.params.get("password") or ""
+
+
+def _candidate_urls() -> list[str]:
+    override = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    if override:
+        return [override]
+    users = dict.fromkeys([getpass.getuser(), "postgres"])  # ordered, no duplicates
+    return [f"postgresql://{quote(user)}@127.0.0.1:5432/test" for user in users]
+
+
+@functools.cache
+def postgres_probe() -> PostgresProbe:
+    """Try each candidate URL once per session; remember the first that works."""
+    first_failure: PostgresProbe | None = None
+    for url in _candidate_urls():
+        try:
+            with psycopg.connect(url, connect_timeout=2) as conn:
+                conn.execute("SELECT 1")
+        except Exception as exc:
+            error = " ".join(str(exc).split()) or type(exc).__name__
+            first_failure = first_failure or PostgresProbe(url=url, error=error)
+            continue
+        params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
+        return PostgresProbe(url=url, params=params)
+    assert first_failure is not None
+    return first_failure
+
+
+def require_postgres() -> PostgresProbe:
+    """Skip (locally) or fail (under CI=true) when PostgreSQL is not reachable."""
+    probe = postgres_probe()
+    if not probe.available:
+        if running_in_ci():
+            pytest.fail(probe.unavailable_reason, pytrace=False)
+        pytest.skip(probe.unavailable_reason)
+    return probe
+
+
+@pytest.fixture(scope="session")
+def postgres() -> PostgresProbe:
+    """The reachable PostgreSQL server (skips or fails the test otherwise)."""
+    return require_postgres()
+
+
+# --------------------------------------------------------------------------
+# Hooks: every test marked `postgres` goes through the same check, whether or
+# not it uses the fixtures; under CI a skipped postgres test fails the session.
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker(POSTGRES_MARKER) is not None:
+        require_postgres()
+
+
+_skipped_postgres_tests: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail") and POSTGRES_MARKER in report.keywords:
+        _skipped_postgres_tests.append(report.nodeid)
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if (
+        running_in_ci()
+        and _skipped_postgres_tests
+        and not _is_xdist_worker(session.config)
+        and exitstatus == pytest.ExitCode.OK
+    ):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
+    if running_in_ci() and _skipped_postgres_tests and not _is_xdist_worker(config):
+        terminalreporter.section("postgres tests skipped under CI=true", sep="=", red=True)
+        for nodeid in _skipped_postgres_tests:
+            terminalreporter.line(f"SKIPPED (counts as failure under CI): {nodeid}", red=True)
+        terminalreporter.line(
+            f"{len(_skipped_postgres_tests)} postgres test(s) skipped: session fails.", red=True
+        )
+
+
+# --------------------------------------------------------------------------
+# The backend fixture.
+
+
+def _postgres_url(probe: PostgresProbe) -> str:
+    auth = quote(probe.user)
+    if probe.password:
+        auth += ":" + quote(probe.password)
+    return f"postgresql://{auth}@{probe.host}:{probe.port}/{probe.dbname}"
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for an eventsourcing application on one backend.
+
+    SQLite: a fresh database file in this test's temporary directory.
+    PostgreSQL: a fresh schema in the ``test`` database, dropped afterwards.
+    Two applications built on the same dict share the same storage.
+    """
+    if request.param == "sqlite":
+        path = tmp_path / "rete.sqlite"
+        yield {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(path),
+            "RETE_DATABASE_URL": f"sqlite:///{path}",
+        }
+        return
+
+    probe = require_postgres()
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(probe.url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        yield {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": probe.dbname,
+            "POSTGRES_HOST": probe.host,
+            "POSTGRES_PORT": probe.port,
+            "POSTGRES_USER": probe.user,
+            "POSTGRES_PASSWORD": probe.password,
+            "POSTGRES_SCHEMA": schema,
+            "RETE_DATABASE_URL": _postgres_url(probe),
+            "RETE_DATABASE_SCHEMA": schema,
+        }
+    finally:
+        with psycopg.connect(probe.url, autocommit=True, connect_timeout=5) as conn:
+            # A test that leaves a transaction open would block the drop for ever.
+            conn.execute("SET lock_timeout = '10s'")
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
