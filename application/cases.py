@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from application.context import Context
@@ -55,7 +55,11 @@ class Cases:
         )
         self.ctx.store.save(case)
         return EntryView(
-            entry.id, entry.category, entry.text, entry.author, entry.service_id,
+            entry.id,
+            entry.category,
+            entry.text,
+            entry.author,
+            entry.service_id,
             entry.recorded_at,
         )
 
@@ -79,8 +83,9 @@ class Cases:
                 parse(ServiceKind, k, errors.UnknownService) for k in recipient_kinds
             ),
             recipient_services=frozenset(recipient_services),
-            purposes=frozenset(parse(ReferralKind, p, errors.UnknownReferralKind)
-                               for p in purposes),
+            purposes=frozenset(
+                parse(ReferralKind, p, errors.UnknownReferralKind) for p in purposes
+            ),
             categories=categories(categories_),
             expires_at=expires_at,
             by=actor,
@@ -112,13 +117,25 @@ class Cases:
         case, _, _ = self._workable(actor, case_ref)
         level = parse(RiskLevel, judgement, errors.InvalidAnswers) if judgement else None
         a = case.assess_risk(
-            self.ctx.instrument(instrument_id), answers, level, justification, actor,
+            self.ctx.instrument(instrument_id),
+            answers,
+            level,
+            justification,
+            actor,
             self.ctx.clock.now(),
         )
         self.ctx.store.save(case)
         return RiskAssessmentView(
-            a.id, a.instrument_id, dict(a.answers), a.score, a.computed_level, a.level,
-            a.justification, a.assessed_at, a.assessed_by, a.service_id,
+            a.id,
+            a.instrument_id,
+            dict(a.answers),
+            a.score,
+            a.computed_level,
+            a.level,
+            a.justification,
+            a.assessed_at,
+            a.assessed_by,
+            a.service_id,
         )
 
     def place_legal_hold(self, actor: Actor, case_ref: str, reason: str) -> CaseView:
@@ -166,16 +183,16 @@ class Cases:
 
     # -- helpers ------------------------------------------------------------
 
-    def _referrals(self, case: Case) -> list[Referral]:
+    def _referrals(self, case: Case) -> Sequence[Referral]:
         return self.ctx.referrals_of(case)
 
-    def _workable(self, actor: Actor, case_ref: str) -> tuple[Case, list[Referral], CaseAccess]:
+    def _workable(self, actor: Actor, case_ref: str) -> tuple[Case, Sequence[Referral], CaseAccess]:
         """A case the actor's service owns or holds an active referral on."""
         case, referrals, access = self.ctx.visible_case(actor, case_ref)
         if not (access.owner or access.current_categories):
             raise NotWorkingOnCase("your service's referral on this case has ended")
         return case, referrals, access
 
-    def _view(self, actor: Actor, case: Case, referrals: list[Referral]) -> CaseView:
+    def _view(self, actor: Actor, case: Case, referrals: Sequence[Referral]) -> CaseView:
         access = access_of(actor.service, case, referrals)
         return case_view(case, referrals, access, self.ctx.clock.now())

@@ -106,9 +106,7 @@ class Referrals:
         mine = []
         for referral_id in self.ctx.store.ids_of(Referral):
             referral = self.ctx.store.get(Referral, referral_id)
-            side = (
-                referral.recipient_service if which is Box.INBOX else referral.sender_service
-            )
+            side = referral.recipient_service if which is Box.INBOX else referral.sender_service
             if side == actor.service.id and (not wanted or referral.status in wanted):
                 mine.append(referral)
         mine.sort(key=lambda r: _priority(r, at))

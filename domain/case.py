@@ -175,7 +175,7 @@ class Case(Aggregate):
             case.erasure = Erasure(self.reason, self.erased_by, self.timestamp)
 
     @staticmethod
-    def create_id(reference_code: str) -> UUID:  # type: ignore[override]
+    def create_id(reference_code: str) -> UUID:
         return case_id_for(reference_code)
 
     def __init__(self, reference_code: str, owner_service: str, opened_by: str) -> None:
@@ -283,9 +283,7 @@ class Case(Aggregate):
         self._require_open()
         by.require(Role.CASEWORKER, Role.COORDINATOR)
         if Category.RISK not in by.service.visible_categories:
-            raise errors.CategoryNotPermitted(
-                f"a {by.service.kind} service may not assess risk"
-            )
+            raise errors.CategoryNotPermitted(f"a {by.service.kind} service may not assess risk")
         score = instrument.score(answers)
         computed = instrument.level(score)
         level = judged_level(computed, judgement, justification)
@@ -306,7 +304,11 @@ class Case(Aggregate):
         return self.assessments[-1]
 
     def record_referral(
-        self, referral_id: str, sender: Service, recipient: Service, consent_id: str | None,
+        self,
+        referral_id: str,
+        sender: Service,
+        recipient: Service,
+        consent_id: str | None,
         at: datetime,
     ) -> None:
         """Note on the case that a referral was made (checked by the Referral itself)."""

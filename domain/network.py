@@ -57,16 +57,12 @@ class Actor:
     @property
     def works_cases(self) -> bool:
         """Caseworkers and coordinators of a case-working service work cases."""
-        return self.service.works_cases and bool(
-            self.roles & {Role.CASEWORKER, Role.COORDINATOR}
-        )
+        return self.service.works_cases and bool(self.roles & {Role.CASEWORKER, Role.COORDINATOR})
 
     def require(self, *roles: Role) -> None:
         """Refuse unless the actor holds at least one of ``roles``."""
         if not self.roles & set(roles):
-            raise errors.RoleNotAllowed(
-                f"this needs the role {' or '.join(roles)}"
-            )
+            raise errors.RoleNotAllowed(f"this needs the role {' or '.join(roles)}")
 
 
 class NetworkDirectory:

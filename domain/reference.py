@@ -23,7 +23,7 @@ class ReferenceSequence(Aggregate):
             sequence.last = self.number
 
     @staticmethod
-    def create_id(prefix: str) -> UUID:  # type: ignore[override]
+    def create_id(prefix: str) -> UUID:
         return sequence_id_for(prefix)
 
     def __init__(self, prefix: str) -> None:

@@ -88,7 +88,5 @@ def access_of(service: Service, case: Case, referrals: Iterable[Referral]) -> Ca
         participant = True
         cutoff = referral_cutoff(referral, case)
         for category in referral.scope & row:
-            windows[category] = (
-                _later(windows[category], cutoff) if category in windows else cutoff
-            )
+            windows[category] = _later(windows[category], cutoff) if category in windows else cutoff
     return CaseAccess(service.id, False, participant, windows)

@@ -95,9 +95,7 @@ VISIBILITY: dict[ServiceKind, frozenset[Category]] = {
     ServiceKind.POLICE: _ALL - {Category.HEALTH, Category.EMPLOYMENT},
     ServiceKind.SOCIAL_SERVICES: _ALL - {Category.HEALTH},
     ServiceKind.SCHOOL: frozenset({Category.CHILDREN}),
-    ServiceKind.EMPLOYMENT: frozenset(
-        {Category.IDENTITY, Category.SAFETY, Category.EMPLOYMENT}
-    ),
+    ServiceKind.EMPLOYMENT: frozenset({Category.IDENTITY, Category.SAFETY, Category.EMPLOYMENT}),
     # Aggregates only / non-personal facts only: never a category of a single case.
     ServiceKind.OBSERVATORY: frozenset(),
     ServiceKind.OVERSIGHT: frozenset(),

@@ -37,7 +37,9 @@ class ReteEventStore(Application[UUID]):
 
     def __init__(self, env: Mapping[str, str], snapshot_interval: int = 50) -> None:
         super().__init__(env)
-        self.snapshotting_intervals = {
+        # The library reads the intervals through the instance, so one set per
+        # instance lets the interval come from settings.
+        self.snapshotting_intervals = {  # type: ignore[misc]
             Case: snapshot_interval,
             Referral: snapshot_interval,
             ReferenceSequence: snapshot_interval,
@@ -54,7 +56,7 @@ class ReteEventStore(Application[UUID]):
 
     def get(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"no {kind.__name__.lower()} with that id") from None
         if not isinstance(aggregate, kind):
@@ -82,7 +84,7 @@ class ReteEventStore(Application[UUID]):
                     start=self._indexed_up_to + 1, limit=_PAGE, topics=topics
                 )
                 for n in batch:
-                    self._ids.setdefault(n.topic, []).append(n.originator_id)
+                    self._ids.setdefault(n.topic, []).append(UUID(str(n.originator_id)))
                     self._indexed_up_to = n.id
                 if len(batch) < _PAGE:
                     break
