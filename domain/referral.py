@@ -130,6 +130,9 @@ class Referral(Aggregate):
         """The referral moved on: acknowledged, accepted, completed, withdrawn, expired."""
 
         PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"reason"})
+        # Every event of a referral names its case, so that its personal fields
+        # can be sealed under that case's key without looking anything up.
+        case_id: UUID
         move: str
         to_status: str
         by_user: str
@@ -142,6 +145,7 @@ class Referral(Aggregate):
     class Suspended(Aggregate.Event):
         """Its consent was withdrawn: the legal basis no longer stands."""
 
+        case_id: UUID
         consent_id: str
 
         def apply(self, referral: Referral) -> None:
@@ -337,6 +341,7 @@ class Referral(Aggregate):
         self.trigger_event(
             self.Moved,
             timestamp=at,
+            case_id=self.case_id,
             move=move.value,
             to_status=rule.to_state.value,
             by_user=by.user_id,
@@ -347,7 +352,9 @@ class Referral(Aggregate):
     def suspend(self, consent_id: str, at: datetime) -> None:
         """Its consent was withdrawn. A referral already ended stays as it ended."""
         if self.status in ACTIVE_STATUSES and self.consent_id == consent_id:
-            self.trigger_event(self.Suspended, timestamp=at, consent_id=consent_id)
+            self.trigger_event(
+                self.Suspended, timestamp=at, case_id=self.case_id, consent_id=consent_id
+            )
 
     @property
     def is_active(self) -> bool:
