@@ -33,3 +33,30 @@ class EventStore(Protocol):
     def ids_of(self, kind: type[Aggregate]) -> Sequence[UUID]:
         """Ids of every aggregate of a kind, in the order they were created."""
         ...
+
+
+class KeyStore(Protocol):
+    """Data keys, kept only wrapped under a key-encryption key outside the database.
+
+    A *scope* names what a key protects: ``"system"`` for the non-personal rest of
+    every event, ``"case:<uuid>"`` for one case's personal data. A scope may have
+    several key versions; the newest seals, all of them open.
+    """
+
+    def sealing_key(self, scope: str) -> tuple[bytes, bytes]:
+        """The current ``(key_id, key)`` of a scope, created on first use.
+        Raises ``KeyDestroyed`` for a scope that was destroyed (an erased case)."""
+        ...
+
+    def opening_key(self, key_id: bytes) -> bytes | None:
+        """The key with that id, or ``None`` when it was destroyed (crypto-shredded)."""
+        ...
+
+    def destroy(self, scope: str) -> int:
+        """Delete every wrapped copy of every key of a scope; returns how many.
+        From then on nothing sealed under them can be opened, in any process."""
+        ...
+
+
+class KeyDestroyed(Exception):
+    """The keys of this scope were destroyed: it can never seal again."""
