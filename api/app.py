@@ -1,0 +1,109 @@
+"""The composition root of the HTTP API: ``create_app`` wires everything once.
+
+``rete serve`` gives uvicorn the import string ``api.app:create_app`` with
+``factory=True``, so every worker process builds its own app from the same
+settings (and the same JWT secret file).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api.auth import BearerAuthentication, TokenVerifier, current_actor
+from api.problems import problem_details_plugin
+from api.request_log import ReteApp
+from api.routes.cases import CasesController
+from api.routes.health import health
+from api.routes.referrals import ReferralsController
+from application.rete import Rete
+from infrastructure.bootstrap import build_rete, build_store
+from infrastructure.dev_secret import load_or_create_dev_secret
+from infrastructure.health import DatabaseCheck
+from infrastructure.logging import configure_logging, get_logger
+from infrastructure.settings import Settings, load_settings
+from infrastructure.store import ReteEventStore
+
+MAX_BODY_BYTES = 1024 * 1024
+
+log = get_logger(__name__)
+
+
+def package_version() -> str:
+    try:
+        return version("rete")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def load_verifier(settings: Settings) -> TokenVerifier:
+    secret = load_or_create_dev_secret(settings.jwt_secret_file)
+    return TokenVerifier.for_secret(secret.key, settings.jwt_issuer, settings.jwt_audience)
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Rete",
+        version=package_version(),
+        description="Referrals between the services of a local network against gender-based violence.",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(path="/"), JsonRenderPlugin()],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+            }
+        ),
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    rete: Rete | None = None,
+    verifier: TokenVerifier | None = None,
+) -> Litestar:
+    """Build the API. Tests pass their own ``rete`` (their clock, a fresh database);
+    a ``rete`` passed in stays theirs to close, one built here is closed on shutdown."""
+    settings = settings or load_settings()
+    configure_logging(settings.log_format)
+    verifier = verifier or load_verifier(settings)
+    owned_store: ReteEventStore | None = None
+    if rete is None:
+        owned_store = build_store(settings)
+        rete = build_rete(settings, store=owned_store)
+    app_rete = rete
+    database = DatabaseCheck(app_rete.ctx.store)
+
+    def provide_rete() -> Rete:
+        return app_rete
+
+    def provide_database() -> DatabaseCheck:
+        return database
+
+    def close_store() -> None:
+        if owned_store is not None:
+            owned_store.close()
+
+    return ReteApp(
+        route_handlers=[health, CasesController, ReferralsController],
+        dependencies={
+            "rete": Provide(provide_rete, sync_to_thread=False),
+            "actor": Provide(current_actor, sync_to_thread=False),
+            "database": Provide(provide_database, sync_to_thread=False),
+        },
+        middleware=[
+            DefineMiddleware(
+                BearerAuthentication, verifier=verifier, identify=app_rete.ctx.identify
+            )
+        ],
+        plugins=[problem_details_plugin()],
+        openapi_config=_openapi(),
+        on_shutdown=[close_store],
+        request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,
+    )

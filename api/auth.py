@@ -1,0 +1,176 @@
+"""Bearer tokens (JWT): who is calling, for which service, in which roles.
+
+Every token must carry ``sub``, ``service``, ``roles`` (a list of strings),
+``iss``, ``aud``, ``exp`` and ``iat``; issuer and audience must be ours, and the
+signature must use an algorithm on the verifier's allow-list (``HS256`` for the
+development secret; ``EdDSA`` or ``RS256`` for a configured public key; never
+``none``). Expired tokens, and tokens issued or valid only in the future beyond
+``LEEWAY``, are refused.
+
+All refusals answer 401 with ``WWW-Authenticate: Bearer``, including a valid
+signature over claims that describe nobody we know (a service missing from the
+directory, a role the service's kind cannot hold): such a token does not
+authenticate anyone, so 403 (a known caller, not allowed) would be wrong. What
+an authenticated actor may do is decided by the application, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from uuid import uuid4
+
+import jwt
+import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from litestar.connection import ASGIConnection, Request
+from litestar.middleware.authentication import (
+    AbstractAuthenticationMiddleware,
+    AuthenticationResult,
+)
+from litestar.types import ASGIApp
+
+from api.problems import Problem
+from domain.errors import DomainError
+from domain.network import Actor
+
+DEV_ALGORITHM = "HS256"
+LEEWAY = timedelta(seconds=30)
+# Anchored: Litestar's exclude patterns are searched anywhere in the path.
+PUBLIC_PATHS = (r"^/health$", r"^/schema(/.*)?$")
+
+_REALM = 'Bearer realm="rete"'
+_REQUIRED = ["exp", "iat", "iss", "aud", "sub"]
+
+Identify = Callable[[str, str, Iterable[str]], Actor]
+
+
+class _Claims(msgspec.Struct):
+    """Our claims beyond the registered ones PyJWT checks."""
+
+    sub: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    service: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    roles: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=50)]], msgspec.Meta(min_length=1, max_length=10)
+    ]
+
+
+@dataclass(frozen=True)
+class Claims:
+    user: str
+    service: str
+    roles: tuple[str, ...]
+
+
+def unauthenticated(code: str, detail: str) -> Problem:
+    challenge = _REALM if code == "missing-token" else f'{_REALM}, error="invalid_token"'
+    return Problem(401, code, "Not authenticated", detail, headers={"WWW-Authenticate": challenge})
+
+
+class TokenVerifier:
+    """Checks a token's signature and claims; knows nothing of the network."""
+
+    def __init__(self, key: Any, algorithms: Sequence[str], issuer: str, audience: str) -> None:
+        if not algorithms or any(a.lower() == "none" for a in algorithms):
+            raise ValueError("a verifier needs real signature algorithms")
+        self._key = key
+        self._algorithms = list(algorithms)
+        self.issuer = issuer
+        self.audience = audience
+
+    @classmethod
+    def for_secret(cls, secret: bytes, issuer: str, audience: str) -> TokenVerifier:
+        return cls(secret, [DEV_ALGORITHM], issuer, audience)
+
+    @classmethod
+    def for_public_key(cls, pem: bytes, issuer: str, audience: str) -> TokenVerifier:
+        """Production: EdDSA (Ed25519) or RS256, as the key's type says."""
+        key = load_pem_public_key(pem)
+        if isinstance(key, Ed25519PublicKey):
+            return cls(key, ["EdDSA"], issuer, audience)
+        if isinstance(key, RSAPublicKey):
+            return cls(key, ["RS256"], issuer, audience)
+        raise ValueError("the public key must be Ed25519 or RSA")
+
+    def verify(self, token: str) -> Claims:
+        try:
+            payload = jwt.decode(
+                token,
+                self._key,
+                algorithms=self._algorithms,
+                issuer=self.issuer,
+                audience=self.audience,
+                leeway=LEEWAY,
+                options={"require": _REQUIRED},
+            )
+            claims = msgspec.convert(payload, _Claims)
+        except jwt.ExpiredSignatureError:
+            raise unauthenticated("expired-token", "the token has expired") from None
+        except (jwt.PyJWTError, msgspec.ValidationError):
+            raise unauthenticated("invalid-token", "the token is not valid here") from None
+        return Claims(claims.sub, claims.service, tuple(claims.roles))
+
+
+def mint_token(
+    secret: bytes,
+    issuer: str,
+    audience: str,
+    user: str,
+    service: str,
+    roles: Sequence[str],
+    ttl: timedelta,
+    now: datetime | None = None,
+) -> str:
+    """A development token signed with the local HS256 secret."""
+    issued = now or datetime.now(UTC)
+    payload = {
+        "sub": user,
+        "service": service,
+        "roles": list(roles),
+        "iss": issuer,
+        "aud": audience,
+        "iat": int(issued.timestamp()),
+        "nbf": int(issued.timestamp()),
+        "exp": int((issued + ttl).timestamp()),
+        "jti": str(uuid4()),
+    }
+    return jwt.encode(payload, secret, algorithm=DEV_ALGORITHM)
+
+
+class BearerAuthentication(AbstractAuthenticationMiddleware):
+    """Puts the verified ``Actor`` in ``request.user`` (and the claims in ``request.auth``)."""
+
+    def __init__(self, app: ASGIApp, verifier: TokenVerifier, identify: Identify) -> None:
+        super().__init__(app, exclude=list(PUBLIC_PATHS))
+        self.verifier = verifier
+        self.identify = identify
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization")
+        if not header:
+            raise unauthenticated("missing-token", "send a Bearer token in Authorization")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise unauthenticated("invalid-token", "use the Bearer scheme")
+        claims = self.verifier.verify(token.strip())
+        try:
+            actor = self.identify(claims.user, claims.service, claims.roles)
+        except DomainError:
+            raise unauthenticated(
+                "unknown-actor", "the token names a service or role this network does not know"
+            ) from None
+        return AuthenticationResult(user=actor, auth=claims)
+
+
+def current_actor(request: Request[Any, Any, Any]) -> Actor:
+    """The dependency handlers take: the authenticated actor."""
+    user = request.scope.get("user")
+    if not isinstance(user, Actor):
+        raise unauthenticated("missing-token", "send a Bearer token in Authorization")
+    return user

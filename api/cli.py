@@ -1,0 +1,153 @@
+"""The ``rete`` command line: serve the API, mint development tokens, load the demo.
+
+Expected failures (a bad setting, a broken data file, an unreadable secret, a
+refused domain command, an unreachable database) end with one line on stderr and
+exit code 1; wrong usage exits 2 (click's convention). Anything else is a bug and
+keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import click
+import uvicorn
+from eventsourcing.persistence import PersistenceError
+
+from api.auth import mint_token
+from api.demo import load_demo
+from domain import errors
+from domain.network import Actor
+from domain.vocabulary import Role, parse
+from infrastructure.bootstrap import build_rete, build_store
+from infrastructure.dev_secret import DevSecret, DevSecretError, load_or_create_dev_secret
+from infrastructure.logging import configure_logging
+from infrastructure.network_file import NetworkFileError, load_directory, load_instruments
+from infrastructure.settings import Settings, SettingsError, load_settings
+
+MAX_TTL = timedelta(days=30)
+_TTL = re.compile(r"^(\d{1,6})([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+@contextmanager
+def _expected_errors() -> Iterator[None]:
+    """Turn the failures a user can fix into a one-line message and exit code 1."""
+    try:
+        yield
+    except (SettingsError, NetworkFileError, DevSecretError) as e:
+        raise click.ClickException(str(e)) from None
+    except errors.DomainError as e:
+        raise click.ClickException(f"{e.code}: {e.detail}") from None
+    except PersistenceError as e:
+        raise click.ClickException(
+            f"the database refused or did not answer ({type(e).__name__}); check RETE_DATABASE_URL"
+        ) from None
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    return settings
+
+
+def _announce(secret: DevSecret) -> None:
+    if secret.created:
+        click.echo(
+            f"Created a DEVELOPMENT JWT secret in {secret.path} (not for production).",
+            err=True,
+        )
+
+
+def parse_ttl(value: str) -> timedelta:
+    match = _TTL.match(value.strip())
+    if not match:
+        raise click.BadParameter("use a number and a unit: 90s, 30m, 8h, 2d")
+    ttl = timedelta(**{_UNITS[match[2]]: int(match[1])})
+    if not timedelta(0) < ttl <= MAX_TTL:
+        raise click.BadParameter("a token lives more than 0 seconds and at most 30 days")
+    return ttl
+
+
+@click.group()
+def main() -> None:
+    """Rete: the referral network against gender-based violence."""
+
+
+@main.command()
+@click.option("--host", help="Interface to listen on (default: RETE_HOST or 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: RETE_PORT or 8000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Run the HTTP API."""
+    with _expected_errors():
+        settings = _settings()
+        # Check what every worker will load, so that mistakes stop here, once.
+        settings.eventsourcing_env()
+        load_directory(settings.directory_file)
+        load_instruments(settings.instruments_file)
+        _announce(load_or_create_dev_secret(settings.jwt_secret_file))
+    host = host or settings.host
+    port = port or settings.port
+    click.echo(f"Rete serving on http://{host}:{port} (API documentation at /schema)")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=None,
+        server_header=False,
+    )
+
+
+@main.command()
+@click.option("--user", required=True, help="The person's id (the token's subject).")
+@click.option("--service", required=True, help="Service id from the network directory.")
+@click.option("--role", "roles", required=True, multiple=True, help="Role; repeat for more.")
+@click.option("--ttl", default="8h", show_default=True, help="Lifetime: 90s, 30m, 8h, 2d.")
+def token(user: str, service: str, roles: tuple[str, ...], ttl: str) -> None:
+    """Print a development token signed with the local secret."""
+    lifetime = parse_ttl(ttl)
+    with _expected_errors():
+        settings = _settings()
+        directory = load_directory(settings.directory_file)
+        if not user.strip():
+            raise errors.EmptyText("--user must not be empty")
+        # The same checks the API makes on every token it receives.
+        Actor(
+            user,
+            directory.service(service),
+            frozenset(parse(Role, r, errors.UnknownRole) for r in roles),
+        )
+        secret = load_or_create_dev_secret(settings.jwt_secret_file)
+    _announce(secret)
+    click.echo(
+        mint_token(
+            secret.key,
+            settings.jwt_issuer,
+            settings.jwt_audience,
+            user,
+            service,
+            list(roles),
+            lifetime,
+        )
+    )
+
+
+@main.command()
+def demo() -> None:
+    """Load a realistic synthetic story of the network through the application."""
+    with _expected_errors():
+        settings = _settings()
+        store = build_store(settings)
+        try:
+            lines = load_demo(build_rete(settings, store=store))
+        finally:
+            store.close()
+    for line in lines:
+        click.echo(line)

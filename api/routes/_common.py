@@ -1,0 +1,25 @@
+"""What every route module shares: the prefix, the security requirement, the ETag."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from litestar.response import Response
+
+from application.views import CaseView, ReferralView
+
+V = TypeVar("V", CaseView, ReferralView)
+
+API_PREFIX = "/api/v1"
+# The OpenAPI security requirement of every route but /health.
+BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
+
+
+def etag(version: int) -> str:
+    """A strong entity tag: the aggregate's version (what ``If-Match`` will compare)."""
+    return f'"{version}"'
+
+
+def versioned(view: V, status_code: int = 200) -> Response[V]:
+    """Answer a case or referral with its version as ``ETag``."""
+    return Response(view, status_code=status_code, headers={"ETag": etag(view.version)})

@@ -1,0 +1,30 @@
+"""``GET /health``: the process answers (liveness) and its database does (readiness)."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import get
+from litestar.di import NamedDependency
+
+from api.problems import Problem, documented
+from infrastructure.health import DatabaseCheck
+
+
+class Health(msgspec.Struct, frozen=True):
+    status: str
+    database: str
+
+
+@get(
+    "/health",
+    sync_to_thread=True,
+    exclude_from_auth=True,
+    tags=["health"],
+    responses=documented(503),
+)
+def health(database: NamedDependency[DatabaseCheck]) -> Health:
+    if not database.reachable():
+        raise Problem(
+            503, "database-unreachable", "Service unavailable", "the database does not answer"
+        )
+    return Health(status="ok", database="ok")

@@ -1,0 +1,114 @@
+"""The ``rete`` command: tokens the API accepts, clear one-line failures, serve's wiring."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from api import cli
+from api.auth import Claims, TokenVerifier
+from domain.errors import NoCoveringConsent
+from infrastructure.dev_secret import load_or_create_dev_secret
+from infrastructure.settings import load_settings
+
+
+@pytest.fixture
+def run(sqlite_env):
+    def invoke(*args, **env):
+        return CliRunner().invoke(cli.main, list(args), env={**sqlite_env, **env})
+
+    return invoke
+
+
+def test_token_prints_a_token_the_api_accepts(run, sqlite_env):
+    result = run("token", "--user", "anna", "--service", "cav-scirocco", "--role", "caseworker")
+    assert result.exit_code == 0, result.output
+    settings = load_settings(sqlite_env)
+    verifier = TokenVerifier.for_secret(
+        load_or_create_dev_secret(settings.jwt_secret_file).key,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+    )
+    assert "DEVELOPMENT JWT secret" in result.stderr
+    assert verifier.verify(result.stdout.strip()) == Claims("anna", "cav-scirocco", ("caseworker",))
+    assert settings.jwt_secret_file.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("service", "role", "code"),
+    [
+        ("nowhere", "caseworker", "unknown-service"),
+        ("osservatorio", "caseworker", "role-not-allowed"),
+        ("cav-scirocco", "boss", "unknown-role"),
+    ],
+)
+def test_token_refuses_whom_the_network_does_not_know(run, service, role, code):
+    result = run("token", "--user", "anna", "--service", service, "--role", role)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {code}:")
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_token_refuses_a_bad_lifetime(run):
+    result = run(
+        "token", "--user", "a", "--service", "cav-scirocco", "--role", "caseworker", "--ttl", "1y"
+    )
+    assert result.exit_code == 2
+
+
+def test_a_bad_setting_is_one_line(run):
+    result = run(
+        "token",
+        "--user",
+        "a",
+        "--service",
+        "cav-scirocco",
+        "--role",
+        "caseworker",
+        RETE_LOG_FORMAT="xml",
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == ["Error: RETE_LOG_FORMAT must be console or json"]
+
+
+def test_serve_runs_uvicorn_on_the_app_factory_without_access_log(run, monkeypatch):
+    calls = []
+    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    result = run("serve", "--port", "8123", "--workers", "2")
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8123" in result.stdout
+    assert "DEVELOPMENT JWT secret" in result.stderr
+    ((app, options),) = calls
+    assert app == "api.app:create_app"
+    assert options["factory"] is True
+    assert options["access_log"] is False
+    assert options["log_config"] is None
+    assert options["workers"] == 2
+
+
+def test_serve_stops_on_a_broken_data_file(run, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **k: pytest.fail("should not serve"))
+    broken = tmp_path / "directory.json"
+    broken.write_text("{}")
+    result = run("serve", RETE_DIRECTORY_FILE=str(broken))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ")
+    assert "Traceback" not in result.output
+
+
+def test_demo_prints_the_story(run, monkeypatch):
+    monkeypatch.setattr(cli, "load_demo", lambda rete: ["first step", "second step"])
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["first step", "second step"]
+
+
+def test_demo_refused_by_a_rule_is_one_line(run, monkeypatch):
+    def refuse(rete):
+        raise NoCoveringConsent("no active consent covers this")
+
+    monkeypatch.setattr(cli, "load_demo", refuse)
+    result = run("demo")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "Error: no-covering-consent: no active consent covers this"
