@@ -27,7 +27,7 @@ from infrastructure.bootstrap import build_rete, build_store
 from infrastructure.dev_secret import load_or_create_dev_secret
 from infrastructure.health import DatabaseCheck
 from infrastructure.logging import configure_logging, get_logger
-from infrastructure.settings import Settings, load_settings
+from infrastructure.settings import Settings, SettingsError, load_settings
 from infrastructure.store import ReteEventStore
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -43,6 +43,13 @@ def package_version() -> str:
 
 
 def load_verifier(settings: Settings) -> TokenVerifier:
+    """Production verifies with a configured public key; development with a local secret."""
+    if settings.jwt_public_key_file is not None:
+        try:
+            pem = settings.jwt_public_key_file.read_bytes()
+        except OSError as e:
+            raise SettingsError(f"RETE_JWT_PUBLIC_KEY_FILE: cannot read it: {e.strerror}") from None
+        return TokenVerifier.for_public_key(pem, settings.jwt_issuer, settings.jwt_audience)
     secret = load_or_create_dev_secret(settings.jwt_secret_file)
     return TokenVerifier.for_secret(secret.key, settings.jwt_issuer, settings.jwt_audience)
 

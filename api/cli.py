@@ -115,6 +115,11 @@ def token(user: str, service: str, roles: tuple[str, ...], ttl: str) -> None:
     lifetime = parse_ttl(ttl)
     with _expected_errors():
         settings = _settings()
+        if settings.jwt_public_key_file is not None:
+            raise SettingsError(
+                "RETE_JWT_PUBLIC_KEY_FILE is set: tokens come from the identity provider, "
+                "not from this command"
+            )
         directory = load_directory(settings.directory_file)
         if not user.strip():
             raise errors.EmptyText("--user must not be empty")

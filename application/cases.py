@@ -75,12 +75,14 @@ class Cases:
         expires_at: datetime | None,
     ) -> ConsentView:
         case, _, _ = self.ctx.visible_case(actor, case_ref)
+        if expires_at is not None and expires_at.utcoffset() is None:
+            raise errors.NaiveDatetime("expires_at needs a time zone, e.g. 2027-01-31T23:59:00Z")
         for service_id in recipient_services:
             self.ctx.directory.service(service_id)
         at = self.ctx.clock.now()
         consent = case.record_consent(
             recipient_kinds=frozenset(
-                parse(ServiceKind, k, errors.UnknownService) for k in recipient_kinds
+                parse(ServiceKind, k, errors.UnknownServiceKind) for k in recipient_kinds
             ),
             recipient_services=frozenset(recipient_services),
             purposes=frozenset(
@@ -115,7 +117,7 @@ class Cases:
         justification: str | None,
     ) -> RiskAssessmentView:
         case, _, _ = self._workable(actor, case_ref)
-        level = parse(RiskLevel, judgement, errors.InvalidAnswers) if judgement else None
+        level = parse(RiskLevel, judgement, errors.UnknownRiskLevel) if judgement else None
         a = case.assess_risk(
             self.ctx.instrument(instrument_id),
             answers,

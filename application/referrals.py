@@ -122,12 +122,10 @@ class Referrals:
 
 def _priority(referral: Referral, at: datetime) -> tuple[int, int, float, datetime]:
     """Open before ended; then by urgency; then the most overdue; then the oldest."""
-    deadline = (
-        referral.acknowledge_by if referral.status == ReferralStatus.SENT else referral.answer_by
-    )
+    due = referral.due()
     return (
         0 if referral.is_active else 1,
         _URGENCY_ORDER[referral.urgency],
-        -(at - deadline).total_seconds() if referral.is_active else 0.0,
+        -(at - due).total_seconds() if due is not None else 0.0,
         referral.sent_at,
     )

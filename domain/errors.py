@@ -74,6 +74,21 @@ class UnknownLegalBasis(InvalidValue):
     title = "Unknown legal basis"
 
 
+class UnknownServiceKind(InvalidValue):
+    code = "unknown-service-kind"
+    title = "Unknown kind of service"
+
+
+class UnknownRiskLevel(InvalidValue):
+    code = "unknown-risk-level"
+    title = "Unknown risk level"
+
+
+class NaiveDatetime(InvalidValue):
+    code = "naive-datetime"
+    title = "A date and time must carry its time zone"
+
+
 class UnknownRole(InvalidValue):
     code = "unknown-role"
     title = "Unknown role"
@@ -127,6 +142,21 @@ class NotSender(NotPermitted):
     title = "Only the sending service may do this"
 
 
+class CategoryNotPermitted(NotPermitted):
+    code = "category-not-permitted"
+    title = "Your service's kind may not hold data in this category"
+
+
+class NotParticipant(NotPermitted):
+    code = "not-participant"
+    title = "Only the sender's or the recipient's coordinators may do this"
+
+
+class CoordinatorRequired(RoleNotAllowed):
+    code = "coordinator-required"
+    title = "Only a coordinator may do this"
+
+
 # State
 
 
@@ -165,32 +195,17 @@ class NoLegalHold(InvalidState):
     title = "The case is not under legal hold"
 
 
+class DeadlineNotPassed(InvalidState):
+    code = "deadline-not-passed"
+    title = "A referral can only expire once its deadline has passed"
+
+
 # Rules of the network
 
 
 class SelfReferral(RuleViolation):
     code = "self-referral"
     title = "A service cannot refer to itself"
-
-
-class CategoryNotPermitted(NotPermitted):
-    code = "category-not-permitted"
-    title = "Your service's kind may not hold data in this category"
-
-
-class NotParticipant(NotPermitted):
-    code = "not-participant"
-    title = "Only the sender's or the recipient's coordinators may do this"
-
-
-class CoordinatorRequired(NotPermitted):
-    code = "coordinator-required"
-    title = "Only a coordinator may do this"
-
-
-class DeadlineNotPassed(InvalidState):
-    code = "deadline-not-passed"
-    title = "A referral can only expire once its deadline has passed"
 
 
 class MediationForbidden(RuleViolation):

@@ -62,6 +62,8 @@ class Actor:
     def require(self, *roles: Role) -> None:
         """Refuse unless the actor holds at least one of ``roles``."""
         if not self.roles & set(roles):
+            if set(roles) == {Role.COORDINATOR}:
+                raise errors.CoordinatorRequired("only a coordinator may do this")
             raise errors.RoleNotAllowed(f"this needs the role {' or '.join(roles)}")
 
 

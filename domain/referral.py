@@ -360,9 +360,14 @@ class Referral(Aggregate):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
-    def overdue(self, at: datetime) -> bool:
+    def due(self) -> datetime | None:
+        """The deadline the recipient must meet next, if it still owes an answer."""
         if self.status == S.SENT:
-            return at > self.acknowledge_by
+            return self.acknowledge_by
         if self.status == S.ACKNOWLEDGED:
-            return at > self.answer_by
-        return False
+            return self.answer_by
+        return None
+
+    def overdue(self, at: datetime) -> bool:
+        due = self.due()
+        return due is not None and at > due

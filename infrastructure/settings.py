@@ -26,6 +26,7 @@ class Settings:
     jwt_issuer: str
     jwt_audience: str
     jwt_secret_file: Path
+    jwt_public_key_file: Path | None
     log_format: str
     snapshot_interval: int
     host: str
@@ -63,11 +64,14 @@ class Settings:
         )
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
     try:
-        return int(env.get(name, default))
+        value = int(env.get(name, default))
     except ValueError:
         raise SettingsError(f"{name} must be a whole number") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}")
+    return value
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +79,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     var_dir = Path(env.get("RETE_VAR_DIR", "var"))
     directory = env.get("RETE_DIRECTORY_FILE")
     instruments = env.get("RETE_INSTRUMENTS_FILE")
+    public_key = env.get("RETE_JWT_PUBLIC_KEY_FILE")
     log_format = env.get("RETE_LOG_FORMAT", "console")
     if log_format not in ("console", "json"):
         raise SettingsError("RETE_LOG_FORMAT must be console or json")
@@ -86,6 +91,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jwt_issuer=env.get("RETE_JWT_ISSUER", "rete-dev"),
         jwt_audience=env.get("RETE_JWT_AUDIENCE", "rete-api"),
         jwt_secret_file=Path(env.get("RETE_JWT_SECRET_FILE", str(var_dir / "jwt-secret"))),
+        jwt_public_key_file=Path(public_key) if public_key else None,
         log_format=log_format,
         snapshot_interval=_int(env, "RETE_SNAPSHOT_INTERVAL", 50),
         host=env.get("RETE_HOST", "127.0.0.1"),

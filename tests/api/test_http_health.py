@@ -48,11 +48,15 @@ def test_an_app_closes_the_store_it_built_and_only_that(sqlite_env, monkeypatch)
     close = ReteEventStore.close
 
     def spy(store):
-        closed.append(store)
+        # Stores of earlier tests may be garbage-collected (and closed) meanwhile:
+        # count only this test's database.
+        if store.env.get("SQLITE_DBNAME") == ours:
+            closed.append(store)
         close(store)
 
-    monkeypatch.setattr(ReteEventStore, "close", spy)
     settings = load_settings(sqlite_env)
+    ours = settings.eventsourcing_env()["SQLITE_DBNAME"]
+    monkeypatch.setattr(ReteEventStore, "close", spy)
     with TestClient(create_app(settings)) as client:
         assert client.get("/health").status_code == 200
     assert len(closed) == 1
