@@ -1,0 +1,210 @@
+"""``SqlKeyStore``: the ``KeyStore`` port on SQLite or PostgreSQL, in the events' database.
+
+Data keys are 32 random bytes with a random 16-byte id (random, not derived from
+the scope: a key id in a blob header reveals nothing about the case). A scope
+can have several generations; the newest seals, all open. Only the wrapped form
+(``kek.py``) is ever written; the KEK stays outside the database.
+
+Cache policy (``keycache.py``), chosen for the cost model: unwrapping is
+microseconds, a database round trip is not, so cached keys skip the database.
+* The destroying process evicts the scope before and after its transaction:
+  erasure is immediate there.
+* Other processes keep a case key at most ``case_key_ttl`` seconds (default 5)
+  before re-reading its row, so an erasure reaches every process within that
+  bound, the same order as a request already in flight when it was made.
+  ``case_key_ttl=0`` makes it immediate everywhere at one primary-key lookup per
+  use (the figure to benchmark).
+* The system key is never destroyed: it opens from the cache for ever, and
+  seals from it for ``system_key_refresh`` seconds before looking for a newer
+  generation.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Final
+
+from application.ports import KeyDestroyed
+from infrastructure.crypto import sealing
+from infrastructure.crypto.kek import KeyEncryptionKeys, UnwrapError
+from infrastructure.crypto.keycache import KeyCache
+from infrastructure.crypto.keydb import KeyRow, KeyTables, open_tables
+from infrastructure.crypto.scopes import SYSTEM_SCOPE, check_scope
+from infrastructure.settings import Settings
+
+DATA_KEY_SIZE: Final = sealing.KEY_SIZE
+KEY_ID_SIZE: Final = sealing.KEY_ID_SIZE
+
+
+class UnknownKey(LookupError):
+    """A key id this store never issued (nor destroyed): a tampered header, or a
+    key store that does not belong to this event store. Not an erasure."""
+
+
+def wrapping_aad(key_id: bytes, scope: str) -> bytes:
+    """What a wrapped key is bound to: copied onto another id or scope, it fails."""
+    return sealing.context("rete data key", key_id, scope)
+
+
+class SqlKeyStore:
+    """Implements ``application.ports.KeyStore``; thread-safe."""
+
+    def __init__(
+        self,
+        database_url: str,
+        kek: KeyEncryptionKeys,
+        *,
+        case_key_ttl: float = 5.0,
+        system_key_refresh: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._kek = kek
+        self._cache = KeyCache(ttl=case_key_ttl, system_refresh=system_key_refresh, clock=clock)
+        self._tables: KeyTables = open_tables(database_url)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, kek: KeyEncryptionKeys, *, case_key_ttl: float = 5.0
+    ) -> SqlKeyStore:
+        """The store in the events' database (``?schema=`` honoured on PostgreSQL)."""
+        return cls(settings.database_url, kek, case_key_ttl=case_key_ttl)
+
+    # -- the port -------------------------------------------------------------
+
+    def sealing_key(self, scope: str) -> tuple[bytes, bytes]:
+        check_scope(scope)
+        cached = self._cache.sealing(scope)
+        if cached is not None:
+            return cached
+        with self._tables.read() as tx:
+            row = tx.newest(scope)
+        if row is None:
+            # A scope without keys is new or destroyed; decide under the scope's lock.
+            row = self._add_generation(scope, only_if_none=True)
+        key = self._unwrap(row)
+        self._cache.remember(row.key_id, key, scope, for_sealing=True)
+        return row.key_id, key
+
+    def opening_key(self, key_id: bytes) -> bytes | None:
+        if len(key_id) != KEY_ID_SIZE:
+            raise ValueError(f"a key id is {KEY_ID_SIZE} bytes, got {len(key_id)}")
+        cached = self._cache.opening(key_id)
+        if cached is not None:
+            return cached
+        if self._cache.is_destroyed(key_id):
+            return None
+        with self._tables.read() as tx:
+            row = tx.by_id(key_id)
+            # destroy() records the ids in the same transaction that deletes the
+            # rows, so a missing row is either listed as destroyed or never existed.
+            destroyed = row is None and tx.key_destroyed(key_id)
+        if row is None:
+            if destroyed:
+                self._cache.mark_destroyed(key_id)
+                return None
+            raise UnknownKey(f"no data key with id {key_id.hex()} was ever issued here")
+        key = self._unwrap(row)
+        self._cache.remember(key_id, key, row.scope, for_sealing=False)
+        return key
+
+    def destroy(self, scope: str) -> int:
+        check_scope(scope)
+        if scope == SYSTEM_SCOPE:
+            raise ValueError("the system key is never destroyed: every event would be lost")
+        self._evict(scope)  # before: no thread here starts using it during the delete
+        with self._tables.write(scope) as tx:
+            count = tx.destroy(scope)
+        self._evict(scope)  # after: a thread that re-read it meanwhile loses it too
+        self._tables.after_destroy()
+        return count
+
+    # -- operations (the `rete keys` commands) ------------------------------------
+
+    def is_destroyed(self, scope: str) -> bool:
+        """Whether ``scope`` was destroyed (tells an erased case from a tampered blob)."""
+        with self._tables.read() as tx:
+            return tx.scope_destroyed(check_scope(scope))
+
+    def rotate_data_key(self, scope: str) -> bytes:
+        """Add a newer generation to ``scope``; it seals from now on (in other
+        processes once their cache lifetime passes), the older ones still open.
+        Returns the new key id."""
+        row = self._add_generation(check_scope(scope), only_if_none=False)
+        self._cache.forget_sealing(scope)
+        return row.key_id
+
+    def rewrap_all(self, kek: KeyEncryptionKeys) -> int:
+        """Rewrap every data key not yet under ``kek``'s primary version, in one
+        transaction; returns how many. Only ``rete_data_keys`` rows change (never an
+        event). From then on this store wraps with ``kek``."""
+        with self._tables.write(None) as tx:
+            primary = kek.primary_version()
+            count = 0
+            for row in tx.all_rows():
+                if row.kek_version == primary:
+                    continue
+                aad = wrapping_aad(row.key_id, row.scope)
+                key = kek.unwrap(row.kek_version, row.wrapped, aad)
+                tx.rewrap(row.key_id, primary, kek.wrap(primary, key, aad))
+                count += 1
+        self._kek = kek
+        return count
+
+    def kek_versions_in_use(self) -> dict[int, int]:
+        """KEK version -> number of data keys wrapped under it. A version may be
+        retired from the keyring once no key (and no backup kept) uses it."""
+        with self._tables.read() as tx:
+            return tx.kek_versions()
+
+    def close(self) -> None:
+        self._tables.close()
+
+    def __enter__(self) -> SqlKeyStore:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- inside ------------------------------------------------------------------
+
+    def _add_generation(self, scope: str, *, only_if_none: bool) -> KeyRow:
+        with self._tables.write(scope) as tx:
+            if tx.scope_destroyed(scope):
+                raise KeyDestroyed(f"the keys of scope {scope!r} were destroyed")
+            newest = tx.newest(scope)
+            if newest is not None and only_if_none:
+                return newest  # another process created it first: use theirs
+            key_id, key = os.urandom(KEY_ID_SIZE), os.urandom(DATA_KEY_SIZE)
+            version = self._kek.primary_version()
+            row = KeyRow(
+                key_id=key_id,
+                scope=scope,
+                generation=newest.generation + 1 if newest else 1,
+                kek_version=version,
+                wrapped=self._kek.wrap(version, key, wrapping_aad(key_id, scope)),
+            )
+            # The lock already serialises creators; the unique (scope, generation)
+            # is the second guard: if it ever fires, re-read and use the winner.
+            if not tx.insert(row):
+                winner = tx.newest(scope)
+                assert winner is not None
+                return winner
+            return row
+
+    def _unwrap(self, row: KeyRow) -> bytes:
+        key = self._kek.unwrap(row.kek_version, row.wrapped, wrapping_aad(row.key_id, row.scope))
+        if len(key) != DATA_KEY_SIZE:
+            raise UnwrapError(f"data key {row.key_id.hex()} unwrapped to {len(key)} bytes")
+        return key
+
+    def _evict(self, scope: str) -> None:
+        for key in self._cache.evict_scope(scope):
+            sealing.forget(key)
