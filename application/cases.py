@@ -8,7 +8,13 @@ from datetime import datetime
 from application.context import Context
 from application.errors import Conflict, NotFound, NotWorkingOnCase
 from application.pagination import page
-from application.presenting import case_summary, case_view, consent_view
+from application.presenting import (
+    assessment_view,
+    case_summary,
+    case_view,
+    consent_view,
+    entry_view,
+)
 from application.views import CasePage, CaseView, ConsentView, EntryView, RiskAssessmentView
 from domain import errors
 from domain.case import Case
@@ -54,14 +60,7 @@ class Cases:
             parse(Category, category, errors.UnknownCategory), text, actor, self.ctx.clock.now()
         )
         self.ctx.store.save(case)
-        return EntryView(
-            entry.id,
-            entry.category,
-            entry.text,
-            entry.author,
-            entry.service_id,
-            entry.recorded_at,
-        )
+        return entry_view(entry)
 
     def record_consent(
         self,
@@ -127,18 +126,7 @@ class Cases:
             self.ctx.clock.now(),
         )
         self.ctx.store.save(case)
-        return RiskAssessmentView(
-            a.id,
-            a.instrument_id,
-            dict(a.answers),
-            a.score,
-            a.computed_level,
-            a.level,
-            a.justification,
-            a.assessed_at,
-            a.assessed_by,
-            a.service_id,
-        )
+        return assessment_view(a)
 
     def place_legal_hold(self, actor: Actor, case_ref: str, reason: str) -> CaseView:
         case, referrals, _ = self.ctx.visible_case(actor, case_ref)

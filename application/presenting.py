@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from application.views import (
     CaseSummary,
@@ -15,9 +16,48 @@ from application.views import (
 )
 from domain.case import Case
 from domain.consent import Consent
+from domain.entries import Entry
+from domain.erased import Erased
 from domain.referral import Referral
+from domain.risk import RiskAssessment
 from domain.visibility import CaseAccess
 from domain.vocabulary import Category
+
+T = TypeVar("T")
+
+
+def shown(value: T | Erased) -> T | None:
+    """A personal value as a reader gets it: itself, or null once erased."""
+    return None if isinstance(value, Erased) else value
+
+
+def entry_view(e: Entry) -> EntryView:
+    return EntryView(
+        e.id,
+        e.category,
+        shown(e.text),
+        e.author,
+        e.service_id,
+        e.recorded_at,
+        erased=isinstance(e.text, Erased),
+    )
+
+
+def assessment_view(a: RiskAssessment) -> RiskAssessmentView:
+    answers = shown(a.answers)
+    return RiskAssessmentView(
+        id=a.id,
+        instrument_id=a.instrument_id,
+        answers=dict(answers) if answers is not None else None,
+        score=shown(a.score),
+        computed_level=shown(a.computed_level),
+        level=shown(a.level),
+        justification=shown(a.justification),
+        assessed_at=a.assessed_at,
+        assessed_by=a.assessed_by,
+        service_id=a.service_id,
+        erased=isinstance(a.level, Erased),
+    )
 
 
 def referral_view(referral: Referral, case: Case, at: datetime) -> ReferralView:
@@ -29,12 +69,12 @@ def referral_view(referral: Referral, case: Case, at: datetime) -> ReferralView:
         recipient_service=referral.recipient_service,
         kind=referral.kind,
         urgency=referral.urgency,
-        reason=referral.reason,
+        reason=shown(referral.reason),
         scope=sorted(referral.scope),
         legal_basis=referral.legal_basis,
         consent_id=referral.consent_id,
         statute=referral.statute,
-        justification=referral.justification,
+        justification=shown(referral.justification),
         flagged_for_review=referral.flagged_for_review,
         status=referral.status,
         sent_by=referral.sent_by,
@@ -45,6 +85,7 @@ def referral_view(referral: Referral, case: Case, at: datetime) -> ReferralView:
         overdue=referral.overdue(at),
         high_risk=case.high_risk,
         version=referral.version,
+        erased=isinstance(referral.reason, Erased),
     )
 
 
@@ -80,29 +121,14 @@ def case_view(
 ) -> CaseView:
     """The case as one service may see it: entries and assessments filtered by
     category and time; referrals it takes part in; consents for the owner only."""
-    entries = [
-        EntryView(e.id, e.category, e.text, e.author, e.service_id, e.recorded_at)
-        for e in case.entries
-        if access.sees(e)
-    ]
+    entries = [entry_view(e) for e in case.entries if access.sees(e)]
     assessments = [
-        RiskAssessmentView(
-            id=a.id,
-            instrument_id=a.instrument_id,
-            answers=dict(a.answers),
-            score=a.score,
-            computed_level=a.computed_level,
-            level=a.level,
-            justification=a.justification,
-            assessed_at=a.assessed_at,
-            assessed_by=a.assessed_by,
-            service_id=a.service_id,
-        )
+        assessment_view(a)
         for a in case.assessments
         if a.service_id == access.service_id
         or access.sees_category_at(Category.RISK, a.assessed_at)
     ]
-    shown = [
+    taking_part = [
         r
         for r in referrals
         if access.owner or access.service_id in (r.sender_service, r.recipient_service)
@@ -120,5 +146,5 @@ def case_view(
         entries=entries,
         consents=[consent_view(c, at) for c in case.consents.values()] if access.owner else [],
         risk_assessments=assessments,
-        referrals=[referral_view(r, case, at) for r in shown],
+        referrals=[referral_view(r, case, at) for r in taking_part],
     )

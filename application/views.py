@@ -1,4 +1,8 @@
-"""What queries return: plain structures with only what the reader may see."""
+"""What queries return: plain structures with only what the reader may see.
+
+A personal field of an erased case reads as ``null`` with ``erased: true`` on
+the object that held it: explicit, never a crash, never a guess.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,11 @@ import msgspec
 class EntryView(msgspec.Struct, frozen=True):
     id: str
     category: str
-    text: str
+    text: str | None
     author: str
     service_id: str
     recorded_at: datetime
+    erased: bool = False
 
 
 class ConsentView(msgspec.Struct, frozen=True):
@@ -32,14 +37,15 @@ class ConsentView(msgspec.Struct, frozen=True):
 class RiskAssessmentView(msgspec.Struct, frozen=True):
     id: str
     instrument_id: str
-    answers: dict[str, bool]
-    score: int
-    computed_level: str
-    level: str
+    answers: dict[str, bool] | None
+    score: int | None
+    computed_level: str | None
+    level: str | None
     justification: str | None
     assessed_at: datetime
     assessed_by: str
     service_id: str
+    erased: bool = False
 
 
 class ReferralView(msgspec.Struct, frozen=True):
@@ -50,7 +56,7 @@ class ReferralView(msgspec.Struct, frozen=True):
     recipient_service: str
     kind: str
     urgency: str
-    reason: str
+    reason: str | None
     scope: list[str]
     legal_basis: str
     consent_id: str | None
@@ -66,6 +72,7 @@ class ReferralView(msgspec.Struct, frozen=True):
     overdue: bool
     high_risk: bool
     version: int
+    erased: bool = False
 
 
 class CaseView(msgspec.Struct, frozen=True):

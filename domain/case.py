@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate
 from domain import errors
 from domain.consent import Consent
 from domain.entries import CaseStatus, Entry, Erasure, LegalHold, ReferralLink
+from domain.erased import Erased, unless_erased
 from domain.network import Actor, Service
 from domain.risk import RiskAssessment, RiskInstrument, RiskLevel, judged_level
 from domain.vocabulary import Category, ReferralKind, Role, ServiceKind
@@ -49,7 +50,7 @@ class Case(Aggregate):
         PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"text"})
         entry_id: str
         category: str
-        text: str
+        text: str | Erased
         author: str
         service_id: str
 
@@ -102,11 +103,11 @@ class Case(Aggregate):
         )
         assessment_id: str
         instrument_id: str
-        answers: dict[str, bool]
-        score: int
-        computed_level: str
-        level: str
-        justification: str | None
+        answers: dict[str, bool] | Erased
+        score: int | Erased
+        computed_level: str | Erased
+        level: str | Erased
+        justification: str | Erased | None
         # A deliberately non-personal flag: every participating service's inbox
         # marks a high-risk case, even where the service may not read the risk category.
         high_risk: bool
@@ -118,10 +119,10 @@ class Case(Aggregate):
                 RiskAssessment(
                     id=self.assessment_id,
                     instrument_id=self.instrument_id,
-                    answers=dict(self.answers),
+                    answers=unless_erased(self.answers, dict),
                     score=self.score,
-                    computed_level=RiskLevel(self.computed_level),
-                    level=RiskLevel(self.level),
+                    computed_level=unless_erased(self.computed_level, RiskLevel),
+                    level=unless_erased(self.level, RiskLevel),
                     justification=self.justification,
                     assessed_at=self.timestamp,
                     assessed_by=self.assessed_by,
@@ -146,7 +147,9 @@ class Case(Aggregate):
             )
 
     class LegalHoldPlaced(Aggregate.Event):
-        reason: str
+        # Proceedings are legal data about her: sealed like the rest.
+        PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"reason"})
+        reason: str | Erased
         placed_by: str
 
         def apply(self, case: Case) -> None:
@@ -164,7 +167,7 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             case.status = CaseStatus.CLOSED
 
-    class Erased(Aggregate.Event):
+    class ErasureRecorded(Aggregate.Event):
         # The reason is part of the audit trail and stays readable after erasure:
         # it must say why (her request, retention ended), never who she is.
         reason: str
@@ -355,7 +358,7 @@ class Case(Aggregate):
         if self.legal_hold is not None:
             raise errors.LegalHoldActive("the case is under legal hold; lift it first")
         self.trigger_event(
-            self.Erased,
+            self.ErasureRecorded,
             timestamp=at,
             reason=_text(reason, "the reason for erasure"),
             erased_by=by.user_id,
@@ -382,7 +385,7 @@ class Case(Aggregate):
         return None
 
     @property
-    def risk_level(self) -> RiskLevel | None:
+    def risk_level(self) -> RiskLevel | Erased | None:
         return self.assessments[-1].level if self.assessments else None
 
     def is_owned_by(self, service: Service) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from domain.erased import Erased
 from domain.vocabulary import Category
 
 
@@ -21,7 +22,7 @@ class Entry:
 
     id: str
     category: Category
-    text: str
+    text: str | Erased
     author: str
     service_id: str
     recorded_at: datetime
@@ -31,7 +32,7 @@ class Entry:
 class LegalHold:
     """Proceedings that forbid erasure until lifted."""
 
-    reason: str
+    reason: str | Erased
     placed_by: str
     placed_at: datetime
 

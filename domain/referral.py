@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from domain import errors
 from domain.case import Case
 from domain.deadlines import DeadlinePolicy
+from domain.erased import Erased
 from domain.network import Actor, Service
 from domain.vocabulary import (
     PUBLIC_OFFICIAL_KINDS,
@@ -115,12 +116,12 @@ class Referral(Aggregate):
         recipient_service: str
         kind: str
         urgency: str
-        reason: str
+        reason: str | Erased
         scope: list[str]
         legal_basis: str
         consent_id: str | None
         statute: str | None
-        justification: str | None
+        justification: str | Erased | None
         flagged_for_review: bool
         acknowledge_by: datetime
         answer_by: datetime
@@ -137,7 +138,7 @@ class Referral(Aggregate):
         to_status: str
         by_user: str
         by_service: str
-        reason: str | None
+        reason: str | Erased | None
 
         def apply(self, referral: Referral) -> None:
             referral._enter(ReferralStatus(self.to_status), self.timestamp)
@@ -158,12 +159,12 @@ class Referral(Aggregate):
         recipient_service: str,
         kind: str,
         urgency: str,
-        reason: str,
+        reason: str | Erased,
         scope: list[str],
         legal_basis: str,
         consent_id: str | None,
         statute: str | None,
-        justification: str | None,
+        justification: str | Erased | None,
         flagged_for_review: bool,
         acknowledge_by: datetime,
         answer_by: datetime,
@@ -330,7 +331,7 @@ class Referral(Aggregate):
         if self.status not in rule.from_states or (
             move == Move.WITHDRAW and self.accepted_at is not None
         ):
-            raise errors.InvalidTransition(f"a {self.status} referral cannot {move}")
+            raise errors.InvalidTransition(f"the referral is {self.status}: it cannot {move} now")
         if move == Move.DECLINE and not _optional_text(reason):
             raise errors.EmptyText("declining needs a reason")
         if move == Move.EXPIRE:

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain import errors
+from domain.erased import Erased
 
 
 class RiskLevel(StrEnum):
@@ -67,11 +68,11 @@ class RiskInstrument:
 class RiskAssessment:
     id: str
     instrument_id: str
-    answers: Mapping[str, bool]
-    score: int
-    computed_level: RiskLevel
-    level: RiskLevel
-    justification: str | None
+    answers: Mapping[str, bool] | Erased
+    score: int | Erased
+    computed_level: RiskLevel | Erased
+    level: RiskLevel | Erased
+    justification: str | Erased | None
     assessed_at: datetime
     assessed_by: str
     service_id: str
