@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from application.errors import NotFound
-from application.ports import Clock, EventStore
+from application.ports import Clock, EventStore, KeyStore
 from domain import errors
 from domain.case import Case, case_id_for
 from domain.deadlines import DeadlinePolicy
@@ -21,6 +21,7 @@ from domain.vocabulary import Role, parse
 @dataclass(frozen=True)
 class Context:
     store: EventStore
+    keys: KeyStore
     clock: Clock
     directory: NetworkDirectory
     instruments: Mapping[str, RiskInstrument]

@@ -35,6 +35,15 @@ class EventStore(Protocol):
         ...
 
 
+SYSTEM_SCOPE = "system"
+"""The key scope of the non-personal rest of every event. Never destroyed."""
+
+
+def case_scope(case_id: UUID) -> str:
+    """The key scope of one case's personal data (and of its referrals')."""
+    return f"case:{case_id}"
+
+
 class KeyStore(Protocol):
     """Data keys, kept only wrapped under a key-encryption key outside the database.
 
@@ -49,7 +58,8 @@ class KeyStore(Protocol):
         ...
 
     def opening_key(self, key_id: bytes) -> bytes | None:
-        """The key with that id, or ``None`` when it was destroyed (crypto-shredded)."""
+        """The key with that id, or ``None`` when it was destroyed (crypto-shredded).
+        Raises ``UnknownKey`` for an id never issued: tampering, not erasure."""
         ...
 
     def destroy(self, scope: str) -> int:
@@ -60,3 +70,8 @@ class KeyStore(Protocol):
 
 class KeyDestroyed(Exception):
     """The keys of this scope were destroyed: it can never seal again."""
+
+
+class UnknownKey(LookupError):
+    """A key id the store never issued (nor destroyed): a tampered header, or a
+    key store that does not belong to this event store. Not an erasure."""

@@ -44,6 +44,8 @@ ALLOWED_KEYS: frozenset[str] = frozenset(
         "workers",
         "database",
         "secret_file",
+        "key_file",
+        "kek_version",
     }
 )
 

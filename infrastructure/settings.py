@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -29,6 +29,10 @@ class Settings:
     jwt_public_key_file: Path | None
     log_format: str
     snapshot_interval: int
+    kek_file: Path | None
+    # The KEK itself, when given in the environment: kept out of repr and logs.
+    kek: str | None = field(repr=False)
+    key_cache_seconds: float
     host: str
     port: int
 
@@ -74,6 +78,16 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
     return value
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds") from None
+    if not 0 <= value <= 3600:
+        raise SettingsError(f"{name} must be between 0 and 3600 seconds")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     var_dir = Path(env.get("RETE_VAR_DIR", "var"))
@@ -94,6 +108,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jwt_public_key_file=Path(public_key) if public_key else None,
         log_format=log_format,
         snapshot_interval=_int(env, "RETE_SNAPSHOT_INTERVAL", 50),
+        kek_file=Path(env["RETE_KEK_FILE"]) if env.get("RETE_KEK_FILE") else None,
+        kek=env.get("RETE_KEK") or None,
+        key_cache_seconds=_seconds(env, "RETE_KEY_CACHE_SECONDS", 5.0),
         host=env.get("RETE_HOST", "127.0.0.1"),
         port=_int(env, "RETE_PORT", 8000),
     )

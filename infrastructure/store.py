@@ -1,4 +1,5 @@
-"""The event store: the eventsourcing library's application on SQLite or PostgreSQL."""
+"""The event store: the eventsourcing library's application on SQLite or PostgreSQL,
+every record sealed by the ``SealingMapper``."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ from threading import Lock
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
 from eventsourcing.utils import get_topic
 
 from application.errors import Conflict, NotFound
+from application.ports import KeyDestroyed
 from domain.case import Case
+from domain.errors import CaseErased
 from domain.reference import ReferenceSequence
 from domain.referral import Referral
+from infrastructure.crypto.keystore import SqlKeyStore
+from infrastructure.sealing_mapper import SealingMapper, SnapshotErased
 from infrastructure.transcoding import register_domain_values
 
 A = TypeVar("A", bound=Aggregate)
@@ -35,7 +40,10 @@ class ReteEventStore(Application[UUID]):
     name = "Rete"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Case: 50, Referral: 50}
 
-    def __init__(self, env: Mapping[str, str], snapshot_interval: int = 50) -> None:
+    def __init__(
+        self, env: Mapping[str, str], keys: SqlKeyStore, snapshot_interval: int = 50
+    ) -> None:
+        self.keys = keys  # before the library constructs the mapper, which needs them
         super().__init__(env)
         # The library reads the intervals through the instance, so one set per
         # instance lets the interval come from settings.
@@ -44,19 +52,34 @@ class ReteEventStore(Application[UUID]):
             Referral: snapshot_interval,
             ReferenceSequence: snapshot_interval,
         }
+        self._events_only: Repository[UUID] = Repository(event_store=self.events)
         self._ids: dict[str, list[UUID]] = {}
         self._indexed_up_to = 0
         self._index_lock = Lock()
+
+    def close(self) -> None:
+        super().close()
+        self.keys.close()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_domain_values(transcoder)
 
+    def construct_mapper(self) -> Mapper[UUID]:
+        transcoder = self.construct_transcoder()
+        assert isinstance(transcoder, JSONTranscoder)
+        return SealingMapper(self.keys, transcoder)
+
     # -- the port -----------------------------------------------------------
 
     def get(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+            try:
+                aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+            except SnapshotErased:
+                # The case was erased after this snapshot was taken: its events,
+                # with their personal fields read as erased, are the truth.
+                aggregate = self._events_only.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"no {kind.__name__.lower()} with that id") from None
         if not isinstance(aggregate, kind):
@@ -66,6 +89,8 @@ class ReteEventStore(Application[UUID]):
     def save(self, *aggregates: Aggregate, **kwargs: Any) -> Any:  # type: ignore[override]
         try:
             return super().save(*aggregates, **kwargs)
+        except KeyDestroyed:
+            raise CaseErased("the case was erased meanwhile; nothing was written") from None
         except IntegrityError:
             raise Conflict(
                 "someone else changed this first; nothing was written, reload and retry"

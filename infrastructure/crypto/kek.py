@@ -20,10 +20,11 @@ the caller's ``aad`` binds the wrapped key to its key id and scope.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Final, Protocol
+
+import structlog
 
 from infrastructure.crypto.keyfile import (
     FileStamp,
@@ -56,7 +57,7 @@ __all__ = [  # the keyring's contents are re-exported: one import for the KEK
     "parse_keyring",
 ]
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 class UnwrapError(Exception):
@@ -186,7 +187,7 @@ class FileKeyring(Keyring):
             rotated = current.with_new_version()
             replace_private(self.path, rotated.to_json())
             self._data, self._stamp = _read_keyring_file(self.path)
-        log.info("KEK rotated: version %d is now primary", rotated.primary)
+        log.info("KEK rotated", kek_version=rotated.primary, key_file=str(self.path))
         return rotated.primary
 
     def _reload_if_changed(self) -> None:
@@ -200,8 +201,6 @@ def _read_keyring_file(path: Path) -> tuple[KeyringData, FileStamp]:
     except PrivateFileError as exc:
         raise KekError(f"KEK file: {exc}") from None
     data = parse_keyring(raw, f"the KEK file {path}")
-    if data.development:
-        log.warning("DEVELOPMENT KEK in use (%s): never use it for real data", path)
     return data, stamp
 
 
@@ -227,10 +226,8 @@ def load_keyring(*, env_value: str | None, key_file: Path | None, var_dir: Path)
     dev_path = var_dir / DEV_KEYRING_NAME
     if create_private(dev_path, KeyringData.fresh(development=True).to_json()):
         log.warning(
-            "Created a DEVELOPMENT KEK at %s. It sits next to the database it protects, "
-            "so it protects nothing: for real data set %s or %s.",
-            dev_path,
-            KEK_FILE_ENV,
-            KEK_ENV,
+            f"created a DEVELOPMENT key-encryption key next to the database it protects, "
+            f"so it protects nothing: for real data set {KEK_FILE_ENV} or {KEK_ENV}",
+            key_file=str(dev_path),
         )
     return FileKeyring.open(dev_path)

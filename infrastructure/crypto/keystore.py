@@ -27,7 +27,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Final
 
-from application.ports import KeyDestroyed
+from application.ports import KeyDestroyed, UnknownKey
 from infrastructure.crypto import sealing
 from infrastructure.crypto.kek import KeyEncryptionKeys, UnwrapError
 from infrastructure.crypto.keycache import KeyCache
@@ -37,11 +37,6 @@ from infrastructure.settings import Settings
 
 DATA_KEY_SIZE: Final = sealing.KEY_SIZE
 KEY_ID_SIZE: Final = sealing.KEY_ID_SIZE
-
-
-class UnknownKey(LookupError):
-    """A key id this store never issued (nor destroyed): a tampered header, or a
-    key store that does not belong to this event store. Not an erasure."""
 
 
 def wrapping_aad(key_id: bytes, scope: str) -> bytes:

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from typing import Final
-from uuid import UUID
 
-SYSTEM_SCOPE: Final = "system"
-"""The non-personal rest of every event. Never destroyed."""
+from application.ports import SYSTEM_SCOPE, case_scope
 
-_CASE_PREFIX: Final = "case:"
+__all__ = ["SYSTEM_SCOPE", "case_scope", "check_scope"]
+
 _MAX_LENGTH: Final = 200
-
-
-def case_scope(case_id: UUID) -> str:
-    """The scope of one case's personal data (and of its referrals')."""
-    return f"{_CASE_PREFIX}{case_id}"
 
 
 def check_scope(scope: str) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import os
 import stat
 import threading
 from pathlib import Path
 
 import pytest
+import structlog.testing
 
 from infrastructure.crypto.kek import (
     DEV_KEYRING_NAME,
@@ -67,16 +67,15 @@ def test_create_key_file_never_overwrites(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-def test_the_development_keyring_is_created_once_private_and_loudly(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_the_development_keyring_is_created_once_private_and_loudly(tmp_path: Path) -> None:
     var = tmp_path / "var"
-    with caplog.at_level(logging.WARNING, logger="infrastructure.crypto.kek"):
+    with structlog.testing.capture_logs() as logs:
         first = load_keyring(env_value=None, key_file=None, var_dir=var)
     path = var / DEV_KEYRING_NAME
     assert mode_of(path) == 0o600
     assert first.development
-    assert "DEVELOPMENT KEK" in caplog.text
+    assert [e["log_level"] for e in logs] == ["warning"]
+    assert "DEVELOPMENT key-encryption key" in logs[0]["event"]
     data_key = os.urandom(32)
     wrapped = first.wrap(1, data_key, b"aad")
     again = load_keyring(env_value=None, key_file=None, var_dir=var)

@@ -1,0 +1,170 @@
+"""The encrypting mapper: how every domain event becomes a sealed stored record.
+
+Each stored record (``StoredEvent.state``) is one blob sealed under the system
+key. Inside it, the personal fields of the event are sealed once more, under
+the key of the case they belong to. Both seals bind the blob to its place
+(stream id, version, event type, layer) through the associated data, so bytes
+copied onto another row, stream or version do not open. The byte layout is in
+docs/ENCRYPTION.md.
+
+Erasure destroys the case key: the outer seal still opens, the inner one no
+longer can, and every personal field reads as ``ERASED``. A snapshot of an
+erased case cannot be read at all (its whole state is personal): it raises
+``SnapshotErased`` so that the store replays the events instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+from uuid import UUID
+
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
+from eventsourcing.utils import get_topic, resolve_topic
+
+from application.ports import SYSTEM_SCOPE, KeyStore, UnknownKey, case_scope
+from domain.case import Case
+from domain.erased import ERASED
+from domain.referral import Referral
+from infrastructure import event_codec
+from infrastructure.crypto import sealing
+
+RECORD_FORMAT: Final = 1
+
+# Aggregates whose events (and snapshots) hold personal data, and how to find
+# the case each event belongs to: its own id, or the case id it carries.
+_CASE_TOPICS: Final = {get_topic(Case): "self", get_topic(Referral): "case_id"}
+
+
+class SnapshotErased(Exception):
+    """A snapshot of an erased case: read the events instead."""
+
+
+class RecordIntegrityError(sealing.IntegrityError):
+    """A stored record failed to open: altered, moved, truncated or foreign."""
+
+
+def _aggregate_topic(event_topic: str) -> str:
+    # "domain.case:Case.NoteAdded" -> "domain.case:Case"
+    module, _, qualname = event_topic.partition(":")
+    return f"{module}:{qualname.split('.')[0]}"
+
+
+def _place(stored: StoredEvent | tuple[UUID, int, str], layer: str) -> bytes:
+    oid, version, topic = (
+        (stored.originator_id, stored.originator_version, stored.topic)
+        if isinstance(stored, StoredEvent)
+        else stored
+    )
+    return sealing.context("rete", layer, str(oid), version, topic)
+
+
+def _describe(oid: object, version: int, topic: str) -> str:
+    return f"stored event {topic} v{version} of stream {oid}"
+
+
+class SealingMapper(Mapper[UUID]):
+    def __init__(self, keys: KeyStore, snapshot_transcoder: JSONTranscoder) -> None:
+        super().__init__(transcoder=snapshot_transcoder)
+        self.keys = keys
+
+    # -- writing -------------------------------------------------------------
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        cls = type(domain_event)
+        topic = get_topic(cls)
+        state = dict(vars(domain_event))
+        oid = state.pop("originator_id")
+        version = state.pop("originator_version")
+        class_version = getattr(cls, "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+
+        if isinstance(domain_event, Snapshot):
+            personal_names = {"state"} if state["topic"] in _CASE_TOPICS else set()
+            case_id = self._case_of(state["topic"], oid, state["state"])
+            # Aggregate state holds domain value objects: the tagged transcoder keeps them.
+            state["state"] = self.transcoder.encode(state["state"])
+        else:
+            personal_names = set(getattr(cls, "PERSONAL_FIELDS", ()))
+            case_id = self._case_of(_aggregate_topic(topic), oid, state)
+
+        personal = {name: state.pop(name) for name in personal_names if name in state}
+        sealed_personal = None
+        if personal:
+            assert case_id is not None, f"{topic} has personal fields but no case"
+            key_id, key = self.keys.sealing_key(case_scope(case_id))
+            sealed_personal = sealing.seal(
+                key_id, key, event_codec.pack(personal), _place((oid, version, topic), "personal")
+            )
+        record = event_codec.pack([RECORD_FORMAT, state, sealed_personal])
+        key_id, key = self.keys.sealing_key(SYSTEM_SCOPE)
+        blob = sealing.seal(key_id, key, record, _place((oid, version, topic), "record"))
+        return StoredEvent(originator_id=oid, originator_version=version, topic=topic, state=blob)
+
+    @staticmethod
+    def _case_of(aggregate_topic: str, oid: UUID, state: Mapping[str, Any]) -> UUID | None:
+        how = _CASE_TOPICS.get(aggregate_topic)
+        if how is None:
+            return None
+        return oid if how == "self" else UUID(str(state["case_id"]))
+
+    # -- reading -------------------------------------------------------------
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        cls = resolve_topic(stored_event.topic)
+        describe = _describe(
+            stored_event.originator_id, stored_event.originator_version, stored_event.topic
+        )
+        record = self._open(stored_event.state, _place(stored_event, "record"), describe)
+        if record is None:
+            raise RecordIntegrityError(f"{describe}: sealed under a destroyed system key")
+        try:
+            fmt, state, sealed_personal = event_codec.unpack(record)
+        except (ValueError, TypeError) as e:
+            raise RecordIntegrityError(f"{describe}: unreadable record ({e})") from None
+        if fmt != RECORD_FORMAT:
+            raise RecordIntegrityError(f"{describe}: unknown record format {fmt}")
+
+        erased_names: set[str] = set()
+        if sealed_personal is not None:
+            personal = self._open(sealed_personal, _place(stored_event, "personal"), describe)
+            if personal is None:
+                erased_names = set(getattr(cls, "PERSONAL_FIELDS", {"state"}))
+            else:
+                state.update(event_codec.unpack(personal))
+
+        if issubclass(cls, Snapshot):
+            if erased_names:
+                raise SnapshotErased(describe)
+            state["state"] = self.transcoder.decode(state["state"])
+
+        class_version = getattr(cls, "class_version", 1)
+        from_version = state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+
+        if not issubclass(cls, Snapshot):
+            state = event_codec.typed(cls, state, state.keys() - erased_names)
+            state.update(dict.fromkeys(erased_names & event_codec.declared_fields(cls), ERASED))
+        state["originator_id"] = UUID(str(stored_event.originator_id))
+        state["originator_version"] = stored_event.originator_version
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return event
+
+    def _open(self, blob: bytes, context: bytes, describe: str) -> bytes | None:
+        """Open a sealed blob; ``None`` when its key was destroyed (erasure)."""
+        try:
+            key_id = sealing.key_id_of(blob, record=describe)
+            key = self.keys.opening_key(key_id)
+        except (UnknownKey, ValueError) as e:
+            raise RecordIntegrityError(f"{describe}: {e}") from None
+        if key is None:
+            return None
+        try:
+            return sealing.open_(key, blob, context, record=describe)
+        except sealing.IntegrityError as e:
+            raise RecordIntegrityError(str(e)) from None
