@@ -19,10 +19,12 @@ from eventsourcing.persistence import PersistenceError
 
 from api.auth import mint_token
 from api.demo import load_demo
+from application.ports import SYSTEM_SCOPE
 from domain import errors
 from domain.network import Actor
 from domain.vocabulary import Role, parse
-from infrastructure.bootstrap import build_rete, build_store
+from infrastructure.bootstrap import build_keys, build_rete, build_store
+from infrastructure.crypto.kek import KekError, load_keyring
 from infrastructure.dev_secret import DevSecret, DevSecretError, load_or_create_dev_secret
 from infrastructure.logging import configure_logging
 from infrastructure.network_file import NetworkFileError, load_directory, load_instruments
@@ -38,7 +40,7 @@ def _expected_errors() -> Iterator[None]:
     """Turn the failures a user can fix into a one-line message and exit code 1."""
     try:
         yield
-    except (SettingsError, NetworkFileError, DevSecretError) as e:
+    except (SettingsError, NetworkFileError, DevSecretError, KekError) as e:
         raise click.ClickException(str(e)) from None
     except errors.DomainError as e:
         raise click.ClickException(f"{e.code}: {e.detail}") from None
@@ -156,3 +158,70 @@ def demo() -> None:
             store.close()
     for line in lines:
         click.echo(line)
+
+
+@main.group()
+def keys() -> None:
+    """Operate the encryption keys (see docs/ENCRYPTION.md)."""
+
+
+@keys.command()
+@click.option(
+    "--system",
+    is_flag=True,
+    help="Also start a new system data key; the old ones stay for reading.",
+)
+def rotate(system: bool) -> None:
+    """Add a new key-encryption key and rewrap every data key under it.
+
+    No event is rewritten. Afterwards the old KEK version opens nothing: once
+    no backup needs it, it can be removed from the key file.
+    """
+    with _expected_errors():
+        settings = _settings()
+        kek = load_keyring(
+            env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir
+        )
+        with build_keys(settings) as store:
+            version = kek.rotate()
+            rewrapped = store.rewrap_all(kek)
+            if system:
+                store.rotate_data_key(SYSTEM_SCOPE)
+            in_use = store.kek_versions_in_use()
+    click.echo(f"KEK version {version} is now primary; {rewrapped} data keys rewrapped.")
+    if system:
+        click.echo("A new system key seals from now on; the older ones still open.")
+    click.echo("Data keys by KEK version: " + _versions(in_use))
+
+
+@keys.command()
+def rewrap() -> None:
+    """Rewrap every data key under the primary KEK version (after changing RETE_KEK)."""
+    with _expected_errors():
+        settings = _settings()
+        kek = load_keyring(
+            env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir
+        )
+        with build_keys(settings) as store:
+            rewrapped = store.rewrap_all(kek)
+            in_use = store.kek_versions_in_use()
+    click.echo(f"{rewrapped} data keys rewrapped under KEK version {kek.primary_version()}.")
+    click.echo("Data keys by KEK version: " + _versions(in_use))
+
+
+@keys.command()
+def status() -> None:
+    """Which KEK versions the data keys are wrapped under."""
+    with _expected_errors():
+        settings = _settings()
+        kek = load_keyring(
+            env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir
+        )
+        with build_keys(settings) as store:
+            in_use = store.kek_versions_in_use()
+    click.echo(f"Primary KEK version: {kek.primary_version()}; known: {list(kek.versions())}")
+    click.echo("Data keys by KEK version: " + _versions(in_use))
+
+
+def _versions(in_use: dict[int, int]) -> str:
+    return ", ".join(f"v{v}: {n}" for v, n in sorted(in_use.items())) or "none yet"

@@ -8,6 +8,7 @@ from datetime import datetime
 from application.context import Context
 from application.errors import Conflict, NotFound, NotWorkingOnCase
 from application.pagination import page
+from application.ports import case_scope
 from application.presenting import (
     assessment_view,
     case_summary,
@@ -18,6 +19,7 @@ from application.presenting import (
 from application.views import CasePage, CaseView, ConsentView, EntryView, RiskAssessmentView
 from domain import errors
 from domain.case import Case
+from domain.entries import CaseStatus
 from domain.network import Actor
 from domain.reference import ReferenceSequence, sequence_id_for
 from domain.referral import Referral
@@ -147,10 +149,20 @@ class Cases:
         return self._view(actor, case, referrals)
 
     def erase(self, actor: Actor, case_ref: str, reason: str) -> CaseView:
-        """Record the erasure of a case (the key store destroys its key: see ENCRYPTION)."""
+        """Erase a case: record the erasure, then destroy every copy of its key.
+
+        The event is saved first, so that a legal hold placed at the same moment
+        makes this conflict instead of losing her data. Calling it again on an
+        erased case finishes the job (a crash between the two steps leaves the
+        case marked erased, and its views already read as erased).
+        """
+        case, _, _ = self.ctx.visible_case(actor, case_ref)
+        case.require_eraser(actor)
+        if case.status != CaseStatus.ERASED:
+            case.erase(reason, actor, self.ctx.clock.now())
+            self.ctx.store.save(case)
+        self.ctx.keys.destroy(case_scope(case.id))
         case, referrals, _ = self.ctx.visible_case(actor, case_ref)
-        case.erase(reason, actor, self.ctx.clock.now())
-        self.ctx.store.save(case)
         return self._view(actor, case, referrals)
 
     # -- queries ------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -16,8 +17,8 @@ from application.views import (
 )
 from domain.case import Case
 from domain.consent import Consent
-from domain.entries import Entry
-from domain.erased import Erased
+from domain.entries import CaseStatus, Entry
+from domain.erased import ERASED, Erased
 from domain.referral import Referral
 from domain.risk import RiskAssessment
 from domain.visibility import CaseAccess
@@ -31,19 +32,24 @@ def shown(value: T | Erased) -> T | None:
     return None if isinstance(value, Erased) else value
 
 
-def entry_view(e: Entry) -> EntryView:
+def entry_view(e: Entry, case_erased: bool = False) -> EntryView:
+    # An erased case reads as erased even where a process still holds its key
+    # for a few seconds (the key store's cache bound): the status is the truth.
+    erased = case_erased or isinstance(e.text, Erased)
     return EntryView(
         e.id,
         e.category,
-        shown(e.text),
+        None if erased else shown(e.text),
         e.author,
         e.service_id,
         e.recorded_at,
-        erased=isinstance(e.text, Erased),
+        erased=erased,
     )
 
 
-def assessment_view(a: RiskAssessment) -> RiskAssessmentView:
+def assessment_view(a: RiskAssessment, case_erased: bool = False) -> RiskAssessmentView:
+    if case_erased:
+        a = erased_assessment(a)
     answers = shown(a.answers)
     return RiskAssessmentView(
         id=a.id,
@@ -60,7 +66,19 @@ def assessment_view(a: RiskAssessment) -> RiskAssessmentView:
     )
 
 
+def erased_assessment(a: RiskAssessment) -> RiskAssessment:
+    return replace(
+        a,
+        answers=ERASED,
+        score=ERASED,
+        computed_level=ERASED,
+        level=ERASED,
+        justification=ERASED,
+    )
+
+
 def referral_view(referral: Referral, case: Case, at: datetime) -> ReferralView:
+    erased = case.status == CaseStatus.ERASED or isinstance(referral.reason, Erased)
     return ReferralView(
         id=str(referral.id),
         case_id=str(referral.case_id),
@@ -69,12 +87,12 @@ def referral_view(referral: Referral, case: Case, at: datetime) -> ReferralView:
         recipient_service=referral.recipient_service,
         kind=referral.kind,
         urgency=referral.urgency,
-        reason=shown(referral.reason),
+        reason=None if erased else shown(referral.reason),
         scope=sorted(referral.scope),
         legal_basis=referral.legal_basis,
         consent_id=referral.consent_id,
         statute=referral.statute,
-        justification=shown(referral.justification),
+        justification=None if erased else shown(referral.justification),
         flagged_for_review=referral.flagged_for_review,
         status=referral.status,
         sent_by=referral.sent_by,
@@ -85,7 +103,7 @@ def referral_view(referral: Referral, case: Case, at: datetime) -> ReferralView:
         overdue=referral.overdue(at),
         high_risk=case.high_risk,
         version=referral.version,
-        erased=isinstance(referral.reason, Erased),
+        erased=erased,
     )
 
 
@@ -121,9 +139,10 @@ def case_view(
 ) -> CaseView:
     """The case as one service may see it: entries and assessments filtered by
     category and time; referrals it takes part in; consents for the owner only."""
-    entries = [entry_view(e) for e in case.entries if access.sees(e)]
+    erased = case.status == CaseStatus.ERASED
+    entries = [entry_view(e, erased) for e in case.entries if access.sees(e)]
     assessments = [
-        assessment_view(a)
+        assessment_view(a, erased)
         for a in case.assessments
         if a.service_id == access.service_id
         or access.sees_category_at(Category.RISK, a.assessed_at)

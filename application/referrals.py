@@ -11,6 +11,7 @@ from application.presenting import referral_view
 from application.views import ReferralPage, ReferralView
 from domain import errors
 from domain.case import Case
+from domain.entries import CaseStatus
 from domain.network import Actor
 from domain.referral import Move, Referral, ReferralStatus, referral_kind
 from domain.vocabulary import LegalBasis, Role, Urgency, categories, parse
@@ -79,10 +80,13 @@ class Referrals:
         self, actor: Actor, referral_id: str, move: Move, reason: str | None = None
     ) -> ReferralView:
         referral = self.ctx.visible_referral(actor, referral_id)
+        case = self.ctx.store.get(Case, referral.case_id)
+        if case.status == CaseStatus.ERASED:
+            raise errors.CaseErased("the case of this referral has been erased")
         at = self.ctx.clock.now()
         referral.move(move, actor, at, reason)
         self.ctx.store.save(referral)
-        return referral_view(referral, self.ctx.store.get(Case, referral.case_id), at)
+        return referral_view(referral, case, at)
 
     def get(self, actor: Actor, referral_id: str) -> ReferralView:
         actor.require(Role.CASEWORKER, Role.COORDINATOR)

@@ -350,11 +350,15 @@ class Case(Aggregate):
         by.require(Role.CASEWORKER, Role.COORDINATOR)
         self.trigger_event(self.Closed, timestamp=at, closed_by=by.user_id)
 
-    def erase(self, reason: str, by: Actor, at: datetime) -> None:
-        """Record her erasure. Destroying the case key is the infrastructure's part."""
-        self._require_not_erased()
+    def require_eraser(self, by: Actor) -> None:
+        """Only a coordinator of the owner service erases (or completes an erasure)."""
         self._require_owner(by)
         by.require(Role.COORDINATOR)
+
+    def erase(self, reason: str, by: Actor, at: datetime) -> None:
+        """Record her erasure. Destroying the case key is the key store's part."""
+        self._require_not_erased()
+        self.require_eraser(by)
         if self.legal_hold is not None:
             raise errors.LegalHoldActive("the case is under legal hold; lift it first")
         self.trigger_event(

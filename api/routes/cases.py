@@ -206,6 +206,27 @@ class CasesController(Controller):
         return versioned(rete.cases.lift_legal_hold(actor, case_ref))
 
     @post(
+        "/{case_ref:str}/erasure",
+        sync_to_thread=True,
+        responses=API_PROBLEMS,
+        status_code=200,
+        summary="Erase the case: destroy its key (coordinator of the owner; not under legal hold)",
+        description=(
+            "Crypto-shredding: every personal field of the case and of its referrals reads "
+            "as erased from now on, everywhere; the non-personal history stays. Repeating "
+            "the call on an erased case completes an interrupted erasure."
+        ),
+    )
+    def erase_case(
+        self,
+        rete: NamedDependency[Rete],
+        actor: NamedDependency[Actor],
+        case_ref: CaseRef,
+        data: JSONBody[ReasonBody],
+    ) -> Response[CaseView]:
+        return versioned(rete.cases.erase(actor, case_ref, data.reason))
+
+    @post(
         "/{case_ref:str}/closure",
         sync_to_thread=True,
         responses=API_PROBLEMS,
