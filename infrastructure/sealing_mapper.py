@@ -93,7 +93,9 @@ class SealingMapper(Mapper[UUID]):
         personal = {name: state.pop(name) for name in personal_names if name in state}
         sealed_personal = None
         if personal:
-            assert case_id is not None, f"{topic} has personal fields but no case"
+            if case_id is None:
+                # Refuse loudly rather than store personal data under the system key only.
+                raise TypeError(f"{topic} has personal fields but belongs to no case")
             key_id, key = self.keys.sealing_key(case_scope(case_id))
             sealed_personal = sealing.seal(
                 key_id, key, event_codec.pack(personal), _place((oid, version, topic), "personal")
