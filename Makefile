@@ -44,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy domain application infrastructure api
+	$(BIN)/mypy
 
 layers: $(STAMP)
 	$(BIN)/lint-imports

@@ -191,7 +191,7 @@ class Cases:
     def _workable(self, actor: Actor, case_ref: str) -> tuple[Case, Sequence[Referral], CaseAccess]:
         """A case the actor's service owns or holds an active referral on."""
         case, referrals, access = self.ctx.visible_case(actor, case_ref)
-        if not (access.owner or access.current_categories):
+        if not (access.owner or access.categories_at(self.ctx.clock.now())):
             raise NotWorkingOnCase("your service's referral on this case has ended")
         return case, referrals, access
 

@@ -57,7 +57,7 @@ class Referrals:
         at = self.ctx.clock.now()
         referral = Referral.send(
             case=case,
-            sender_sees=access.current_categories,
+            sender_sees=access.categories_at(at),
             recipient=self.ctx.directory.service(recipient_service),
             kind=referral_kind(kind),
             urgency=parse(Urgency, urgency, errors.UnknownUrgency),

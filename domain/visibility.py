@@ -45,6 +45,11 @@ class CaseAccess:
         """Categories it may still read new data in (no cut-off)."""
         return frozenset(c for c, cut in self.windows.items() if cut is None)
 
+    def categories_at(self, at: datetime) -> frozenset[Category]:
+        """Categories it may still read new data in at ``at``: no cut-off, or one ahead
+        (a consent that will expire next month still stands today)."""
+        return frozenset(c for c, cut in self.windows.items() if cut is None or at < cut)
+
     def sees_category_at(self, category: Category, at: datetime) -> bool:
         if category not in self.windows:
             return False

@@ -35,6 +35,10 @@ class Settings:
     key_cache_seconds: float
     host: str
     port: int
+    # The ledger (docs/AUDIT.md): the checkpoint signing key lives outside the database.
+    ledger_signing_key_file: Path
+    ledger_origin: str
+    checkpoint_interval_seconds: float  # 0: no periodic checkpoints
 
     @property
     def is_postgres(self) -> bool:
@@ -55,7 +59,7 @@ class Settings:
             for part in url.query.split("&"):
                 key, _, value = part.partition("=")
                 if key == "schema" and value:
-                    env["POSTGRES_SCHEMA"] = value
+                    env["POSTGRES_SCHEMA"] = unquote(value)
             return env
         if self.database_url.startswith("sqlite:///"):
             path = self.database_url.removeprefix("sqlite:///")
@@ -113,4 +117,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         key_cache_seconds=_seconds(env, "RETE_KEY_CACHE_SECONDS", 5.0),
         host=env.get("RETE_HOST", "127.0.0.1"),
         port=_int(env, "RETE_PORT", 8000),
+        ledger_signing_key_file=Path(
+            env.get("RETE_LEDGER_SIGNING_KEY_FILE") or str(var_dir / "ledger-signing.key")
+        ),
+        ledger_origin=env.get("RETE_LEDGER_ORIGIN", "rete.cesano-boscone.example/ledger"),
+        checkpoint_interval_seconds=_seconds(env, "RETE_CHECKPOINT_INTERVAL", 60.0),
     )

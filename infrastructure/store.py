@@ -50,7 +50,8 @@ class ReteEventStore(Application[UUID]):
         self.snapshotting_intervals = {  # type: ignore[misc]
             Case: snapshot_interval,
             Referral: snapshot_interval,
-            ReferenceSequence: snapshot_interval,
+            # Read and replayed at every opening of a case: keep its replay short.
+            ReferenceSequence: min(snapshot_interval, 10),
         }
         self._events_only: Repository[UUID] = Repository(event_store=self.events)
         self._ids: dict[str, list[UUID]] = {}

@@ -227,8 +227,10 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str
             "POSTGRES_USER": probe.user,
             "POSTGRES_PASSWORD": probe.password,
             "POSTGRES_SCHEMA": schema,
-            "RETE_DATABASE_URL": _postgres_url(probe),
+            # Rete's own URL names the schema; psycopg takes the plain one.
+            "RETE_DATABASE_URL": f"{_postgres_url(probe)}?schema={schema}",
             "RETE_DATABASE_SCHEMA": schema,
+            "POSTGRES_URL": _postgres_url(probe),
         }
     finally:
         with psycopg.connect(probe.url, autocommit=True, connect_timeout=5) as conn:

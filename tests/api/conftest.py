@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -97,9 +96,6 @@ class Api:
 def env_for(backend: dict[str, str], var_dir: Path) -> dict[str, str]:
     """The RETE_* variables for a backend (PostgreSQL's schema goes in the URL)."""
     url = backend["RETE_DATABASE_URL"]
-    schema = backend.get("RETE_DATABASE_SCHEMA")
-    if schema and "schema=" not in url:
-        url += ("&" if "?" in url else "?") + "schema=" + quote(schema)
     return {"RETE_DATABASE_URL": url, "RETE_VAR_DIR": str(var_dir)}
 
 

@@ -17,7 +17,6 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from urllib.parse import quote
 
 import pytest
 
@@ -59,9 +58,6 @@ class TestClock:
 def settings_env(backend: dict[str, str], var_dir: str, **extra: str) -> dict[str, str]:
     """The RETE_* variables for ``backend``: PostgreSQL's schema goes in the URL's query."""
     url = backend["RETE_DATABASE_URL"]
-    schema = backend.get("RETE_DATABASE_SCHEMA")
-    if schema and "schema=" not in url:
-        url += ("&" if "?" in url else "?") + "schema=" + quote(schema)
     return {"RETE_DATABASE_URL": url, "RETE_VAR_DIR": var_dir, **extra}
 
 

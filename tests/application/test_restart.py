@@ -129,7 +129,7 @@ def test_events_land_in_the_tests_own_database(backend, make_rete, people, clock
         assert path.is_file() and path.stat().st_size > 0
         return
     schema = backend["RETE_DATABASE_SCHEMA"]
-    with psycopg.connect(backend["RETE_DATABASE_URL"]) as conn:
+    with psycopg.connect(backend["POSTGRES_URL"]) as conn:
         tables = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
             (schema,),

@@ -28,10 +28,9 @@ class FakeClock:
 
 
 def database_url(backend: dict[str, str]) -> str:
-    """The project's RETE_DATABASE_URL for this backend, schema included."""
-    url = backend["RETE_DATABASE_URL"]
-    schema = backend.get("RETE_DATABASE_SCHEMA")
-    return f"{url}?schema={schema}" if schema else url
+    """The project's RETE_DATABASE_URL for this backend (the fixture's URL names the
+    PostgreSQL schema already)."""
+    return backend["RETE_DATABASE_URL"]
 
 
 def raw_rows(backend: dict[str, str], table: str) -> list[tuple[Any, ...]]:
@@ -42,7 +41,7 @@ def raw_rows(backend: dict[str, str], table: str) -> list[tuple[Any, ...]]:
             return conn.execute(f"SELECT * FROM {table}").fetchall()
         finally:
             conn.close()
-    with psycopg.connect(backend["RETE_DATABASE_URL"], autocommit=True) as pg:
+    with psycopg.connect(backend["POSTGRES_URL"], autocommit=True) as pg:
         query = sql.SQL("SELECT * FROM {}").format(
             sql.Identifier(backend["RETE_DATABASE_SCHEMA"], table)
         )

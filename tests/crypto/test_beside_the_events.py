@@ -30,7 +30,7 @@ def stored_events(backend: dict[str, str]) -> list[tuple[Any, ...]]:
             return conn.execute("SELECT * FROM stored_events ORDER BY rowid").fetchall()
         finally:
             conn.close()
-    with psycopg.connect(backend["RETE_DATABASE_URL"], autocommit=True) as pg:
+    with psycopg.connect(backend["POSTGRES_URL"], autocommit=True) as pg:
         table = sql.Identifier(backend["RETE_DATABASE_SCHEMA"], "application_events")
         query = sql.SQL("SELECT * FROM {} ORDER BY notification_id").format(table)
         return [

@@ -36,7 +36,7 @@ def everything_stored(backend: dict[str, str]) -> bytes:
         return b"".join(p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file())
     schema = backend["RETE_DATABASE_SCHEMA"]
     chunks: list[bytes] = []
-    with psycopg.connect(backend["RETE_DATABASE_URL"], autocommit=True) as pg:
+    with psycopg.connect(backend["POSTGRES_URL"], autocommit=True) as pg:
         tables = pg.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
         ).fetchall()

@@ -1,0 +1,78 @@
+"""``python -m bench`` (what ``make bench`` runs) and ``python -m bench --full``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from rich.console import Console
+
+from bench.backends import POSTGRES_URL_ENV, Backend, find_postgres
+from bench.machine import machine_facts
+from bench.profiling import profile_all
+from bench.report import facts_table, results_table
+from bench.throughput import run
+
+QUICK = {"stories": 300, "repeat": 3, "warmup": 30}
+FULL = {"stories": 2000, "repeat": 5, "warmup": 100}
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--full", action="store_true", help="more stories, more repetitions")
+    parser.add_argument("--stories", type=int, help="stories per measured round")
+    parser.add_argument("--repeat", type=int, help="measured rounds per implementation")
+    parser.add_argument(
+        "--backend",
+        choices=["sqlite", "postgres", "both"],
+        default="both",
+        help="which storage to measure on (default: both)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(POSTGRES_URL_ENV),
+        help=f"PostgreSQL server (default: ${POSTGRES_URL_ENV}, else the local 'test' database)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of measuring, profile both with cProfile (first backend) and print the top costs",
+    )
+    return parser.parse_args(argv)
+
+
+def _backends(args: argparse.Namespace, console: Console) -> list[Backend]:
+    backends = [] if args.backend == "postgres" else [Backend("sqlite")]
+    if args.backend == "sqlite":
+        return backends
+    url, reason = find_postgres(args.postgres_url)
+    if url is None:
+        console.print(f"[yellow]PostgreSQL skipped: not reachable ({reason})[/yellow]")
+    else:
+        backends.append(Backend("postgres", url))
+    return backends
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    # Piped output (a log, a file) gets room for the whole table.
+    console = Console() if sys.stdout.isatty() else Console(width=140)
+    backends = _backends(args, console)
+    if not backends:
+        return 1
+    sizes = dict(FULL if args.full else QUICK)
+    sizes["stories"] = args.stories or sizes["stories"]
+    sizes["repeat"] = args.repeat or sizes["repeat"]
+    if args.profile:
+        print(profile_all(backends[0], sizes["stories"]))
+        return 0
+    console.print(facts_table(machine_facts(backends)))
+    with console.status("measuring") as status:
+        summaries = run(backends, progress=status.update, **sizes)
+    console.print(results_table(summaries, [b.name for b in backends], sizes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
