@@ -130,6 +130,9 @@ class SealingMapper(Mapper[UUID]):
             raise RecordIntegrityError(f"{describe}: unknown record format {fmt}")
 
         erased_names: set[str] = set()
+        if sealed_personal is None and getattr(cls, "PERSONAL_FIELDS", None):
+            # Someone holding only the system key could drop the personal part.
+            raise RecordIntegrityError(f"{describe}: its personal part is missing")
         if sealed_personal is not None:
             personal = self._open(sealed_personal, _place(stored_event, "personal"), describe)
             if personal is None:
@@ -142,6 +145,8 @@ class SealingMapper(Mapper[UUID]):
                 raise SnapshotErased(describe)
             state["state"] = self.transcoder.decode(state["state"])
 
+        # Upcasters see an erased personal field as the ERASED marker, never a missing key.
+        state.update(dict.fromkeys(erased_names, ERASED))
         class_version = getattr(cls, "class_version", 1)
         from_version = state.pop("class_version", 1)
         while from_version < class_version:
@@ -149,8 +154,10 @@ class SealingMapper(Mapper[UUID]):
             from_version += 1
 
         if not issubclass(cls, Snapshot):
-            state = event_codec.typed(cls, state, state.keys() - erased_names)
-            state.update(dict.fromkeys(erased_names & event_codec.declared_fields(cls), ERASED))
+            erased_now = {name for name, value in state.items() if value is ERASED}
+            kept = {name: value for name, value in state.items() if name not in erased_now}
+            state = event_codec.typed(cls, kept, kept.keys())
+            state.update(dict.fromkeys(erased_now & event_codec.declared_fields(cls), ERASED))
         state["originator_id"] = UUID(str(stored_event.originator_id))
         state["originator_version"] = stored_event.originator_version
         event = object.__new__(cls)
@@ -162,6 +169,8 @@ class SealingMapper(Mapper[UUID]):
         try:
             key_id = sealing.key_id_of(blob, record=describe)
             key = self.keys.opening_key(key_id)
+        except sealing.IntegrityError as e:  # too short, or an unknown format byte
+            raise RecordIntegrityError(str(e)) from None
         except (UnknownKey, ValueError) as e:
             raise RecordIntegrityError(f"{describe}: {e}") from None
         if key is None:

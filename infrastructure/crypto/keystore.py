@@ -72,13 +72,18 @@ class SqlKeyStore:
     def sealing_key(self, scope: str) -> tuple[bytes, bytes]:
         check_scope(scope)
         cached = self._cache.sealing(scope)
-        if cached is not None:
+        if cached is not None and scope == SYSTEM_SCOPE:
             return cached
+        # A case key seals only while its row exists: one indexed read per write, so
+        # that an erasure made by another process stops this one's writes at once
+        # (reading may use the cache: what it opens was sealed before the erasure).
         with self._tables.read() as tx:
             row = tx.newest(scope)
         if row is None:
             # A scope without keys is new or destroyed; decide under the scope's lock.
             row = self._add_generation(scope, only_if_none=True)
+        if cached is not None and cached[0] == row.key_id:
+            return cached
         key = self._unwrap(row)
         self._cache.remember(row.key_id, key, scope, for_sealing=True)
         return row.key_id, key
