@@ -11,7 +11,8 @@ from rich.console import Console
 from bench.backends import POSTGRES_URL_ENV, Backend, find_postgres
 from bench.machine import machine_facts
 from bench.profiling import profile_all
-from bench.report import facts_table, results_table
+from bench.report import facts_table, results_table, sealing_table
+from bench.sealing import run_all as run_sealing
 from bench.throughput import run
 
 QUICK = {"stories": 300, "repeat": 3, "warmup": 30}
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     with console.status("measuring") as status:
         summaries = run(backends, progress=status.update, **sizes)
     console.print(results_table(summaries, [b.name for b in backends], sizes))
+    with console.status("measuring sealing"):
+        console.print(sealing_table(run_sealing()))
     return 0
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from rich.table import Table
 
+from bench.sealing import Comparison
 from bench.throughput import OURS, Summary, paired_ratios, ratio
 
 
@@ -55,4 +56,17 @@ def results_table(summaries: list[Summary], backends: list[str], sizes: Mapping[
                 _ratio_cell(summaries, backend) if summary.implementation == OURS else "",
             )
         table.add_section()
+    return table
+
+
+def sealing_table(comparisons: list[Comparison]) -> Table:
+    table = Table(
+        title="Sealing one event, in the same run",
+        caption="median of interleaved rounds; microseconds per call",
+    )
+    table.add_column("comparison")
+    for column in ("rete µs", "baseline µs", "rete / baseline"):
+        table.add_column(column, justify="right")
+    for c in comparisons:
+        table.add_row(c.name, f"{c.ours_us:.2f}", f"{c.baseline_us:.2f}", f"{c.ratio:.2f}x")
     return table

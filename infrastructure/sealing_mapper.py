@@ -51,17 +51,31 @@ def _aggregate_topic(event_topic: str) -> str:
     return f"{module}:{qualname.split('.')[0]}"
 
 
-def _place(stored: StoredEvent | tuple[UUID, int, str], layer: str) -> bytes:
-    oid, version, topic = (
-        (stored.originator_id, stored.originator_version, stored.topic)
-        if isinstance(stored, StoredEvent)
-        else stored
-    )
-    return sealing.context("rete", layer, str(oid), version, topic)
+# The associated data of each layer is context("rete", layer, stream id, version,
+# topic); a context of parts is the concatenation of each part's context, so the
+# place is encoded once per record and each layer prefixes it.
+_RECORD_LAYER: Final = sealing.context("rete", "record")
+_PERSONAL_LAYER: Final = sealing.context("rete", "personal")
 
 
-def _describe(oid: object, version: int, topic: str) -> str:
-    return f"stored event {topic} v{version} of stream {oid}"
+def _place(oid: object, version: int, topic: str) -> bytes:
+    return sealing.context(str(oid), version, topic)
+
+
+class _Description:
+    """Names a record in an error message; only formatted when something failed."""
+
+    __slots__ = ("oid", "topic", "version")
+
+    def __init__(self, oid: object, version: int, topic: str) -> None:
+        self.oid, self.version, self.topic = oid, version, topic
+
+    @property
+    def text(self) -> str:
+        return f"stored event {self.topic} v{self.version} of stream {self.oid}"
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class SealingMapper(Mapper[UUID]):
@@ -91,6 +105,7 @@ class SealingMapper(Mapper[UUID]):
             case_id = self._case_of(_aggregate_topic(topic), oid, state)
 
         personal = {name: state.pop(name) for name in personal_names if name in state}
+        place = _place(oid, version, topic)
         sealed_personal = None
         if personal:
             if case_id is None:
@@ -98,11 +113,11 @@ class SealingMapper(Mapper[UUID]):
                 raise TypeError(f"{topic} has personal fields but belongs to no case")
             key_id, key = self.keys.sealing_key(case_scope(case_id))
             sealed_personal = sealing.seal(
-                key_id, key, event_codec.pack(personal), _place((oid, version, topic), "personal")
+                key_id, key, event_codec.pack(personal), _PERSONAL_LAYER + place
             )
         record = event_codec.pack([RECORD_FORMAT, state, sealed_personal])
         key_id, key = self.keys.sealing_key(SYSTEM_SCOPE)
-        blob = sealing.seal(key_id, key, record, _place((oid, version, topic), "record"))
+        blob = sealing.seal(key_id, key, record, _RECORD_LAYER + place)
         return StoredEvent(originator_id=oid, originator_version=version, topic=topic, state=blob)
 
     @staticmethod
@@ -116,10 +131,10 @@ class SealingMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         cls = resolve_topic(stored_event.topic)
-        describe = _describe(
-            stored_event.originator_id, stored_event.originator_version, stored_event.topic
-        )
-        record = self._open(stored_event.state, _place(stored_event, "record"), describe)
+        where = (stored_event.originator_id, stored_event.originator_version, stored_event.topic)
+        describe = _Description(*where)
+        place = _place(*where)
+        record = self._open(stored_event.state, _RECORD_LAYER + place, describe)
         if record is None:
             raise RecordIntegrityError(f"{describe}: sealed under a destroyed system key")
         try:
@@ -134,7 +149,7 @@ class SealingMapper(Mapper[UUID]):
             # Someone holding only the system key could drop the personal part.
             raise RecordIntegrityError(f"{describe}: its personal part is missing")
         if sealed_personal is not None:
-            personal = self._open(sealed_personal, _place(stored_event, "personal"), describe)
+            personal = self._open(sealed_personal, _PERSONAL_LAYER + place, describe)
             if personal is None:
                 erased_names = set(getattr(cls, "PERSONAL_FIELDS", {"state"}))
             else:
@@ -142,7 +157,7 @@ class SealingMapper(Mapper[UUID]):
 
         if issubclass(cls, Snapshot):
             if erased_names:
-                raise SnapshotErased(describe)
+                raise SnapshotErased(str(describe))
             state["state"] = self.transcoder.decode(state["state"])
 
         # Upcasters see an erased personal field as the ERASED marker, never a missing key.
@@ -158,24 +173,24 @@ class SealingMapper(Mapper[UUID]):
             kept = {name: value for name, value in state.items() if name not in erased_now}
             state = event_codec.typed(cls, kept, kept.keys())
             state.update(dict.fromkeys(erased_now & event_codec.declared_fields(cls), ERASED))
-        state["originator_id"] = UUID(str(stored_event.originator_id))
+        oid = stored_event.originator_id
+        state["originator_id"] = oid if isinstance(oid, UUID) else UUID(str(oid))
         state["originator_version"] = stored_event.originator_version
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", state)
         return event
 
-    def _open(self, blob: bytes, context: bytes, describe: str) -> bytes | None:
+    def _open(self, blob: bytes, context: bytes, describe: _Description) -> bytes | None:
         """Open a sealed blob; ``None`` when its key was destroyed (erasure)."""
         try:
-            key_id = sealing.key_id_of(blob, record=describe)
+            key_id = sealing.key_id_of(blob, record="sealed part")
             key = self.keys.opening_key(key_id)
-        except sealing.IntegrityError as e:  # too short, or an unknown format byte
-            raise RecordIntegrityError(str(e)) from None
-        except (UnknownKey, ValueError) as e:
+        except (sealing.IntegrityError, UnknownKey, ValueError) as e:
+            # too short, an unknown format byte, or a key id never issued
             raise RecordIntegrityError(f"{describe}: {e}") from None
         if key is None:
             return None
         try:
-            return sealing.open_(key, blob, context, record=describe)
+            return sealing.open_(key, blob, context, record="sealed part")
         except sealing.IntegrityError as e:
-            raise RecordIntegrityError(str(e)) from None
+            raise RecordIntegrityError(f"{describe}: {e}") from None
