@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import JSONTranscoder, Mapper
@@ -94,7 +94,7 @@ def mapper(rounds: int = 7, calls: int = 5_000) -> Comparison:
         try:
             event = _note_event()
             sealing_mapper = store.mapper
-            plain: Mapper = Mapper(transcoder=_plain_transcoder(store))
+            plain: Mapper[UUID] = Mapper(transcoder=_plain_transcoder(store))
 
             def ours() -> object:
                 return sealing_mapper.to_domain_event(sealing_mapper.to_stored_event(event))
