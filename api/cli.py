@@ -18,6 +18,7 @@ import uvicorn
 from eventsourcing.persistence import PersistenceError
 
 from api.auth import mint_token
+from api.cli_ledger import ledger
 from api.demo import load_demo
 from application.ports import SYSTEM_SCOPE
 from domain import errors
@@ -91,6 +92,9 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         settings.eventsourcing_env()
         load_directory(settings.directory_file)
         load_instruments(settings.instruments_file)
+        # The KEK too: a wrong key file stops here, and a development keyring is
+        # created once, before several workers could race to create it.
+        load_keyring(env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir)
         _announce(load_or_create_dev_secret(settings.jwt_secret_file))
     host = host or settings.host
     port = port or settings.port
@@ -225,3 +229,6 @@ def status() -> None:
 
 def _versions(in_use: dict[int, int]) -> str:
     return ", ".join(f"v{v}: {n}" for v, n in sorted(in_use.items())) or "none yet"
+
+
+main.add_command(ledger)  # rete ledger checkpoint|export|verify (api/cli_ledger.py)
