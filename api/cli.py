@@ -25,7 +25,8 @@ from domain import errors
 from domain.network import Actor
 from domain.vocabulary import Role, parse
 from infrastructure.bootstrap import build_keys, build_rete, build_store
-from infrastructure.crypto.kek import KekError, load_keyring
+from infrastructure.crypto.kek import KekError, Keyring, load_keyring
+from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.dev_secret import DevSecret, DevSecretError, load_or_create_dev_secret
 from infrastructure.logging import configure_logging
 from infrastructure.network_file import NetworkFileError, load_directory, load_instruments
@@ -169,6 +170,18 @@ def keys() -> None:
     """Operate the encryption keys (see docs/ENCRYPTION.md)."""
 
 
+@contextmanager
+def _key_operations() -> Iterator[tuple[Keyring, SqlKeyStore]]:
+    """The configured KEK and the data-key store, for one key operation."""
+    with _expected_errors():
+        settings = _settings()
+        kek = load_keyring(
+            env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir
+        )
+        with build_keys(settings) as store:
+            yield kek, store
+
+
 @keys.command()
 @click.option(
     "--system",
@@ -181,17 +194,12 @@ def rotate(system: bool) -> None:
     No event is rewritten. Afterwards the old KEK version opens nothing: once
     no backup needs it, it can be removed from the key file.
     """
-    with _expected_errors():
-        settings = _settings()
-        kek = load_keyring(
-            env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir
-        )
-        with build_keys(settings) as store:
-            version = kek.rotate()
-            rewrapped = store.rewrap_all(kek)
-            if system:
-                store.rotate_data_key(SYSTEM_SCOPE)
-            in_use = store.kek_versions_in_use()
+    with _key_operations() as (kek, store):
+        version = kek.rotate()
+        rewrapped = store.rewrap_all(kek)
+        if system:
+            store.rotate_data_key(SYSTEM_SCOPE)
+        in_use = store.kek_versions_in_use()
     click.echo(f"KEK version {version} is now primary; {rewrapped} data keys rewrapped.")
     if system:
         click.echo("A new system key seals from now on; the older ones still open.")
@@ -201,14 +209,9 @@ def rotate(system: bool) -> None:
 @keys.command()
 def rewrap() -> None:
     """Rewrap every data key under the primary KEK version (after changing RETE_KEK)."""
-    with _expected_errors():
-        settings = _settings()
-        kek = load_keyring(
-            env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir
-        )
-        with build_keys(settings) as store:
-            rewrapped = store.rewrap_all(kek)
-            in_use = store.kek_versions_in_use()
+    with _key_operations() as (kek, store):
+        rewrapped = store.rewrap_all(kek)
+        in_use = store.kek_versions_in_use()
     click.echo(f"{rewrapped} data keys rewrapped under KEK version {kek.primary_version()}.")
     click.echo("Data keys by KEK version: " + _versions(in_use))
 
@@ -216,13 +219,8 @@ def rewrap() -> None:
 @keys.command()
 def status() -> None:
     """Which KEK versions the data keys are wrapped under."""
-    with _expected_errors():
-        settings = _settings()
-        kek = load_keyring(
-            env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir
-        )
-        with build_keys(settings) as store:
-            in_use = store.kek_versions_in_use()
+    with _key_operations() as (kek, store):
+        in_use = store.kek_versions_in_use()
     click.echo(f"Primary KEK version: {kek.primary_version()}; known: {list(kek.versions())}")
     click.echo("Data keys by KEK version: " + _versions(in_use))
 
