@@ -47,6 +47,13 @@ ACTIVE_STATUSES = frozenset(
 )
 
 
+class Deadline(StrEnum):
+    """Which of a referral's two deadlines: to acknowledge it, then to answer it."""
+
+    ACKNOWLEDGE = "acknowledge"
+    ANSWER = "answer"
+
+
 class Side(StrEnum):
     """Which end of the referral an actor's service stands on."""
 
@@ -152,6 +159,16 @@ class Referral(Aggregate):
         def apply(self, referral: Referral) -> None:
             referral._enter(ReferralStatus.SUSPENDED, self.timestamp)
 
+    class Escalated(Aggregate.Event):
+        """A deadline passed with no answer: both services' coordinators are told."""
+
+        case_id: UUID
+        deadline: str  # "acknowledge" or "answer"
+        due: datetime
+
+        def apply(self, referral: Referral) -> None:
+            referral.escalations = (*referral.escalations, Deadline(self.deadline))
+
     def __init__(
         self,
         case_id: UUID,
@@ -189,6 +206,7 @@ class Referral(Aggregate):
         self.sent_at = self.created_on
         self.accepted_at: datetime | None = None
         self.ended_at: datetime | None = None
+        self.escalations: tuple[Deadline, ...] = ()
 
     def _enter(self, status: ReferralStatus, at: datetime) -> None:
         self.status = status
@@ -361,13 +379,31 @@ class Referral(Aggregate):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
-    def due(self) -> datetime | None:
+    def pending_deadline(self) -> tuple[Deadline, datetime] | None:
         """The deadline the recipient must meet next, if it still owes an answer."""
         if self.status == S.SENT:
-            return self.acknowledge_by
+            return Deadline.ACKNOWLEDGE, self.acknowledge_by
         if self.status == S.ACKNOWLEDGED:
-            return self.answer_by
+            return Deadline.ANSWER, self.answer_by
         return None
+
+    def due(self) -> datetime | None:
+        pending = self.pending_deadline()
+        return pending[1] if pending else None
+
+    def escalate(self, at: datetime) -> bool:
+        """Record, once per deadline, that it passed unanswered. Running the policy
+        again (or after a restart) changes nothing: returns whether it escalated."""
+        pending = self.pending_deadline()
+        if pending is None:
+            return False
+        deadline, due = pending
+        if at <= due or deadline in self.escalations:
+            return False
+        self.trigger_event(
+            self.Escalated, timestamp=at, case_id=self.case_id, deadline=deadline.value, due=due
+        )
+        return True
 
     def overdue(self, at: datetime) -> bool:
         due = self.due()
