@@ -167,7 +167,7 @@ class Referral(Aggregate):
         due: datetime
 
         def apply(self, referral: Referral) -> None:
-            referral.escalations = (*referral.escalations, Deadline(self.deadline))
+            referral.escalations = referral.escalations | {Deadline(self.deadline)}
 
     def __init__(
         self,
@@ -206,7 +206,7 @@ class Referral(Aggregate):
         self.sent_at = self.created_on
         self.accepted_at: datetime | None = None
         self.ended_at: datetime | None = None
-        self.escalations: tuple[Deadline, ...] = ()
+        self.escalations: frozenset[Deadline] = frozenset()
 
     def _enter(self, status: ReferralStatus, at: datetime) -> None:
         self.status = status
