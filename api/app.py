@@ -19,6 +19,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import BearerAuthentication, TokenVerifier, current_actor
 from api.problems import problem_details_plugin
 from api.request_log import ReteApp
+from api.routes.audit import AuditController
 from api.routes.cases import CasesController
 from api.routes.health import health
 from api.routes.referrals import ReferralsController
@@ -97,7 +98,7 @@ def create_app(
             owned_store.close()
 
     return ReteApp(
-        route_handlers=[health, CasesController, ReferralsController],
+        route_handlers=[health, CasesController, ReferralsController, AuditController],
         dependencies={
             "rete": Provide(provide_rete, sync_to_thread=False),
             "actor": Provide(current_actor, sync_to_thread=False),

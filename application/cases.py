@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from application.access_log import IN_PROCESS, case_categories, record_read
 from application.context import Context
 from application.errors import Conflict, NotFound, NotWorkingOnCase
 from application.pagination import page
@@ -167,10 +168,14 @@ class Cases:
 
     # -- queries ------------------------------------------------------------
 
-    def get(self, actor: Actor, case_ref: str) -> CaseView:
+    def get(self, actor: Actor, case_ref: str, *, via: str = IN_PROCESS) -> CaseView:
+        """The case as the actor's service may see it; the read goes in its access log
+        (``via``: the route template the API answered on)."""
         actor.require(*_CASE_READERS)
         case, referrals, _ = self.ctx.visible_case(actor, case_ref)
-        return self._view(actor, case, referrals)
+        view = self._view(actor, case, referrals)
+        record_read(self.ctx, actor, case.id, case_categories(view), via)
+        return view
 
     def list(self, actor: Actor, cursor: str | None = None, limit: int = 50) -> CasePage:
         """Cases the actor's service may see, most recently opened first."""

@@ -59,13 +59,17 @@ class Context:
     def referrals_of(self, case: Case) -> list[Referral]:
         return [self.store.get(Referral, UUID(rid)) for rid in case.referrals]
 
+    def case(self, case_ref: str) -> Case:
+        """Load a case by id or reference code, whoever asks (authorise before showing it)."""
+        try:
+            return self.store.get(Case, self.case_id(case_ref))
+        except NotFound:
+            raise NotFound("no such case") from None
+
     def visible_case(self, actor: Actor, case_ref: str) -> tuple[Case, list[Referral], CaseAccess]:
         """Load a case the actor's service may see; any other answers "not found",
         so that a service cannot even learn which cases exist."""
-        try:
-            case = self.store.get(Case, self.case_id(case_ref))
-        except NotFound:
-            raise NotFound("no such case") from None
+        case = self.case(case_ref)
         referrals = self.referrals_of(case)
         access = access_of(actor.service, case, referrals)
         if not access.sees_case:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 from uuid import UUID
@@ -33,6 +34,22 @@ class EventStore(Protocol):
     def ids_of(self, kind: type[Aggregate]) -> Sequence[UUID]:
         """Ids of every aggregate of a kind, in the order they were created."""
         ...
+
+    def history_of(self, aggregate_id: UUID) -> Sequence[Aggregate.Event]:
+        """Every stored event of one aggregate, oldest first (never a snapshot)."""
+        ...
+
+    def logged(self, after: int, limit: int) -> Sequence[Logged]:
+        """At most ``limit`` events of the whole log after position ``after``, in log order."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """One event of the ordered log, at its position (the notification id)."""
+
+    position: int
+    event: Aggregate.Event
 
 
 SYSTEM_SCOPE = "system"

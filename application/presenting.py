@@ -7,11 +7,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
+import msgspec
+
 from application.views import (
     CaseSummary,
     CaseView,
     ConsentView,
     EntryView,
+    ReferralSummary,
     ReferralView,
     RiskAssessmentView,
 )
@@ -105,6 +108,13 @@ def referral_view(referral: Referral, case: Case, at: datetime) -> ReferralView:
         version=referral.version,
         erased=erased,
     )
+
+
+def referral_summary(referral: Referral, case: Case, at: datetime) -> ReferralSummary:
+    """The referral for a list: the same facts as its view, without its personal fields."""
+    facts = msgspec.structs.asdict(referral_view(referral, case, at))
+    del facts["reason"], facts["justification"]
+    return ReferralSummary(**facts)
 
 
 def consent_view(consent: Consent, at: datetime) -> ConsentView:

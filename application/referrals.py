@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from application.access_log import IN_PROCESS, record_read, referral_categories
 from application.context import Context
 from application.pagination import page
-from application.presenting import referral_view
+from application.presenting import referral_summary, referral_view
 from application.views import ReferralPage, ReferralView
 from domain import errors
 from domain.case import Case
@@ -88,11 +89,14 @@ class Referrals:
         self.ctx.store.save(referral)
         return referral_view(referral, case, at)
 
-    def get(self, actor: Actor, referral_id: str) -> ReferralView:
+    def get(self, actor: Actor, referral_id: str, *, via: str = IN_PROCESS) -> ReferralView:
+        """One referral, with its reason: the read goes in its case's access log."""
         actor.require(Role.CASEWORKER, Role.COORDINATOR)
         referral = self.ctx.visible_referral(actor, referral_id)
         case = self.ctx.store.get(Case, referral.case_id)
-        return referral_view(referral, case, self.ctx.clock.now())
+        view = referral_view(referral, case, self.ctx.clock.now())
+        record_read(self.ctx, actor, case.id, referral_categories(view), via)
+        return view
 
     def list(
         self,
@@ -102,7 +106,8 @@ class Referrals:
         cursor: str | None = None,
         limit: int = 50,
     ) -> ReferralPage:
-        """A service's inbox or outbox: most urgent first, then most overdue, then oldest."""
+        """A service's inbox or outbox: most urgent first, then most overdue, then oldest.
+        Items are summaries without personal fields: listing is not reading her data."""
         actor.require(Role.CASEWORKER, Role.COORDINATOR)
         which = parse(Box, box, UnknownBox)
         wanted = {parse(ReferralStatus, s, UnknownStatus) for s in status or []}
@@ -120,7 +125,7 @@ class Referrals:
         for r in items:
             case = cases.get(r.case_id) or self.ctx.store.get(Case, r.case_id)
             cases[r.case_id] = case
-            views.append(referral_view(r, case, at))
+            views.append(referral_summary(r, case, at))
         return ReferralPage(views, next_cursor)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from application.access_log import AccessLog
+from application.audit import Audit
 from application.cases import Cases
 from application.context import Context
 from application.referrals import Referrals
@@ -12,3 +14,5 @@ class Rete:
         self.ctx = ctx
         self.cases = Cases(ctx)
         self.referrals = Referrals(ctx)
+        self.access_log = AccessLog(ctx)
+        self.audit = Audit(ctx, self.access_log)

@@ -75,6 +75,34 @@ class ReferralView(msgspec.Struct, frozen=True):
     erased: bool = False
 
 
+class ReferralSummary(msgspec.Struct, frozen=True):
+    """A referral in a list: every fact of it but its personal fields (reason and
+    justification). Opening the referral shows them, and that read is logged."""
+
+    id: str
+    case_id: str
+    case_reference: str
+    sender_service: str
+    recipient_service: str
+    kind: str
+    urgency: str
+    scope: list[str]
+    legal_basis: str
+    consent_id: str | None
+    statute: str | None
+    flagged_for_review: bool
+    status: str
+    sent_by: str
+    sent_at: datetime
+    acknowledge_by: datetime
+    answer_by: datetime
+    ended_at: datetime | None
+    overdue: bool
+    high_risk: bool
+    version: int
+    erased: bool = False
+
+
 class CaseView(msgspec.Struct, frozen=True):
     """A case as one service may see it."""
 
@@ -113,5 +141,26 @@ class CasePage(msgspec.Struct, frozen=True):
 class ReferralPage(msgspec.Struct, frozen=True):
     """One page of referrals; pass ``next_cursor`` back to get the next."""
 
-    items: list[ReferralView]
+    items: list[ReferralSummary]
+    next_cursor: str | None
+
+
+class AccessEntry(msgspec.Struct, frozen=True):
+    """One read of a case's personal data: who, for which service, what, how, when."""
+
+    id: str
+    case_id: str
+    user_id: str
+    service_id: str
+    categories: list[str]
+    route: str
+    kind: str
+    reason: str | None
+    read_at: datetime
+
+
+class AccessLogPage(msgspec.Struct, frozen=True):
+    """One page of a case's access log, newest first; pass ``next_cursor`` back."""
+
+    items: list[AccessEntry]
     next_cursor: str | None

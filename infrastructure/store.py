@@ -14,7 +14,8 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
 from eventsourcing.utils import get_topic
 
 from application.errors import Conflict, NotFound
-from application.ports import KeyDestroyed
+from application.ports import KeyDestroyed, Logged
+from domain.access import AccessRecord
 from domain.case import Case
 from domain.errors import CaseErased
 from domain.reference import ReferenceSequence
@@ -28,6 +29,7 @@ A = TypeVar("A", bound=Aggregate)
 _CREATION_TOPICS: dict[type[Aggregate], str] = {
     Case: get_topic(Case.Opened),
     Referral: get_topic(Referral.Sent),
+    AccessRecord: get_topic(AccessRecord.Recorded),
 }
 
 # How many notifications the id index reads per round trip.
@@ -96,6 +98,14 @@ class ReteEventStore(Application[UUID]):
             raise Conflict(
                 "someone else changed this first; nothing was written, reload and retry"
             ) from None
+
+    def history_of(self, aggregate_id: UUID) -> Sequence[Aggregate.Event]:
+        return [e for e in self.events.get(aggregate_id) if isinstance(e, Aggregate.Event)]
+
+    def logged(self, after: int, limit: int) -> Sequence[Logged]:
+        notifications = self.recorder.select_notifications(start=after + 1, limit=limit)
+        decoded = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+        return [Logged(at, e) for at, e in decoded if isinstance(e, Aggregate.Event)]
 
     def ids_of(self, kind: type[Aggregate]) -> Sequence[UUID]:
         """Ids of a kind of aggregate, from their creation events in the log.

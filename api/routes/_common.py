@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from litestar import Request
 from litestar.response import Response
 
 from application.views import CaseView, ReferralView
@@ -23,3 +24,9 @@ def etag(version: int) -> str:
 def versioned(view: V, status_code: int = 200) -> Response[V]:
     """Answer a case or referral with its version as ``ETag``."""
     return Response(view, status_code=status_code, headers={"ETag": etag(view.version)})
+
+
+def route_of(request: Request[Any, Any, Any]) -> str:
+    """The route a request matched, as a template (``GET /api/v1/cases/{case_ref}``):
+    what the access log records, never the raw path."""
+    return f"{request.method} {request.scope['path_template']}"

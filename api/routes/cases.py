@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Response
 from msgspec import Meta
 
 from api.problems import API_PROBLEMS
-from api.routes._common import API_PREFIX, BEARER, versioned
+from api.routes._common import API_PREFIX, BEARER, route_of, versioned
 from api.schemas import (
     ConsentBody,
     NoteBody,
@@ -22,6 +22,7 @@ from api.schemas import (
 )
 from application.rete import Rete
 from application.views import (
+    AccessLogPage,
     CasePage,
     CaseView,
     ConsentView,
@@ -72,11 +73,32 @@ class CasesController(Controller):
         sync_to_thread=True,
         responses=API_PROBLEMS,
         summary="A case as my service may see it",
+        description="Every read is recorded in the case's access log.",
     )
     def get_case(
-        self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], case_ref: CaseRef
+        self,
+        request: Request[Any, Any, Any],
+        rete: NamedDependency[Rete],
+        actor: NamedDependency[Actor],
+        case_ref: CaseRef,
     ) -> Response[CaseView]:
-        return versioned(rete.cases.get(actor, case_ref))
+        return versioned(rete.cases.get(actor, case_ref, via=route_of(request)))
+
+    @get(
+        "/{case_ref:str}/access-log",
+        sync_to_thread=True,
+        responses=API_PROBLEMS,
+        summary="Who read the case's personal data, newest first (owner service, auditors)",
+    )
+    def access_log(
+        self,
+        rete: NamedDependency[Rete],
+        actor: NamedDependency[Actor],
+        case_ref: CaseRef,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+    ) -> AccessLogPage:
+        return rete.access_log.entries(actor, case_ref, cursor, limit)
 
     @post(
         "/{case_ref:str}/notes",

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Response
 from msgspec import Meta
 
 from api.problems import API_PROBLEMS
-from api.routes._common import API_PREFIX, BEARER, versioned
+from api.routes._common import API_PREFIX, BEARER, route_of, versioned
 from api.schemas import OptionalReasonBody, ReasonBody
 from application.rete import Rete
 from application.views import ReferralPage, ReferralView
@@ -34,6 +34,7 @@ class ReferralsController(Controller):
         sync_to_thread=True,
         responses=API_PROBLEMS,
         summary="My service's inbox or outbox, most urgent first",
+        description="Summaries without reason or justification: open a referral to read them.",
     )
     def list_referrals(
         self,
@@ -51,11 +52,16 @@ class ReferralsController(Controller):
         sync_to_thread=True,
         responses=API_PROBLEMS,
         summary="One referral (sender or recipient)",
+        description="Shows its reason: every read is recorded in its case's access log.",
     )
     def get_referral(
-        self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], referral_id: ReferralId
+        self,
+        request: Request[Any, Any, Any],
+        rete: NamedDependency[Rete],
+        actor: NamedDependency[Actor],
+        referral_id: ReferralId,
     ) -> Response[ReferralView]:
-        return versioned(rete.referrals.get(actor, referral_id))
+        return versioned(rete.referrals.get(actor, referral_id, via=route_of(request)))
 
     @post(
         "/{referral_id:str}/acknowledge",

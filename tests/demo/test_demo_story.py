@@ -15,7 +15,7 @@ import pytest
 
 from api.demo import StoryClock, load_demo
 from application.rete import Rete
-from application.views import CaseSummary, CaseView, ReferralView
+from application.views import CaseSummary, CaseView, ReferralSummary, ReferralView
 from domain.network import Actor
 from domain.referral import ReferralStatus
 from infrastructure.bootstrap import build_rete, build_store
@@ -43,9 +43,9 @@ def working_services(rete: Rete) -> list[str]:
     return [s.id for s in rete.ctx.directory if s.works_cases]
 
 
-def all_referrals(rete: Rete) -> dict[str, ReferralView]:
-    """Every referral, from each service's outbox."""
-    found: dict[str, ReferralView] = {}
+def all_referrals(rete: Rete) -> dict[str, ReferralSummary]:
+    """Every referral, from each service's outbox (summaries: no reason, no justification)."""
+    found: dict[str, ReferralSummary] = {}
     for service in working_services(rete):
         for view in rete.referrals.list(coordinator(rete, service), "outbox", limit=200).items:
             found[view.id] = view
@@ -58,6 +58,11 @@ def all_cases(rete: Rete) -> dict[str, CaseSummary]:
         for summary in rete.cases.list(coordinator(rete, service), limit=200).items:
             found[summary.reference_code] = summary
     return found
+
+
+def opened(rete: Rete, referral: ReferralSummary) -> ReferralView:
+    """The referral as its sender opens it, reason and justification included."""
+    return rete.referrals.get(coordinator(rete, referral.sender_service), referral.id)
 
 
 def owner_view(rete: Rete, case: CaseSummary) -> CaseView:
@@ -96,7 +101,7 @@ def test_a_school_makes_a_mandatory_report(rete: Rete) -> None:
     assert reports
     for report in reports:
         assert report.statute == "art. 331 c.p.p."
-        assert report.justification
+        assert opened(rete, report).justification
         assert report.flagged_for_review
         assert report.recipient_service in {"pl-cesano", "ss-cesano"}
         case = rete.cases.get(coordinator(rete, report.sender_service), report.case_reference)
@@ -158,7 +163,8 @@ def test_the_lines_carry_no_personal_text(rete: Rete) -> None:
         view = owner_view(rete, case)
         personal |= {e.text for e in view.entries if e.text}
         personal |= {a.justification for a in view.risk_assessments if a.justification}
-    for referral in all_referrals(rete).values():
+    for summary in all_referrals(rete).values():
+        referral = opened(rete, summary)
         personal |= {t for t in (referral.reason, referral.justification) if t}
     assert personal
     assert not [text for text in personal if text in lines]

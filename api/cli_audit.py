@@ -1,0 +1,127 @@
+"""``rete audit``: replay one case's history for an auditor, non-personal only.
+
+It reads the database directly, as the operator, acting as an auditor of the
+network's oversight service. Personal fields print as "sealed": their values
+reach an auditor only through a disclosure over the API, which is logged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import click
+from eventsourcing.persistence import PersistenceError
+from rich.console import Console
+from rich.table import Table
+
+from application.audit import CaseHistory
+from application.rete import Rete
+from domain import errors
+from domain.network import Actor
+from domain.vocabulary import Role, ServiceKind
+from infrastructure.bootstrap import build_rete, build_store
+from infrastructure.crypto.kek import KekError
+from infrastructure.logging import configure_logging
+from infrastructure.network_file import NetworkFileError
+from infrastructure.settings import SettingsError, load_settings
+
+CLI_AUDITOR = "rete-cli"
+
+
+@contextmanager
+def _expected_errors() -> Iterator[None]:
+    try:
+        yield
+    except (SettingsError, NetworkFileError, KekError) as e:
+        raise click.ClickException(str(e)) from None
+    except errors.DomainError as e:
+        raise click.ClickException(f"{e.code}: {e.detail}") from None
+    except PersistenceError as e:
+        raise click.ClickException(
+            f"the database refused or did not answer ({type(e).__name__}); check RETE_DATABASE_URL"
+        ) from None
+
+
+def _moment(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            "use an RFC 3339 time with its zone, e.g. 2026-03-02T10:00:00Z", param_hint="--as-of"
+        ) from None
+
+
+def _auditor(rete: Rete, service_id: str | None) -> Actor:
+    """The operator, as an auditor of the oversight service (the only one, unless named)."""
+    directory = rete.ctx.directory
+    if service_id is None:
+        oversight = directory.of_kind(ServiceKind.OVERSIGHT)
+        if len(oversight) != 1:
+            raise errors.UnknownService("name the oversight service with --service")
+        service_id = oversight[0].id
+    return Actor(CLI_AUDITOR, directory.service(service_id), frozenset({Role.AUDITOR}))
+
+
+@click.group()
+def audit() -> None:
+    """Replay the history for an auditor (non-personal facts only)."""
+
+
+@audit.command()
+@click.argument("case")
+@click.option("--as-of", "as_of", help="Replay to this moment (RFC 3339 with zone); default: now.")
+@click.option("--service", help="The oversight service to act for, if the network has several.")
+def history(case: str, as_of: str | None, service: str | None) -> None:
+    """Every event of CASE (id or reference code), of its referrals and its access log."""
+    moment = _moment(as_of)
+    with _expected_errors():
+        settings = load_settings()
+        configure_logging(settings.log_format)
+        store = build_store(settings)
+        try:
+            rete = build_rete(settings, store=store)
+            replayed = rete.audit.history(_auditor(rete, service), case, moment)
+        finally:
+            store.close()
+    # No markup: a value written by someone (a route, a reason) prints as it is.
+    show(replayed, Console(markup=False, highlight=False))
+
+
+def _fields(fields: dict[str, Any]) -> str:
+    shown = (v if isinstance(v, str) else json.dumps(v) for v in fields.values())
+    return "\n".join(f"{name}={value}" for name, value in zip(fields, shown, strict=True))
+
+
+def show(replayed: CaseHistory, console: Console) -> None:
+    when = replayed.as_of.isoformat() if replayed.as_of else "now"
+    console.print(f"Case {replayed.reference_code} ({replayed.case_id}) as of {when}")
+    events = Table("time", "event", "v", "user", "service", "fields", title="History")
+    for e in replayed.events:
+        events.add_row(
+            e.timestamp.isoformat(),
+            e.type,
+            str(e.version),
+            e.user_id or "-",
+            e.service_id or "-",
+            _fields(e.fields),
+        )
+    console.print(events)
+    state = replayed.state
+    if state is None:
+        console.print("The case was not opened yet at that moment.")
+        return
+    console.print(
+        f"Status: {state.status} · owner: {state.owner_service} · version {state.version} · "
+        f"legal hold: {'yes' if state.legal_hold else 'no'} · "
+        f"high risk: {'yes' if state.high_risk else 'no'}"
+    )
+    referrals = Table("referral", "from", "to", "kind", "urgency", "status", title="Referrals")
+    for r in state.referrals:
+        referrals.add_row(r.id, r.sender_service, r.recipient_service, r.kind, r.urgency, r.status)
+    console.print(referrals)

@@ -1,0 +1,88 @@
+"""``/api/v1/audit``: auditors replay the non-personal history and ask for disclosures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from api.problems import API_PROBLEMS
+from api.routes._common import API_PREFIX, BEARER, route_of
+from api.schemas import ReasonBody
+from application.audit import AuditEventsPage, CaseHistory
+from application.rete import Rete
+from application.views import CaseView
+from domain.network import Actor
+
+CaseRef = FromPath[str]
+
+
+class AuditController(Controller):
+    path = f"{API_PREFIX}/audit"
+    tags = ["audit"]
+    security = BEARER
+
+    @get(
+        "/events",
+        sync_to_thread=True,
+        responses=API_PROBLEMS,
+        summary="Auditors: the non-personal history of the whole log, in log order",
+        description=(
+            "Events after the position `after`, at most `limit` (1 to 500). Personal "
+            'fields read as "sealed". Pass `next_after` back for the next page; it is '
+            "null when the page reached the head of the log."
+        ),
+    )
+    def events(
+        self,
+        rete: NamedDependency[Rete],
+        actor: NamedDependency[Actor],
+        after: FromQuery[int] = 0,
+        limit: FromQuery[int] = 100,
+    ) -> AuditEventsPage:
+        return rete.audit.events(actor, after, limit)
+
+    @get(
+        "/cases/{case_ref:str}/history",
+        sync_to_thread=True,
+        responses=API_PROBLEMS,
+        summary="Auditors: one case replayed to a moment (non-personal)",
+        description=(
+            "Every event of the case, of its referrals and of its access log up to "
+            "`as_of` (RFC 3339 with a time zone; now if absent), in time order, and "
+            "the case's state at that moment."
+        ),
+    )
+    def history(
+        self,
+        rete: NamedDependency[Rete],
+        actor: NamedDependency[Actor],
+        case_ref: CaseRef,
+        as_of: FromQuery[datetime | None] = None,
+    ) -> CaseHistory:
+        return rete.audit.history(actor, case_ref, as_of)
+
+    @post(
+        "/cases/{case_ref:str}/disclosure",
+        sync_to_thread=True,
+        responses=API_PROBLEMS,
+        status_code=200,
+        summary="Auditors: the personal data of one case, for a written reason (logged)",
+        description=(
+            "Answers the case as its owner service sees it. The disclosure, with its "
+            "reason and the categories disclosed, is recorded in the case's access log "
+            "first, where the owner service and auditors see it."
+        ),
+    )
+    def disclosure(
+        self,
+        request: Request[Any, Any, Any],
+        rete: NamedDependency[Rete],
+        actor: NamedDependency[Actor],
+        case_ref: CaseRef,
+        data: JSONBody[ReasonBody],
+    ) -> CaseView:
+        return rete.audit.disclose(actor, case_ref, data.reason, via=route_of(request))

@@ -1,0 +1,166 @@
+"""What the audit tests share: the API on a backend, and one case story.
+
+``Http`` serves an app built by ``create_app`` on the ``backend`` fixture's
+database with the tests' own clock (it moves only when a test moves it), and
+calls people of the network by nickname: ``http.get("ugo", path)``.
+``story`` is a case of the CAV with personal text in every place a personal
+field can be, each a unique marker that must never show where it should not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+from litestar.testing import TestClient
+
+from api.auth import mint_token
+from application.rete import Rete
+from infrastructure.settings import Settings
+
+CASES = "/api/v1/cases"
+REFERRALS = "/api/v1/referrals"
+AUDIT = "/api/v1/audit"
+MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+RISK_ITEMS = (
+    "escalation",
+    "strangulation",
+    "weapon",
+    "death_threats",
+    "separation",
+    "stalking",
+    "pregnancy",
+    "children_threatened",
+    "substance_abuse",
+    "protection_order_breach",
+    "her_fear",
+)
+
+PEOPLE: dict[str, tuple[str, str]] = {
+    "anna": ("cav-scirocco", "caseworker"),
+    "chiara": ("cav-scirocco", "coordinator"),
+    "paolo": ("pl-cesano", "caseworker"),
+    "bea": ("ss-cesano", "caseworker"),
+    "marta": ("asst-rhodense", "caseworker"),
+    "ugo": ("garanzia-cesano", "auditor"),
+    "olga": ("osservatorio", "analyst"),
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = MONDAY
+
+    def now(self) -> datetime:
+        return self.at
+
+    def tick(self, minutes: float = 1) -> datetime:
+        """Move on, and return the moment in between the last event and the next."""
+        between = self.at + timedelta(minutes=minutes / 2)
+        self.at += timedelta(minutes=minutes)
+        return between
+
+
+@dataclass
+class Http:
+    client: TestClient[Any]
+    settings: Settings
+    rete: Rete
+    clock: Clock
+    secret: bytes
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def _headers(self, who: str) -> dict[str, str]:
+        if who not in self.tokens:
+            service, role = PEOPLE[who]
+            s = self.settings
+            token = mint_token(
+                self.secret, s.jwt_issuer, s.jwt_audience, who, service, [role], timedelta(hours=1)
+            )
+            self.tokens[who] = token
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def get(self, who: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.client.get(path, headers=self._headers(who), **kwargs)
+
+    def post(self, who: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.client.post(path, headers=self._headers(who), **kwargs)
+
+    def erase(self, ref: str) -> Any:
+        """Chiara, the CAV's coordinator, lifts the legal hold and erases the case."""
+        lifted = self.client.delete(f"{CASES}/{ref}/legal-hold", headers=self._headers("chiara"))
+        self.ok(lifted)
+        return self.ok(
+            self.post("chiara", f"{CASES}/{ref}/erasure", json={"reason": "her request"})
+        )
+
+    def ok(self, response: httpx.Response, status: int = 200) -> Any:
+        assert response.status_code == status, response.text
+        return response.json()
+
+    def log_of(self, who: str, ref: str, **params: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.ok(
+            self.get(who, f"{CASES}/{ref}/access-log", params=params)
+        )["items"]
+        return items
+
+
+def env_for(backend: dict[str, str], var_dir: Path) -> dict[str, str]:
+    return {"RETE_DATABASE_URL": backend["RETE_DATABASE_URL"], "RETE_VAR_DIR": str(var_dir)}
+
+
+@dataclass
+class Story:
+    ref: str
+    case_id: str
+    referral_id: str
+    markers: list[str]
+    # The moment between each step and the next, by the name of the step before it.
+    moments: dict[str, datetime]
+
+
+def tell_story(http: Http) -> Story:
+    """Anna (CAV) opens a case, writes what happened, records her consent and refers
+    the case to the police, who take it on; then the case goes under legal hold."""
+    tag = uuid4().hex[:8]
+    marker = {k: f"MARK-{k}-{tag}" for k in ("note", "identity", "risk", "reason", "hold")}
+    moments: dict[str, datetime] = {}
+    case = http.ok(http.post("anna", CASES), 201)
+    ref = case["reference_code"]
+    moments["opened"] = http.clock.tick()
+    for category, text in (("violence", marker["note"]), ("identity", marker["identity"])):
+        body = {"category": category, "text": text}
+        http.ok(http.post("anna", f"{CASES}/{ref}/notes", json=body), 201)
+    moments["noted"] = http.clock.tick()
+    answers = dict.fromkeys(RISK_ITEMS, False) | {"death_threats": True}
+    risk = {"instrument_id": "rete-screening-v1", "answers": answers, "judgement": "high"}
+    risk["justification"] = marker["risk"]
+    http.ok(http.post("anna", f"{CASES}/{ref}/risk-assessments", json=risk), 201)
+    consent = {
+        "recipient_kinds": ["police"],
+        "purposes": ["protection_measures"],
+        "categories": ["identity", "violence"],
+    }
+    http.ok(http.post("anna", f"{CASES}/{ref}/consents", json=consent), 201)
+    moments["consented"] = http.clock.tick()
+    referral = {
+        "recipient_service": "pl-cesano",
+        "kind": "protection_measures",
+        "urgency": "urgent",
+        "reason": marker["reason"],
+        "scope": ["violence"],
+        "legal_basis": "consent",
+    }
+    referral_id = http.ok(http.post("anna", f"{CASES}/{ref}/referrals", json=referral), 201)["id"]
+    moments["referred"] = http.clock.tick()
+    http.ok(http.post("paolo", f"{REFERRALS}/{referral_id}/acknowledge"))
+    http.ok(http.post("paolo", f"{REFERRALS}/{referral_id}/accept"))
+    moments["accepted"] = http.clock.tick()
+    hold = {"reason": marker["hold"]}
+    http.ok(http.post("chiara", f"{CASES}/{ref}/legal-hold", json=hold))
+    http.clock.tick()
+    return Story(ref, case["id"], referral_id, list(marker.values()), moments)
