@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from application.context import Context
 from application.errors import Conflict
-from application.presenting import referral_view
-from application.views import ReferralView
+from application.presenting import referral_summary
+from application.views import ReferralSummary
 from domain.case import Case
 from domain.entries import CaseStatus
 from domain.network import Actor
@@ -40,7 +40,7 @@ class Escalations:
             escalated += 1
         return escalated
 
-    def worklist(self, actor: Actor) -> list[ReferralView]:
+    def worklist(self, actor: Actor) -> list[ReferralSummary]:
         """A coordinator's worklist: open referrals of the service, either side, that
         escalated, most overdue first."""
         actor.require(Role.COORDINATOR)
@@ -56,4 +56,4 @@ class Escalations:
             if case.status != CaseStatus.ERASED:
                 mine.append((referral, case))
         mine.sort(key=lambda pair: pair[0].due() or at)
-        return [referral_view(r, c, at) for r, c in mine]
+        return [referral_summary(r, c, at) for r, c in mine]

@@ -9,7 +9,7 @@ from application.access_log import IN_PROCESS, record_read, referral_categories
 from application.context import Context
 from application.pagination import page
 from application.presenting import referral_summary, referral_view
-from application.views import ReferralPage, ReferralView
+from application.views import ReferralPage, ReferralSummary, ReferralView
 from domain import errors
 from domain.case import Case
 from domain.entries import CaseStatus
@@ -79,7 +79,9 @@ class Referrals:
 
     def move(
         self, actor: Actor, referral_id: str, move: Move, reason: str | None = None
-    ) -> ReferralView:
+    ) -> ReferralSummary:
+        """Move a referral on. The answer is its summary: moving it is not reading
+        its reason (open the referral for that, and the read is logged)."""
         referral = self.ctx.visible_referral(actor, referral_id)
         case = self.ctx.store.get(Case, referral.case_id)
         if case.status == CaseStatus.ERASED:
@@ -87,7 +89,7 @@ class Referrals:
         at = self.ctx.clock.now()
         referral.move(move, actor, at, reason)
         self.ctx.store.save(referral)
-        return referral_view(referral, case, at)
+        return referral_summary(referral, case, at)
 
     def get(self, actor: Actor, referral_id: str, *, via: str = IN_PROCESS) -> ReferralView:
         """One referral, with its reason: the read goes in its case's access log."""

@@ -7,9 +7,9 @@ from typing import Any, TypeVar
 from litestar import Request
 from litestar.response import Response
 
-from application.views import CaseView, ReferralView
+from application.views import CaseSummary, CaseView, ReferralSummary, ReferralView
 
-V = TypeVar("V", CaseView, ReferralView)
+V = TypeVar("V", CaseView, CaseSummary, ReferralView, ReferralSummary)
 
 API_PREFIX = "/api/v1"
 # The OpenAPI security requirement of every route but /health.

@@ -24,6 +24,7 @@ from application.rete import Rete
 from application.views import (
     AccessLogPage,
     CasePage,
+    CaseSummary,
     CaseView,
     ConsentView,
     EntryView,
@@ -212,7 +213,7 @@ class CasesController(Controller):
         actor: NamedDependency[Actor],
         case_ref: CaseRef,
         data: JSONBody[ReasonBody],
-    ) -> Response[CaseView]:
+    ) -> Response[CaseSummary]:
         return versioned(rete.cases.place_legal_hold(actor, case_ref, data.reason))
 
     @delete(
@@ -224,7 +225,7 @@ class CasesController(Controller):
     )
     def lift_legal_hold(
         self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], case_ref: CaseRef
-    ) -> Response[CaseView]:
+    ) -> Response[CaseSummary]:
         return versioned(rete.cases.lift_legal_hold(actor, case_ref))
 
     @post(
@@ -257,5 +258,5 @@ class CasesController(Controller):
     )
     def close_case(
         self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], case_ref: CaseRef
-    ) -> Response[CaseView]:
+    ) -> Response[CaseSummary]:
         return versioned(rete.cases.close(actor, case_ref))

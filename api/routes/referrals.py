@@ -14,7 +14,7 @@ from api.problems import API_PROBLEMS
 from api.routes._common import API_PREFIX, BEARER, route_of, versioned
 from api.schemas import OptionalReasonBody, ReasonBody
 from application.rete import Rete
-from application.views import ReferralPage, ReferralView
+from application.views import ReferralPage, ReferralSummary, ReferralView
 from domain.network import Actor
 from domain.referral import Move
 
@@ -72,7 +72,7 @@ class ReferralsController(Controller):
     )
     def acknowledge(
         self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], referral_id: ReferralId
-    ) -> Response[ReferralView]:
+    ) -> Response[ReferralSummary]:
         return versioned(rete.referrals.move(actor, referral_id, Move.ACKNOWLEDGE))
 
     @post(
@@ -84,7 +84,7 @@ class ReferralsController(Controller):
     )
     def accept(
         self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], referral_id: ReferralId
-    ) -> Response[ReferralView]:
+    ) -> Response[ReferralSummary]:
         return versioned(rete.referrals.move(actor, referral_id, Move.ACCEPT))
 
     @post(
@@ -100,7 +100,7 @@ class ReferralsController(Controller):
         actor: NamedDependency[Actor],
         referral_id: ReferralId,
         data: JSONBody[ReasonBody],
-    ) -> Response[ReferralView]:
+    ) -> Response[ReferralSummary]:
         return versioned(rete.referrals.move(actor, referral_id, Move.DECLINE, data.reason))
 
     @post(
@@ -112,7 +112,7 @@ class ReferralsController(Controller):
     )
     def complete(
         self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], referral_id: ReferralId
-    ) -> Response[ReferralView]:
+    ) -> Response[ReferralSummary]:
         return versioned(rete.referrals.move(actor, referral_id, Move.COMPLETE))
 
     @post(
@@ -128,7 +128,7 @@ class ReferralsController(Controller):
         actor: NamedDependency[Actor],
         referral_id: ReferralId,
         data: JSONBody[OptionalReasonBody | None] = None,
-    ) -> Response[ReferralView]:
+    ) -> Response[ReferralSummary]:
         reason = data.reason if data is not None else None
         return versioned(rete.referrals.move(actor, referral_id, Move.WITHDRAW, reason))
 
@@ -141,5 +141,5 @@ class ReferralsController(Controller):
     )
     def expire(
         self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], referral_id: ReferralId
-    ) -> Response[ReferralView]:
+    ) -> Response[ReferralSummary]:
         return versioned(rete.referrals.move(actor, referral_id, Move.EXPIRE))
