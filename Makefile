@@ -7,7 +7,8 @@ PYTHON ?= python3
 VENV = .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
-PYTEST_ARGS ?=
+# Two workers: the machine has two cores (PYTEST_ARGS="-n 0" for a serial run).
+PYTEST_ARGS ?= -n 2
 
 .DEFAULT_GOAL := test
 
