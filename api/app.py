@@ -22,6 +22,8 @@ from api.request_log import ReteApp
 from api.routes.audit import AuditController
 from api.routes.cases import CasesController
 from api.routes.health import health
+from api.routes.ledger import LedgerPlugin
+from api.routes.observatory import ObservatoryController
 from api.routes.referrals import ReferralsController
 from application.rete import Rete
 from infrastructure.bootstrap import build_rete, build_store
@@ -98,7 +100,13 @@ def create_app(
             owned_store.close()
 
     return ReteApp(
-        route_handlers=[health, CasesController, ReferralsController, AuditController],
+        route_handlers=[
+            health,
+            CasesController,
+            ReferralsController,
+            AuditController,
+            ObservatoryController,
+        ],
         dependencies={
             "rete": Provide(provide_rete, sync_to_thread=False),
             "actor": Provide(current_actor, sync_to_thread=False),
@@ -109,7 +117,8 @@ def create_app(
                 BearerAuthentication, verifier=verifier, identify=app_rete.ctx.identify
             )
         ],
-        plugins=[problem_details_plugin()],
+        # The ledger: its routes, and the thread that follows the log and signs checkpoints.
+        plugins=[problem_details_plugin(), LedgerPlugin(settings, app_rete.ctx.store)],
         openapi_config=_openapi(),
         on_shutdown=[close_store],
         request_max_body_size=MAX_BODY_BYTES,

@@ -19,6 +19,8 @@ from eventsourcing.persistence import PersistenceError
 
 from api.auth import mint_token
 from api.cli_audit import audit
+from api.cli_ledger import ledger
+from api.cli_views import views
 from api.demo import load_demo
 from application.ports import SYSTEM_SCOPE
 from domain import errors
@@ -229,4 +231,6 @@ def _versions(in_use: dict[int, int]) -> str:
     return ", ".join(f"v{v}: {n}" for v, n in sorted(in_use.items())) or "none yet"
 
 
+main.add_command(ledger)  # rete ledger checkpoint|export|verify (api/cli_ledger.py)
 main.add_command(audit)  # rete audit history (api/cli_audit.py)
+main.add_command(views)  # rete views rebuild|run (api/cli_views.py)

@@ -1,0 +1,141 @@
+"""``rete views``: follow the log, rebuild or check the views, show how far they are.
+
+Expected failures (a bad setting, an unreadable KEK, a database that does not
+answer, an unknown view) end with one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import click
+from eventsourcing.persistence import PersistenceError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from infrastructure.bootstrap import build_store
+from infrastructure.crypto.kek import KekError
+from infrastructure.logging import configure_logging
+from infrastructure.settings import SettingsError, load_settings
+from infrastructure.views import Views, open_views
+from infrastructure.views.follow import Follower
+from infrastructure.views.projection import VIEW_NAMES, UnknownView
+
+_stderr = Console(stderr=True)
+
+
+@contextmanager
+def _opened() -> Iterator[tuple[Views, str]]:
+    """The views on the configured database (and its event store), and its URL."""
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_format)
+        store = build_store(settings)
+        try:
+            with open_views(
+                settings, store.recorder, store.keys, catch_up_before_reads=False
+            ) as views:
+                yield views, settings.database_url
+        finally:
+            store.close()
+    except (SettingsError, KekError, UnknownView) as e:
+        raise click.ClickException(str(e)) from None
+    except PersistenceError as e:
+        raise click.ClickException(
+            f"the database refused or did not answer ({type(e).__name__}); check RETE_DATABASE_URL"
+        ) from None
+
+
+@contextmanager
+def _progress(what: str) -> Iterator[Callable[[int, int], None]]:
+    columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeRemainingColumn(), console=_stderr, transient=False) as bar:
+        task = bar.add_task(what, total=None)
+        yield lambda reached, head: bar.update(task, completed=reached, total=head)
+
+
+_NAMES = click.Choice(VIEW_NAMES)
+
+
+@click.group()
+def views() -> None:
+    """The views the API reads: each service's cases and referrals (docs/VIEWS.md)."""
+
+
+@views.command()
+@click.argument("names", nargs=-1, type=_NAMES)
+def rebuild(names: tuple[str, ...]) -> None:
+    """Rebuild views from the log (all, or the NAMES given), beside the live ones.
+
+    The live views keep serving until the rebuilt ones replace them, in one
+    transaction. Safe to interrupt: the live views stay as they were.
+    """
+    with _opened() as (opened, _), _progress("rebuilding from the log") as progress:
+        position = opened.rebuild(list(names), progress)
+    click.echo(f"Rebuilt {', '.join(names or VIEW_NAMES)} up to position {position} of the log.")
+
+
+@views.command()
+@click.argument("names", nargs=-1, type=_NAMES)
+def check(names: tuple[str, ...]) -> None:
+    """Rebuild views aside and compare them row by row with the live ones (exit 1 if
+    they differ). Nothing is replaced."""
+    with _opened() as (opened, _), _progress("rebuilding aside") as progress:
+        differences = opened.check(list(names), progress)
+    for d in differences:
+        click.echo(
+            f"DIFFERS: {d.table}: {d.live_rows} live rows, {d.rebuilt_rows} rebuilt, "
+            f"{d.differing} not alike",
+            err=True,
+        )
+    if differences:
+        raise SystemExit(1)
+    click.echo(f"OK: {', '.join(names or VIEW_NAMES)} equal what the log rebuilds.")
+
+
+@views.command()
+def status() -> None:
+    """How far each view has followed the log."""
+    with _opened() as (opened, _):
+        head = opened.runner.head()
+        with opened.tables.read() as tx:
+            positions = opened.runner.views.positions(tx)
+    for name, position in positions.items():
+        click.echo(f"{name}: position {position} of {head}")
+
+
+@views.command()
+@click.option(
+    "--poll",
+    type=click.FloatRange(0.05, 60),
+    default=1.0,
+    show_default=True,
+    help="Seconds between checks when no notification arrives.",
+)
+def run(poll: float) -> None:
+    """Follow the log and keep the views up to date, until interrupted.
+
+    On PostgreSQL it wakes on the event store's NOTIFY (and polls as a fallback);
+    run one or more next to the API workers. On SQLite it polls (the API keeps
+    the views up to date in-process anyway).
+    """
+    stop = threading.Event()
+
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        stop.set()  # and interrupt whatever it waits for, as Ctrl-C does
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        with _opened() as (opened, url):
+            click.echo("Following the log; Ctrl-C or SIGTERM to stop.", err=True)
+            Follower(opened, url, poll).run(stop)
+    except KeyboardInterrupt:
+        pass  # the batch in flight rolled back; the next run resumes after the last one
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    click.echo("Stopped.", err=True)

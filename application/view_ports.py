@@ -1,0 +1,110 @@
+"""The read side's ports: the network's views, and the opening of their sealed parts.
+
+Views are rows the projections keep beside the events (docs/VIEWS.md). They hold
+every non-personal fact a list or a case page needs, and each personal part as
+it was stored: sealed under the case key, with the place it is bound to. The
+application decides who may read what (``domain.visibility``) from these rows,
+then opens only the parts the reader may see (``PersonalParts``); once a case is
+erased its key is gone and those parts read as ``ERASED``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from application.view_rows import (
+    AssessmentRow,
+    CaseFact,
+    CaseRow,
+    CaseRows,
+    EntryRow,
+    ObservatoryFacts,
+    ReferralFact,
+    ReferralRow,
+    SealedPart,
+    Slice,
+)
+from domain.erased import Erased
+from domain.referral import ReferralStatus
+
+__all__ = [
+    "AssessmentRow",
+    "CaseFact",
+    "CaseRow",
+    "CaseRows",
+    "EntryRow",
+    "ObservatoryFacts",
+    "PersonalParts",
+    "ReferralFact",
+    "ReferralRow",
+    "SealedPart",
+    "Slice",
+    "ViewReader",
+]
+
+
+class ViewReader(Protocol):
+    """What the application reads the network through. Each method answers from the
+    views as they are after every event written before the call (on SQLite the
+    implementation catches up first; on PostgreSQL a ``rete views run`` process
+    follows the log, and ``catch_up`` closes the gap on demand)."""
+
+    def cases_of(self, service_id: str, offset: int, limit: int) -> Slice[CaseRow]:
+        """Cases the service owns or takes part in (sender or recipient of a
+        referral on it), the most recently opened first."""
+        ...
+
+    def case(self, case_id: UUID) -> CaseRows | None:
+        """One case's rows, whoever asks (authorise before showing them)."""
+        ...
+
+    def referral(self, referral_id: UUID) -> ReferralRow | None: ...
+
+    def inbox(
+        self,
+        service_id: str,
+        at: datetime,
+        statuses: frozenset[ReferralStatus],
+        offset: int,
+        limit: int,
+    ) -> Slice[ReferralRow]:
+        """Referrals to the service (all statuses when ``statuses`` is empty): active
+        first, then by urgency, then the most overdue at ``at``, then the oldest."""
+        ...
+
+    def outbox(
+        self,
+        service_id: str,
+        at: datetime,
+        statuses: frozenset[ReferralStatus],
+        offset: int,
+        limit: int,
+    ) -> Slice[ReferralRow]:
+        """Referrals from the service, in the inbox's order."""
+        ...
+
+    def worklist(self, service_id: str) -> list[ReferralRow]:
+        """Escalated referrals still owing an answer, on either side of the service,
+        of cases not erased: the most overdue first."""
+        ...
+
+    def observatory_facts(self) -> ObservatoryFacts:
+        """Every case and referral as non-personal facts, for the statistics."""
+        ...
+
+    def catch_up(self) -> int:
+        """Apply what the log holds beyond the views; returns how many events."""
+        ...
+
+
+class PersonalParts(Protocol):
+    """Opens sealed parts with their case key, at read time, after authorisation."""
+
+    def open(self, part: SealedPart) -> Mapping[str, Any] | Erased:
+        """The personal fields, typed as their event declares them; ``ERASED`` once
+        the case key was destroyed. A part that does not open at its place (altered,
+        moved) raises an integrity error naming the place, never the content."""
+        ...

@@ -1,0 +1,175 @@
+"""The rows the views answer with (``application.view_ports``): non-personal facts,
+and personal parts still sealed under their case key with the place they are
+bound to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+from uuid import UUID
+
+from domain.consent import Consent
+from domain.entries import CaseStatus
+from domain.referral import ACTIVE_STATUSES, Deadline, ReferralStatus
+from domain.vocabulary import Category, LegalBasis, ReferralKind, Urgency
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class SealedPart:
+    """The personal fields of one stored event, sealed under its case key, and the
+    place the seal is bound to: it opens there and nowhere else."""
+
+    blob: bytes
+    stream_id: UUID
+    version: int
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class Slice(Generic[T]):
+    """One page of a list: its rows, and whether more follow."""
+
+    items: list[T]
+    more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    id: UUID
+    reference_code: str
+    owner_service: str
+    status: CaseStatus
+    high_risk: bool
+    legal_hold: bool
+    opened_at: datetime
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRow:
+    case_id: UUID
+    id: str
+    category: Category
+    author: str
+    service_id: str
+    recorded_at: datetime
+    sealed: SealedPart  # holds "text"
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentRow:
+    case_id: UUID
+    id: str
+    instrument_id: str
+    service_id: str
+    assessed_by: str
+    assessed_at: datetime
+    high_risk: bool
+    sealed: SealedPart  # holds answers, score, computed_level, level, justification
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralRow:
+    """A referral's non-personal facts, with its case's reference and high-risk flag.
+    Attribute names follow ``domain.referral.Referral`` where they mean the same."""
+
+    id: UUID
+    case_id: UUID
+    case_reference: str
+    case_high_risk: bool
+    sender_service: str
+    recipient_service: str
+    kind: ReferralKind
+    urgency: Urgency
+    scope: frozenset[Category]
+    legal_basis: LegalBasis
+    consent_id: str | None
+    statute: str | None
+    flagged_for_review: bool
+    status: ReferralStatus
+    sent_by: str
+    sent_at: datetime
+    acknowledge_by: datetime
+    answer_by: datetime
+    acknowledged_at: datetime | None
+    accepted_at: datetime | None
+    answered_at: datetime | None  # accepted or declined
+    ended_at: datetime | None
+    escalations: frozenset[Deadline]
+    version: int
+    sealed: SealedPart  # the Sent event's reason and justification
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def due(self) -> datetime | None:
+        """The deadline the recipient must meet next, if it still owes an answer."""
+        if self.status == ReferralStatus.SENT:
+            return self.acknowledge_by
+        if self.status == ReferralStatus.ACKNOWLEDGED:
+            return self.answer_by
+        return None
+
+    def overdue(self, at: datetime) -> bool:
+        due = self.due()
+        return due is not None and at > due
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRows:
+    """Everything the views hold of one case, in the order it happened."""
+
+    case: CaseRow
+    entries: list[EntryRow]
+    referrals: list[ReferralRow]
+    consents: dict[str, Consent]  # non-personal terms: the domain's own value objects
+    assessments: list[AssessmentRow]
+
+    def sealed_parts(self) -> list[SealedPart]:
+        rows: Sequence[EntryRow | AssessmentRow | ReferralRow] = [
+            *self.entries,
+            *self.assessments,
+            *self.referrals,
+        ]
+        return [row.sealed for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFact:
+    """A case as the observatory counts it: no personal data."""
+
+    id: UUID
+    owner_service: str
+    status: CaseStatus
+    high_risk: bool
+    opened_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralFact:
+    """A referral as the observatory counts it: no personal data, no free text."""
+
+    id: UUID
+    case_id: UUID
+    sender_service: str
+    recipient_service: str
+    kind: ReferralKind
+    urgency: Urgency
+    legal_basis: LegalBasis
+    status: ReferralStatus
+    sent_at: datetime
+    acknowledged_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    escalations: frozenset[Deadline]
+
+
+@dataclass(frozen=True, slots=True)
+class ObservatoryFacts:
+    cases: list[CaseFact]
+    referrals: list[ReferralFact]

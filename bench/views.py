@@ -1,0 +1,215 @@
+"""Rebuilding the views from the log, against reading the same log with no processing.
+
+On fresh storage, ``stories`` stories fill the log (the throughput benchmark's
+story, with a note and a risk assessment, so that every view gets rows: eleven
+events a story, ten of them read by a view). Then, in
+interleaved rounds, in the same run:
+
+* **read**: every notification of the log, page by page through the recorder's
+  ``select_notifications`` (the page size a rebuild uses), and nothing else;
+* **rebuild**: ``Rebuild.build`` + ``swap``: fresh tables, the whole log pulled
+  (by topic), each outer seal opened, the rows written in batches, then swapped
+  in place of the live views.
+
+The ratio is read time over rebuild time (rebuild throughput as a share of plain
+reading; the target is at least 0.5). Also reported: one ``catch_up`` when
+nothing is new, as the API calls it before each read on SQLite.
+
+    python -m bench.views [--backend sqlite|postgres|both] [--stories N] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.backends import POSTGRES_URL_ENV, Backend, find_postgres
+from bench.sealing import NOTE
+from bench.stories import KINDS, PURPOSES, REASON, RECIPIENT, SCOPE, Ours, rete_settings
+from domain.referral import Move
+from infrastructure.views import Views, open_views
+from infrastructure.views.rebuild import REBUILD_PAGE, Rebuild
+
+INSTRUMENT = "rete-screening-v1"
+
+
+@dataclass(frozen=True)
+class ViewsComparison:
+    backend: str
+    events: int  # records in the log
+    applied: int  # records the views read (the others, by topic, are not fetched)
+    rebuild_s: float  # median
+    read_s: float  # median
+    raw_read_s: float  # median
+    idle_catch_up_us: float  # one catch_up with nothing new
+
+    @property
+    def ratio(self) -> float:
+        """Rebuild throughput over plain-reading throughput (same records)."""
+        return self.read_s / self.rebuild_s
+
+
+def _fill(runner: Ours, stories: int) -> None:
+    cases, referrals = runner.rete.cases, runner.rete.referrals
+    items = runner.rete.ctx.instrument(INSTRUMENT).items
+    answers = {item.id: i % 3 == 0 for i, item in enumerate(items)}
+    for _ in range(stories):
+        ref = cases.open(runner.sender).reference_code
+        cases.add_note(runner.sender, ref, "violence", NOTE)
+        cases.assess_risk(runner.sender, ref, INSTRUMENT, answers, None, None)
+        cases.record_consent(
+            runner.sender,
+            ref,
+            recipient_kinds=KINDS,
+            recipient_services=[],
+            purposes=PURPOSES,
+            categories_=SCOPE,
+            expires_at=None,
+        )
+        referral = referrals.refer(
+            runner.sender,
+            ref,
+            recipient_service=RECIPIENT,
+            kind=PURPOSES[0],
+            urgency="urgent",
+            reason=REASON,
+            scope=SCOPE,
+            legal_basis="consent",
+        )
+        referrals.move(runner.recipient, referral.id, Move.ACKNOWLEDGE)
+        referrals.move(runner.recipient, referral.id, Move.ACCEPT)
+
+
+def _read_all(views: Views) -> int:
+    recorder, start, count = views.recorder, 1, 0
+    while True:
+        page = recorder.select_notifications(start=start, limit=REBUILD_PAGE)
+        count += len(page)
+        if len(page) < REBUILD_PAGE:
+            return count
+        start = page[-1].id + 1
+
+
+def _raw_read(views: Views) -> int:
+    topics, after, count = views.runner.views.topics, 0, 0
+    with views.tables.write() as tx:  # as a rebuild's batches read it
+        head = views.log.head(tx)
+        while True:
+            batch = views.log.records(tx, after, head, REBUILD_PAGE, topics)
+            count += len(batch)
+            if len(batch) < REBUILD_PAGE:
+                return count
+            after = batch[-1].position
+
+
+def _rebuild(views: Views) -> int:
+    job = Rebuild(views.tables, views.log, views.keys)
+    applied = job.build()
+    job.swap()
+    return applied
+
+
+def _timed(step: Callable[[Views], int], views: Views) -> tuple[float, int]:
+    start = time.perf_counter()
+    result = step(views)
+    return time.perf_counter() - start, result
+
+
+def _idle_catch_up_us(views: Views, calls: int = 2000) -> float:
+    views.catch_up()
+    start = time.perf_counter()
+    for _ in range(calls):
+        views.catch_up()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def measure(backend: Backend, stories: int, repeat: int) -> ViewsComparison:
+    with backend.fresh() as storage:
+        runner = Ours(storage.database_url, storage.var_dir)
+        try:
+            _fill(runner, stories)
+            settings = rete_settings(storage.database_url, storage.var_dir)
+            with open_views(settings, runner.store.recorder, runner.store.keys) as views:
+                views.catch_up()
+                times: dict[Callable[[Views], int], list[float]] = {}
+                counts: dict[Callable[[Views], int], int] = {}
+                steps = [_read_all, _rebuild, _raw_read]
+                for rep in range(repeat):  # interleaved, in turning orders
+                    for step in steps[rep % 3 :] + steps[: rep % 3]:
+                        seconds, counts[step] = _timed(step, views)
+                        times.setdefault(step, []).append(seconds)
+                idle = _idle_catch_up_us(views)
+        finally:
+            runner.close()
+    return ViewsComparison(
+        backend.name,
+        counts[_read_all],
+        counts[_rebuild],
+        statistics.median(times[_rebuild]),
+        statistics.median(times[_read_all]),
+        statistics.median(times[_raw_read]),
+        idle,
+    )
+
+
+def run(backends: list[Backend], stories: int = 500, repeat: int = 5) -> list[ViewsComparison]:
+    return [measure(backend, stories, repeat) for backend in backends]
+
+
+def views_table(results: list[ViewsComparison]) -> Table:
+    table = Table(
+        title="Rebuilding the views from the log vs reading it, in the same run",
+        caption=(
+            "median of interleaved rounds; read = the recorder's notifications; ratio = read "
+            "time / rebuild time (target >= 0.5); raw read = the log as the rebuild reads it; "
+            "idle = one catch_up() with nothing new"
+        ),
+    )
+    table.add_column("backend")
+    columns = ("events", "applied", "read ms", "rebuild ms", "ratio", "raw read ms", "idle µs")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(
+            r.backend,
+            f"{r.events:,}",
+            f"{r.applied:,}",
+            f"{r.read_s * 1000:,.1f}",
+            f"{r.rebuild_s * 1000:,.1f}",
+            f"{r.ratio:.2f}x",
+            f"{r.raw_read_s * 1000:,.1f}",
+            f"{r.idle_catch_up_us:.0f}",
+        )
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.views", description=__doc__)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--stories", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    console = Console() if sys.stdout.isatty() else Console(width=140)
+    backends = [] if args.backend == "postgres" else [Backend("sqlite")]
+    if args.backend != "sqlite":
+        url, reason = find_postgres(os.environ.get(POSTGRES_URL_ENV))
+        if url is None:
+            console.print(f"[yellow]PostgreSQL skipped ({POSTGRES_URL_ENV}): {reason}[/yellow]")
+        else:
+            backends.append(Backend("postgres", url))
+    with console.status("measuring the views"):
+        results = run(backends, args.stories, args.repeat)
+    console.print(views_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""The statements on the ledger's tables (``schema``), shared by both backends."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+from infrastructure.ledger.compact import Node
+from infrastructure.ledger.db.schema import (
+    CHECKPOINTS,
+    DDL,
+    HEAD,
+    LEAVES,
+    NODES,
+    Head,
+    RawRecord,
+    StoredCheckpoint,
+    StoredLeaf,
+)
+from infrastructure.ledger.merkle import NodeId
+
+__all__ = [
+    "CHECKPOINTS",
+    "DDL",
+    "HEAD",
+    "LEAVES",
+    "NODES",
+    "Head",
+    "LedgerTables",
+    "LedgerTx",
+    "RawRecord",
+    "StoredCheckpoint",
+    "StoredLeaf",
+]
+
+
+class LedgerTx(ABC):
+    """The ledger's statements, run on one connection (and, for writes, one transaction)."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self._n = names
+
+    @abstractmethod
+    def _query(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    def _command(self, statement: str, params: Sequence[Any]) -> None: ...
+
+    @abstractmethod
+    def _many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    @abstractmethod
+    def _to_db_time(self, moment: datetime) -> Any: ...
+
+    @abstractmethod
+    def _from_db_time(self, value: Any) -> datetime: ...
+
+    @abstractmethod
+    def nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        """The stored hashes of these nodes (missing ones are absent), in one query."""
+
+    @abstractmethod
+    def records(self, after: int, stop: int, limit: int) -> list[RawRecord]:
+        """Stored records with ``after < position <= stop``, in log order."""
+
+    def _sql(self, template: str) -> str:
+        return template.format(**self._n)
+
+    def head(self) -> Head:
+        rows = self._query(self._sql("SELECT size, last_position FROM {head} WHERE id = 1"), ())
+        if not rows:
+            return Head(0, 0)
+        size, last = rows[0]
+        return Head(int(size), int(last))
+
+    def set_head(self, head: Head) -> None:
+        self._command(
+            self._sql("UPDATE {head} SET size = %s, last_position = %s WHERE id = 1"),
+            (head.size, head.last_position),
+        )
+
+    def add_nodes(self, nodes: Sequence[Node], leaves: Sequence[tuple[int, int]]) -> None:
+        """Plain inserts: a node or leaf already there is a bug (a double append), and
+        must fail the transaction rather than pass silently."""
+        self._many(
+            self._sql("INSERT INTO {nodes} (level, idx, hash) VALUES (%s, %s, %s)"),
+            [(n.level, n.index, n.hash) for n in nodes],
+        )
+        self._many(self._sql("INSERT INTO {leaves} (idx, position) VALUES (%s, %s)"), leaves)
+
+    def level_range(self, level: int, start: int, end: int) -> list[tuple[int, bytes]]:
+        """``(idx, hash)`` of the stored nodes of one level with ``start <= idx < end``."""
+        rows = self._query(
+            self._sql(
+                "SELECT idx, hash FROM {nodes} WHERE level = %s AND idx >= %s AND idx < %s "
+                "ORDER BY idx"
+            ),
+            (level, start, end),
+        )
+        return [(int(i), bytes(h)) for i, h in rows]
+
+    def leaves(self, start: int, end: int) -> list[StoredLeaf]:
+        """The stored leaves with ``start <= idx < end``: position and leaf hash (empty
+        when the leaf's node is missing, which only tampering can do)."""
+        return [StoredLeaf(i, p, h) for i, p, h in self.leaf_rows(start, end)]
+
+    def leaf_rows(self, start: int, end: int) -> list[tuple[int, int, bytes]]:
+        """``leaves`` as plain tuples ``(idx, position, hash)``, ordered by idx."""
+        rows = self._query(
+            self._sql(
+                "SELECT l.idx, l.position, n.hash FROM {leaves} l "
+                "LEFT JOIN {nodes} n ON n.level = 0 AND n.idx = l.idx "
+                "WHERE l.idx >= %s AND l.idx < %s ORDER BY l.idx"
+            ),
+            (start, end),
+        )
+        return [(i, p, h or b"") for i, p, h in rows]
+
+    def position(self, index: int) -> int | None:
+        """The notification id of the record leaf ``index`` is."""
+        rows = self._query(self._sql("SELECT position FROM {leaves} WHERE idx = %s"), (index,))
+        return int(rows[0][0]) if rows else None
+
+    def node_ranges(self, ranges: Sequence[tuple[int, int, int]]) -> list[tuple[int, int, bytes]]:
+        """``(level, idx, hash)`` of the stored nodes in several ``(level, start, end)``
+        index ranges, ordered by level then idx: one query of primary-key range scans."""
+        if not ranges:
+            return []
+        one = "SELECT level, idx, hash FROM {nodes} WHERE level = %s AND idx >= %s AND idx < %s"
+        rows = self._query(
+            self._sql(" UNION ALL ".join([one] * len(ranges)) + " ORDER BY 1, 2"),
+            [value for r in ranges for value in r],
+        )
+        return [(int(level), int(index), bytes(h)) for level, index, h in rows]
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        """Every checkpoint, smallest tree first."""
+        rows = self._query(
+            self._sql("SELECT size, root, note, signed_at FROM {checkpoints} ORDER BY size"), ()
+        )
+        return [self._checkpoint(row) for row in rows]
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        rows = self._query(
+            self._sql(
+                "SELECT size, root, note, signed_at FROM {checkpoints} ORDER BY size DESC LIMIT 1"
+            ),
+            (),
+        )
+        return self._checkpoint(rows[0]) if rows else None
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        """A plain insert: a checkpoint is never overwritten."""
+        self._command(
+            self._sql(
+                "INSERT INTO {checkpoints} (size, root, note, signed_at) VALUES (%s, %s, %s, %s)"
+            ),
+            (
+                checkpoint.size,
+                checkpoint.root,
+                checkpoint.note,
+                self._to_db_time(checkpoint.signed_at),
+            ),
+        )
+
+    def _checkpoint(self, row: tuple[Any, ...]) -> StoredCheckpoint:
+        size, root, note, signed_at = row
+        return StoredCheckpoint(int(size), bytes(root), bytes(note), self._from_db_time(signed_at))
+
+
+class LedgerTables(ABC):
+    """A connection to the ledger's tables, beside the events."""
+
+    @abstractmethod
+    def read(self) -> AbstractContextManager[LedgerTx]:
+        """Statements outside any explicit transaction (each sees the latest commit)."""
+
+    @abstractmethod
+    def write(self) -> AbstractContextManager[LedgerTx]:
+        """One transaction, serialised with every other ledger writer, in any process."""
+
+    @abstractmethod
+    def close(self) -> None: ...

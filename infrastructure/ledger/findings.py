@@ -1,0 +1,62 @@
+"""What verification reports, and the pages it reads: shared by its sources."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from infrastructure.ledger.db import RawRecord
+
+NodeLookup = Callable[[Sequence[tuple[int, int, int]]], list[tuple[int, int, bytes]]]
+"""Stored ``(level, idx, hash)`` for ``(level, start, end)`` ranges, ordered by level
+then idx (live databases only)."""
+
+
+class VerificationFailed(Exception):
+    def __init__(self, index: int | None, reason: str) -> None:
+        super().__init__(f"leaf {index}: {reason}" if index is not None else reason)
+        self.index = index
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedCheckpoint:
+    """A checkpoint whose signature was verified: ``label`` names it in reports."""
+
+    label: str
+    size: int
+    root: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Records ``start .. start + len(records) - 1`` of the log, and what the ledger
+    stored for the same indices: ``(position, leaf hash)``, or ``None`` when the
+    source carries no ledger. Pages are ``CHUNK`` long but for the last ones."""
+
+    start: int
+    records: list[RawRecord]
+    ledger: list[tuple[int, bytes]] | None
+
+
+def describe(record: RawRecord | None, stored: tuple[int, bytes] | None) -> str:
+    """What differs at one index, from the positions of the record and of the ledger."""
+    if record is None:
+        return f"the record at position {stored[0]} is missing" if stored else "missing record"
+    if stored is None:
+        return f"the record at position {record.position} is not in the ledger"
+    if record.position == stored[0]:
+        return (
+            f"the record at position {record.position} (stream {record.stream_id}, "
+            f"version {record.version}) was altered"
+        )
+    if record.position > stored[0]:
+        return f"the record at position {stored[0]} is missing (deleted, or moved)"
+    return f"a record at position {record.position}, never ledgered there, was inserted"
+
+
+def first_difference(a: Sequence[object], b: Sequence[object]) -> int:
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return i
+    return min(len(a), len(b))

@@ -1,0 +1,111 @@
+"""The views assembled beside an event store: what the API and ``rete views`` open.
+
+How they follow the log:
+* SQLite: in-process. ``queries`` catches up before every read (one cheap query
+  when nothing is new), so a client sees its own write on its next read; calling
+  ``catch_up`` after each save as well keeps that work off the reads.
+* PostgreSQL: ``rete views run`` (``follow.Follower``) follows the log in its own
+  process, woken by the event store's NOTIFY; API workers only read. Any process
+  may still call ``catch_up`` (runners serialise on an advisory lock), for
+  instance to read its own write at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+
+from eventsourcing.persistence import ApplicationRecorder
+
+from application.ports import KeyStore
+from infrastructure.settings import Settings
+from infrastructure.views.db import ViewTables, open_tables
+from infrastructure.views.log import EventLog
+from infrastructure.views.opening import SealedPartOpener
+from infrastructure.views.projection import ALL_VIEWS, NetworkViews
+from infrastructure.views.reader import ViewQueries
+from infrastructure.views.rebuild import Difference, Rebuild
+from infrastructure.views.runner import Progress, ViewRunner
+
+
+def events_table(recorder: ApplicationRecorder) -> str:
+    """The table the event store's recorder writes (``stored_events`` on SQLite,
+    ``rete_events`` in the schema on PostgreSQL)."""
+    name = getattr(recorder, "events_table_name", None)
+    if not isinstance(name, str):
+        raise TypeError("the views follow SQLite or PostgreSQL event stores only")
+    return name
+
+
+class Views:
+    def __init__(
+        self,
+        tables: ViewTables,
+        recorder: ApplicationRecorder,
+        keys: KeyStore,
+        *,
+        catch_up_before_reads: bool,
+    ) -> None:
+        self.tables = tables
+        self.recorder = recorder
+        self.keys = keys
+        self.log = EventLog(tables.dialect, events_table(recorder))
+        self.runner = ViewRunner(tables, self.log, keys, NetworkViews(ALL_VIEWS, tables.dialect))
+        with tables.write() as tx:
+            self.fresh = self.runner.views.prepare(tx)  # views started afresh
+        refresh = self.runner.catch_up if catch_up_before_reads else None
+        self.queries = ViewQueries(tables, refresh)  # application.view_ports.ViewReader
+        self.parts = SealedPartOpener(keys)  # application.view_ports.PersonalParts
+
+    def catch_up(self, limit: int | None = None, progress: Progress | None = None) -> int:
+        return self.runner.catch_up(limit, progress)
+
+    def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
+        """Rebuild the views named (all by default) from the log, beside the live
+        ones, then swap them in; the position reached."""
+        job = Rebuild(self.tables, self.log, self.keys, names)
+        job.build(progress)
+        return job.swap()
+
+    def check(
+        self, names: Sequence[str] | None = None, progress: Progress | None = None
+    ) -> list[Difference]:
+        """Build the views named from the log beside the live ones and compare them
+        row by row (nothing is swapped); the tables that differ."""
+        job = Rebuild(self.tables, self.log, self.keys, names)
+        job.build(progress)
+        return job.compare()
+
+    def close(self) -> None:
+        self.tables.close()
+
+    def __enter__(self) -> Views:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_views(
+    settings: Settings,
+    recorder: ApplicationRecorder,
+    keys: KeyStore,
+    *,
+    catch_up_before_reads: bool | None = None,
+) -> Views:
+    """The views in the events' database (created if missing). By default reads
+    catch up first on SQLite and not on PostgreSQL (see the module's docstring)."""
+    before_reads = (
+        not settings.is_postgres if catch_up_before_reads is None else catch_up_before_reads
+    )
+    tables = open_tables(settings.database_url)
+    try:
+        return Views(tables, recorder, keys, catch_up_before_reads=before_reads)
+    except BaseException:
+        tables.close()
+        raise

@@ -1,0 +1,151 @@
+"""``NetworkViews``: the network's views, bound to their tables, applied to the log.
+
+Each view keeps its own position in ``rete_view_tracking``; a batch of the log is
+applied to every view that has not seen it yet, and the positions move in the
+same transaction as the rows. The same views can be bound to the live tables or
+to the tables a rebuild fills (``REBUILDING``) until they replace the live ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from application.ports import KeyStore
+from infrastructure.views.cases_view import CASES_VIEW
+from infrastructure.views.db.base import Dialect, ViewTx
+from infrastructure.views.entries_views import ASSESSMENTS_VIEW, CONSENTS_VIEW, ENTRIES_VIEW
+from infrastructure.views.log import StoredRecord
+from infrastructure.views.records import SystemKeys, open_record
+from infrastructure.views.referrals_view import REFERRALS_VIEW
+from infrastructure.views.rows import RowSet
+from infrastructure.views.schema import Table
+from infrastructure.views.statements import TableSql, TrackingSql
+from infrastructure.views.view import Handler, View
+
+ALL_VIEWS: tuple[View, ...] = (
+    CASES_VIEW,
+    REFERRALS_VIEW,
+    ENTRIES_VIEW,
+    CONSENTS_VIEW,
+    ASSESSMENTS_VIEW,
+)
+VIEW_NAMES: tuple[str, ...] = tuple(v.name for v in ALL_VIEWS)
+
+LIVE = ""
+REBUILDING = "__rebuild"
+
+
+class UnknownView(ValueError):
+    pass
+
+
+def chosen(names: Sequence[str] | None) -> tuple[View, ...]:
+    """The views named (all when ``names`` is empty or None), in their usual order."""
+    if not names:
+        return ALL_VIEWS
+    unknown = sorted(set(names) - set(VIEW_NAMES))
+    if unknown:
+        raise UnknownView(f"no view {unknown[0]!r}; the views are: {', '.join(VIEW_NAMES)}")
+    return tuple(v for v in ALL_VIEWS if v.name in names)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A view under the names it has now."""
+
+    view: View
+    tracking: str
+    tables: dict[Table, TableSql]
+
+
+class NetworkViews:
+    def __init__(self, views: Sequence[View], dialect: Dialect, suffix: str = LIVE) -> None:
+        self.suffix = suffix
+        self.tracking = TrackingSql(dialect)
+        self.bound = [
+            Bound(v, v.name + suffix, {t: TableSql(t, t.name + suffix, dialect) for t in v.tables})
+            for v in views
+        ]
+        self.tables = {t: sql for b in self.bound for t, sql in b.tables.items()}
+        by_topic: dict[str, list[tuple[str, Handler]]] = {}
+        for b in self.bound:
+            for topic, handler in b.view.handlers.items():
+                by_topic.setdefault(topic, []).append((b.tracking, handler))
+        self._by_topic = by_topic
+        self.topics = sorted(by_topic)
+
+    # -- tables ------------------------------------------------------------------
+
+    def prepare(self, tx: ViewTx) -> list[str]:
+        """Create what is missing; start again from the log any view whose stored
+        shape is not its definition's. Returns the views started afresh."""
+        tx.command(self.tracking.create())
+        known = self.tracking.positions(tx)
+        fresh = []
+        for b in self.bound:
+            stored = known.get(b.tracking)
+            present = all(tx.table_exists(sql.name) for sql in b.tables.values())
+            if stored is not None and stored[1] == b.view.shape() and present:
+                continue
+            self._recreate(tx, b)
+            fresh.append(b.view.name)
+        return fresh
+
+    def reset(self, tx: ViewTx) -> None:
+        """Empty every view and start it from the beginning of the log."""
+        tx.command(self.tracking.create())
+        for b in self.bound:
+            self._recreate(tx, b)
+
+    def drop(self, tx: ViewTx) -> None:
+        for b in self.bound:
+            for sql in b.tables.values():
+                tx.command(sql.drop())
+            self.tracking.forget(tx, b.tracking)
+
+    def _recreate(self, tx: ViewTx, b: Bound) -> None:
+        for sql in b.tables.values():
+            tx.command(sql.drop())
+            tx.command(sql.create())
+            if self.suffix == LIVE:
+                for statement in sql.create_indexes():
+                    tx.command(statement)
+        self.tracking.start(tx, b.tracking, b.view.shape())
+
+    # -- following the log ---------------------------------------------------------
+
+    def positions(self, tx: ViewTx) -> dict[str, int]:
+        known = self.tracking.positions(tx)
+        return {b.tracking: known[b.tracking][0] for b in self.bound}
+
+    def apply(
+        self,
+        tx: ViewTx,
+        keys: KeyStore,
+        records: Sequence[StoredRecord],
+        positions: dict[str, int],
+    ) -> int:
+        """Apply each record to the views that have not seen it; how many were
+        applied to at least one view. The rows are written at the end, at once."""
+        rows = RowSet(tx, self.tables)
+        outer = SystemKeys(keys)
+        lowest, highest = min(positions.values()), max(positions.values())
+        applied = 0
+        for stored in records:
+            handlers = self._by_topic.get(stored.topic)
+            if not handlers or stored.position <= lowest:
+                continue
+            if stored.position <= highest:  # some views have seen it (one was rebuilt)
+                handlers = [(n, h) for n, h in handlers if positions[n] < stored.position]
+                if not handlers:
+                    continue
+            record = open_record(outer, stored, typed=False)
+            for _, handle in handlers:
+                handle(rows, record)
+            applied += 1
+        rows.flush()
+        return applied
+
+    def advance(self, tx: ViewTx, position: int) -> None:
+        self.tracking.advance(tx, [b.tracking for b in self.bound], position)

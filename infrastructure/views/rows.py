@@ -1,0 +1,74 @@
+"""The rows one batch of the log changes, kept in memory until the batch is written.
+
+Projections work on plain dicts: ``add`` a new row, ``get`` one to change it (read
+from the table the first time, then kept). ``flush`` writes the new rows with
+plain inserts and the changed ones by key, table by table, inside the batch's
+transaction: a rebuild, whose rows are mostly born and changed within one batch,
+writes each row once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from infrastructure.views.db.base import ViewTx
+from infrastructure.views.schema import Table
+from infrastructure.views.statements import TableSql
+
+Row = dict[str, Any]
+
+
+class ViewCorrupt(Exception):
+    """A view lacks a row its own history says it has: rebuild it."""
+
+
+class RowSet:
+    def __init__(self, tx: ViewTx, tables: Mapping[Table, TableSql]) -> None:
+        self._tx = tx
+        self._tables = tables
+        self._new: dict[Table, dict[tuple[Any, ...], Row]] = {}
+        self._changed: dict[Table, dict[tuple[Any, ...], Row]] = {}
+
+    def add(self, table: Table, row: Row) -> None:
+        new = self._new.get(table)
+        if new is None:
+            new = self._new[table] = {}
+        new[table.key_of(row)] = row
+
+    def get(self, table: Table, *key: Any) -> Row:
+        """The row with this key, to change in place."""
+        new = self._new.get(table)
+        if new is not None and key in new:
+            return new[key]
+        changed = self._changed.setdefault(table, {})
+        row = changed.get(key)
+        if row is None:
+            row = changed[key] = self._load(table, key)
+        return row
+
+    def _load(self, table: Table, key: tuple[Any, ...]) -> Row:
+        sql = self._tables[table]
+        found = self._tx.query(sql.select_by_key, key)
+        if not found:
+            raise ViewCorrupt(f"{sql.name} has no row {key!r}")
+        values = self._tx.dialect.decode_row(table.kinds, found[0])
+        return dict(zip(table.column_names, values, strict=True))
+
+    def flush(self) -> None:
+        for table, rows in self._new.items():
+            sql = self._tables[table]
+            values, encode = sql.insert_values, sql.insert_encoder
+            self._tx.insert_rows(
+                sql.insert,
+                sql.qualified,
+                table.column_names,
+                table.kinds,
+                [encode(values(row)) for row in rows.values()],
+            )
+        for table, rows in self._changed.items():
+            sql = self._tables[table]
+            values, encode = sql.update_values, sql.update_encoder
+            self._tx.many(sql.update, [encode(values(row)) for row in rows.values()])
+        self._new.clear()
+        self._changed.clear()

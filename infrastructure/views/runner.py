@@ -1,0 +1,109 @@
+"""The runner: pulls the log from the views' tracked positions and applies it.
+
+One batch is one transaction: the rows it changes and the views' new positions
+commit together, or not at all. A process killed at any point (even SIGKILL)
+leaves the views exactly as after the last committed batch, and the next
+``catch_up``, in any process, resumes right after it: no event is skipped, none
+is applied twice (a row inserted twice would also fail its batch).
+
+Order: notifications are read in id order, and ids are committed in that order
+(SQLite has one writer; PostgreSQL's recorder locks the events table for every
+insert). The batch transaction is serialised with every other writer of the
+views (SQLite ``BEGIN IMMEDIATE``, PostgreSQL an advisory lock) and reads the
+positions inside it, so runners in several processes never apply a record twice.
+
+The log is read on the views' own connection (``log.EventLog``), inside the batch
+transaction: the head and the records come from the same snapshot as the
+positions. Cheap when there is nothing new: one ``MAX`` query on the log's
+position index, compared with what this runner last saw. Events no view reads
+(reference numbers, the access log) are filtered out by topic in the query; when
+only such events came, no write transaction is opened at all (the positions move
+with the next batch).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Final
+
+from application.ports import KeyStore
+from infrastructure.views.db.base import ViewTables, ViewTx
+from infrastructure.views.log import EventLog
+from infrastructure.views.projection import NetworkViews
+
+# Records per transaction when following: small enough that the event store's
+# writers (SQLite: one write lock) barely wait.
+PAGE: Final = 500
+
+Progress = Callable[[int, int], None]
+"""Called after each batch with (position reached, head of the log)."""
+
+
+class ViewRunner:
+    """Thread-safe; any number of runners may follow one database."""
+
+    def __init__(
+        self,
+        tables: ViewTables,
+        log: EventLog,
+        keys: KeyStore,
+        views: NetworkViews,
+        page: int = PAGE,
+    ) -> None:
+        self._tables = tables
+        self._log = log
+        self._keys = keys
+        self.views = views
+        self._page = page
+        self._lock = threading.Lock()
+        # Every relevant record up to here is applied to every view (-1: unknown).
+        self._seen = -1
+
+    def head(self) -> int:
+        """The position of the last record in the log."""
+        with self._tables.read(snapshot=False) as tx:
+            return self._log.head(tx)
+
+    def catch_up(self, limit: int | None = None, progress: Progress | None = None) -> int:
+        """Apply every record written since the views' positions; returns how many
+        records changed a view. ``limit`` bounds the work of one call."""
+        with self._lock:
+            head = self.head()
+            if head <= self._seen or not self._anything_for_us(head):
+                return 0
+            applied = 0
+            while limit is None or applied < limit:
+                with self._tables.write() as tx:
+                    count, reached, head = self.step(tx)
+                self._seen = reached
+                applied += count
+                if progress is not None:
+                    progress(reached, head)
+                if reached >= head:
+                    break
+            return applied
+
+    def step(self, tx: ViewTx) -> tuple[int, int, int]:
+        """One batch inside ``tx`` (a write transaction): (records applied, position
+        reached, head of the log when it started)."""
+        positions = self.views.positions(tx)
+        start = min(positions.values())
+        head = self._log.head(tx)
+        if start >= head:
+            return 0, start, head
+        batch = self._log.records(tx, start, head, self._page, self.views.topics)
+        reached = batch[-1].position if len(batch) == self._page else head
+        applied = self.views.apply(tx, self._keys, batch, positions)
+        self.views.advance(tx, reached)
+        return applied, reached, head
+
+    def _anything_for_us(self, head: int) -> bool:
+        """Whether a record some view reads came after what we saw (no lock taken)."""
+        if self._seen < 0:
+            return True
+        with self._tables.read(snapshot=False) as tx:
+            found = self._log.records(tx, self._seen, head, 1, self.views.topics)
+        if not found:
+            self._seen = head
+        return bool(found)

@@ -1,0 +1,205 @@
+"""The views' tables, as data: one definition gives both backends' DDL and statements.
+
+Column kinds: ``text``, ``int``, ``bool``, ``time`` (a moment, UTC), ``blob``; a
+trailing ``?`` allows null. Every table has a primary key; the projections insert
+rows with plain ``INSERT`` (a row applied twice fails the batch instead of passing
+silently) and rewrite updated rows by key.
+
+A sealed part is stored as four columns: the blob as the event store holds it,
+and the place it is bound to (stream id, version, topic).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+SEALED: Final = (
+    ("sealed", "blob"),
+    ("sealed_stream", "text"),
+    ("sealed_version", "int"),
+    ("sealed_topic", "text"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    kind: str
+    nullable: bool
+
+
+@dataclass(frozen=True, eq=False)  # each table is one object: hashed by identity, cheaply
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(row[k] for k in self.key) if len(self.key) > 1 else (row[self.key[0]],)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(c.kind for c in self.columns)
+
+    def fingerprint(self) -> str:
+        """Changes whenever the table's shape does: a view whose stored fingerprint
+        differs is rebuilt from the log."""
+        text = repr((self.name, self.columns, self.key, self.indexes))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def table(
+    name: str,
+    columns: tuple[tuple[str, str], ...],
+    key: tuple[str, ...],
+    indexes: tuple[tuple[str, ...], ...] = (),
+) -> Table:
+    cols = tuple(Column(n, k.rstrip("?"), k.endswith("?")) for n, k in columns)
+    return Table(name, cols, key, indexes)
+
+
+TRACKING: Final = "rete_view_tracking"
+
+CASES: Final = table(
+    "rete_view_cases",
+    (
+        ("id", "text"),
+        ("reference_code", "text"),
+        ("owner_service", "text"),
+        ("status", "text"),
+        ("high_risk", "bool"),
+        ("legal_hold", "bool"),
+        ("opened_at", "time"),
+        ("opened_position", "int"),
+        ("version", "int"),
+    ),
+    key=("id",),
+    indexes=(("reference_code",), ("opened_position",)),
+)
+
+PARTICIPANTS: Final = table(
+    "rete_view_case_participants",
+    (("case_id", "text"), ("service_id", "text"), ("role", "text"), ("source_id", "text")),
+    # source_id: the case (for its owner) or the referral that made the service take part.
+    key=("case_id", "service_id", "role", "source_id"),
+    indexes=(("service_id", "case_id"),),
+)
+
+REFERRALS: Final = table(
+    "rete_view_referrals",
+    (
+        ("id", "text"),
+        ("case_id", "text"),
+        ("position", "int"),
+        ("sender_service", "text"),
+        ("recipient_service", "text"),
+        ("kind", "text"),
+        ("urgency", "text"),
+        ("urgency_rank", "int"),
+        ("scope", "text"),
+        ("legal_basis", "text"),
+        ("consent_id", "text?"),
+        ("statute", "text?"),
+        ("flagged", "bool"),
+        ("status", "text"),
+        ("active", "bool"),
+        ("sent_by", "text"),
+        ("sent_at", "time"),
+        ("acknowledge_by", "time"),
+        ("answer_by", "time"),
+        ("due", "time?"),
+        ("acknowledged_at", "time?"),
+        ("accepted_at", "time?"),
+        ("answered_at", "time?"),
+        ("ended_at", "time?"),
+        ("escalations", "text"),
+        ("version", "int"),
+        *SEALED,
+    ),
+    key=("id",),
+    indexes=(("recipient_service", "active"), ("sender_service", "active"), ("case_id",)),
+)
+
+ESCALATIONS: Final = table(
+    "rete_view_escalations",
+    (
+        ("referral_id", "text"),
+        ("deadline", "text"),
+        ("case_id", "text"),
+        ("due", "time"),
+        ("escalated_at", "time"),
+        ("position", "int"),
+    ),
+    key=("referral_id", "deadline"),
+)
+
+ENTRIES: Final = table(
+    "rete_view_entries",
+    (
+        ("entry_id", "text"),
+        ("case_id", "text"),
+        ("category", "text"),
+        ("author", "text"),
+        ("service_id", "text"),
+        ("recorded_at", "time"),
+        *SEALED,
+    ),
+    key=("entry_id",),
+    indexes=(("case_id", "sealed_version"),),
+)
+
+CONSENTS: Final = table(
+    "rete_view_consents",
+    (
+        ("consent_id", "text"),
+        ("case_id", "text"),
+        ("version", "int"),
+        ("recipient_kinds", "text"),
+        ("recipient_services", "text"),
+        ("purposes", "text"),
+        ("categories", "text"),
+        ("recorded_at", "time"),
+        ("recorded_by", "text"),
+        ("expires_at", "time?"),
+        ("withdrawn_at", "time?"),
+        ("withdrawn_by", "text?"),
+    ),
+    key=("consent_id",),
+    indexes=(("case_id", "version"),),
+)
+
+ASSESSMENTS: Final = table(
+    "rete_view_assessments",
+    (
+        ("assessment_id", "text"),
+        ("case_id", "text"),
+        ("instrument_id", "text"),
+        ("service_id", "text"),
+        ("assessed_by", "text"),
+        ("assessed_at", "time"),
+        ("high_risk", "bool"),
+        *SEALED,
+    ),
+    key=("assessment_id",),
+    indexes=(("case_id", "sealed_version"),),
+)
+
+ALL_TABLES: Final = (CASES, PARTICIPANTS, REFERRALS, ESCALATIONS, ENTRIES, CONSENTS, ASSESSMENTS)
+
+
+def words(values: object) -> str:
+    """A set of vocabulary words as stored: sorted, comma-separated."""
+    assert isinstance(values, list | tuple | set | frozenset)
+    return ",".join(sorted(str(v) for v in values))
+
+
+def unwords(text: str) -> list[str]:
+    return text.split(",") if text else []

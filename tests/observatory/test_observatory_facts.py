@@ -1,0 +1,70 @@
+"""The facts are read from the events, non-personal, and survive erasure."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+from observatory_http import Api
+
+from api.demo import load_demo
+from application.observatory.facts import StoreFacts
+from domain.entries import CaseStatus
+from domain.referral import ReferralStatus as S
+from domain.vocabulary import ReferralKind, Urgency
+
+
+def test_the_demo_story_gives_one_fact_per_referral_and_case(api: Api) -> None:
+    load_demo(api.rete)
+    facts = StoreFacts(api.rete.ctx)
+    referrals, cases = facts.referrals(), facts.cases()
+    assert len(referrals) == 18 and len(cases) == 7
+    assert {c.owner_kind for c in cases} == {
+        "cav",
+        "school",
+        "health",
+        "police",
+        "social_services",
+        "employment",
+    }
+    assert all(c.status == CaseStatus.OPEN for c in cases)
+    # The night emergency nobody answered, then expired.
+    night = [r for r in referrals if r.urgency == Urgency.EMERGENCY]
+    assert len(night) == 1 and night[0].outcome == S.EXPIRED
+    assert night[0].hours_to_acknowledge is None and night[0].hours_to_answer is None
+    # The first health assessment: sent day 0 at 11:00, acknowledged day 1 at 08:40,
+    # accepted at 10:00.
+    health = next(
+        r
+        for r in referrals
+        if r.kind == ReferralKind.HEALTH_ASSESSMENT and r.outcome == S.COMPLETED
+    )
+    assert health.hours_to_acknowledge == 21 + 40 / 60
+    assert health.hours_to_answer == 23.0
+    # Only kinds, dates, urgency, status and durations: nothing else is kept.
+    assert {f.name for f in dataclasses.fields(referrals[0])} == {
+        "sent_at",
+        "kind",
+        "sender_kind",
+        "recipient_kind",
+        "urgency",
+        "outcome",
+        "hours_to_acknowledge",
+        "hours_to_answer",
+    }
+    assert all(r.sent_at < datetime(2026, 3, 2, tzinfo=UTC) for r in referrals)
+
+
+def test_an_erased_case_keeps_its_facts(api: Api) -> None:
+    lines = load_demo(api.rete)
+    before = StoreFacts(api.rete.ctx)
+    referrals, cases = before.referrals(), before.cases()
+    ref = next(line.split()[2] for line in lines if "opened by cav-scirocco" in line)
+    response = api.post("chiara", f"/api/v1/cases/{ref}/erasure", json={"reason": "her request"})
+    assert response.status_code == 200, response.text
+    after = StoreFacts(api.rete.ctx)
+    assert after.referrals() == referrals
+    changed = [(b, a) for b, a in zip(cases, after.cases(), strict=True) if a != b]
+    assert len(changed) == 1 and changed[0][1] == dataclasses.replace(
+        changed[0][0], status=CaseStatus.ERASED
+    )
