@@ -3,6 +3,7 @@ and each sealed part opening to the personal fields the aggregate holds."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from uuid import UUID
 
 from views_support import working_services
@@ -93,8 +94,17 @@ def assert_views_agree_with_the_store(rete: Rete, views: Views) -> None:
             assert row.case_reference == case.reference_code
             assert views.queries.referral(referral.id) == row
             assert_referral_agrees(views, row, referral)
+        # What the application will decide from the rows alone is what it decides
+        # from the aggregates today (the rows carry the same names).
+        facts = SimpleNamespace(owner_service=c.owner_service, consents=rows.consents)
         for service in seen_by:
-            if access_of(directory.service(service), case, referrals).sees_case:
+            access = access_of(directory.service(service), case, referrals)
+            from_rows = access_of(directory.service(service), facts, rows.referrals)  # type: ignore[arg-type]
+            assert from_rows == access
+            assert [e.id for e in rows.entries if from_rows.sees(e)] == [  # type: ignore[arg-type]
+                e.id for e in case.entries if access.sees(e)
+            ]
+            if access.sees_case:
                 seen_by[service].add(case_id)
     for service, expected in seen_by.items():
         assert {row.id for row in every_case_of(views, service)} == expected, service
