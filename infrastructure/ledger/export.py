@@ -79,8 +79,9 @@ def export_log(
 ) -> ExportSummary:
     _prepare(directory)
     with tables.read() as tx:
-        head = tx.head()
+        # Checkpoints first: the head only grows, so it covers every one of them.
         checkpoints = tx.checkpoints()
+        head = tx.head()
     for checkpoint in checkpoints:
         (directory / fmt.CHECKPOINTS / fmt.note_name(checkpoint.size)).write_bytes(checkpoint.note)
     _write_proofs(LedgerStore(tables), [c.size for c in checkpoints], directory / fmt.CONSISTENCY)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 from infrastructure.ledger.db import RawRecord
 
@@ -47,7 +48,7 @@ def describe(record: RawRecord | None, stored: tuple[int, bytes] | None) -> str:
         return f"the record at position {record.position} is not in the ledger"
     if record.position == stored[0]:
         return (
-            f"the record at position {record.position} (stream {record.stream_id}, "
+            f"the record at position {record.position} (stream {_stream(record.stream_id)}, "
             f"version {record.version}) was altered"
         )
     if record.position > stored[0]:
@@ -60,3 +61,11 @@ def first_difference(a: Sequence[object], b: Sequence[object]) -> int:
         if x != y:
             return i
     return min(len(a), len(b))
+
+
+def _stream(value: object) -> str:
+    """A stream id in one form, whichever backend or export it came from."""
+    try:
+        return str(value if isinstance(value, UUID) else UUID(hex=str(value)))
+    except ValueError:
+        return repr(value)  # a tampered id: shown as it is

@@ -101,8 +101,9 @@ def verify_live(
     progress: Progress | None = None,
 ) -> VerifySummary:
     with tables.read() as tx:
-        head = tx.head()
+        # Checkpoints first: the head only grows, so it covers every one of them.
         rows = tx.checkpoints()
+        head = tx.head()
     own = [(f"checkpoint {k}", row.note) for k, row in enumerate(rows, start=1)]
     checkpoints = open_checkpoints([*own, *external], verifiers, origin)
     signed = {c.size: c.root for c in checkpoints}
