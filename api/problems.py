@@ -212,7 +212,9 @@ def _field_errors(extra: object) -> list[dict[str, str]]:
 def _from_validation(exc: ValidationException) -> Problem:
     errors = _field_errors(exc.extra)
     sources = [e.get("source") for e in exc.extra or [] if isinstance(e, dict)]
-    if all(source == "body" for source in sources):
+    # Litestar lists no sources for a missing query parameter: only listed body
+    # errors make it a body problem.
+    if sources and all(source == "body" for source in sources):
         code, title, subject = "invalid-body", "Invalid request body", "the body does"
     else:
         code, title, subject = "invalid-parameter", "Invalid request parameter", "a parameter does"
