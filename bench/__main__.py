@@ -14,6 +14,8 @@ from bench.profiling import profile_all
 from bench.report import facts_table, results_table, sealing_table
 from bench.sealing import run_all as run_sealing
 from bench.throughput import run
+from bench.views import run as run_views
+from bench.views import views_table
 
 QUICK = {"stories": 300, "repeat": 3, "warmup": 30}
 FULL = {"stories": 2000, "repeat": 5, "warmup": 100}
@@ -74,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     console.print(results_table(summaries, [b.name for b in backends], sizes))
     with console.status("measuring sealing"):
         console.print(sealing_table(run_sealing()))
+    with console.status("measuring the views"):
+        stories = 2000 if args.full else 300
+        console.print(views_table(run_views(backends, stories=stories, repeat=sizes["repeat"])))
     return 0
 
 
