@@ -17,6 +17,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import BearerAuthentication, TokenVerifier, current_actor
+from api.escalation import EscalationPlugin
 from api.problems import problem_details_plugin
 from api.request_log import ReteApp
 from api.routes.audit import AuditController
@@ -118,7 +119,11 @@ def create_app(
             )
         ],
         # The ledger: its routes, and the thread that follows the log and signs checkpoints.
-        plugins=[problem_details_plugin(), LedgerPlugin(settings, app_rete.ctx.store)],
+        plugins=[
+            problem_details_plugin(),
+            LedgerPlugin(settings, app_rete.ctx.store),
+            EscalationPlugin(app_rete, settings.escalation_interval_seconds),
+        ],
         openapi_config=_openapi(),
         on_shutdown=[close_store],
         request_max_body_size=MAX_BODY_BYTES,

@@ -39,6 +39,7 @@ class Settings:
     ledger_signing_key_file: Path
     ledger_origin: str
     checkpoint_interval_seconds: float  # 0: no periodic checkpoints
+    escalation_interval_seconds: float  # 0: no periodic escalation policy
 
     @property
     def is_postgres(self) -> bool:
@@ -122,4 +123,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         ledger_origin=env.get("RETE_LEDGER_ORIGIN", "rete.cesano-boscone.example/ledger"),
         checkpoint_interval_seconds=_seconds(env, "RETE_CHECKPOINT_INTERVAL", 60.0),
+        escalation_interval_seconds=_seconds(env, "RETE_ESCALATION_INTERVAL", 60.0),
     )

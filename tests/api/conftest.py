@@ -34,6 +34,7 @@ PEOPLE: dict[str, tuple[str, tuple[str, ...]]] = {
     "marta": ("asst-rhodense", ("caseworker",)),
     "lia": ("ic-alessandrini", ("caseworker",)),
     "bea": ("ss-cesano", ("caseworker",)),
+    "bruna": ("ss-cesano", ("coordinator",)),
     "ugo": ("garanzia-cesano", ("auditor",)),
 }
 
