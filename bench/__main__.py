@@ -9,6 +9,8 @@ import sys
 from rich.console import Console
 
 from bench.backends import POSTGRES_URL_ENV, Backend, find_postgres
+from bench.ledger import ledger_table
+from bench.ledger import run as run_ledger
 from bench.machine import machine_facts
 from bench.profiling import profile_all
 from bench.report import facts_table, results_table, sealing_table
@@ -79,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     with console.status("measuring the views"):
         stories = 2000 if args.full else 300
         console.print(views_table(run_views(backends, stories=stories, repeat=sizes["repeat"])))
+    with console.status("measuring the ledger"):
+        records = 1_000_000 if args.full else 20_000
+        console.print(ledger_table(run_ledger(backends, records=records, repeat=sizes["repeat"])))
     return 0
 
 
