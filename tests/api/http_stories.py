@@ -1,0 +1,31 @@
+"""Stories the HTTP tests share."""
+
+from __future__ import annotations
+
+
+def refer_to_social_services(api, urgency: str) -> str:
+    """Anna at the CAV opens a case, records consent and refers it to social services."""
+    case = api.post("anna", "/api/v1/cases").json()["reference_code"]
+    api.post(
+        "anna",
+        f"/api/v1/cases/{case}/consents",
+        json={
+            "recipient_kinds": ["social_services"],
+            "purposes": ["shelter"],
+            "categories": ["identity"],
+        },
+    )
+    referral = api.post(
+        "anna",
+        f"/api/v1/cases/{case}/referrals",
+        json={
+            "recipient_service": "ss-cesano",
+            "kind": "shelter",
+            "urgency": urgency,
+            "reason": "she needs a safe place tonight",
+            "scope": ["identity"],
+            "legal_basis": "consent",
+        },
+    )
+    assert referral.status_code == 201, referral.text
+    return str(referral.json()["id"])
