@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -66,9 +67,12 @@ class Ours:
         self.sender: Actor = self.rete.ctx.identify("bench.cw.cav", SENDER, ["caseworker"])
         self.recipient: Actor = self.rete.ctx.identify("bench.cw.asst", RECIPIENT, ["caseworker"])
 
-    def story(self) -> None:
+    def story(self, enrich: Callable[[str], None] | None = None) -> None:
+        """One story; ``enrich(reference_code)`` may add entries before the consent."""
         cases, referrals = self.rete.cases, self.rete.referrals
         ref = cases.open(self.sender).reference_code
+        if enrich is not None:
+            enrich(ref)
         cases.record_consent(
             self.sender,
             ref,

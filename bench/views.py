@@ -33,8 +33,7 @@ from rich.table import Table
 
 from bench.backends import POSTGRES_URL_ENV, Backend, find_postgres
 from bench.sealing import NOTE
-from bench.stories import KINDS, PURPOSES, REASON, RECIPIENT, SCOPE, Ours, rete_settings
-from domain.referral import Move
+from bench.stories import Ours, rete_settings
 from infrastructure.views import Views, open_views
 from infrastructure.views.rebuild import REBUILD_PAGE, Rebuild
 
@@ -58,34 +57,17 @@ class ViewsComparison:
 
 
 def _fill(runner: Ours, stories: int) -> None:
-    cases, referrals = runner.rete.cases, runner.rete.referrals
+    """The throughput story, each case also given a note and a risk assessment."""
+    cases = runner.rete.cases
     items = runner.rete.ctx.instrument(INSTRUMENT).items
     answers = {item.id: i % 3 == 0 for i, item in enumerate(items)}
-    for _ in range(stories):
-        ref = cases.open(runner.sender).reference_code
+
+    def enrich(ref: str) -> None:
         cases.add_note(runner.sender, ref, "violence", NOTE)
         cases.assess_risk(runner.sender, ref, INSTRUMENT, answers, None, None)
-        cases.record_consent(
-            runner.sender,
-            ref,
-            recipient_kinds=KINDS,
-            recipient_services=[],
-            purposes=PURPOSES,
-            categories_=SCOPE,
-            expires_at=None,
-        )
-        referral = referrals.refer(
-            runner.sender,
-            ref,
-            recipient_service=RECIPIENT,
-            kind=PURPOSES[0],
-            urgency="urgent",
-            reason=REASON,
-            scope=SCOPE,
-            legal_basis="consent",
-        )
-        referrals.move(runner.recipient, referral.id, Move.ACKNOWLEDGE)
-        referrals.move(runner.recipient, referral.id, Move.ACCEPT)
+
+    for _ in range(stories):
+        runner.story(enrich)
 
 
 def _read_all(views: Views) -> int:
