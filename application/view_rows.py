@@ -74,13 +74,14 @@ class AssessmentRow:
 
 @dataclass(frozen=True, slots=True)
 class ReferralRow:
-    """A referral's non-personal facts, with its case's reference and high-risk flag.
+    """A referral's non-personal facts, with its case's reference, high-risk flag and status.
     Attribute names follow ``domain.referral.Referral`` where they mean the same."""
 
     id: UUID
     case_id: UUID
     case_reference: str
     case_high_risk: bool
+    case_status: CaseStatus
     sender_service: str
     recipient_service: str
     kind: ReferralKind

@@ -100,13 +100,14 @@ def _escalations(row: Stored) -> frozenset[Deadline]:
 
 
 def referral_row(row: Stored) -> ReferralRow:
-    """``row`` holds the referral's columns, and its case's as ``case_reference`` and
-    ``case_high_risk``."""
+    """``row`` holds the referral's columns, and its case's as ``case_reference``,
+    ``case_high_risk`` and ``case_status``."""
     return ReferralRow(
         id=UUID(row["id"]),
         case_id=UUID(row["case_id"]),
         case_reference=row["case_reference"],
         case_high_risk=bool(row["case_high_risk"]),
+        case_status=CaseStatus(row["case_status"]),
         sender_service=row["sender_service"],
         recipient_service=row["recipient_service"],
         kind=ReferralKind(row["kind"]),

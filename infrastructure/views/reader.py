@@ -37,8 +37,8 @@ from infrastructure.views.schema import (
 T = TypeVar("T")
 Stored = dict[str, Any]
 
-_REFERRAL_KINDS = (*REFERRALS.kinds, "text", "bool")
-_REFERRAL_NAMES = (*REFERRALS.column_names, "case_reference", "case_high_risk")
+_REFERRAL_KINDS = (*REFERRALS.kinds, "text", "bool", "text")
+_REFERRAL_NAMES = (*REFERRALS.column_names, "case_reference", "case_high_risk", "case_status")
 
 
 class ViewQueries:
@@ -51,7 +51,7 @@ class ViewQueries:
         }
         columns = ", ".join(f"r.{n}" for n in REFERRALS.column_names)
         self._referrals = (
-            f"SELECT {columns}, c.reference_code, c.high_risk FROM {self._t[REFERRALS]} r "
+            f"SELECT {columns}, c.reference_code, c.high_risk, c.status FROM {self._t[REFERRALS]} r "
             f"JOIN {self._t[CASES]} c ON c.id = r.case_id"
         )
 
