@@ -289,6 +289,18 @@ def encode_leaf(
     return head + topic_bytes + bytes(state_sha256)
 
 
+def leaf_hash_input(topic_length: int) -> struct.Struct:
+    """``0x00 || leaf`` for leaves whose topic is ``topic_length`` bytes, as one struct:
+    its ``pack(b"\\x00", LEAF_TAG, position, stream id bytes, version, topic_length,
+    topic, state sha256)`` is what ``leaf_hash`` hashes, built in one call instead of
+    four concatenations (verification hashes every record; a test holds the two equal).
+
+    ``s`` fields pad or cut silently: the caller passes a 16-byte stream id, a topic
+    of exactly ``topic_length`` bytes and a 32-byte digest.
+    """
+    return struct.Struct(f">c{_LEAF_HEAD.format.lstrip('>')}{topic_length}s{HASH_SIZE}s")
+
+
 def decode_leaf(data: bytes) -> LeafFields:
     """The fields of a ``rete-leaf-v1`` leaf; refuses anything else."""
     if len(data) < _LEAF_HEAD.size + 1 + HASH_SIZE:
