@@ -27,12 +27,11 @@ from api.routes.ledger import LedgerPlugin
 from api.routes.observatory import ObservatoryController
 from api.routes.referrals import ReferralsController
 from application.rete import Rete
-from infrastructure.bootstrap import build_rete, build_store
+from infrastructure.bootstrap import build_rete
 from infrastructure.dev_secret import load_or_create_dev_secret
 from infrastructure.health import DatabaseCheck
 from infrastructure.logging import configure_logging, get_logger
 from infrastructure.settings import Settings, SettingsError, load_settings
-from infrastructure.store import ReteEventStore
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -83,10 +82,9 @@ def create_app(
     settings = settings or load_settings()
     configure_logging(settings.log_format)
     verifier = verifier or load_verifier(settings)
-    owned_store: ReteEventStore | None = None
+    owned: Rete | None = None
     if rete is None:
-        owned_store = build_store(settings)
-        rete = build_rete(settings, store=owned_store)
+        rete = owned = build_rete(settings)
     app_rete = rete
     database = DatabaseCheck(app_rete.ctx.store)
 
@@ -97,8 +95,8 @@ def create_app(
         return database
 
     def close_store() -> None:
-        if owned_store is not None:
-            owned_store.close()
+        if owned is not None:
+            owned.close()
 
     return ReteApp(
         route_handlers=[

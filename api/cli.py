@@ -26,7 +26,7 @@ from application.ports import SYSTEM_SCOPE
 from domain import errors
 from domain.network import Actor
 from domain.vocabulary import Role, parse
-from infrastructure.bootstrap import build_keys, build_rete, build_store
+from infrastructure.bootstrap import build_keys, build_rete
 from infrastructure.crypto.kek import KekError, Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.dev_secret import DevSecret, DevSecretError, load_or_create_dev_secret
@@ -158,11 +158,11 @@ def demo() -> None:
     """Load a realistic synthetic story of the network through the application."""
     with _expected_errors():
         settings = _settings()
-        store = build_store(settings)
+        rete = build_rete(settings)
         try:
-            lines = load_demo(build_rete(settings, store=store))
+            lines = load_demo(rete)
         finally:
-            store.close()
+            rete.close()
     for line in lines:
         click.echo(line)
 

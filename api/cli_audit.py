@@ -23,7 +23,7 @@ from application.rete import Rete
 from domain import errors
 from domain.network import Actor
 from domain.vocabulary import Role, ServiceKind
-from infrastructure.bootstrap import build_rete, build_store
+from infrastructure.bootstrap import build_rete
 from infrastructure.crypto.kek import KekError
 from infrastructure.logging import configure_logging
 from infrastructure.network_file import NetworkFileError
@@ -83,12 +83,11 @@ def history(case: str, as_of: str | None, service: str | None) -> None:
     with _expected_errors():
         settings = load_settings()
         configure_logging(settings.log_format)
-        store = build_store(settings)
+        rete = build_rete(settings)
         try:
-            rete = build_rete(settings, store=store)
             replayed = rete.audit.history(_auditor(rete, service), case, moment)
         finally:
-            store.close()
+            rete.close()
     # No markup: a value written by someone (a route, a reason) prints as it is.
     show(replayed, Console(markup=False, highlight=False))
 

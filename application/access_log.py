@@ -112,7 +112,7 @@ class AccessLog:
         actor.require(Role.CASEWORKER, Role.COORDINATOR, Role.AUDITOR)
         if actor.has(Role.AUDITOR):  # only an oversight service's people hold it
             return self.ctx.case(case_ref).id
-        case, _, access = self.ctx.visible_case(actor, case_ref)
+        rows, access = self.ctx.visible_rows(actor, case_ref)
         if not access.owner:
             raise NotFound("no such case")
-        return case.id
+        return rows.case.id

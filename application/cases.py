@@ -8,15 +8,17 @@ from datetime import datetime
 from application.access_log import IN_PROCESS, case_categories, record_read
 from application.context import Context
 from application.errors import Conflict, NotFound, NotWorkingOnCase
-from application.pagination import page
+from application.pagination import cursor_after, offset_of
 from application.ports import case_scope
 from application.presenting import (
     assessment_view,
+    case_row,
     case_summary,
     case_view,
     consent_view,
     entry_view,
 )
+from application.view_rows import CaseRows
 from application.views import (
     CasePage,
     CaseSummary,
@@ -61,7 +63,9 @@ class Cases:
                 self.ctx.store.save(sequence, case)
             except Conflict:
                 continue
-            return self._view(actor, case, [])
+            # A new case holds nothing personal yet: its answer needs no read.
+            rows = CaseRows(case_row(case), entries=[], referrals=[], consents={}, assessments=[])
+            return case_view(rows, access_of(actor.service, case, []), self.ctx.parts.open, at)
         raise Conflict("the case numbering is busy; try again")
 
     def add_note(self, actor: Actor, case_ref: str, category: str, text: str) -> EntryView:
@@ -143,21 +147,22 @@ class Cases:
 
     def place_legal_hold(self, actor: Actor, case_ref: str, reason: str) -> CaseSummary:
         case, _, _ = self.ctx.visible_case(actor, case_ref)
+        case, _, access = self.ctx.visible_case(actor, case_ref)
         case.place_legal_hold(reason, actor, self.ctx.clock.now())
         self.ctx.store.save(case)
-        return case_summary(case)
+        return case_summary(case_row(case), access)
 
     def lift_legal_hold(self, actor: Actor, case_ref: str) -> CaseSummary:
-        case, _, _ = self.ctx.visible_case(actor, case_ref)
+        case, _, access = self.ctx.visible_case(actor, case_ref)
         case.lift_legal_hold(actor, self.ctx.clock.now())
         self.ctx.store.save(case)
-        return case_summary(case)
+        return case_summary(case_row(case), access)
 
     def close(self, actor: Actor, case_ref: str) -> CaseSummary:
-        case, _, _ = self.ctx.visible_case(actor, case_ref)
+        case, _, access = self.ctx.visible_case(actor, case_ref)
         case.close(actor, self.ctx.clock.now())
         self.ctx.store.save(case)
-        return case_summary(case)
+        return case_summary(case_row(case), access)
 
     def erase(self, actor: Actor, case_ref: str, reason: str) -> CaseView:
         """Erase a case: record the erasure, then destroy every copy of its key.
@@ -173,35 +178,38 @@ class Cases:
             case.erase(reason, actor, self.ctx.clock.now())
             self.ctx.store.save(case)
         self.ctx.keys.destroy(case_scope(case.id))
-        case, referrals, _ = self.ctx.visible_case(actor, case_ref)
-        return self._view(actor, case, referrals)
+        rows, access = self.ctx.visible_rows(actor, case_ref)
+        return case_view(rows, access, self.ctx.parts.open, self.ctx.clock.now())
 
     # -- queries ------------------------------------------------------------
 
     def get(self, actor: Actor, case_ref: str, *, via: str = IN_PROCESS) -> CaseView:
-        """The case as the actor's service may see it; the read goes in its access log
-        (``via``: the route template the API answered on)."""
+        """The case as the actor's service may see it, from the views; the read goes
+        in its access log (``via``: the route template the API answered on)."""
         actor.require(*_CASE_READERS)
-        case, referrals, _ = self.ctx.visible_case(actor, case_ref)
-        view = self._view(actor, case, referrals)
-        record_read(self.ctx, actor, case.id, case_categories(view), via)
+        rows, access = self.ctx.visible_rows(actor, case_ref)
+        view = case_view(rows, access, self.ctx.parts.open, self.ctx.clock.now())
+        record_read(self.ctx, actor, rows.case.id, case_categories(view), via)
         return view
 
     def list(self, actor: Actor, cursor: str | None = None, limit: int = 50) -> CasePage:
-        """Cases the actor's service may see, most recently opened first."""
+        """Cases the actor's service may see, most recently opened first, each with the
+        categories the service may see of it."""
         actor.require(*_CASE_READERS)
-        visible = []
-        for case_id in reversed(self.ctx.store.ids_of(Case)):
-            case = self.ctx.store.get(Case, case_id)
-            if access_of(actor.service, case, self._referrals(case)).sees_case:
-                visible.append(case)
-        items, next_cursor = page(visible, cursor, limit)
-        return CasePage([case_summary(c) for c in items], next_cursor)
+        offset = offset_of(cursor, limit)
+        found = self.ctx.views.cases_of(actor.service.id, offset, limit)
+        standings = self.ctx.views.standings([row.id for row in found.items])
+        items = []
+        for row in found.items:
+            standing = standings.get(row.id)
+            if standing is None:
+                continue
+            access = access_of(actor.service, standing, standing.referrals)
+            if access.sees_case:  # the views' participants say so; the rule decides
+                items.append(case_summary(row, access))
+        return CasePage(items, cursor_after(offset, limit, found.more))
 
     # -- helpers ------------------------------------------------------------
-
-    def _referrals(self, case: Case) -> Sequence[Referral]:
-        return self.ctx.referrals_of(case)
 
     def _workable(self, actor: Actor, case_ref: str) -> tuple[Case, Sequence[Referral], CaseAccess]:
         """A case the actor's service owns or holds an active referral on."""
@@ -209,7 +217,3 @@ class Cases:
         if not (access.owner or access.categories_at(self.ctx.clock.now())):
             raise NotWorkingOnCase("your service's referral on this case has ended")
         return case, referrals, access
-
-    def _view(self, actor: Actor, case: Case, referrals: Sequence[Referral]) -> CaseView:
-        access = access_of(actor.service, case, referrals)
-        return case_view(case, referrals, access, self.ctx.clock.now())

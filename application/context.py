@@ -1,4 +1,10 @@
-"""What every use case works with: the store, the clock, and the network's data."""
+"""What every use case works with: the store, the views, the clock, and the network's data.
+
+Commands load aggregates from the event store, decide, and save. Reads come from
+the views (``application.view_ports``): rows kept beside the events, decided on
+with the same rule (``domain.visibility``), personal parts opened only once the
+rule allows them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from uuid import UUID
 
 from application.errors import NotFound
 from application.ports import Clock, EventStore, KeyStore
+from application.view_ports import CaseRows, PersonalParts, ReferralRow, ViewReader
 from domain import errors
 from domain.case import Case, case_id_for
 from domain.deadlines import DeadlinePolicy
@@ -22,6 +29,8 @@ from domain.vocabulary import Role, parse
 class Context:
     store: EventStore
     keys: KeyStore
+    views: ViewReader
+    parts: PersonalParts
     clock: Clock
     directory: NetworkDirectory
     instruments: Mapping[str, RiskInstrument]
@@ -75,6 +84,27 @@ class Context:
         if not access.sees_case:
             raise NotFound("no such case")
         return case, referrals, access
+
+    def visible_rows(self, actor: Actor, case_ref: str) -> tuple[CaseRows, CaseAccess]:
+        """A case's rows in the views, if the actor's service may see the case; any
+        other answers "not found", as ``visible_case`` does."""
+        rows = self.views.case(self.case_id(case_ref))
+        if rows is None:
+            raise NotFound("no such case")
+        access = access_of(actor.service, rows, rows.referrals)
+        if not access.sees_case:
+            raise NotFound("no such case")
+        return rows, access
+
+    def visible_referral_row(self, actor: Actor, referral_id: str) -> ReferralRow:
+        """A referral's row, seen by its sender and its recipient only."""
+        try:
+            row = self.views.referral(UUID(referral_id))
+        except ValueError:
+            row = None
+        if row is None or actor.service.id not in (row.sender_service, row.recipient_service):
+            raise NotFound("no such referral")
+        return row
 
     def visible_referral(self, actor: Actor, referral_id: str) -> Referral:
         """A referral is seen by its sender and its recipient only."""

@@ -4,17 +4,16 @@ once, to the coordinators of both services, who may then expire it.
 The policy is idempotent: it can run every minute, on several workers, or again
 after a crash, and each deadline of each referral escalates exactly once (the
 referral's own events say whether it already did; two workers escalating at
-once conflict, and the loser finds it done on its next run).
+once conflict, and the loser finds it done on its next run). The views only say
+which referrals to look at; each one's aggregate decides.
 """
 
 from __future__ import annotations
 
 from application.context import Context
 from application.errors import Conflict
-from application.presenting import referral_summary
+from application.presenting import CaseMark, referral_summary
 from application.views import ReferralSummary
-from domain.case import Case
-from domain.entries import CaseStatus
 from domain.network import Actor
 from domain.referral import Referral
 from domain.vocabulary import Role
@@ -26,13 +25,14 @@ class Escalations:
 
     def run(self) -> int:
         """Escalate every referral past a deadline not yet escalated; returns how many."""
+        at = self.ctx.clock.now()
         escalated = 0
-        for referral_id in self.ctx.store.ids_of(Referral):
-            referral = self.ctx.store.get(Referral, referral_id)
-            if referral.pending_deadline() is None:
+        for row in self.ctx.views.overdue(at):
+            if not row.unescalated(at):
                 continue
-            if not referral.escalate(self.ctx.clock.now()):
-                continue
+            referral = self.ctx.store.get(Referral, row.id)
+            if not referral.escalate(at):
+                continue  # the views lagged behind a move or an escalation
             try:
                 self.ctx.store.save(referral)
             except Conflict:
@@ -42,18 +42,10 @@ class Escalations:
 
     def worklist(self, actor: Actor) -> list[ReferralSummary]:
         """A coordinator's worklist: open referrals of the service, either side, that
-        escalated, most overdue first."""
+        escalated, most overdue first (cases erased since are left out)."""
         actor.require(Role.COORDINATOR)
         at = self.ctx.clock.now()
-        mine: list[tuple[Referral, Case]] = []
-        for referral_id in self.ctx.store.ids_of(Referral):
-            referral = self.ctx.store.get(Referral, referral_id)
-            if not referral.escalations or referral.pending_deadline() is None:
-                continue
-            if actor.service.id not in (referral.sender_service, referral.recipient_service):
-                continue
-            case = self.ctx.store.get(Case, referral.case_id)
-            if case.status != CaseStatus.ERASED:
-                mine.append((referral, case))
-        mine.sort(key=lambda pair: pair[0].due() or at)
-        return [referral_summary(r, c, at) for r, c in mine]
+        return [
+            referral_summary(r, CaseMark.of_row(r), at)
+            for r in self.ctx.views.worklist(actor.service.id)
+        ]

@@ -40,10 +40,20 @@ def _decode(cursor: str) -> int:
     return offset
 
 
-def page(items: Sequence[T], cursor: str | None, limit: int) -> tuple[list[T], str | None]:
+def offset_of(cursor: str | None, limit: int) -> int:
+    """Where a page starts, from the cursor a client passed back (and a checked limit)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidLimit(f"limit must be between 1 and {MAX_LIMIT}")
-    start = _decode(cursor) if cursor else 0
+    return _decode(cursor) if cursor else 0
+
+
+def cursor_after(offset: int, limit: int, more: bool) -> str | None:
+    """The cursor of the page after the one at ``offset``, if more follow."""
+    return _encode(offset + limit) if more else None
+
+
+def page(items: Sequence[T], cursor: str | None, limit: int) -> tuple[list[T], str | None]:
+    """One page of a list held whole in memory."""
+    start = offset_of(cursor, limit)
     chunk = list(items[start : start + limit])
-    more = start + limit < len(items)
-    return chunk, _encode(start + limit) if more else None
+    return chunk, cursor_after(start, limit, start + limit < len(items))

@@ -1,14 +1,31 @@
-"""Turning aggregates into views, keeping only what the reader's access allows."""
+"""Turning what the application holds into views, keeping only what the reader's
+access allows.
+
+Reads come from the views' rows (``application.view_rows``) with their personal
+parts opened at read time; a command answers from the aggregate it just changed.
+Both go through the same functions here: rows become the domain's own values
+(``Entry``, ``RiskAssessment``) or answer the same small protocols as the
+aggregates, so a reader sees one shape whichever side answered.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
 
 import msgspec
 
+from application.view_rows import (
+    AssessmentRow,
+    CaseRow,
+    CaseRows,
+    EntryRow,
+    ReferralRow,
+    SealedPart,
+)
 from application.views import (
     CaseSummary,
     CaseView,
@@ -21,18 +38,26 @@ from application.views import (
 from domain.case import Case
 from domain.consent import Consent
 from domain.entries import CaseStatus, Entry
-from domain.erased import ERASED, Erased
-from domain.referral import Referral
-from domain.risk import RiskAssessment
+from domain.erased import ERASED, Erased, unless_erased
+from domain.risk import RiskAssessment, RiskLevel
 from domain.visibility import CaseAccess
 from domain.vocabulary import Category
 
 T = TypeVar("T")
+Opened = Mapping[str, Any] | Erased
+OpenPart = Callable[[SealedPart], Opened]
 
 
 def shown(value: T | Erased) -> T | None:
     """A personal value as a reader gets it: itself, or null once erased."""
     return None if isinstance(value, Erased) else value
+
+
+def _field(opened: Opened, name: str) -> Any:
+    return ERASED if isinstance(opened, Erased) else opened.get(name)
+
+
+# -- entries and assessments ----------------------------------------------------
 
 
 def entry_view(e: Entry, case_erased: bool = False) -> EntryView:
@@ -47,6 +72,12 @@ def entry_view(e: Entry, case_erased: bool = False) -> EntryView:
         e.service_id,
         e.recorded_at,
         erased=erased,
+    )
+
+
+def entry_of(row: EntryRow, opened: Opened) -> Entry:
+    return Entry(
+        row.id, row.category, _field(opened, "text"), row.author, row.service_id, row.recorded_at
     )
 
 
@@ -69,6 +100,21 @@ def assessment_view(a: RiskAssessment, case_erased: bool = False) -> RiskAssessm
     )
 
 
+def assessment_of(row: AssessmentRow, opened: Opened) -> RiskAssessment:
+    return RiskAssessment(
+        id=row.id,
+        instrument_id=row.instrument_id,
+        answers=unless_erased(_field(opened, "answers"), dict),
+        score=_field(opened, "score"),
+        computed_level=unless_erased(_field(opened, "computed_level"), RiskLevel),
+        level=unless_erased(_field(opened, "level"), RiskLevel),
+        justification=_field(opened, "justification"),
+        assessed_at=row.assessed_at,
+        assessed_by=row.assessed_by,
+        service_id=row.service_id,
+    )
+
+
 def erased_assessment(a: RiskAssessment) -> RiskAssessment:
     return replace(
         a,
@@ -78,43 +124,6 @@ def erased_assessment(a: RiskAssessment) -> RiskAssessment:
         level=ERASED,
         justification=ERASED,
     )
-
-
-def referral_view(referral: Referral, case: Case, at: datetime) -> ReferralView:
-    erased = case.status == CaseStatus.ERASED or isinstance(referral.reason, Erased)
-    return ReferralView(
-        id=str(referral.id),
-        case_id=str(referral.case_id),
-        case_reference=case.reference_code,
-        sender_service=referral.sender_service,
-        recipient_service=referral.recipient_service,
-        kind=referral.kind,
-        urgency=referral.urgency,
-        reason=None if erased else shown(referral.reason),
-        scope=sorted(referral.scope),
-        legal_basis=referral.legal_basis,
-        consent_id=referral.consent_id,
-        statute=referral.statute,
-        justification=None if erased else shown(referral.justification),
-        flagged_for_review=referral.flagged_for_review,
-        status=referral.status,
-        sent_by=referral.sent_by,
-        sent_at=referral.sent_at,
-        acknowledge_by=referral.acknowledge_by,
-        answer_by=referral.answer_by,
-        ended_at=referral.ended_at,
-        overdue=referral.overdue(at),
-        high_risk=case.high_risk,
-        version=referral.version,
-        erased=erased,
-    )
-
-
-def referral_summary(referral: Referral, case: Case, at: datetime) -> ReferralSummary:
-    """The referral for a list: the same facts as its view, without its personal fields."""
-    facts = msgspec.structs.asdict(referral_view(referral, case, at))
-    del facts["reason"], facts["justification"]
-    return ReferralSummary(**facts)
 
 
 def consent_view(consent: Consent, at: datetime) -> ConsentView:
@@ -132,38 +141,132 @@ def consent_view(consent: Consent, at: datetime) -> ConsentView:
     )
 
 
-def case_summary(case: Case) -> CaseSummary:
-    return CaseSummary(
-        id=str(case.id),
-        reference_code=case.reference_code,
-        owner_service=case.owner_service,
-        status=case.status,
-        high_risk=case.high_risk,
-        opened_at=case.created_on,
-        version=case.version,
+# -- referrals --------------------------------------------------------------------
+
+
+class ReferralFacts(Protocol):
+    """A referral's non-personal facts: the aggregate and the view's row both have them."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def case_id(self) -> UUID: ...
+    @property
+    def sender_service(self) -> str: ...
+    @property
+    def recipient_service(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def urgency(self) -> str: ...
+    @property
+    def scope(self) -> frozenset[Category]: ...
+    @property
+    def legal_basis(self) -> str: ...
+    @property
+    def consent_id(self) -> str | None: ...
+    @property
+    def statute(self) -> str | None: ...
+    @property
+    def flagged_for_review(self) -> bool: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def sent_by(self) -> str: ...
+    @property
+    def sent_at(self) -> datetime: ...
+    @property
+    def acknowledge_by(self) -> datetime: ...
+    @property
+    def answer_by(self) -> datetime: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+    @property
+    def version(self) -> int: ...
+    def overdue(self, at: datetime) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CaseMark:
+    """What a referral shows of its case."""
+
+    reference_code: str
+    high_risk: bool
+    erased: bool
+
+    @classmethod
+    def of_case(cls, case: Case) -> CaseMark:
+        return cls(case.reference_code, case.high_risk, case.status == CaseStatus.ERASED)
+
+    @classmethod
+    def of_row(cls, row: ReferralRow) -> CaseMark:
+        return cls(row.case_reference, row.case_high_risk, row.case_status == CaseStatus.ERASED)
+
+
+def referral_summary(r: ReferralFacts, case: CaseMark, at: datetime) -> ReferralSummary:
+    """The referral for a list or a move's answer: no personal field."""
+    return ReferralSummary(**_referral_facts(r, case, at))
+
+
+def referral_view(
+    r: ReferralFacts,
+    case: CaseMark,
+    at: datetime,
+    reason: str | Erased,
+    justification: str | Erased | None,
+) -> ReferralView:
+    erased = case.erased or isinstance(reason, Erased)
+    return ReferralView(
+        **_referral_facts(r, case, at),
+        reason=None if erased else shown(reason),
+        justification=None if erased else shown(justification),
     )
 
 
-def case_view(
-    case: Case, referrals: Sequence[Referral], access: CaseAccess, at: datetime
-) -> CaseView:
-    """The case as one service may see it: entries and assessments filtered by
-    category and time; referrals it takes part in; consents for the owner only."""
-    erased = case.status == CaseStatus.ERASED
-    entries = [entry_view(e, erased) for e in case.entries if access.sees(e)]
-    assessments = [
-        assessment_view(a, erased)
-        for a in case.assessments
-        if a.service_id == access.service_id
-        or access.sees_category_at(Category.RISK, a.assessed_at)
-    ]
-    taking_part = [
-        r
-        for r in referrals
-        if access.owner or access.service_id in (r.sender_service, r.recipient_service)
-    ]
-    return CaseView(
-        id=str(case.id),
+def referral_view_of(row: ReferralRow, opened: Opened, at: datetime) -> ReferralView:
+    return referral_view(
+        row,
+        CaseMark.of_row(row),
+        at,
+        _field(opened, "reason"),
+        _field(opened, "justification"),
+    )
+
+
+def _referral_facts(r: ReferralFacts, case: CaseMark, at: datetime) -> dict[str, Any]:
+    return {
+        "id": str(r.id),
+        "case_id": str(r.case_id),
+        "case_reference": case.reference_code,
+        "sender_service": r.sender_service,
+        "recipient_service": r.recipient_service,
+        "kind": r.kind,
+        "urgency": r.urgency,
+        "scope": sorted(r.scope),
+        "legal_basis": r.legal_basis,
+        "consent_id": r.consent_id,
+        "statute": r.statute,
+        "flagged_for_review": r.flagged_for_review,
+        "status": r.status,
+        "sent_by": r.sent_by,
+        "sent_at": r.sent_at,
+        "acknowledge_by": r.acknowledge_by,
+        "answer_by": r.answer_by,
+        "ended_at": r.ended_at,
+        "overdue": r.overdue(at),
+        "high_risk": case.high_risk,
+        "version": r.version,
+        "erased": case.erased,
+    }
+
+
+# -- cases ------------------------------------------------------------------------
+
+
+def case_row(case: Case) -> CaseRow:
+    """A case aggregate as the views would hold it (for a command's answer)."""
+    return CaseRow(
+        id=case.id,
         reference_code=case.reference_code,
         owner_service=case.owner_service,
         status=case.status,
@@ -171,9 +274,52 @@ def case_view(
         legal_hold=case.legal_hold is not None,
         opened_at=case.created_on,
         version=case.version,
+    )
+
+
+def case_summary(case: CaseRow, access: CaseAccess) -> CaseSummary:
+    return CaseSummary(
+        id=str(case.id),
+        reference_code=case.reference_code,
+        owner_service=case.owner_service,
+        status=case.status,
+        high_risk=case.high_risk,
+        legal_hold=case.legal_hold,
+        opened_at=case.opened_at,
+        version=case.version,
         visible_categories=sorted(access.categories),
+    )
+
+
+def case_view(rows: CaseRows, access: CaseAccess, open_part: OpenPart, at: datetime) -> CaseView:
+    """The case as one service may see it: entries and assessments filtered by
+    category and time; referrals it takes part in; consents for the owner only.
+    Only what passes the rule is opened."""
+    case = rows.case
+    erased = case.status == CaseStatus.ERASED
+
+    def opened(part: SealedPart) -> Opened:
+        # An erased case opens nothing, even where this process still holds its key.
+        return ERASED if erased else open_part(part)
+
+    entries = [
+        entry_view(entry_of(e, opened(e.sealed)), erased) for e in rows.entries if access.sees(e)
+    ]
+    assessments = [
+        assessment_view(assessment_of(a, opened(a.sealed)), erased)
+        for a in rows.assessments
+        if a.service_id == access.service_id
+        or access.sees_category_at(Category.RISK, a.assessed_at)
+    ]
+    referrals = [
+        referral_view_of(r, opened(r.sealed), at)
+        for r in rows.referrals
+        if access.owner or access.service_id in (r.sender_service, r.recipient_service)
+    ]
+    return CaseView(
+        **msgspec.structs.asdict(case_summary(case, access)),
         entries=entries,
-        consents=[consent_view(c, at) for c in case.consents.values()] if access.owner else [],
+        consents=[consent_view(c, at) for c in rows.consents.values()] if access.owner else [],
         risk_assessments=assessments,
-        referrals=[referral_view(r, case, at) for r in taking_part],
+        referrals=referrals,
     )

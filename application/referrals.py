@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from application.access_log import IN_PROCESS, record_read, referral_categories
 from application.context import Context
-from application.pagination import page
-from application.presenting import referral_summary, referral_view
+from application.pagination import cursor_after, offset_of
+from application.presenting import CaseMark, referral_summary, referral_view, referral_view_of
 from application.views import ReferralPage, ReferralSummary, ReferralView
 from domain import errors
-from domain.case import Case
 from domain.entries import CaseStatus
+from domain.erased import ERASED
 from domain.network import Actor
 from domain.referral import Move, Referral, ReferralStatus, referral_kind
 from domain.vocabulary import LegalBasis, Role, Urgency, categories, parse
-
-_URGENCY_ORDER = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 2}
 
 
 class Box(StrEnum):
@@ -75,29 +72,32 @@ class Referrals:
         # One append: the case learns of the referral in the same transaction, so a
         # consent withdrawn at the same moment either sees it or makes this conflict.
         self.ctx.store.save(referral, case)
-        return referral_view(referral, case, at)
+        return referral_view(
+            referral, CaseMark.of_case(case), at, referral.reason, referral.justification
+        )
 
     def move(
         self, actor: Actor, referral_id: str, move: Move, reason: str | None = None
     ) -> ReferralSummary:
         """Move a referral on. The answer is its summary: moving it is not reading
         its reason (open the referral for that, and the read is logged)."""
-        referral = self.ctx.visible_referral(actor, referral_id)
-        case = self.ctx.store.get(Case, referral.case_id)
-        if case.status == CaseStatus.ERASED:
+        row = self.ctx.visible_referral_row(actor, referral_id)
+        if row.case_status == CaseStatus.ERASED:
             raise errors.CaseErased("the case of this referral has been erased")
+        referral = self.ctx.store.get(Referral, row.id)
         at = self.ctx.clock.now()
         referral.move(move, actor, at, reason)
         self.ctx.store.save(referral)
-        return referral_summary(referral, case, at)
+        return referral_summary(referral, CaseMark.of_row(row), at)
 
     def get(self, actor: Actor, referral_id: str, *, via: str = IN_PROCESS) -> ReferralView:
         """One referral, with its reason: the read goes in its case's access log."""
         actor.require(Role.CASEWORKER, Role.COORDINATOR)
-        referral = self.ctx.visible_referral(actor, referral_id)
-        case = self.ctx.store.get(Case, referral.case_id)
-        view = referral_view(referral, case, self.ctx.clock.now())
-        record_read(self.ctx, actor, case.id, referral_categories(view), via)
+        row = self.ctx.visible_referral_row(actor, referral_id)
+        case = CaseMark.of_row(row)
+        opened = ERASED if case.erased else self.ctx.parts.open(row.sealed)
+        view = referral_view_of(row, opened, self.ctx.clock.now())
+        record_read(self.ctx, actor, row.case_id, referral_categories(view), via)
         return view
 
     def list(
@@ -108,35 +108,15 @@ class Referrals:
         cursor: str | None = None,
         limit: int = 50,
     ) -> ReferralPage:
-        """A service's inbox or outbox: most urgent first, then most overdue, then oldest.
-        Items are summaries without personal fields: listing is not reading her data."""
+        """A service's inbox or outbox: open before ended, then most urgent, then most
+        overdue, then oldest. Items are summaries without personal fields: listing is
+        not reading her data."""
         actor.require(Role.CASEWORKER, Role.COORDINATOR)
         which = parse(Box, box, UnknownBox)
-        wanted = {parse(ReferralStatus, s, UnknownStatus) for s in status or []}
+        wanted = frozenset(parse(ReferralStatus, s, UnknownStatus) for s in status or [])
+        offset = offset_of(cursor, limit)
         at = self.ctx.clock.now()
-        mine = []
-        for referral_id in self.ctx.store.ids_of(Referral):
-            referral = self.ctx.store.get(Referral, referral_id)
-            side = referral.recipient_service if which is Box.INBOX else referral.sender_service
-            if side == actor.service.id and (not wanted or referral.status in wanted):
-                mine.append(referral)
-        mine.sort(key=lambda r: _priority(r, at))
-        items, next_cursor = page(mine, cursor, limit)
-        cases: dict[object, Case] = {}
-        views = []
-        for r in items:
-            case = cases.get(r.case_id) or self.ctx.store.get(Case, r.case_id)
-            cases[r.case_id] = case
-            views.append(referral_summary(r, case, at))
-        return ReferralPage(views, next_cursor)
-
-
-def _priority(referral: Referral, at: datetime) -> tuple[int, int, float, datetime]:
-    """Open before ended; then by urgency; then the most overdue; then the oldest."""
-    due = referral.due()
-    return (
-        0 if referral.is_active else 1,
-        _URGENCY_ORDER[referral.urgency],
-        -(at - due).total_seconds() if due is not None else 0.0,
-        referral.sent_at,
-    )
+        read = self.ctx.views.inbox if which is Box.INBOX else self.ctx.views.outbox
+        found = read(actor.service.id, at, wanted, offset, limit)
+        items = [referral_summary(r, CaseMark.of_row(r), at) for r in found.items]
+        return ReferralPage(items, cursor_after(offset, limit, found.more))

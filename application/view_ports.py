@@ -10,7 +10,7 @@ erased its key is gone and those parts read as ``ERASED``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -20,6 +20,7 @@ from application.view_rows import (
     CaseFact,
     CaseRow,
     CaseRows,
+    CaseStanding,
     EntryRow,
     ObservatoryFacts,
     ReferralFact,
@@ -35,6 +36,7 @@ __all__ = [
     "CaseFact",
     "CaseRow",
     "CaseRows",
+    "CaseStanding",
     "EntryRow",
     "ObservatoryFacts",
     "PersonalParts",
@@ -55,6 +57,11 @@ class ViewReader(Protocol):
     def cases_of(self, service_id: str, offset: int, limit: int) -> Slice[CaseRow]:
         """Cases the service owns or takes part in (sender or recipient of a
         referral on it), the most recently opened first."""
+        ...
+
+    def standings(self, case_ids: Sequence[UUID]) -> dict[UUID, CaseStanding]:
+        """What decides who may see each of these cases (a list page's), by case id;
+        cases the views do not hold are left out."""
         ...
 
     def case(self, case_id: UUID) -> CaseRows | None:
@@ -84,6 +91,11 @@ class ViewReader(Protocol):
         limit: int,
     ) -> Slice[ReferralRow]:
         """Referrals from the service, in the inbox's order."""
+        ...
+
+    def overdue(self, at: datetime) -> list[ReferralRow]:
+        """Referrals past the deadline they owe at ``at``, of cases not erased: the
+        ones the escalation policy looks at, the most overdue first."""
         ...
 
     def worklist(self, service_id: str) -> list[ReferralRow]:

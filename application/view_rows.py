@@ -116,6 +116,16 @@ class ReferralRow:
             return self.answer_by
         return None
 
+    def unescalated(self, at: datetime) -> bool:
+        """Past the deadline it owes, and not yet escalated for it (the aggregate,
+        ``Referral.escalate``, decides; this only picks whom to ask)."""
+        owed = {
+            ReferralStatus.SENT: Deadline.ACKNOWLEDGE,
+            ReferralStatus.ACKNOWLEDGED: Deadline.ANSWER,
+        }
+        deadline = owed.get(self.status)
+        return deadline is not None and self.overdue(at) and deadline not in self.escalations
+
     def overdue(self, at: datetime) -> bool:
         due = self.due()
         return due is not None and at > due
@@ -131,6 +141,10 @@ class CaseRows:
     consents: dict[str, Consent]  # non-personal terms: the domain's own value objects
     assessments: list[AssessmentRow]
 
+    @property
+    def owner_service(self) -> str:
+        return self.case.owner_service
+
     def sealed_parts(self) -> list[SealedPart]:
         rows: Sequence[EntryRow | AssessmentRow | ReferralRow] = [
             *self.entries,
@@ -138,6 +152,16 @@ class CaseRows:
             *self.referrals,
         ]
         return [row.sealed for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseStanding:
+    """What decides which services may see a case: its owner, its consents, and the
+    referrals made on it (``domain.visibility.access_of`` reads exactly these)."""
+
+    owner_service: str
+    consents: dict[str, Consent]
+    referrals: list[ReferralRow]
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,33 +48,6 @@ class RiskAssessmentView(msgspec.Struct, frozen=True):
     erased: bool = False
 
 
-class ReferralView(msgspec.Struct, frozen=True):
-    id: str
-    case_id: str
-    case_reference: str
-    sender_service: str
-    recipient_service: str
-    kind: str
-    urgency: str
-    reason: str | None
-    scope: list[str]
-    legal_basis: str
-    consent_id: str | None
-    statute: str | None
-    justification: str | None
-    flagged_for_review: bool
-    status: str
-    sent_by: str
-    sent_at: datetime
-    acknowledge_by: datetime
-    answer_by: datetime
-    ended_at: datetime | None
-    overdue: bool
-    high_risk: bool
-    version: int
-    erased: bool = False
-
-
 class ReferralSummary(msgspec.Struct, frozen=True):
     """A referral in a list: every fact of it but its personal fields (reason and
     justification). Opening the referral shows them, and that read is logged."""
@@ -103,8 +76,16 @@ class ReferralSummary(msgspec.Struct, frozen=True):
     erased: bool = False
 
 
-class CaseView(msgspec.Struct, frozen=True):
-    """A case as one service may see it."""
+class ReferralView(ReferralSummary, frozen=True, kw_only=True):
+    """One referral opened: its summary, and its reason and justification."""
+
+    reason: str | None
+    justification: str | None
+
+
+class CaseSummary(msgspec.Struct, frozen=True):
+    """A case in a list: its facts, and which categories the reader's service may
+    see of it (listing reads nothing personal, so it is not logged)."""
 
     id: str
     reference_code: str
@@ -115,20 +96,15 @@ class CaseView(msgspec.Struct, frozen=True):
     opened_at: datetime
     version: int
     visible_categories: list[str]
+
+
+class CaseView(CaseSummary, frozen=True, kw_only=True):
+    """A case as one service may see it: its summary, and what of it the service may read."""
+
     entries: list[EntryView]
     consents: list[ConsentView]
     risk_assessments: list[RiskAssessmentView]
     referrals: list[ReferralView]
-
-
-class CaseSummary(msgspec.Struct, frozen=True):
-    id: str
-    reference_code: str
-    owner_service: str
-    status: str
-    high_risk: bool
-    opened_at: datetime
-    version: int
 
 
 class CasePage(msgspec.Struct, frozen=True):

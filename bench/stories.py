@@ -99,6 +99,7 @@ class Ours:
         return self.store.recorder.max_notification_id() or 0
 
     def close(self) -> None:
+        self.rete.close()
         self.store.close()
 
 

@@ -12,15 +12,56 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from domain.case import Case
-from domain.entries import Entry
+from domain.consent import Consent
 from domain.network import Service
-from domain.referral import Referral
 from domain.vocabulary import Category
 
 # ``None`` as a cut-off means "everything, including what is written from now on".
 Cutoff = datetime | None
+
+
+# What the rule reads, whoever holds it: the aggregates (commands) and the views'
+# rows (reads) both answer these, so that one rule decides for both.
+
+
+class CaseTerms(Protocol):
+    @property
+    def owner_service(self) -> str: ...
+
+    @property
+    def consents(self) -> Mapping[str, Consent]: ...
+
+
+class ReferralTerms(Protocol):
+    @property
+    def sender_service(self) -> str: ...
+
+    @property
+    def recipient_service(self) -> str: ...
+
+    @property
+    def scope(self) -> frozenset[Category]: ...
+
+    @property
+    def consent_id(self) -> str | None: ...
+
+    @property
+    def ended_at(self) -> datetime | None: ...
+
+
+class Written(Protocol):
+    """Something written on a case in one category (an entry)."""
+
+    @property
+    def category(self) -> str: ...
+
+    @property
+    def service_id(self) -> str: ...
+
+    @property
+    def recorded_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +97,7 @@ class CaseAccess:
         cutoff = self.windows[category]
         return cutoff is None or at <= cutoff
 
-    def sees(self, entry: Entry) -> bool:
+    def sees(self, entry: Written) -> bool:
         return entry.service_id == self.service_id or self.sees_category_at(
             Category(entry.category), entry.recorded_at
         )
@@ -68,7 +109,7 @@ def _later(a: Cutoff, b: Cutoff) -> Cutoff:
     return max(a, b)
 
 
-def referral_cutoff(referral: Referral, case: Case) -> Cutoff:
+def referral_cutoff(referral: ReferralTerms, case: CaseTerms) -> Cutoff:
     """Until when a referral lets its recipient read: its end, or its basis' end."""
     ends = [referral.ended_at] if referral.ended_at is not None else []
     if referral.consent_id is not None and referral.consent_id in case.consents:
@@ -78,7 +119,7 @@ def referral_cutoff(referral: Referral, case: Case) -> Cutoff:
     return min(ends) if ends else None
 
 
-def access_of(service: Service, case: Case, referrals: Iterable[Referral]) -> CaseAccess:
+def access_of(service: Service, case: CaseTerms, referrals: Iterable[ReferralTerms]) -> CaseAccess:
     """Compute what ``service`` may read of ``case``, given the referrals made on it."""
     row = service.visible_categories
     if case.owner_service == service.id:

@@ -3,8 +3,9 @@
 A fact holds only what DOMAIN.md calls non-personal (kinds, urgency, status,
 times) and no id or text. Each fact is folded from its aggregate's events, one
 event at a time (``referral_fact_after`` and ``case_fact_after``), so that a
-projection following the log can keep them as rows later; for now ``StoreFacts``
-folds them from the event store on each request.
+projection could keep them as rows; ``StoreFacts`` folds them from the event
+store, the reference that ``view_facts.ViewFacts`` (what the statistics read,
+from the views) is held to.
 
 An erased case keeps its facts: its erasure is recorded as a status, and every
 date, kind and urgency stays readable, so erasure changes no count.
@@ -24,6 +25,7 @@ from application.context import Context
 from domain import errors
 from domain.case import Case
 from domain.entries import CaseStatus
+from domain.network import NetworkDirectory
 from domain.referral import Move, Referral, ReferralStatus
 from domain.vocabulary import ReferralKind, Urgency
 
@@ -67,6 +69,14 @@ class CaseFact:
     @property
     def month(self) -> int:
         return self.opened_at.month
+
+
+def kind_in(directory: NetworkDirectory, service_id: str) -> str:
+    """A service's kind, or ``unknown`` for one no longer in the network directory."""
+    try:
+        return directory.service(service_id).kind.value
+    except errors.UnknownService:
+        return UNKNOWN_KIND
 
 
 def _hours(since: datetime, until: datetime) -> float:
@@ -128,7 +138,7 @@ def fold(
 
 
 class FactSource(Protocol):
-    """Where the facts come from: the event store now, a projection later."""
+    """Where the facts come from: the views (``ViewFacts``) or the events (``StoreFacts``)."""
 
     def referrals(self) -> Sequence[ReferralFact]: ...
 
@@ -136,17 +146,14 @@ class FactSource(Protocol):
 
 
 class StoreFacts:
-    """Facts folded from the event store through the application's context (interim:
-    every request reads every referral's and case's events)."""
+    """Facts folded from every referral's and case's events: the reference the
+    views' facts are checked against (too slow to answer requests with)."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
     def kind_of(self, service_id: str) -> str:
-        try:
-            return self.ctx.directory.service(service_id).kind.value
-        except errors.UnknownService:
-            return UNKNOWN_KIND
+        return kind_in(self.ctx.directory, service_id)
 
     def referrals(self) -> Sequence[ReferralFact]:
         return self._facts(Referral, referral_fact_after)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from application.context import Context
 from application.observatory.export import to_csv
-from application.observatory.facts import FactSource, StoreFacts
+from application.observatory.facts import FactSource
 from application.observatory.publication import Stats, publish, release
+from application.observatory.view_facts import ViewFacts
 from domain import errors
 from domain.network import Actor
 from domain.vocabulary import Role
@@ -22,7 +23,7 @@ class Observatory:
     """Aggregates for the osservatorio permanente: never a single case."""
 
     def __init__(self, ctx: Context, facts: FactSource | None = None) -> None:
-        self.facts = facts or StoreFacts(ctx)
+        self.facts = facts or ViewFacts(ctx)
 
     def stats(self, actor: Actor, year: int | None = None) -> Stats:
         """Every table, for one year by month or for every year; only for analysts."""

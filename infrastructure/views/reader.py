@@ -16,6 +16,7 @@ from uuid import UUID
 from application.view_ports import (
     CaseRow,
     CaseRows,
+    CaseStanding,
     ObservatoryFacts,
     ReferralRow,
     Slice,
@@ -69,6 +70,29 @@ class ViewQueries:
             found = self._rows(tx, CASES, statement, (service_id, limit + 1, offset))
         return _slice([decoding.case_row(r) for r in found], limit)
 
+    def standings(self, case_ids: Sequence[UUID]) -> dict[UUID, CaseStanding]:
+        keys = [str(i) for i in case_ids]
+        if not keys:
+            return {}
+        among = ", ".join(["%s"] * len(keys))
+        with self._read() as tx:
+            cases = self._rows(tx, CASES, f"{self._select(CASES)} WHERE id IN ({among})", keys)
+            consents = self._rows(
+                tx,
+                CONSENTS,
+                f"{self._select(CONSENTS)} WHERE case_id IN ({among}) ORDER BY version",
+                keys,
+            )
+            referrals = self._referral_rows(
+                tx, f"WHERE r.case_id IN ({among}) ORDER BY r.position", keys
+            )
+        found = {UUID(r["id"]): CaseStanding(r["owner_service"], {}, []) for r in cases}
+        for r in consents:
+            found[UUID(r["case_id"])].consents[r["consent_id"]] = decoding.consent(r)
+        for referral in referrals:
+            found[referral.case_id].referrals.append(referral)
+        return found
+
     def case(self, case_id: UUID) -> CaseRows | None:
         key = (str(case_id),)
         with self._read() as tx:
@@ -113,6 +137,12 @@ class ViewQueries:
         limit: int,
     ) -> Slice[ReferralRow]:
         return self._box("sender_service", service_id, at, statuses, offset, limit)
+
+    def overdue(self, at: datetime) -> list[ReferralRow]:
+        now = self._tables.dialect.encode_row(("time",), (at,))[0]
+        where = "WHERE r.due < %s AND c.status <> %s ORDER BY r.due, r.position"
+        with self._read() as tx:
+            return self._referral_rows(tx, where, (now, CaseStatus.ERASED.value))
 
     def worklist(self, service_id: str) -> list[ReferralRow]:
         where = (

@@ -32,7 +32,7 @@ def test_health_answers_503_when_the_database_does_not(sqlite_env, problem):
     settings = load_settings(quiet)
     rete = build_rete(settings)
     with TestClient(create_app(settings, rete)) as client:
-        rete.ctx.store.close()
+        rete.close()
         problem(client.get("/health"), 503, "database-unreachable")
 
 
@@ -70,4 +70,4 @@ def test_an_app_closes_the_store_it_built_and_only_that(sqlite_env, monkeypatch)
     assert len(closed) == 1
     anna = rete.ctx.identify("anna", "cav-scirocco", ["caseworker"])
     assert rete.cases.open(anna).reference_code
-    rete.ctx.store.close()
+    rete.close()

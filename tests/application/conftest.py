@@ -84,7 +84,7 @@ def make_rete(backend: dict[str, str], tmp_path, clock: TestClock) -> Iterator[C
 
     yield make
     for rete in built:
-        rete.ctx.store.close()
+        rete.close()
 
 
 @pytest.fixture

@@ -90,7 +90,7 @@ def test_a_restarted_application_finds_every_case_as_it_was(
     as_recipient = first.cases.get(people.bea, ref)
     referral = first.referrals.get(people.bea, referral_id)
     history = notifications(first)
-    first.ctx.store.close()
+    first.close()
 
     second = make_rete(RETE_SNAPSHOT_INTERVAL=interval)
     assert notifications(second) == history

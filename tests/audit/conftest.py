@@ -30,7 +30,7 @@ def http(audit_env: dict[str, str]) -> Iterator[Http]:
     secret = load_or_create_dev_secret(settings.jwt_secret_file).key
     with TestClient(create_app(settings, rete)) as client:
         yield Http(client, settings, rete, clock, secret)
-    rete.ctx.store.close()
+    rete.close()
 
 
 @pytest.fixture

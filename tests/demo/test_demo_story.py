@@ -18,7 +18,7 @@ from application.rete import Rete
 from application.views import CaseSummary, CaseView, ReferralSummary, ReferralView
 from domain.network import Actor
 from domain.referral import ReferralStatus
-from infrastructure.bootstrap import build_rete, build_store
+from infrastructure.bootstrap import build_rete
 from infrastructure.settings import load_settings
 
 OPENED = re.compile(r"\b(CB-\d{4}-\d{4})  opened by ")
@@ -28,11 +28,11 @@ OPENED = re.compile(r"\b(CB-\d{4}-\d{4})  opened by ")
 def rete(backend: dict[str, str], tmp_path: Path) -> Iterator[Rete]:
     url = backend["RETE_DATABASE_URL"]
     settings = load_settings({"RETE_DATABASE_URL": url, "RETE_VAR_DIR": str(tmp_path)})
-    store = build_store(settings)
+    rete = build_rete(settings)
     try:
-        yield build_rete(settings, store=store)
+        yield rete
     finally:
-        store.close()
+        rete.close()
 
 
 def coordinator(rete: Rete, service: str) -> Actor:

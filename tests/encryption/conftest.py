@@ -49,7 +49,7 @@ def make_rete(
 
     yield make
     for rete in built:
-        rete.ctx.store.close()  # type: ignore[attr-defined]
+        rete.close()
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def settings(ledger_env: dict[str, str]) -> Settings:
 def rete(settings: Settings) -> Iterator[Rete]:
     rete = build_rete(settings)
     yield rete
-    rete.ctx.store.close()
+    rete.close()
 
 
 @pytest.fixture

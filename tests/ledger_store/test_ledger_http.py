@@ -70,7 +70,7 @@ def make_http(ledger_env: dict[str, str]) -> Iterator[Callable[..., Http]]:
     yield make
     for client, rete in opened:
         client.__exit__(None, None, None)
-        rete.ctx.store.close()
+        rete.close()
 
 
 def problem(response: httpx.Response, status: int, code: str) -> None:

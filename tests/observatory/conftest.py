@@ -41,7 +41,7 @@ def make_api(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Api]]:
     yield make
     for client, rete in opened:
         client.__exit__(None, None, None)
-        rete.ctx.store.close()
+        rete.close()
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from observatory_http import Api
 
 from api.demo import load_demo
 from application.observatory.facts import StoreFacts
+from application.observatory.statistics import Observatory
+from application.observatory.view_facts import ViewFacts
 from domain.entries import CaseStatus
 from domain.referral import ReferralStatus as S
 from domain.vocabulary import ReferralKind, Urgency
@@ -68,3 +70,18 @@ def test_an_erased_case_keeps_its_facts(api: Api) -> None:
     assert len(changed) == 1 and changed[0][1] == dataclasses.replace(
         changed[0][0], status=CaseStatus.ERASED
     )
+
+
+def test_the_statistics_read_from_the_views_the_facts_the_events_give(api: Api) -> None:
+    """The observatory counts from the views; folded from the events, the facts are
+    the same, before and after an erasure."""
+    lines = load_demo(api.rete)
+    assert ViewFacts(api.rete.ctx).referrals() == StoreFacts(api.rete.ctx).referrals()
+    assert ViewFacts(api.rete.ctx).cases() == StoreFacts(api.rete.ctx).cases()
+    ref = next(line.split()[2] for line in lines if "opened by cav-scirocco" in line)
+    response = api.post("chiara", f"/api/v1/cases/{ref}/erasure", json={"reason": "her request"})
+    assert response.status_code == 200, response.text
+    from_views = ViewFacts(api.rete.ctx)
+    assert from_views.cases() == StoreFacts(api.rete.ctx).cases()
+    assert CaseStatus.ERASED in {c.status for c in from_views.cases()}
+    assert isinstance(Observatory(api.rete.ctx).facts, ViewFacts)

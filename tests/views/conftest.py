@@ -43,8 +43,10 @@ def store(settings: Settings) -> Iterator[ReteEventStore]:
 
 
 @pytest.fixture
-def rete(settings: Settings, store: ReteEventStore, clock: MovableClock) -> Rete:
-    return build_rete(settings, clock=clock, store=store)
+def rete(settings: Settings, store: ReteEventStore, clock: MovableClock) -> Iterator[Rete]:
+    rete = build_rete(settings, clock=clock, store=store)
+    yield rete
+    rete.close()
 
 
 @pytest.fixture

@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from views_support import MovableClock, leave_a_referral_unanswered, live_rows, positions
+from views_support import (
+    MovableClock,
+    forget,
+    leave_a_referral_unanswered,
+    live_rows,
+    positions,
+)
 
 from api.demo import load_demo
 from application.rete import Rete
@@ -86,6 +92,7 @@ def test_a_batch_that_fails_halfway_leaves_nothing_and_the_next_run_resumes_afte
 ) -> None:
     load_demo(rete)
     leave_a_referral_unanswered(rete, clock)
+    forget(views)
     for fail_at in (2, 7, 13, 20):  # the n-th write of the run, some batches in
         committed: list[tuple[dict[str, int], object]] = []
         failing = runner(views, store, FailingTables(views.tables, fail_at), page=9)
@@ -130,6 +137,7 @@ def test_a_runner_killed_in_the_middle_of_a_batch_resumes_without_skipping_or_re
 ) -> None:
     load_demo(rete)
     leave_a_referral_unanswered(rete, clock)
+    forget(views)
     head = views.runner.head()
     rng = random.Random(5)
     seen = []
