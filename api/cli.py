@@ -15,10 +15,10 @@ from datetime import timedelta
 
 import click
 import uvicorn
-from eventsourcing.persistence import PersistenceError
 
 from api.auth import mint_token
 from api.cli_audit import audit
+from api.cli_errors import expected_errors
 from api.cli_ledger import ledger
 from api.cli_views import views
 from api.demo import load_demo
@@ -27,31 +27,16 @@ from domain import errors
 from domain.network import Actor
 from domain.vocabulary import Role, parse
 from infrastructure.bootstrap import build_keys, build_rete
-from infrastructure.crypto.kek import KekError, Keyring, load_keyring
+from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
-from infrastructure.dev_secret import DevSecret, DevSecretError, load_or_create_dev_secret
+from infrastructure.dev_secret import DevSecret, load_or_create_dev_secret
 from infrastructure.logging import configure_logging
-from infrastructure.network_file import NetworkFileError, load_directory, load_instruments
+from infrastructure.network_file import load_directory, load_instruments
 from infrastructure.settings import Settings, SettingsError, load_settings
 
 MAX_TTL = timedelta(days=30)
 _TTL = re.compile(r"^(\d{1,6})([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-@contextmanager
-def _expected_errors() -> Iterator[None]:
-    """Turn the failures a user can fix into a one-line message and exit code 1."""
-    try:
-        yield
-    except (SettingsError, NetworkFileError, DevSecretError, KekError) as e:
-        raise click.ClickException(str(e)) from None
-    except errors.DomainError as e:
-        raise click.ClickException(f"{e.code}: {e.detail}") from None
-    except PersistenceError as e:
-        raise click.ClickException(
-            f"the database refused or did not answer ({type(e).__name__}); check RETE_DATABASE_URL"
-        ) from None
 
 
 def _settings() -> Settings:
@@ -89,7 +74,7 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Run the HTTP API."""
-    with _expected_errors():
+    with expected_errors():
         settings = _settings()
         # Check what every worker will load, so that mistakes stop here, once.
         settings.eventsourcing_env()
@@ -98,6 +83,9 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         # The KEK too: a wrong key file stops here, and a development keyring is
         # created once, before several workers could race to create it.
         load_keyring(env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir)
+        # And the database: unreachable, it stops here with one line; reachable, its
+        # schema and key tables are created once, not raced by the workers.
+        build_keys(settings).close()
         _announce(load_or_create_dev_secret(settings.jwt_secret_file))
     host = host or settings.host
     port = port or settings.port
@@ -122,7 +110,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 def token(user: str, service: str, roles: tuple[str, ...], ttl: str) -> None:
     """Print a development token signed with the local secret."""
     lifetime = parse_ttl(ttl)
-    with _expected_errors():
+    with expected_errors():
         settings = _settings()
         if settings.jwt_public_key_file is not None:
             raise SettingsError(
@@ -156,7 +144,7 @@ def token(user: str, service: str, roles: tuple[str, ...], ttl: str) -> None:
 @main.command()
 def demo() -> None:
     """Load a realistic synthetic story of the network through the application."""
-    with _expected_errors():
+    with expected_errors():
         settings = _settings()
         rete = build_rete(settings)
         try:
@@ -175,7 +163,7 @@ def keys() -> None:
 @contextmanager
 def _key_operations() -> Iterator[tuple[Keyring, SqlKeyStore]]:
     """The configured KEK and the data-key store, for one key operation."""
-    with _expected_errors():
+    with expected_errors():
         settings = _settings()
         kek = load_keyring(
             env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir

@@ -8,42 +8,24 @@ reach an auditor only through a disclosure over the API, which is logged.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import click
-from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 from rich.table import Table
 
+from api.cli_errors import expected_errors
 from application.audit import CaseHistory
 from application.rete import Rete
 from domain import errors
 from domain.network import Actor
 from domain.vocabulary import Role, ServiceKind
 from infrastructure.bootstrap import build_rete
-from infrastructure.crypto.kek import KekError
 from infrastructure.logging import configure_logging
-from infrastructure.network_file import NetworkFileError
-from infrastructure.settings import SettingsError, load_settings
+from infrastructure.settings import load_settings
 
 CLI_AUDITOR = "rete-cli"
-
-
-@contextmanager
-def _expected_errors() -> Iterator[None]:
-    try:
-        yield
-    except (SettingsError, NetworkFileError, KekError) as e:
-        raise click.ClickException(str(e)) from None
-    except errors.DomainError as e:
-        raise click.ClickException(f"{e.code}: {e.detail}") from None
-    except PersistenceError as e:
-        raise click.ClickException(
-            f"the database refused or did not answer ({type(e).__name__}); check RETE_DATABASE_URL"
-        ) from None
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -80,7 +62,7 @@ def audit() -> None:
 def history(case: str, as_of: str | None, service: str | None) -> None:
     """Every event of CASE (id or reference code), of its referrals and its access log."""
     moment = _moment(as_of)
-    with _expected_errors():
+    with expected_errors():
         settings = load_settings()
         configure_logging(settings.log_format)
         rete = build_rete(settings)

@@ -13,14 +13,13 @@ from contextlib import contextmanager
 from types import FrameType
 
 import click
-from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from api.cli_errors import expected_errors
 from infrastructure.bootstrap import build_store
-from infrastructure.crypto.kek import KekError
 from infrastructure.logging import configure_logging
-from infrastructure.settings import SettingsError, load_settings
+from infrastructure.settings import load_settings
 from infrastructure.views import Views, open_views
 from infrastructure.views.follow import Follower
 from infrastructure.views.projection import VIEW_NAMES, UnknownView
@@ -31,7 +30,7 @@ _stderr = Console(stderr=True)
 @contextmanager
 def _opened() -> Iterator[tuple[Views, str]]:
     """The views on the configured database (and its event store), and its URL."""
-    try:
+    with expected_errors(UnknownView):
         settings = load_settings()
         configure_logging(settings.log_format)
         store = build_store(settings)
@@ -42,12 +41,6 @@ def _opened() -> Iterator[tuple[Views, str]]:
                 yield views, settings.database_url
         finally:
             store.close()
-    except (SettingsError, KekError, UnknownView) as e:
-        raise click.ClickException(str(e)) from None
-    except PersistenceError as e:
-        raise click.ClickException(
-            f"the database refused or did not answer ({type(e).__name__}); check RETE_DATABASE_URL"
-        ) from None
 
 
 @contextmanager

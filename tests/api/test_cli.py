@@ -114,3 +114,21 @@ def test_demo_refused_by_a_rule_is_one_line(run, monkeypatch):
     # (a first run may warn first that it created development keys)
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line == "Error: no-covering-consent: no active consent covers this"
+
+
+@pytest.mark.parametrize("command", [["serve"], ["views", "status"], ["demo"]])
+def test_a_database_that_cannot_be_opened_is_one_line_and_nothing_is_served(
+    run, tmp_path, monkeypatch, command
+):
+    monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **k: pytest.fail("should not serve"))
+    a_folder = tmp_path / "not-a-database"
+    a_folder.mkdir()
+    result = run(*command, RETE_DATABASE_URL=f"sqlite:///{a_folder}")
+    assert result.exit_code == 1, result.output
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("Error: the database refused or did not answer: ")
+    )
+    assert "check RETE_DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.output

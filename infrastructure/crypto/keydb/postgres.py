@@ -56,6 +56,14 @@ class PostgresKeyTables(KeyTables):
         )
         try:
             with self.write("-- ddl --") as tx:
+                # The key store is the first to open the database: it creates the
+                # schema named in RETE_DATABASE_URL, for the events and views too.
+                tx._command(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}")
+                    .format(sql.Identifier(schema))
+                    .as_string(),
+                    (),
+                )
                 for statement in DDL:
                     tx._command(
                         statement.format(

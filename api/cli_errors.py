@@ -1,0 +1,40 @@
+"""The failures a user of ``rete`` can fix, as a one-line message and exit code 1."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+import psycopg
+from eventsourcing.persistence import PersistenceError
+
+from domain import errors
+from infrastructure.crypto.kek import KekError
+from infrastructure.dev_secret import DevSecretError
+from infrastructure.network_file import NetworkFileError
+from infrastructure.settings import SettingsError
+
+# Failures whose message says what to fix, as it is.
+_SAID: tuple[type[Exception], ...] = (SettingsError, NetworkFileError, DevSecretError, KekError)
+_DATABASE: tuple[type[Exception], ...] = (PersistenceError, psycopg.Error, sqlite3.Error)
+
+
+@contextmanager
+def expected_errors(*also: type[Exception]) -> Iterator[None]:
+    """Turn what a user can fix into ``Error: ...`` and exit 1 (``also``: more
+    exception types whose message is meant for the user)."""
+    try:
+        yield
+    except (*_SAID, *also) as e:
+        raise click.ClickException(str(e)) from None
+    except errors.DomainError as e:
+        raise click.ClickException(f"{e.code}: {e.detail}") from None
+    except _DATABASE as e:
+        # The driver's first line names the problem (a schema missing, a refused
+        # connection); it carries no stored value.
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise click.ClickException(
+            f"the database refused or did not answer: {first}; check RETE_DATABASE_URL"
+        ) from None
