@@ -90,4 +90,20 @@ CASES_VIEW = View(
         get_topic(Case.ErasureRecorded): _setting("status", CaseStatus.ERASED.value),
         get_topic(Referral.Sent): _referral_sent,
     },
+    # These only move the case's version or set a fixed value: when no other view
+    # reads their fields (a referral's facts come from Referral.Sent), their seals
+    # stay closed.
+    place_only=frozenset(
+        get_topic(e)
+        for e in (
+            Case.NoteAdded,
+            Case.ConsentRecorded,
+            Case.ConsentWithdrawn,
+            Case.Referred,
+            Case.LegalHoldPlaced,
+            Case.LegalHoldLifted,
+            Case.Closed,
+            Case.ErasureRecorded,
+        )
+    ),
 )

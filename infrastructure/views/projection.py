@@ -16,7 +16,7 @@ from infrastructure.views.cases_view import CASES_VIEW
 from infrastructure.views.db.base import Dialect, ViewTx
 from infrastructure.views.entries_views import ASSESSMENTS_VIEW, CONSENTS_VIEW, ENTRIES_VIEW
 from infrastructure.views.log import StoredRecord
-from infrastructure.views.records import SystemKeys, open_record
+from infrastructure.views.records import BatchOpener, OpenedRecord
 from infrastructure.views.referrals_view import REFERRALS_VIEW
 from infrastructure.views.rows import RowSet
 from infrastructure.views.schema import Table
@@ -74,6 +74,12 @@ class NetworkViews:
                 by_topic.setdefault(topic, []).append((b.tracking, handler))
         self._by_topic = by_topic
         self.topics = sorted(by_topic)
+        # Topics no view bound here reads beyond the place: their seals stay closed.
+        self._place_only = frozenset(
+            topic
+            for topic in by_topic
+            if all(topic in b.view.place_only for b in self.bound if topic in b.view.handlers)
+        )
 
     # -- tables ------------------------------------------------------------------
 
@@ -129,7 +135,7 @@ class NetworkViews:
         """Apply each record to the views that have not seen it; how many were
         applied to at least one view. The rows are written at the end, at once."""
         rows = RowSet(tx, self.tables)
-        outer = SystemKeys(keys)
+        opener, place_only = BatchOpener(keys), self._place_only
         lowest, highest = min(positions.values()), max(positions.values())
         applied = 0
         for stored in records:
@@ -140,7 +146,11 @@ class NetworkViews:
                 handlers = [(n, h) for n, h in handlers if positions[n] < stored.position]
                 if not handlers:
                     continue
-            record = open_record(outer, stored, typed=False)
+            if stored.topic in place_only:
+                position, stream, version, topic, _ = stored
+                record = OpenedRecord(position, stream, version, topic, {}, None)
+            else:
+                record = opener.open(stored)
             for _, handle in handlers:
                 handle(rows, record)
             applied += 1

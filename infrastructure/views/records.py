@@ -15,6 +15,8 @@ from __future__ import annotations
 from typing import Any, Final, NamedTuple, Protocol
 from uuid import UUID
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.utils import resolve_topic
 
 from application.ports import UnknownKey
@@ -27,9 +29,12 @@ from infrastructure.views.log import StoredRecord
 
 RECORD_LAYER: Final = sealing.context("rete", "record")
 PERSONAL_LAYER: Final = sealing.context("rete", "personal")
+_NONCE_END: Final = sealing.HEADER_SIZE + sealing.NONCE_SIZE
 
 
 _topics: dict[str, bytes] = {}
+# A 4-byte big-endian length, for the lengths a place's parts have.
+_LENGTHS: Final = tuple(n.to_bytes(4, "big") for n in range(256))
 
 
 def place(stream_id: UUID | str, version: int, topic: str) -> bytes:
@@ -115,6 +120,81 @@ class SystemKeys:
             if key is not None:
                 self._known[key_id] = key
         return key
+
+
+class BatchOpener:
+    """Opens the outer seals of one batch of the log for the projections, exactly as
+    ``open_record(keys, record, typed=False)`` does, for a third of the work.
+
+    What every record of a batch shares is looked up once: the cipher of each system
+    key (by the blob's header: format byte and key id) and each topic's class and
+    place tail. A record whose header, key or topic is not known yet, or that does
+    not open, goes through ``open_record``, which learns the key (through this
+    object) or raises the error naming the record: both paths accept and refuse
+    the same records."""
+
+    def __init__(self, keys: OpeningKeys) -> None:
+        self._keys = SystemKeys(keys)
+        self._ciphers: dict[bytes, AESGCM] = {}  # by header
+        self._topics: dict[str, tuple[bytes, bool, int]] = {}  # tail, has personal, version
+
+    def opening_key(self, key_id: bytes) -> bytes | None:
+        key = self._keys.opening_key(key_id)
+        if key is not None and len(key) == sealing.KEY_SIZE:
+            self._ciphers[bytes([sealing.FORMAT_VERSION]) + key_id] = AESGCM(key)
+        return key
+
+    def open(self, record: StoredRecord) -> OpenedRecord:
+        position, stream, version, topic, state = record
+        cipher = self._ciphers.get(state[: sealing.HEADER_SIZE])
+        kind = self._topics.get(topic)
+        stream_bytes = stream.encode()
+        if (
+            cipher is None
+            or kind is None
+            or len(state) < sealing.MIN_BLOB_SIZE
+            or len(stream_bytes) >= len(_LENGTHS)
+        ):
+            return self._learn(record)
+        tail, personal, class_version = kind
+        number = str(version).encode()
+        aad = b"".join(
+            (
+                state[: sealing.HEADER_SIZE],
+                RECORD_LAYER,
+                b"s",
+                _LENGTHS[len(stream_bytes)],
+                stream_bytes,
+                b"i",
+                _LENGTHS[len(number)],
+                number,
+                tail,
+            )
+        )
+        try:
+            raw = cipher.decrypt(state[sealing.HEADER_SIZE : _NONCE_END], state[_NONCE_END:], aad)
+            fmt, fields, sealed = event_codec.unpack(raw)
+        except (InvalidTag, ValueError, TypeError):
+            return self._learn(record)  # raises, naming the record
+        if (
+            fmt != RECORD_FORMAT
+            or (sealed is None and personal)
+            or class_version > 1
+            or "class_version" in fields
+        ):
+            return self._learn(record)  # refuses it, or upcasts it
+        return OpenedRecord(position, stream, version, topic, fields, sealed)
+
+    def _learn(self, record: StoredRecord) -> OpenedRecord:
+        opened = open_record(self, record, typed=False)
+        if record.topic not in self._topics:
+            _, personal, class_version = _kind(record.topic)
+            self._topics[record.topic] = (
+                sealing.context(record.topic),
+                bool(personal),
+                class_version,
+            )
+        return opened
 
 
 def open_outer(

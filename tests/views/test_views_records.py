@@ -24,7 +24,7 @@ from infrastructure.sealing_mapper import RecordIntegrityError
 from infrastructure.store import ReteEventStore
 from infrastructure.views import Views
 from infrastructure.views.log import StoredRecord
-from infrastructure.views.records import open_outer, open_record, place
+from infrastructure.views.records import BatchOpener, open_outer, open_record, place
 
 
 @given(st.uuids(), st.integers(1, 10**12), st.text(min_size=1, max_size=80))
@@ -78,6 +78,27 @@ def test_a_record_moved_or_altered_does_not_open(views: Views, rete: Rete) -> No
     flipped = bytes([*record.state[:-1], record.state[-1] ^ 1])
     with pytest.raises(RecordIntegrityError):
         open_record(views.keys, record._replace(state=flipped))
+
+
+def test_a_batch_opens_every_record_as_open_record_does_and_refuses_the_same(
+    views: Views, rete: Rete
+) -> None:
+    a_case_with_everything(rete)
+    records = every_record(views)
+    opener = BatchOpener(views.keys)
+    for record in records:  # the first of a topic or key learns it, the rest take the fast path
+        assert opener.open(record) == open_record(views.keys, record, typed=False)
+    last = records[-1]
+    flipped = bytes([*last.state[:-1], last.state[-1] ^ 1])
+    for altered in (
+        last._replace(version=last.version + 1),
+        last._replace(stream=str(uuid4())),
+        last._replace(topic=records[0].topic),
+        last._replace(state=flipped),
+        last._replace(state=last.state[:20]),
+    ):
+        with pytest.raises(RecordIntegrityError):
+            opener.open(altered)
 
 
 def test_an_erased_part_reads_as_erased_and_its_record_still_opens(
