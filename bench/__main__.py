@@ -13,6 +13,8 @@ from bench.ledger import ledger_table
 from bench.ledger import run as run_ledger
 from bench.machine import machine_facts
 from bench.profiling import profile_all
+from bench.reads import reads_table
+from bench.reads import run as run_reads
 from bench.report import facts_table, results_table, sealing_table
 from bench.sealing import run_all as run_sealing
 from bench.throughput import run
@@ -81,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     with console.status("measuring the views"):
         stories = 2000 if args.full else 300
         console.print(views_table(run_views(backends, stories=stories, repeat=sizes["repeat"])))
+    with console.status("measuring reads"):
+        sizes_read = [100, 400, 1600, 6400] if args.full else [100, 400]
+        console.print(reads_table(run_reads(backends, sizes_read, calls=15)))
     with console.status("measuring the ledger"):
         records = 1_000_000 if args.full else 20_000
         console.print(ledger_table(run_ledger(backends, records=records, repeat=sizes["repeat"])))
