@@ -72,9 +72,17 @@ class ChunkedTree:
         upper nodes that completed, at their level in the full tree."""
         if len(self.levels[0]) != CHUNK:
             return []
-        completed = self.upper.append(self.levels[CHUNK_LEVEL][0])
-        self.size += CHUNK
+        root = self.levels[CHUNK_LEVEL][0]
         self.levels = [[]]
+        return self.append_chunk(root)
+
+    def append_chunk(self, root: bytes) -> list[Node]:
+        """Append a whole chunk known by its root alone (its leaves were checked
+        elsewhere); returns the upper nodes that completed, as ``seal`` does."""
+        if self.levels[0]:
+            raise ValueError("seal the current chunk first (only the last may be partial)")
+        completed = self.upper.append(root)
+        self.size += CHUNK
         return [Node(n.level + CHUNK_LEVEL, n.index, n.hash) for n in completed]
 
     def root(self, size: int) -> bytes | None:

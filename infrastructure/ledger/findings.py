@@ -40,6 +40,20 @@ class Page:
     ledger: list[tuple[int, bytes]] | None
 
 
+@dataclass(frozen=True, slots=True)
+class CleanChunk:
+    """Leaves ``start .. start + CHUNK - 1`` (an aligned, complete chunk), already found
+    to be exactly what the ledger stored, nodes included (``whole_chunks``): all
+    verification still needs of them is their root, and for each checkpoint size
+    strictly inside the chunk, the perfect subtrees from ``start`` up to that size
+    (left to right), whose fold with the frontier before it is that checkpoint's root."""
+
+    start: int
+    root: bytes
+    last_position: int  # of the chunk's last record: the next chunk's records follow it
+    inner: dict[int, list[bytes]]
+
+
 def describe(record: RawRecord | None, stored: tuple[int, bytes] | None) -> str:
     """What differs at one index, from the positions of the record and of the ledger."""
     if record is None:

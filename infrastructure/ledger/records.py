@@ -17,7 +17,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder
 
 from infrastructure.ledger import merkle
-from infrastructure.ledger.db import RawRecord
+from infrastructure.ledger.db import RawRecord, RecordRow
 from infrastructure.ledger.merkle import encode_leaf, leaf_hash
 from infrastructure.settings import Settings
 from infrastructure.store import ReteEventStore
@@ -66,13 +66,13 @@ class LeafHasher:
             record.state,
         )
 
-    def hashes(self, records: Sequence[RawRecord]) -> list[bytes]:
+    def hashes(self, records: Sequence[RecordRow]) -> list[bytes]:
         try:
             return self._fast(records)
         except (ValueError, TypeError, struct.error, AttributeError):
-            return [self._checked(record) for record in records]
+            return [self._checked(RawRecord._make(record)) for record in records]
 
-    def _fast(self, records: Sequence[RawRecord]) -> list[bytes]:
+    def _fast(self, records: Sequence[RecordRow]) -> list[bytes]:
         ids, topics = self._ids, self._topics
         if len(ids) > self._CACHE_LIMIT or len(topics) > self._CACHE_LIMIT:
             ids.clear()

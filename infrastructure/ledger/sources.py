@@ -9,7 +9,7 @@ indices. Both streams are paged by ``CHUNK``, so memory stays bounded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 
 from infrastructure.ledger.chunks import CHUNK
 from infrastructure.ledger.db import Head, LedgerTables
@@ -19,8 +19,11 @@ from infrastructure.ledger.findings import NodeLookup, Page
 MISSING_LEAF = (-1, b"")
 
 
-def live_pages(tables: LedgerTables, head: Head) -> Iterator[Page]:
-    after, start = 0, 0
+def live_pages(
+    tables: LedgerTables, head: Head, start: int = 0, after: int = 0
+) -> Generator[Page, None, None]:
+    """Pages from leaf ``start`` (a multiple of ``CHUNK``), whose record is the first
+    after position ``after``."""
     while True:
         end = min(start + CHUNK, head.size)
         with tables.read() as tx:

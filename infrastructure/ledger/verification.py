@@ -4,24 +4,29 @@ Steps, each stopping at the first failure (``VerificationFailed``):
 1. every checkpoint's signature and origin (and, live, its stored row);
 2. every record, in order, against the checkpoints (``LogVerifier``), locating
    the first bad leaf with the ledger's stored leaves; live, every stored node
-   is compared with the recomputed one too;
+   is compared with the recomputed one too, whole chunks at a time while they
+   are exactly as stored, in ``jobs`` processes (``whole_chunks``), then page by
+   page from the first chunk that is not;
 3. the consistency proof between each two consecutive checkpoints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from itertools import pairwise
 
-from infrastructure.ledger.db import LedgerTables
-from infrastructure.ledger.findings import Page, TrustedCheckpoint, VerificationFailed
+from infrastructure.ledger.chunks import CHUNK
+from infrastructure.ledger.db import Head, LedgerTables
+from infrastructure.ledger.findings import CleanChunk, Page, TrustedCheckpoint, VerificationFailed
 from infrastructure.ledger.follower import LedgerCorrupt
 from infrastructure.ledger.note import NoteError, Verifier, open_checkpoint
 from infrastructure.ledger.proofs import ProofError, verify_consistency
 from infrastructure.ledger.sources import live_pages, node_lookup
 from infrastructure.ledger.store import LedgerStore
 from infrastructure.ledger.verify import LogVerifier
+from infrastructure.ledger.whole_chunks import clean_chunks
 
 Progress = Callable[[int, int], None]
 ProofSource = Callable[[int, int], Sequence[bytes] | None]
@@ -65,7 +70,7 @@ def open_checkpoints(
 
 
 def check_log(
-    pages: Iterator[Page],
+    pages: Iterator[Page | CleanChunk],
     checkpoints: list[TrustedCheckpoint],
     proofs: ProofSource,
     total: int,
@@ -74,7 +79,10 @@ def check_log(
 ) -> VerifySummary:
     verifier = verifier or LogVerifier(checkpoints)
     for page in pages:
-        verifier.feed(page)
+        if isinstance(page, CleanChunk):
+            verifier.feed_clean(page)
+        else:
+            verifier.feed(page)
         if progress:
             progress(verifier.records, total)
     latest = verifier.finish()
@@ -99,7 +107,13 @@ def verify_live(
     origin: str,
     external: Sequence[tuple[str, bytes]] = (),
     progress: Progress | None = None,
+    *,
+    jobs: int = 1,
+    whole_chunks: bool = True,
 ) -> VerifySummary:
+    """``jobs``: processes checking whole chunks (1: this one only). Without
+    ``whole_chunks`` every page is read row by row: the reference path, which the
+    tests hold the fast one to."""
     with tables.read() as tx:
         # Checkpoints first: the head only grows, so it covers every one of them.
         rows = tx.checkpoints()
@@ -120,11 +134,26 @@ def verify_live(
         except (ValueError, LedgerCorrupt):
             return None
 
-    return check_log(
-        live_pages(tables, head),
-        checkpoints,
-        proofs,
-        head.size,
-        progress,
-        LogVerifier(checkpoints, node_lookup(tables)),
-    )
+    sizes = [c.size for c in checkpoints]
+    pages = _live(tables, head, sizes, jobs) if whole_chunks else live_pages(tables, head)
+    with closing(pages):  # stops the workers now, should verification fail midway
+        return check_log(
+            pages,
+            checkpoints,
+            proofs,
+            head.size,
+            progress,
+            LogVerifier(checkpoints, node_lookup(tables)),
+        )
+
+
+def _live(
+    tables: LedgerTables, head: Head, sizes: list[int], jobs: int
+) -> Generator[Page | CleanChunk, None, None]:
+    """Clean chunks while there are, then pages from the first chunk that is not."""
+    start, after = 0, 0
+    with closing(clean_chunks(tables, head, sizes, jobs)) as chunks:
+        for chunk in chunks:
+            yield chunk
+            start, after = chunk.start + CHUNK, chunk.last_position
+    yield from live_pages(tables, head, start, after)

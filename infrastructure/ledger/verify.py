@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from infrastructure.ledger.chunks import CHUNK, ChunkedTree
 from infrastructure.ledger.compact import Node
 from infrastructure.ledger.findings import (
+    CleanChunk,
     NodeLookup,
     Page,
     TrustedCheckpoint,
@@ -25,7 +26,7 @@ from infrastructure.ledger.findings import (
     describe,
     first_difference,
 )
-from infrastructure.ledger.merkle import NodeId
+from infrastructure.ledger.merkle import NodeId, fold_right_edge
 from infrastructure.ledger.records import LeafHasher
 
 __all__ = ["LogVerifier", "NodeLookup", "Page", "TrustedCheckpoint", "VerificationFailed"]
@@ -38,7 +39,8 @@ class _Mismatch:
 
 
 class LogVerifier:
-    """Feed it the log page by page (``feed``), then ``finish``; either raises
+    """Feed it the log page by page (``feed``), or whole clean chunks (``feed_clean``)
+    until the first page that is not one, then ``finish``; either raises
     ``VerificationFailed`` at the first divergence."""
 
     def __init__(
@@ -77,6 +79,27 @@ class LogVerifier:
         while self._pending and self._pending[0].size <= reached:
             self._check(self._pending.pop(0))
         self._seal()
+
+    def feed_clean(self, chunk: CleanChunk) -> None:
+        """A whole chunk found exactly as stored, nodes included: as ``feed`` of its
+        page would, it checks the checkpoints it reaches, then the stored nodes
+        above it, in that order; only its root joins the tree."""
+        if self._mismatch is not None:
+            raise ValueError("a clean chunk after a divergence")  # pages only, from there
+        if self._tree.leaves != chunk.start or self._tree.levels[0]:
+            raise ValueError(f"chunk at {chunk.start} does not follow leaf {self._tree.leaves}")
+        end = chunk.start + CHUNK
+        while self._pending and self._pending[0].size <= end:
+            checkpoint = self._pending.pop(0)
+            inner = [chunk.root] if checkpoint.size == end else chunk.inner[checkpoint.size]
+            if fold_right_edge([*self._tree.upper.hashes, *inner]) != checkpoint.root:
+                self._unlocated(checkpoint, ended=False)
+            self._verified = checkpoint
+        completed = self._tree.append_chunk(chunk.root)
+        if self._nodes is not None and completed:
+            self._compare(
+                completed, self._nodes([(n.level, n.index, n.index + 1) for n in completed])
+            )
 
     def _mismatch_at(self, page: Page, j: int) -> None:
         record = page.records[j] if j < len(page.records) else None

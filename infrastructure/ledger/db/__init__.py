@@ -12,8 +12,11 @@ from infrastructure.ledger.db.base import (
     LedgerTables,
     LedgerTx,
     RawRecord,
+    RecordRow,
     StoredCheckpoint,
+    StoredChunk,
     StoredLeaf,
+    TablesAddress,
 )
 from infrastructure.ledger.db.postgres import PostgresLedgerTables
 from infrastructure.ledger.db.sqlite import SqliteLedgerTables
@@ -23,18 +26,27 @@ __all__ = [
     "LedgerTables",
     "LedgerTx",
     "RawRecord",
+    "RecordRow",
     "StoredCheckpoint",
+    "StoredChunk",
     "StoredLeaf",
+    "TablesAddress",
     "open_tables",
 ]
 
 
-def open_tables(database_url: str, events_table: str) -> LedgerTables:
-    """The ledger's tables in the database of ``database_url``, created if missing;
+def open_tables(database_url: str, events_table: str, *, create: bool = True) -> LedgerTables:
+    """The ledger's tables in the database of ``database_url``, created if missing
+    (``create=False`` for a reader that knows they exist: no write, no lock);
     ``events_table`` is the event store's table (the recorder's ``events_table_name``)."""
+    tables: LedgerTables
     if database_url.startswith("sqlite:///"):
-        return SqliteLedgerTables(database_url.removeprefix("sqlite:///"), events_table)
-    if database_url.startswith(("postgresql://", "postgres://")):
+        path = database_url.removeprefix("sqlite:///")
+        tables = SqliteLedgerTables(path, events_table, create=create)
+    elif database_url.startswith(("postgresql://", "postgres://")):
         conninfo, schema = split_schema(database_url)
-        return PostgresLedgerTables(conninfo, schema, events_table)
-    raise ValueError("the ledger needs a sqlite:/// or postgresql:// database URL")
+        tables = PostgresLedgerTables(conninfo, schema, events_table, create=create)
+    else:
+        raise ValueError("the ledger needs a sqlite:/// or postgresql:// database URL")
+    tables.address = TablesAddress(database_url, events_table)
+    return tables

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from infrastructure.ledger.db.schema import (
     NODES,
     Head,
     RawRecord,
+    RecordRow,
     StoredCheckpoint,
     StoredLeaf,
 )
@@ -32,9 +34,30 @@ __all__ = [
     "LedgerTables",
     "LedgerTx",
     "RawRecord",
+    "RecordRow",
     "StoredCheckpoint",
+    "StoredChunk",
     "StoredLeaf",
+    "TablesAddress",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class TablesAddress:
+    """Where a ``LedgerTables`` was opened from, so that another process (a
+    verification worker) can open the same tables."""
+
+    database_url: str
+    events_table: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    """What the ledger holds for one perfect subtree, read in one query for
+    verification's check of a whole chunk (``LedgerTx.stored_chunk``)."""
+
+    nodes: bytes | None  # every node's hash, level 0 up, each level in index order
+    positions: str | None  # its leaves' positions, in index order, as "p0,p1,..."
 
 
 class LedgerTx(ABC):
@@ -63,8 +86,24 @@ class LedgerTx(ABC):
         """The stored hashes of these nodes (missing ones are absent), in one query."""
 
     @abstractmethod
+    def record_rows(self, after: int, stop: int, limit: int) -> list[RecordRow]:
+        """Stored records with ``after < position <= stop``, in log order, as rows."""
+
     def records(self, after: int, stop: int, limit: int) -> list[RawRecord]:
-        """Stored records with ``after < position <= stop``, in log order."""
+        """``record_rows`` as ``RawRecord``s."""
+        return list(map(RawRecord._make, self.record_rows(after, stop, limit)))
+
+    @abstractmethod
+    def stored_chunk(self, level: int, index: int) -> StoredChunk:
+        """The node hashes and leaf positions of the perfect subtree ``(level, index)``,
+        each concatenated by the database: one value instead of a row per node.
+
+        Both engines feed an aggregate its rows in the order of an ordered subquery,
+        though neither promises it in general: should one ever not, the values differ
+        from what verification recomputes and it checks the chunk row by row, with
+        ``leaf_rows`` and ``node_ranges``, whose order is promised. ``None`` where a
+        level or the leaves have no row at all.
+        """
 
     def _sql(self, template: str) -> str:
         return template.format(**self._n)
@@ -173,6 +212,8 @@ class LedgerTx(ABC):
 
 class LedgerTables(ABC):
     """A connection to the ledger's tables, beside the events."""
+
+    address: TablesAddress | None = None  # set by ``open_tables``; None: not reopenable
 
     @abstractmethod
     def read(self) -> AbstractContextManager[LedgerTx]:

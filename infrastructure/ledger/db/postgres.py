@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,7 +21,8 @@ from infrastructure.ledger.db.base import (
     NODES,
     LedgerTables,
     LedgerTx,
-    RawRecord,
+    RecordRow,
+    StoredChunk,
 )
 from infrastructure.ledger.merkle import NodeId
 
@@ -88,22 +90,54 @@ class _PostgresTx(LedgerTx):
         )
         return {NodeId(int(level), int(index)): bytes(h) for level, index, h in rows}
 
-    def records(self, after: int, stop: int, limit: int) -> list[RawRecord]:
-        rows = self._query(
-            # The id as text, as SQLite has it: hashing a str is C, a UUID's is Python.
-            "SELECT notification_id, originator_id::text, originator_version, topic, state "
-            f"FROM {self._events} WHERE notification_id > %s AND notification_id <= %s "
-            "ORDER BY notification_id LIMIT %s",
-            (after, stop, limit),
-        )
-        return list(map(RawRecord._make, rows))  # bytea arrives as bytes
+    def record_rows(self, after: int, stop: int, limit: int) -> list[RecordRow]:
+        # Binary results: bytea arrives as bytes without decoding hex, and the id as
+        # text, as SQLite has it (hashing a str is C, a UUID's is Python).
+        with self._conn.cursor(binary=True) as cursor:
+            cursor.execute(
+                "SELECT notification_id, originator_id::text, originator_version, topic, state "
+                f"FROM {self._events} WHERE notification_id > %s AND notification_id <= %s "
+                "ORDER BY notification_id LIMIT %s",
+                (after, stop, limit),
+                prepare=True,
+            )
+            return cursor.fetchall()
+
+    def stored_chunk(self, level: int, index: int) -> StoredChunk:
+        start, end = index << level, (index + 1) << level
+        params = [v for lv in range(level + 1) for v in (start >> lv, end >> lv)]
+        with self._conn.cursor(binary=True) as cursor:
+            cursor.execute(
+                _stored_chunk_sql(level).format(**self._n), [*params, start, end], prepare=True
+            )
+            row = cursor.fetchone()
+        nodes, positions = row if row else (None, None)
+        return StoredChunk(None if nodes is None else bytes(nodes), positions)
+
+
+@functools.cache
+def _stored_chunk_sql(level: int) -> str:
+    # One aggregate per level, joined with || in level order (NULL if a level has no
+    # row). The ordered subqueries are primary-key range scans, which need no sort;
+    # string_agg(... ORDER BY idx) would sort every level again.
+    levels = " || ".join(
+        "(SELECT string_agg(hash, ''::bytea) FROM (SELECT hash FROM {nodes} "
+        f"WHERE level = {lv} AND idx >= %s AND idx < %s ORDER BY idx) AS l{lv})"
+        for lv in range(level + 1)
+    )
+    return (
+        f"SELECT {levels}, (SELECT string_agg(position::text, ',') FROM (SELECT position "
+        "FROM {leaves} WHERE idx >= %s AND idx < %s ORDER BY idx) AS p)"
+    )
 
 
 class PostgresLedgerTables(LedgerTables):
     """A small pool (as the key store has); writers serialise on a transaction-scoped
     advisory lock, so any process may catch up or sign, never two at once."""
 
-    def __init__(self, conninfo: str, schema: str, events_table: str) -> None:
+    def __init__(
+        self, conninfo: str, schema: str, events_table: str, *, create: bool = True
+    ) -> None:
         self._names = {
             name: sql.Identifier(schema, table).as_string()
             for name, table in (
@@ -130,6 +164,10 @@ class PostgresLedgerTables(LedgerTables):
             },
             open=True,
         )
+        if create:
+            self._create()
+
+    def _create(self) -> None:
         try:
             with self.write() as tx:  # the lock also keeps two starting processes apart
                 for statement in DDL:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,7 +19,8 @@ from infrastructure.ledger.db.base import (
     NODES,
     LedgerTables,
     LedgerTx,
-    RawRecord,
+    RecordRow,
+    StoredChunk,
 )
 from infrastructure.ledger.merkle import NodeId
 
@@ -62,14 +64,37 @@ class _SqliteTx(LedgerTx):
         ).fetchall()
         return {NodeId(int(level), int(index)): bytes(h) for level, index, h in rows}
 
-    def records(self, after: int, stop: int, limit: int) -> list[RawRecord]:
+    def record_rows(self, after: int, stop: int, limit: int) -> list[RecordRow]:
         # The notification id of eventsourcing's SQLite recorder is the rowid.
-        rows = self._conn.execute(
+        return self._conn.execute(
             "SELECT rowid, originator_id, originator_version, topic, state "
             f'FROM "{self._events}" WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?',
             (after, stop, limit),
         ).fetchall()
-        return list(map(RawRecord._make, rows))
+
+    def stored_chunk(self, level: int, index: int) -> StoredChunk:
+        start, end = index << level, (index + 1) << level
+        params = [v for lv in range(level + 1) for v in (start >> lv, end >> lv)]
+        row = self._conn.execute(_stored_chunk_sql(level), [*params, start, end]).fetchone()
+        nodes, positions = row if row else (None, None)
+        return StoredChunk(None if nodes is None else bytes(nodes), positions)
+
+
+@functools.cache
+def _stored_chunk_sql(level: int) -> str:
+    # group_concat makes text of blobs byte for byte (its length is kept, NULs too);
+    # CAST gives the bytes back. One UNION ALL branch per level, each a primary-key
+    # range scan already in index order (an outer ORDER BY would sort them again).
+    branches = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT hash FROM {NODES} WHERE level = {lv} AND idx >= ? AND idx < ? "
+        "ORDER BY idx)"
+        for lv in range(level + 1)
+    )
+    return (
+        f"SELECT (SELECT CAST(group_concat(hash, x'') AS BLOB) FROM ({branches})), "
+        f"(SELECT group_concat(position, ',') FROM (SELECT position FROM {LEAVES} "
+        "WHERE idx >= ? AND idx < ? ORDER BY idx))"
+    )
 
 
 class SqliteLedgerTables(LedgerTables):
@@ -77,7 +102,7 @@ class SqliteLedgerTables(LedgerTables):
     database's write lock, so ledger writers in other processes wait their turn), one
     reads (WAL: readers see the last commit and never wait for the writer)."""
 
-    def __init__(self, path: str, events_table: str) -> None:
+    def __init__(self, path: str, events_table: str, *, create: bool = True) -> None:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._events = events_table
@@ -85,6 +110,10 @@ class SqliteLedgerTables(LedgerTables):
         self._reader = self._connect(path)
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
+        if create:
+            self._create()
+
+    def _create(self) -> None:
         with self.write() as tx:
             for statement in DDL:
                 tx._command(

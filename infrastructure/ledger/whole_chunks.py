@@ -1,0 +1,190 @@
+"""Verification's fast path: whole chunks of the live log checked at once, in this
+process or in a pool of worker processes.
+
+An aligned, complete chunk (``CHUNK`` leaves) is *clean* when its records hash to
+exactly the leaves the ledger stored, the positions the ledger keeps beside them
+are the records' own, and every node the ledger stored within the chunk (levels
+0 to ``CHUNK_LEVEL``) is the one recomputed from the records. Verification then
+needs nothing more of the chunk than a ``CleanChunk``: its root, and the
+subtrees up to any checkpoint inside it (``LogVerifier.feed_clean``).
+
+Every leaf is still recomputed from the stored bytes and every stored node still
+compared; what is saved is the objects: the database concatenates the chunk's
+stored nodes and positions into two values (``LedgerTx.stored_chunk``) instead
+of a row per node. This path only ever says "exactly as stored": at the first
+chunk that is not clean it stops, and that chunk and the rest of the log go
+through the row-by-row path (``live_pages`` and ``LogVerifier.feed``), which
+locates and explains the divergence as it always did. So the verdict, the first
+bad index and the reason are those of the row-by-row path, whichever path ran.
+
+Parallel verification: the complete chunks are cut into runs of ``RUN_CHUNKS``
+chunks, each checked by a worker process on its own connection, starting after
+the position the ledger stored for the leaf before the run. The parent takes the
+runs in order and checks that each started right after the last record of the
+run before (so the runs read exactly the records one reader would), then feeds
+their chunks to the verifier. Runs in flight are bounded, so memory is too.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import platform
+from collections import deque
+from collections.abc import Generator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from itertools import chain
+from multiprocessing.context import BaseContext
+from multiprocessing.util import Finalize
+from typing import Final
+
+from infrastructure.ledger.chunks import CHUNK, CHUNK_LEVEL, levels_of
+from infrastructure.ledger.db import Head, LedgerTables, LedgerTx, TablesAddress, open_tables
+from infrastructure.ledger.findings import CleanChunk
+from infrastructure.ledger.merkle import range_node_ids
+from infrastructure.ledger.records import LeafHasher
+
+RUN_CHUNKS: Final = 4
+"""Chunks per worker task: small enough to keep both workers busy to the end and
+the progress bar moving, large enough that a task's overhead does not show."""
+
+PARALLEL_MIN_CHUNKS: Final = 4
+"""Below this many complete chunks, starting workers costs more than it saves."""
+
+NO_POSITION: Final = -1  # the ledger has no position for a run's previous leaf
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRun:
+    """What one task found: the clean chunks from its first one, in order, up to the
+    first that is not clean (``complete`` when there was none)."""
+
+    after: int  # the position its first chunk's records were read after
+    chunks: list[CleanChunk]
+    complete: bool
+
+
+def check_chunk(
+    tx: LedgerTx, hasher: LeafHasher, start: int, after: int, stop: int, sizes: Sequence[int]
+) -> CleanChunk | None:
+    """The chunk of leaves from ``start``, its records read after position ``after``
+    (up to ``stop``, the ledger's last position), if clean; ``None`` if anything
+    differs, or is missing, or is more than the chunk."""
+    records = tx.record_rows(after, stop, CHUNK)
+    if len(records) != CHUNK:
+        return None
+    levels = levels_of(hasher.hashes(records))
+    stored = tx.stored_chunk(CHUNK_LEVEL, start >> CHUNK_LEVEL)
+    # Two comparisons of long byte strings, in C: the cheap way to say "all equal".
+    if stored.nodes != b"".join(chain.from_iterable(levels)):
+        return None
+    if stored.positions != ",".join([str(record[0]) for record in records]):
+        return None
+    inner = {
+        size: [levels[n.level][n.index - (start >> n.level)] for n in range_node_ids(start, size)]
+        for size in sizes
+        if start < size < start + CHUNK
+    }
+    return CleanChunk(start, levels[CHUNK_LEVEL][0], records[-1][0], inner)
+
+
+def check_run(
+    tables: LedgerTables, first: int, count: int, after: int, stop: int, sizes: Sequence[int]
+) -> ChunkRun:
+    """Chunks ``first .. first + count - 1`` (by number), stopping at one not clean."""
+    hasher, cursor = LeafHasher(), after
+    chunks: list[CleanChunk] = []
+    for number in range(first, first + count):
+        # One read per chunk, as the row-by-row path: no long-lived snapshot to hold.
+        with tables.read() as tx:
+            chunk = check_chunk(tx, hasher, number * CHUNK, cursor, stop, sizes)
+        if chunk is None:
+            return ChunkRun(after, chunks, complete=False)
+        chunks.append(chunk)
+        cursor = chunk.last_position
+    return ChunkRun(after, chunks, complete=True)
+
+
+def clean_chunks(
+    tables: LedgerTables, head: Head, sizes: Sequence[int], jobs: int = 1
+) -> Generator[CleanChunk, None, None]:
+    """The clean chunks from the start of the log, in order, up to the first chunk
+    that is not clean (or the last complete one): in ``jobs`` worker processes
+    when there are enough of them and the tables can be reopened elsewhere."""
+    complete = head.size // CHUNK
+    if jobs > 1 and complete >= PARALLEL_MIN_CHUNKS and tables.address is not None:
+        yield from _in_pool(tables.address, complete, head.last_position, sizes, jobs)
+        return
+    after = 0
+    for number in range(complete):
+        run = check_run(tables, number, 1, after, head.last_position, sizes)
+        if not run.complete:
+            return
+        yield run.chunks[0]
+        after = run.chunks[0].last_position
+
+
+def _in_pool(
+    address: TablesAddress, complete: int, stop: int, sizes: Sequence[int], jobs: int
+) -> Generator[CleanChunk, None, None]:
+    tasks = iter(range(0, complete, RUN_CHUNKS))
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=_context(), initializer=_open_worker, initargs=(address,)
+    )
+    try:
+        pending: deque[Future[ChunkRun]] = deque()
+
+        def submit() -> None:
+            first = next(tasks, None)
+            if first is not None:
+                count = min(RUN_CHUNKS, complete - first)
+                end = (first + count) * CHUNK
+                mine = [s for s in sizes if first * CHUNK < s < end]
+                pending.append(pool.submit(_worker_run, first, count, stop, mine))
+
+        for _ in range(2 * jobs):  # two runs per worker in flight: none waits for work
+            submit()
+        after = 0
+        while pending:
+            run = pending.popleft().result()
+            submit()
+            if run.after != after:  # not where the run before ended: read it row by row
+                return
+            yield from run.chunks
+            if not run.complete:
+                return
+            after = run.chunks[-1].last_position
+    except BrokenProcessPool:
+        return  # a worker died (killed, out of memory): this process goes on alone
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _context() -> BaseContext:
+    # fork: a worker starts in milliseconds, where spawning one re-imports the
+    # application (a large part of a short verification). Workers touch nothing
+    # inherited but this module's functions: each opens its own connection.
+    # (Elsewhere, macOS above all, forking a process with threads is unsafe.)
+    return multiprocessing.get_context("fork" if platform.system() == "Linux" else None)
+
+
+_worker_tables: LedgerTables | None = None
+
+
+def _open_worker(address: TablesAddress) -> None:
+    global _worker_tables
+    _worker_tables = open_tables(address.database_url, address.events_table, create=False)
+    # Closed when the worker exits, so the server sees a goodbye, not a dropped socket.
+    Finalize(_worker_tables, _worker_tables.close, exitpriority=10)
+
+
+def _worker_run(first: int, count: int, stop: int, sizes: list[int]) -> ChunkRun:
+    assert _worker_tables is not None, "the pool's initializer opens the tables"
+    after: int | None = 0
+    if first:
+        with _worker_tables.read() as tx:
+            after = tx.position(first * CHUNK - 1)
+    if after is None:  # the parent will find the run does not follow the one before
+        return ChunkRun(NO_POSITION, [], complete=False)
+    return check_run(_worker_tables, first, count, after, stop, sizes)

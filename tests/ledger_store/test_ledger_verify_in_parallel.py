@@ -1,0 +1,191 @@
+"""Whole-chunk verification, in this process or in worker processes, reaches the
+verdict of the row-by-row path: the same first bad index and the same reason,
+whatever was tampered with and wherever (issue 4, "done when" 6).
+
+The log: three complete chunks and a partial one (a few cases, then a numbering
+sequence's events: cheap to write, real sealed records), under checkpoints inside
+chunks and on their boundaries, with a tail no checkpoint covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from uuid import UUID
+
+import pytest
+from ledger_store_support import EventsTable, Row, flip, write_cases
+
+from application.rete import Rete
+from domain.reference import ReferenceSequence
+from infrastructure.ledger import verification, whole_chunks
+from infrastructure.ledger.chunks import CHUNK
+from infrastructure.ledger.findings import CleanChunk, VerificationFailed
+from infrastructure.ledger.ledger import Ledger
+from infrastructure.ledger.verification import VerifySummary, verify_live
+
+CHECKPOINTS = (300, CHUNK, 2 * CHUNK + 808, 3 * CHUNK)
+TOTAL = 3 * CHUNK + 500
+
+# The three ways to verify: row by row (the reference), whole chunks in this
+# process, whole chunks in two worker processes.
+WAYS = {"rows": (1, False), "chunks": (1, True), "workers": (2, True)}
+
+Outcome = tuple[int | None, str] | tuple[int, int | None]
+
+
+@dataclass
+class Log:
+    ledger: Ledger
+    events: EventsTable
+    rows: list[Row]
+
+    def verify(self, way: str) -> VerifySummary:
+        jobs, whole = WAYS[way]
+        ledger = self.ledger
+        return verify_live(
+            ledger.tables, [ledger.verifier], ledger.verifier.name, jobs=jobs, whole_chunks=whole
+        )
+
+    def outcomes(self) -> dict[str, Outcome]:
+        found: dict[str, Outcome] = {}
+        for way in WAYS:
+            try:
+                summary = self.verify(way)
+            except VerificationFailed as failure:
+                found[way] = (failure.index, failure.reason)
+            else:
+                found[way] = (summary.records, summary.latest.size if summary.latest else None)
+        return found
+
+    def same_failure(self, index: int) -> None:
+        """Every way fails, at ``index``, for the same reason."""
+        found = self.outcomes()
+        assert found["rows"][0] == index, found["rows"]
+        assert isinstance(found["rows"][1], str)
+        assert found["chunks"] == found["rows"]
+        assert found["workers"] == found["rows"]
+
+
+def _grow(rete: Rete, sequence: ReferenceSequence, have: int, size: int) -> int:
+    """Issue numbers until the log holds ``size`` records, saving every thousand."""
+    while have < size:
+        sequence.issue()
+        have += 1
+        if have % 1000 == 0 or have == size:
+            rete.ctx.store.save(sequence)
+    return have
+
+
+@pytest.fixture
+def log(rete: Rete, ledger: Ledger, events: EventsTable, monkeypatch: pytest.MonkeyPatch) -> Log:
+    # Workers from two complete chunks on, one chunk per task: several tasks, so
+    # the order of their results and where each starts are exercised too.
+    monkeypatch.setattr(whole_chunks, "PARALLEL_MIN_CHUNKS", 2)
+    monkeypatch.setattr(whole_chunks, "RUN_CHUNKS", 1)
+    have = write_cases(rete, 3, 99)
+    ledger.sign_checkpoint()
+    sequence = ReferenceSequence.start("TEST")
+    rete.ctx.store.save(sequence)
+    have += 1
+    for size in (*CHECKPOINTS[1:], TOTAL):
+        have = _grow(rete, sequence, have, size)
+        if size in CHECKPOINTS:
+            ledger.sign_checkpoint()
+    ledger.catch_up()
+    assert [c.size for c in ledger.store.checkpoints()] == list(CHECKPOINTS)
+    rows = events.rows()
+    assert len(rows) == TOTAL
+    return Log(ledger, events, rows)
+
+
+@pytest.fixture
+def pools(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """How many worker pools verification started."""
+    started: list[int] = []
+    real = whole_chunks.ProcessPoolExecutor
+
+    def counting(*args: object, **kwargs: object) -> object:
+        started.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(whole_chunks, "ProcessPoolExecutor", counting)
+    yield started
+
+
+def test_an_intact_log_verifies_the_same_every_way_all_its_chunks_whole(
+    log: Log, pools: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fed: list[int] = []
+    real = verification.clean_chunks
+
+    def counted(*args: object, **kwargs: object) -> Iterator[CleanChunk]:
+        for chunk in real(*args, **kwargs):  # type: ignore[arg-type]
+            fed.append(chunk.start)
+            yield chunk
+
+    monkeypatch.setattr(verification, "clean_chunks", counted)
+    found = log.outcomes()
+    assert found == dict.fromkeys(WAYS, (TOTAL, CHECKPOINTS[-1]))
+    assert fed == [0, CHUNK, 2 * CHUNK] * 2  # in this process, then from the workers
+    assert pools == [1]
+
+
+def _altered(log: Log, index: int) -> list[Row]:
+    rows = list(log.rows)
+    position, oid, version, topic, state = rows[index]
+    rows[index] = (position, oid, version, topic, flip(state, 5))
+    return rows
+
+
+def test_an_altered_record_is_found_at_the_same_leaf_every_way(log: Log) -> None:
+    # Chunk edges, checkpoint edges, and the tail no checkpoint covers.
+    for index in (0, 299, 300, CHUNK - 1, CHUNK, 2 * CHUNK + 807, 2 * CHUNK + 808, 3 * CHUNK + 9):
+        with log.events.tampered(_altered(log, index)):
+            log.same_failure(index)
+
+
+def test_deleted_inserted_and_swapped_records_are_found_every_way(log: Log) -> None:
+    index = CHUNK + 17
+    with log.events.tampered(log.rows[:index] + log.rows[index + 1 :]):
+        log.same_failure(index)
+    # A genuine record's payload under another stream, inserted: the rest move on.
+    forged: Row = (log.rows[index][0], str(UUID(int=43)), *log.rows[3][2:])
+    later = [(p + 1, o, v, t, b) for p, o, v, t, b in log.rows[index:]]
+    with log.events.tampered([*log.rows[:index], forged, *later]):
+        log.same_failure(index)
+    rows = list(log.rows)
+    i, j = 2 * CHUNK + 5, 2 * CHUNK + 900
+    rows[i], rows[j] = (rows[i][0], *rows[j][1:]), (rows[j][0], *rows[i][1:])
+    with log.events.tampered(rows):
+        log.same_failure(i)
+
+
+# (table, rows, tampering, first bad index): a leaf, inner nodes within a chunk,
+# a chunk's root, a node above the chunks, a position, a deleted leaf (the one
+# before a worker's first chunk) and a deleted node.
+LEDGER_TAMPERING = [
+    ("nodes", "level = 0 AND idx = 5000", "UPDATE {t} SET hash = ? WHERE {w}", 5000),
+    ("nodes", "level = 5 AND idx = 200", "UPDATE {t} SET hash = ? WHERE {w}", 200 << 5),
+    ("nodes", "level = 12 AND idx = 2", "UPDATE {t} SET hash = ? WHERE {w}", 2 * CHUNK),
+    ("nodes", "level = 13 AND idx = 0", "UPDATE {t} SET hash = ? WHERE {w}", 0),
+    ("leaves", "idx = 9000", "UPDATE {t} SET position = position + 1 WHERE {w}", 9000),
+    ("leaves", "idx = 8191", "DELETE FROM {t} WHERE {w}", 8191),
+    ("nodes", "level = 3 AND idx = 600", "DELETE FROM {t} WHERE {w}", 600 << 3),
+]
+
+
+def test_tampering_with_the_ledger_tables_is_found_the_same_every_way(log: Log) -> None:
+    events = log.events
+    for name, where, tampering, index in LEDGER_TAMPERING:
+        table = events.table(f"rete_ledger_{name}")
+        columns = "level, idx, hash" if name == "nodes" else "idx, position"
+        saved = events.execute(f"SELECT {columns} FROM {table} WHERE {where}")
+        statement = tampering.format(t=table, w=where)
+        events.execute(statement, (b"\x07" * 32,) if "?" in statement else ())
+        log.same_failure(index)
+        events.execute(f"DELETE FROM {table} WHERE {where}")
+        marks = ", ".join("?" * len(saved[0]))
+        for row in saved:
+            events.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row))
+    assert log.outcomes()["workers"] == (TOTAL, CHECKPOINTS[-1])  # all restored
