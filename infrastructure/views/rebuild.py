@@ -48,7 +48,7 @@ class Rebuild:
         self._tables = tables
         self.live = ViewRunner(tables, log, keys, NetworkViews(views, tables.dialect, LIVE))
         self.fresh = ViewRunner(
-            tables, log, keys, NetworkViews(views, tables.dialect, REBUILDING), page
+            tables, log, keys, NetworkViews(views, tables.dialect, REBUILDING), page, bulk=True
         )
 
     def build(self, progress: Progress | None = None) -> int:

@@ -50,12 +50,14 @@ class ViewRunner:
         keys: KeyStore,
         views: NetworkViews,
         page: int = PAGE,
+        bulk: bool = False,
     ) -> None:
         self._tables = tables
         self._log = log
         self._keys = keys
         self.views = views
         self._page = page
+        self._bulk = bulk  # a rebuild's side tables (``ViewTables.write``)
         self._lock = threading.Lock()
         # Every relevant record up to here is applied to every view (-1: unknown).
         self._seen = -1
@@ -74,7 +76,7 @@ class ViewRunner:
                 return 0
             applied = 0
             while limit is None or applied < limit:
-                with self._tables.write() as tx:
+                with self._tables.write(self._bulk) as tx:
                     count, reached, head = self.step(tx)
                 self._seen = reached
                 applied += count

@@ -49,8 +49,10 @@ class _FailingTx(ViewTx):
         super().__init__(tx.dialect)
         self._tx, self._countdown = tx, countdown
 
-    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self._tx.query(statement, params)
+    def query(
+        self, statement: str, params: Sequence[Any] = (), *, binary: bool = False
+    ) -> list[tuple[Any, ...]]:
+        return self._tx.query(statement, params, binary=binary)
 
     def command(self, statement: str, params: Sequence[Any] = ()) -> None:
         self._tx.command(statement, params)
@@ -75,8 +77,8 @@ class FailingTables(ViewTables):
         return self._tables.read(snapshot)
 
     @contextmanager
-    def write(self) -> Iterator[ViewTx]:
-        with self._tables.write() as tx:
+    def write(self, bulk: bool = False) -> Iterator[ViewTx]:
+        with self._tables.write(bulk) as tx:
             yield _FailingTx(tx, self._countdown)
 
     def close(self) -> None:

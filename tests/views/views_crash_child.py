@@ -30,8 +30,8 @@ class SlowToCommit(ViewTables):
         return self._tables.read(snapshot)
 
     @contextmanager
-    def write(self) -> Iterator[ViewTx]:
-        with self._tables.write() as tx:
+    def write(self, bulk: bool = False) -> Iterator[ViewTx]:
+        with self._tables.write(bulk) as tx:
             yield tx
             time.sleep(self._pause)  # the rows are written, the commit not yet
 

@@ -88,7 +88,11 @@ class ViewTx(ABC):
         self.dialect = dialect
 
     @abstractmethod
-    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def query(
+        self, statement: str, params: Sequence[Any] = (), *, binary: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """The rows; ``binary``: in the backend's binary format where it has one (no
+        text to parse, but each column must be of a type it loads as Python wants)."""
 
     @abstractmethod
     def command(self, statement: str, params: Sequence[Any] = ()) -> None: ...
@@ -118,9 +122,11 @@ class ViewTables(ABC):
         ``snapshot=False`` for one statement on its own (one round trip)."""
 
     @abstractmethod
-    def write(self) -> AbstractContextManager[ViewTx]:
+    def write(self, bulk: bool = False) -> AbstractContextManager[ViewTx]:
         """One transaction, serialised with every other writer of the views, in any
-        process (the projections' batches, a rebuild's swap)."""
+        process (the projections' batches, a rebuild's swap). ``bulk``: a batch of a
+        rebuild's side tables, which a crash may lose whole (the rebuild starts over);
+        never the live views nor the swap."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -72,8 +72,10 @@ class _PostgresTx(ViewTx):
         self._conn = conn
         self._schema = dialect.schema
 
-    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._conn.cursor() as cursor:
+    def query(
+        self, statement: str, params: Sequence[Any] = (), *, binary: bool = False
+    ) -> list[tuple[Any, ...]]:
+        with self._conn.cursor(binary=binary) as cursor:
             cursor.execute(statement, params)
             return list(cursor.fetchall())
 
@@ -130,12 +132,17 @@ class PostgresViewTables(ViewTables):
                 yield _PostgresTx(conn, self._dialect)
 
     @contextmanager
-    def write(self) -> Iterator[ViewTx]:
+    def write(self, bulk: bool = False) -> Iterator[ViewTx]:
         with self._pool.connection() as conn, conn.transaction():
             conn.execute(
                 "SELECT pg_advisory_xact_lock(%s::int4, hashtext(%s))",
                 (_LOCK_NAMESPACE, self._lock_key),
             )
+            if bulk:
+                # A rebuild's batch need not wait for its WAL to reach the disk: a
+                # crash loses the last batches whole, rows and position together, and
+                # the next rebuild starts over (the swap's commit is synchronous).
+                conn.execute("SET LOCAL synchronous_commit = off")
             yield _PostgresTx(conn, self._dialect)
 
     def close(self) -> None:

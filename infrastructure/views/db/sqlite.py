@@ -58,7 +58,9 @@ class _SqliteTx(ViewTx):
         super().__init__(DIALECT)
         self._conn = conn
 
-    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def query(
+        self, statement: str, params: Sequence[Any] = (), *, binary: bool = False
+    ) -> list[tuple[Any, ...]]:
         return self._conn.execute(_sqlite(statement), params).fetchall()
 
     def command(self, statement: str, params: Sequence[Any] = ()) -> None:
@@ -117,7 +119,9 @@ class SqliteViewTables(ViewTables):
                 self._reader.execute("COMMIT")
 
     @contextmanager
-    def write(self) -> Iterator[ViewTx]:
+    def write(self, bulk: bool = False) -> Iterator[ViewTx]:
+        # ``bulk`` changes nothing here: commits already skip the sync (see _connect),
+        # and a larger page cache for a rebuild's batches measured no faster.
         with self._write_lock:
             self._writer.execute("BEGIN IMMEDIATE")
             try:
