@@ -8,6 +8,7 @@ that does not answer) also exit 1 with one line on stderr.
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -149,7 +150,16 @@ def _keys(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A checkpoint received outside the system (e-mail, witness): the log must match it.",
 )
-def verify(directory: Path | None, keys: tuple[str, ...], published: tuple[Path, ...]) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=lambda: os.cpu_count() or 1,
+    show_default="the number of CPUs",
+    help="Processes verifying the live database (1: this one only). Exports use one.",
+)
+def verify(
+    directory: Path | None, keys: tuple[str, ...], published: tuple[Path, ...], jobs: int
+) -> None:
     """Verify the live database, or an export DIRECTORY offline with only the public key."""
     external = [(f"the checkpoint in {path.name}", path.read_bytes()) for path in published]
     try:
@@ -163,7 +173,12 @@ def verify(directory: Path | None, keys: tuple[str, ...], published: tuple[Path,
                 verifiers = _keys(keys, settings, None)
                 with _tables(settings) as tables, _progress("verifying") as bar:
                     summary = verify_live(
-                        tables, verifiers, settings.ledger_origin, external, _updater(bar)
+                        tables,
+                        verifiers,
+                        settings.ledger_origin,
+                        external,
+                        _updater(bar),
+                        jobs=jobs,
                     )
     except VerificationFailed as failure:
         click.echo(f"FAILED: {failure}", err=True)

@@ -54,12 +54,17 @@ class CleanChunk:
     inner: dict[int, list[bytes]]
 
 
-def describe(record: RawRecord | None, stored: tuple[int, bytes] | None) -> str:
-    """What differs at one index, from the positions of the record and of the ledger."""
+def describe(record: RawRecord | None, stored: tuple[object, bytes] | None) -> str:
+    """What differs at one index, from the positions of the record and of the ledger
+    (an int, unless tampering stored a value of another type in SQLite)."""
     if record is None:
         return f"the record at position {stored[0]} is missing" if stored else "missing record"
     if stored is None:
         return f"the record at position {record.position} is not in the ledger"
+    if not isinstance(stored[0], int):
+        return (
+            f"the ledger's position for the record at position {record.position} is {stored[0]!r}"
+        )
     if record.position == stored[0]:
         return (
             f"the record at position {record.position} (stream {_stream(record.stream_id)}, "

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import pytest
+from click.testing import CliRunner, Result
 from ledger_store_support import EventsTable, Row, flip, write_cases
 
+from api.cli import main
 from application.rete import Rete
 from domain.reference import ReferenceSequence
 from infrastructure.ledger import verification, whole_chunks
@@ -175,9 +177,23 @@ LEDGER_TAMPERING = [
 ]
 
 
+# SQLite keeps any type in any column: a position stored as a blob of its digits
+# reads back as bytes, not as the record's position (both engines concatenate it
+# to the same text, so whole-chunk checking must refuse the type, as rows do).
+SQLITE_TYPE_TAMPERING = [
+    (
+        "leaves",
+        "idx = 7000",
+        "UPDATE {t} SET position = CAST(CAST(position AS TEXT) AS BLOB) WHERE {w}",
+        7000,
+    ),
+]
+
+
 def test_tampering_with_the_ledger_tables_is_found_the_same_every_way(log: Log) -> None:
     events = log.events
-    for name, where, tampering, index in LEDGER_TAMPERING:
+    extra = SQLITE_TYPE_TAMPERING if events.sqlite else []
+    for name, where, tampering, index in [*LEDGER_TAMPERING, *extra]:
         table = events.table(f"rete_ledger_{name}")
         columns = "level, idx, hash" if name == "nodes" else "idx, position"
         saved = events.execute(f"SELECT {columns} FROM {table} WHERE {where}")
@@ -189,3 +205,25 @@ def test_tampering_with_the_ledger_tables_is_found_the_same_every_way(log: Log) 
         for row in saved:
             events.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row))
     assert log.outcomes()["workers"] == (TOTAL, CHECKPOINTS[-1])  # all restored
+
+
+def test_rete_ledger_verify_jobs_uses_the_workers_and_reports_as_ever(
+    log: Log, ledger_env: dict[str, str], pools: list[int]
+) -> None:
+    def rete_verify(*args: str) -> Result:
+        return CliRunner().invoke(
+            main, ["ledger", "verify", *args], env=ledger_env, catch_exceptions=False
+        )
+
+    result = rete_verify("--jobs", "2")
+    assert result.exit_code == 0, result.output
+    assert f"OK: {TOTAL} records, {len(CHECKPOINTS)} checkpoint(s) verified" in result.stdout
+    assert f"{TOTAL}/{TOTAL}" in result.stderr  # the progress bar reached the end
+    assert pools == [1]
+    assert rete_verify("--jobs", "1").exit_code == 0
+    assert pools == [1]  # one process only
+    with log.events.tampered(_altered(log, 2 * CHUNK + 1)):
+        failed = rete_verify("--jobs", "2")
+    assert failed.exit_code == 1
+    assert f"FAILED: leaf {2 * CHUNK + 1}: the record at position" in failed.stderr
+    assert rete_verify("--jobs", "0").exit_code == 2  # a usage error

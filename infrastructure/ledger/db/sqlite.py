@@ -85,15 +85,18 @@ def _stored_chunk_sql(level: int) -> str:
     # group_concat makes text of blobs byte for byte (its length is kept, NULs too);
     # CAST gives the bytes back. One UNION ALL branch per level, each a primary-key
     # range scan already in index order (an outer ORDER BY would sort them again).
+    # A value of another type (only tampering stores one) becomes NULL, which
+    # group_concat leaves out: the result is then too short to match, as the rows
+    # (a text hash, a blob position) would not match either.
     branches = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT hash FROM {NODES} WHERE level = {lv} AND idx >= ? AND idx < ? "
-        "ORDER BY idx)"
+        "SELECT * FROM (SELECT iif(typeof(hash) = 'blob', hash, NULL) AS hash "
+        f"FROM {NODES} WHERE level = {lv} AND idx >= ? AND idx < ? ORDER BY idx)"
         for lv in range(level + 1)
     )
     return (
         f"SELECT (SELECT CAST(group_concat(hash, x'') AS BLOB) FROM ({branches})), "
-        f"(SELECT group_concat(position, ',') FROM (SELECT position FROM {LEAVES} "
-        "WHERE idx >= ? AND idx < ? ORDER BY idx))"
+        "(SELECT group_concat(iif(typeof(position) = 'integer', position, NULL), ',') "
+        f"FROM (SELECT position FROM {LEAVES} WHERE idx >= ? AND idx < ? ORDER BY idx))"
     )
 
 
