@@ -1,8 +1,8 @@
 """Rebuilding the views from the log, against reading the same log with no processing.
 
 On fresh storage, ``stories`` stories fill the log (the throughput benchmark's
-story, with a note and a risk assessment, so that every view gets rows: eleven
-events a story, ten of them read by a view). Then, in
+story, with a note and a risk assessment, so that every view gets rows: nine
+events a story, eight of them read by a view). Then, in
 interleaved rounds, in the same run:
 
 * **read**: every notification of the log, page by page through the recorder's
@@ -13,9 +13,17 @@ interleaved rounds, in the same run:
 
 The ratio is read time over rebuild time (rebuild throughput as a share of plain
 reading; the target is at least 0.5). Also reported: one ``catch_up`` when
-nothing is new, as the API calls it before each read on SQLite.
+nothing is new, as the API calls it before each read.
+
+With ``--throughput``, also the command-throughput ratio of the walking skeleton's
+benchmark (``bench.throughput``: Rete against the baseline, paired rounds) with the
+views on. Rete is assembled as the API assembles it (``build_rete``): the views are
+opened beside the store and caught up before every read, and the story's two moves
+read the referral from them, so every event of every story is projected in the
+timed rounds (at the latest by the next story's first move).
 
     python -m bench.views [--backend sqlite|postgres|both] [--stories N] [--repeat N]
+                          [--throughput] [--throughput-stories N]
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
+from bench import throughput
 from bench.backends import POSTGRES_URL_ENV, Backend, find_postgres
 from bench.sealing import NOTE
 from bench.stories import Ours, rete_settings
@@ -173,11 +182,69 @@ def views_table(results: list[ViewsComparison]) -> Table:
     return table
 
 
+@dataclass(frozen=True)
+class ThroughputWithViews:
+    backend: str
+    ratios: tuple[float, ...]  # rete / baseline, one per repetition (paired rounds)
+    rete_stories_per_s: float
+    baseline_stories_per_s: float
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+
+def throughput_with_views(
+    backends: list[Backend], stories: int, repeat: int, warmup: int
+) -> list[ThroughputWithViews]:
+    """The walking skeleton's benchmark as it is (``bench.throughput``): Rete as the
+    API assembles it, the views on, against the baseline."""
+    summaries = throughput.run(backends, stories, repeat, warmup)
+    results = []
+    for backend in backends:
+        rates = {s.implementation: s for s in summaries if s.backend == backend.name}
+        results.append(
+            ThroughputWithViews(
+                backend.name,
+                tuple(throughput.paired_ratios(summaries, backend.name)),
+                rates[throughput.OURS].stories_per_s,
+                rates[throughput.BASELINE].stories_per_s,
+            )
+        )
+    return results
+
+
+def throughput_table(results: list[ThroughputWithViews], stories: int) -> Table:
+    table = Table(
+        title="Command throughput with the views on (the walking skeleton's benchmark)",
+        caption=(
+            f"{stories} stories per round; rete as the API assembles it (views caught up "
+            "before every read); ratio = median of the paired rete / baseline ratios"
+        ),
+    )
+    table.add_column("backend")
+    for column in ("rete stories/s", "baseline stories/s", "rete / baseline", "range"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(
+            r.backend,
+            f"{r.rete_stories_per_s:,.1f}",
+            f"{r.baseline_stories_per_s:,.1f}",
+            f"{r.ratio:.2f}",
+            f"{min(r.ratios):.2f}-{max(r.ratios):.2f}",
+        )
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.views", description=__doc__)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--stories", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--throughput", action="store_true", help="also the command throughput, views on"
+    )
+    parser.add_argument("--throughput-stories", type=int, default=300)
     args = parser.parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=140)
     backends = [] if args.backend == "postgres" else [Backend("sqlite")]
@@ -190,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     with console.status("measuring the views"):
         results = run(backends, args.stories, args.repeat)
     console.print(views_table(results))
+    if args.throughput:
+        with console.status("measuring command throughput with the views on"):
+            rates = throughput_with_views(backends, args.throughput_stories, args.repeat, warmup=30)
+        console.print(throughput_table(rates, args.throughput_stories))
     return 0
 
 
