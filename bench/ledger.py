@@ -40,7 +40,7 @@ from bench.backends import POSTGRES_URL_ENV, Backend, find_postgres
 from bench.stories import rete_settings
 from domain.reference import ReferenceSequence
 from infrastructure.bootstrap import build_store
-from infrastructure.ledger.chunks import CHUNK, CHUNK_LEVEL, levels_of
+from infrastructure.ledger.chunks import CHUNK, levels_of
 from infrastructure.ledger.db import LedgerTables, open_tables
 from infrastructure.ledger.ledger import open_ledger
 from infrastructure.ledger.merkle import encode_leaf
@@ -259,7 +259,7 @@ def breakdown(tables: LedgerTables, leaves: list[bytes]) -> dict[str, tuple[floa
             with clock.step("read records"):
                 rows = tx.record_rows(after, head.last_position, CHUNK)
             with clock.step("read stored nodes and positions"):
-                stored = tx.stored_chunk(CHUNK_LEVEL, number)
+                stored = tx.stored_chunk(number * CHUNK, CHUNK)
         with clock.step("leaf hashes (2 SHA-256 each)"):
             hashes = hasher.hashes(rows)
         with clock.step("tree (1 SHA-256 each)"):

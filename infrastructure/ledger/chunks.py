@@ -60,11 +60,15 @@ class ChunkedTree:
     def load(self, leaf_hashes: list[bytes]) -> list[list[bytes]]:
         """Take the next chunk's leaves, once the one before was sealed; returns
         the chunk's levels."""
+        return self.load_levels(levels_of(leaf_hashes))
+
+    def load_levels(self, levels: list[list[bytes]]) -> list[list[bytes]]:
+        """``load`` of leaves whose levels (``levels_of``) were computed elsewhere."""
         if self.levels[0]:
             raise ValueError("seal the current chunk first (only the last may be partial)")
-        if len(leaf_hashes) > CHUNK:
+        if len(levels[0]) > CHUNK:
             raise ValueError(f"a chunk holds at most {CHUNK} leaves")
-        self.levels = levels_of(leaf_hashes)
+        self.levels = levels
         return self.levels
 
     def seal(self) -> list[Node]:

@@ -42,16 +42,21 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class CleanChunk:
-    """Leaves ``start .. start + CHUNK - 1`` (an aligned, complete chunk), already found
-    to be exactly what the ledger stored, nodes included (``whole_chunks``): all
-    verification still needs of them is their root, and for each checkpoint size
-    strictly inside the chunk, the perfect subtrees from ``start`` up to that size
-    (left to right), whose fold with the frontier before it is that checkpoint's root."""
+    """Leaves from ``start`` (a multiple of ``CHUNK``), already found to be exactly
+    what the ledger stored, nodes included (``whole_chunks``).
+
+    A complete chunk comes as its root alone, and for each checkpoint size strictly
+    inside it, the perfect subtrees from ``start`` up to that size (left to right),
+    whose fold with the frontier before it is that checkpoint's root. The last,
+    partial chunk of the log comes with its ``levels`` (``chunks.levels_of``)
+    instead, as the tree keeps them until the chunk fills up.
+    """
 
     start: int
     root: bytes
     last_position: int  # of the chunk's last record: the next chunk's records follow it
     inner: dict[int, list[bytes]]
+    levels: list[list[bytes]] | None = None  # the partial last chunk only
 
 
 def describe(record: RawRecord | None, stored: tuple[object, bytes] | None) -> str:

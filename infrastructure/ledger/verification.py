@@ -155,5 +155,7 @@ def _live(
     with closing(clean_chunks(tables, head, sizes, jobs)) as chunks:
         for chunk in chunks:
             yield chunk
+            if chunk.levels is not None:  # the last, partial chunk: the log ends there
+                return
             start, after = chunk.start + CHUNK, chunk.last_position
     yield from live_pages(tables, head, start, after)

@@ -88,6 +88,11 @@ class LogVerifier:
             raise ValueError("a clean chunk after a divergence")  # pages only, from there
         if self._tree.leaves != chunk.start or self._tree.levels[0]:
             raise ValueError(f"chunk at {chunk.start} does not follow leaf {self._tree.leaves}")
+        if chunk.levels is not None:  # the partial last chunk: kept whole, as feed keeps it
+            self._tree.load_levels(chunk.levels)
+            while self._pending and self._pending[0].size <= self._tree.leaves:
+                self._check(self._pending.pop(0))
+            return
         end = chunk.start + CHUNK
         while self._pending and self._pending[0].size <= end:
             checkpoint = self._pending.pop(0)

@@ -6,7 +6,8 @@ exactly the leaves the ledger stored, the positions the ledger keeps beside them
 are the records' own, and every node the ledger stored within the chunk (levels
 0 to ``CHUNK_LEVEL``) is the one recomputed from the records. Verification then
 needs nothing more of the chunk than a ``CleanChunk``: its root, and the
-subtrees up to any checkpoint inside it (``LogVerifier.feed_clean``).
+subtrees up to any checkpoint inside it (``LogVerifier.feed_clean``). The log's
+last, partial chunk is checked the same way, and handed over with its levels.
 
 Every leaf is still recomputed from the stored bytes and every stored node still
 compared; what is saved is the objects: the database concatenates the chunk's
@@ -33,6 +34,7 @@ from collections import deque
 from collections.abc import Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
 from dataclasses import dataclass
 from itertools import chain
 from multiprocessing.context import BaseContext
@@ -68,27 +70,37 @@ class ChunkRun:
 
 
 def check_chunk(
-    tx: LedgerTx, hasher: LeafHasher, start: int, after: int, stop: int, sizes: Sequence[int]
+    tx: LedgerTx,
+    hasher: LeafHasher,
+    start: int,
+    after: int,
+    stop: int,
+    sizes: Sequence[int],
+    size: int = CHUNK,
 ) -> CleanChunk | None:
-    """The chunk of leaves from ``start``, its records read after position ``after``
-    (up to ``stop``, the ledger's last position), if clean; ``None`` if anything
-    differs, or is missing, or is more than the chunk."""
+    """The chunk of ``size`` leaves from ``start``, its records read after position
+    ``after`` (up to ``stop``, the ledger's last position), if clean; ``None`` if
+    anything differs, or is missing, or is more than the chunk. A chunk of fewer
+    than ``CHUNK`` leaves is the log's last and comes with its levels."""
     records = tx.record_rows(after, stop, CHUNK)
-    if len(records) != CHUNK:
+    if len(records) != size:
         return None
     levels = levels_of(hasher.hashes(records))
-    stored = tx.stored_chunk(CHUNK_LEVEL, start >> CHUNK_LEVEL)
+    stored = tx.stored_chunk(start, size)
     # Two comparisons of long byte strings, in C: the cheap way to say "all equal".
     if stored.nodes != b"".join(chain.from_iterable(levels)):
         return None
     if stored.positions != ",".join([str(record[0]) for record in records]):
         return None
+    last = records[-1][0]
+    if size < CHUNK:
+        return CleanChunk(start, b"", last, {}, levels)
     inner = {
-        size: [levels[n.level][n.index - (start >> n.level)] for n in range_node_ids(start, size)]
-        for size in sizes
-        if start < size < start + CHUNK
+        s: [levels[n.level][n.index - (start >> n.level)] for n in range_node_ids(start, s)]
+        for s in sizes
+        if start < s < start + CHUNK
     }
-    return CleanChunk(start, levels[CHUNK_LEVEL][0], records[-1][0], inner)
+    return CleanChunk(start, levels[CHUNK_LEVEL][0], last, inner)
 
 
 def check_run(
@@ -112,15 +124,34 @@ def clean_chunks(
     tables: LedgerTables, head: Head, sizes: Sequence[int], jobs: int = 1
 ) -> Generator[CleanChunk, None, None]:
     """The clean chunks from the start of the log, in order, up to the first chunk
-    that is not clean (or the last complete one): in ``jobs`` worker processes
-    when there are enough of them and the tables can be reopened elsewhere."""
-    complete = head.size // CHUNK
+    that is not clean (or the end of the log): in ``jobs`` worker processes when
+    there are enough of them and the tables can be reopened elsewhere. The last,
+    partial chunk is checked here, once every complete one was clean."""
+    complete, stop = head.size // CHUNK, head.last_position
     if jobs > 1 and complete >= PARALLEL_MIN_CHUNKS and tables.address is not None:
-        yield from _in_pool(tables.address, complete, head.last_position, sizes, jobs)
-        return
+        whole = _in_pool(tables.address, complete, stop, sizes, jobs)
+    else:
+        whole = _in_process(tables, complete, stop, sizes)
+    after, clean = 0, 0
+    with closing(whole):  # stops the workers, should the caller stop early
+        for chunk in whole:
+            yield chunk
+            after, clean = chunk.last_position, clean + 1
+    if clean == complete and head.size % CHUNK:
+        with tables.read() as tx:
+            last = check_chunk(
+                tx, LeafHasher(), complete * CHUNK, after, stop, sizes, head.size % CHUNK
+            )
+        if last is not None:
+            yield last
+
+
+def _in_process(
+    tables: LedgerTables, complete: int, stop: int, sizes: Sequence[int]
+) -> Generator[CleanChunk, None, None]:
     after = 0
     for number in range(complete):
-        run = check_run(tables, number, 1, after, head.last_position, sizes)
+        run = check_run(tables, number, 1, after, stop, sizes)
         if not run.complete:
             return
         yield run.chunks[0]

@@ -129,7 +129,8 @@ def test_an_intact_log_verifies_the_same_every_way_all_its_chunks_whole(
     monkeypatch.setattr(verification, "clean_chunks", counted)
     found = log.outcomes()
     assert found == dict.fromkeys(WAYS, (TOTAL, CHECKPOINTS[-1]))
-    assert fed == [0, CHUNK, 2 * CHUNK] * 2  # in this process, then from the workers
+    # In this process, then from the workers; the partial last chunk in this process.
+    assert fed == [0, CHUNK, 2 * CHUNK, 3 * CHUNK] * 2
     assert pools == [1]
 
 
@@ -165,7 +166,7 @@ def test_deleted_inserted_and_swapped_records_are_found_every_way(log: Log) -> N
 
 # (table, rows, tampering, first bad index): a leaf, inner nodes within a chunk,
 # a chunk's root, a node above the chunks, a position, a deleted leaf (the one
-# before a worker's first chunk) and a deleted node.
+# before a worker's first chunk), a deleted node, a node of the partial chunk.
 LEDGER_TAMPERING = [
     ("nodes", "level = 0 AND idx = 5000", "UPDATE {t} SET hash = ? WHERE {w}", 5000),
     ("nodes", "level = 5 AND idx = 200", "UPDATE {t} SET hash = ? WHERE {w}", 200 << 5),
@@ -174,6 +175,13 @@ LEDGER_TAMPERING = [
     ("leaves", "idx = 9000", "UPDATE {t} SET position = position + 1 WHERE {w}", 9000),
     ("leaves", "idx = 8191", "DELETE FROM {t} WHERE {w}", 8191),
     ("nodes", "level = 3 AND idx = 600", "DELETE FROM {t} WHERE {w}", 600 << 3),
+    # In the partial last chunk, which no checkpoint covers.
+    (
+        "nodes",
+        f"level = 2 AND idx = {(3 * CHUNK + 100) >> 2}",
+        "UPDATE {t} SET hash = ? WHERE {w}",
+        3 * CHUNK + 100,
+    ),
 ]
 
 

@@ -53,7 +53,7 @@ class TablesAddress:
 
 @dataclass(frozen=True, slots=True)
 class StoredChunk:
-    """What the ledger holds for one perfect subtree, read in one query for
+    """What the ledger holds for a chunk of leaves, read in one query for
     verification's check of a whole chunk (``LedgerTx.stored_chunk``)."""
 
     nodes: bytes | None  # every node's hash, level 0 up, each level in index order
@@ -94,9 +94,12 @@ class LedgerTx(ABC):
         return list(map(RawRecord._make, self.record_rows(after, stop, limit)))
 
     @abstractmethod
-    def stored_chunk(self, level: int, index: int) -> StoredChunk:
-        """The node hashes and leaf positions of the perfect subtree ``(level, index)``,
-        each concatenated by the database: one value instead of a row per node.
+    def stored_chunk(self, start: int, size: int) -> StoredChunk:
+        """The node hashes and leaf positions of leaves ``[start, start + size)``, each
+        concatenated by the database: one value instead of a row per node. The nodes
+        are those of every level ``l`` below ``size.bit_length()``, indices
+        ``start >> l`` to ``(start + size) >> l`` (exclusive): with ``start`` a multiple
+        of ``2 ** (size.bit_length() - 1)``, the perfect subtrees within the range.
 
         Both engines feed an aggregate its rows in the order of an ordered subquery,
         though neither promises it in general: should one ever not, the values differ
@@ -104,6 +107,13 @@ class LedgerTx(ABC):
         ``leaf_rows`` and ``node_ranges``, whose order is promised. ``None`` where a
         level or the leaves have no row at all.
         """
+
+    @staticmethod
+    def _chunk_ranges(start: int, size: int) -> list[int]:
+        """``stored_chunk``'s parameters: each level's index range, then the leaves'."""
+        end = start + size
+        levels = [v for level in range(size.bit_length()) for v in (start >> level, end >> level)]
+        return [*levels, start, end]
 
     def _sql(self, template: str) -> str:
         return template.format(**self._n)

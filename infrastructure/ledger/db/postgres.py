@@ -103,30 +103,27 @@ class _PostgresTx(LedgerTx):
             )
             return cursor.fetchall()
 
-    def stored_chunk(self, level: int, index: int) -> StoredChunk:
-        start, end = index << level, (index + 1) << level
-        params = [v for lv in range(level + 1) for v in (start >> lv, end >> lv)]
+    def stored_chunk(self, start: int, size: int) -> StoredChunk:
+        statement = _stored_chunk_sql(size.bit_length()).format(**self._n)
         with self._conn.cursor(binary=True) as cursor:
-            cursor.execute(
-                _stored_chunk_sql(level).format(**self._n), [*params, start, end], prepare=True
-            )
+            cursor.execute(statement, self._chunk_ranges(start, size), prepare=True)
             row = cursor.fetchone()
         nodes, positions = row if row else (None, None)
         return StoredChunk(None if nodes is None else bytes(nodes), positions)
 
 
 @functools.cache
-def _stored_chunk_sql(level: int) -> str:
+def _stored_chunk_sql(levels: int) -> str:
     # One aggregate per level, joined with || in level order (NULL if a level has no
     # row). The ordered subqueries are primary-key range scans, which need no sort;
     # string_agg(... ORDER BY idx) would sort every level again.
-    levels = " || ".join(
+    nodes = " || ".join(
         "(SELECT string_agg(hash, ''::bytea) FROM (SELECT hash FROM {nodes} "
         f"WHERE level = {lv} AND idx >= %s AND idx < %s ORDER BY idx) AS l{lv})"
-        for lv in range(level + 1)
+        for lv in range(levels)
     )
     return (
-        f"SELECT {levels}, (SELECT string_agg(position::text, ',') FROM (SELECT position "
+        f"SELECT {nodes}, (SELECT string_agg(position::text, ',') FROM (SELECT position "
         "FROM {leaves} WHERE idx >= %s AND idx < %s ORDER BY idx) AS p)"
     )
 

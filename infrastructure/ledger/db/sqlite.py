@@ -72,16 +72,15 @@ class _SqliteTx(LedgerTx):
             (after, stop, limit),
         ).fetchall()
 
-    def stored_chunk(self, level: int, index: int) -> StoredChunk:
-        start, end = index << level, (index + 1) << level
-        params = [v for lv in range(level + 1) for v in (start >> lv, end >> lv)]
-        row = self._conn.execute(_stored_chunk_sql(level), [*params, start, end]).fetchone()
+    def stored_chunk(self, start: int, size: int) -> StoredChunk:
+        statement = _stored_chunk_sql(size.bit_length())
+        row = self._conn.execute(statement, self._chunk_ranges(start, size)).fetchone()
         nodes, positions = row if row else (None, None)
         return StoredChunk(None if nodes is None else bytes(nodes), positions)
 
 
 @functools.cache
-def _stored_chunk_sql(level: int) -> str:
+def _stored_chunk_sql(levels: int) -> str:
     # group_concat makes text of blobs byte for byte (its length is kept, NULs too);
     # CAST gives the bytes back. One UNION ALL branch per level, each a primary-key
     # range scan already in index order (an outer ORDER BY would sort them again).
@@ -91,7 +90,7 @@ def _stored_chunk_sql(level: int) -> str:
     branches = " UNION ALL ".join(
         "SELECT * FROM (SELECT iif(typeof(hash) = 'blob', hash, NULL) AS hash "
         f"FROM {NODES} WHERE level = {lv} AND idx >= ? AND idx < ? ORDER BY idx)"
-        for lv in range(level + 1)
+        for lv in range(levels)
     )
     return (
         f"SELECT (SELECT CAST(group_concat(hash, x'') AS BLOB) FROM ({branches})), "
