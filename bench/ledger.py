@@ -72,7 +72,7 @@ class LedgerResult:
     @property
     def total_peak_mib(self) -> float:
         """An upper bound: workers share pages with the process they were forked from."""
-        return self.peak_mib + (self.jobs * self.worker_peak_mib if self.jobs > 1 else 0)
+        return self.peak_mib + self.jobs * self.worker_peak_mib
 
 
 def _fill(store: object, records: int) -> None:
@@ -117,7 +117,8 @@ def _proof_ms(store: LedgerStore, size: int, calls: int = 200) -> tuple[float, f
 
 def _verify_once(database_url: str, events: str, var_dir: str, jobs: int, out: Connection) -> None:
     """In a fresh interpreter: one verification; sends its peak RSS and its largest
-    worker's, in MiB (Linux reports ru_maxrss in KiB)."""
+    worker's, in MiB (Linux reports ru_maxrss in KiB; a worker's counts the pages it
+    shares with this process since the fork)."""
     settings = rete_settings(database_url, Path(var_dir))
     verifier = load_signing_key(settings).signer.verifier()
     tables = open_tables(database_url, events, create=False)
@@ -125,10 +126,21 @@ def _verify_once(database_url: str, events: str, var_dir: str, jobs: int, out: C
         verify_live(tables, [verifier], settings.ledger_origin, jobs=jobs)
     finally:
         tables.close()
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    out.send((own, workers if jobs > 1 else 0.0))
+    out.send((_own_peak_mib(), workers if jobs > 1 else 0.0))
     out.close()
+
+
+def _own_peak_mib() -> float:
+    """This process's peak RSS since it started its program. Not ru_maxrss: Linux
+    carries that across exec, so a spawned child would report the RSS of the
+    benchmark it was forked from (and its million leaves)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kib) / 1024
 
 
 def _peak_mib(tables: LedgerTables, var_dir: Path, jobs: int) -> tuple[float, float]:
@@ -220,11 +232,16 @@ def ledger_table(results: list[LedgerResult]) -> Table:
             f"{r.ratio:.2f}x",
             f"{r.inclusion_ms:.2f}",
             f"{r.consistency_ms:.2f}",
-            f"{r.total_peak_mib:.0f} ({r.peak_mib:.0f} + {r.jobs if r.jobs > 1 else 0}x"
-            f"{r.worker_peak_mib:.0f})",
+            _peak(r),
             f"{r.load:.1f}",
         )
     return table
+
+
+def _peak(r: LedgerResult) -> str:
+    if not r.worker_peak_mib:  # one process did it all (one job, or a small log)
+        return f"{r.peak_mib:.0f}"
+    return f"{r.total_peak_mib:.0f} ({r.peak_mib:.0f} + {r.jobs}x{r.worker_peak_mib:.0f})"
 
 
 # --------------------------------------------------------------------------
