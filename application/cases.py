@@ -57,8 +57,8 @@ class Cases:
             try:
                 sequence = self.ctx.store.get(ReferenceSequence, sequence_id_for(prefix))
             except NotFound:
-                sequence = ReferenceSequence.start(prefix)
-            case = Case.open(sequence.issue(), actor, at)
+                sequence = ReferenceSequence.start(prefix, at)
+            case = Case.open(sequence.issue(at), actor, at)
             try:
                 self.ctx.store.save(sequence, case)
             except Conflict:

@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import chain
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -76,9 +77,10 @@ class LedgerResult:
 
 
 def _fill(store: object, records: int) -> None:
-    sequence = ReferenceSequence.start("BENCH")
+    at = datetime.now(UTC)
+    sequence = ReferenceSequence.start("BENCH", at)
     for n in range(records - 1):
-        sequence.issue()
+        sequence.issue(at)
         if n % 1000 == 999:
             store.save(sequence)  # type: ignore[attr-defined]
     store.save(sequence)  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -30,12 +31,15 @@ class ReferenceSequence(Aggregate):
         self.prefix = prefix
         self.last = 0
 
-    @classmethod
-    def start(cls, prefix: str) -> ReferenceSequence:
-        return cls._create(cls.Started, prefix=prefix)
+    # Both take the application's clock, as every other event does: the log's times
+    # are the network's, and a replay "as of" a moment places the numbering right.
 
-    def issue(self) -> str:
-        self.trigger_event(self.Issued, number=self.last + 1)
+    @classmethod
+    def start(cls, prefix: str, at: datetime) -> ReferenceSequence:
+        return cls._create(cls.Started, timestamp=at, prefix=prefix)
+
+    def issue(self, at: datetime) -> str:
+        self.trigger_event(self.Issued, timestamp=at, number=self.last + 1)
         return f"{self.prefix}-{self.last:04d}"
 
 

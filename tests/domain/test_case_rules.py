@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -326,14 +326,18 @@ def test_a_closed_case_can_still_be_erased(desk) -> None:
 
 
 def test_reference_codes_count_up_from_one_each_year(desk) -> None:
-    sequence = ReferenceSequence.start("CB-2026")
-    codes = [sequence.issue() for _ in range(12)]
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    sequence = ReferenceSequence.start("CB-2026", at)
+    codes = [sequence.issue(at + timedelta(minutes=n)) for n in range(12)]
     assert codes[:3] == ["CB-2026-0001", "CB-2026-0002", "CB-2026-0003"]
     assert codes[-1] == "CB-2026-0012"
     assert [int(c.rsplit("-", 1)[1]) for c in codes] == list(range(1, 13))
-    next_year = ReferenceSequence.start("CB-2027")
-    assert next_year.issue() == "CB-2027-0001"
+    next_year = ReferenceSequence.start("CB-2027", at)
+    assert next_year.issue(at) == "CB-2027-0001"
     assert sequence_id_for("CB-2026") != sequence_id_for("CB-2027")
+    # The numbering's events carry the application's time, as every event does.
+    stamps = [e.timestamp for e in sequence.collect_events()]
+    assert stamps == [at] + [at + timedelta(minutes=n) for n in range(12)]
 
 
 def test_a_case_is_found_by_its_reference_code(desk) -> None:

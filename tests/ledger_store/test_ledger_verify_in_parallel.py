@@ -72,7 +72,7 @@ class Log:
 def _grow(rete: Rete, sequence: ReferenceSequence, have: int, size: int) -> int:
     """Issue numbers until the log holds ``size`` records, saving every thousand."""
     while have < size:
-        sequence.issue()
+        sequence.issue(rete.ctx.clock.now())
         have += 1
         if have % 1000 == 0 or have == size:
             rete.ctx.store.save(sequence)
@@ -87,7 +87,7 @@ def log(rete: Rete, ledger: Ledger, events: EventsTable, monkeypatch: pytest.Mon
     monkeypatch.setattr(whole_chunks, "RUN_CHUNKS", 1)
     have = write_cases(rete, 3, 99)
     ledger.sign_checkpoint()
-    sequence = ReferenceSequence.start("TEST")
+    sequence = ReferenceSequence.start("TEST", rete.ctx.clock.now())
     rete.ctx.store.save(sequence)
     have += 1
     for size in (*CHECKPOINTS[1:], TOTAL):
