@@ -10,14 +10,14 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import click
-from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from api.cli_errors import expected_errors
 from infrastructure.ledger.checkpoints import LedgerInconsistent, NothingToSign
 from infrastructure.ledger.db import LedgerTables, open_tables
 from infrastructure.ledger.export import ExportError, export_log
@@ -29,21 +29,13 @@ from infrastructure.ledger.records import events_table, open_event_log
 from infrastructure.ledger.signing import SigningKeyError, parse_verifier_keys, read_signer
 from infrastructure.ledger.verification import VerifySummary, verify_live
 from infrastructure.logging import configure_logging
-from infrastructure.settings import Settings, SettingsError, load_settings
+from infrastructure.settings import Settings, load_settings
 
 _stderr = Console(stderr=True)
 
 
-@contextmanager
-def _expected_errors() -> Iterator[None]:
-    try:
-        yield
-    except (SettingsError, SigningKeyError, ExportError, LedgerInconsistent) as e:
-        raise click.ClickException(str(e)) from None
-    except PersistenceError as e:
-        raise click.ClickException(
-            f"the database refused or did not answer ({type(e).__name__}); check RETE_DATABASE_URL"
-        ) from None
+def _expected_errors() -> AbstractContextManager[None]:
+    return expected_errors(SigningKeyError, ExportError, LedgerInconsistent)
 
 
 def _settings() -> Settings:
