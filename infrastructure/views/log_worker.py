@@ -272,7 +272,7 @@ class _Inbox:
         try:
             while self._put(self._pipe.recv_bytes()):
                 pass
-        except (EOFError, OSError):
+        except Exception:  # EOF, or the pipe unusable: the worker is gone either way
             self._put(None)
 
     def _put(self, item: bytes | None) -> bool:
