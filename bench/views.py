@@ -9,10 +9,7 @@ interleaved rounds, in the same run:
   ``select_notifications`` (the page size a rebuild uses), and nothing else;
 * **rebuild**: ``Rebuild.build`` + ``swap``: fresh tables, the whole log pulled
   (by topic), each outer seal opened, the rows written in batches, then swapped
-  in place of the live views; on SQLite from ``log_worker.WORKER_FROM`` records,
-  the log read and opened in a worker process while this one projects and writes;
-* **in-process**: the same rebuild with no worker whatever the log's length, to
-  compare the two in the same run.
+  in place of the live views.
 
 The ratio is read time over rebuild time (rebuild throughput as a share of plain
 reading; the target is at least 0.5). Also reported: one ``catch_up`` when
@@ -47,7 +44,6 @@ from bench.backends import POSTGRES_URL_ENV, Backend, find_postgres
 from bench.sealing import NOTE
 from bench.stories import Ours, rete_settings
 from infrastructure.views import Views, open_views
-from infrastructure.views.log_worker import WORKER_FROM
 from infrastructure.views.rebuild import REBUILD_PAGE, Rebuild
 
 INSTRUMENT = "rete-screening-v1"
@@ -59,7 +55,6 @@ class ViewsComparison:
     events: int  # records in the log
     applied: int  # records the views read (the others, by topic, are not fetched)
     rebuild_s: float  # median
-    in_process_s: float  # median, the rebuild without the log worker
     read_s: float  # median
     raw_read_s: float  # median
     idle_catch_up_us: float  # one catch_up with nothing new
@@ -68,10 +63,6 @@ class ViewsComparison:
     def ratio(self) -> float:
         """Rebuild throughput over plain-reading throughput (same records)."""
         return self.read_s / self.rebuild_s
-
-    @property
-    def in_process_ratio(self) -> float:
-        return self.read_s / self.in_process_s
 
 
 def _fill(runner: Ours, stories: int) -> None:
@@ -111,20 +102,7 @@ def _raw_read(views: Views) -> int:
 
 
 def _rebuild(views: Views) -> int:
-    """As ``rete views rebuild`` does it: through the log worker where measured faster."""
     job = Rebuild(views.tables, views.log, views.keys)
-    applied = job.build()
-    job.swap()
-    return applied
-
-
-def _worker_use() -> str:
-    return ", ".join(f"{name} from {n:,} records" for name, n in WORKER_FROM.items()) or "none"
-
-
-def _rebuild_in_process(views: Views) -> int:
-    """The same, all of it in this process whatever the log's length (for comparison)."""
-    job = Rebuild(views.tables, views.log, views.keys, worker_from=None)
     applied = job.build()
     job.swap()
     return applied
@@ -154,10 +132,9 @@ def measure(backend: Backend, stories: int, repeat: int) -> ViewsComparison:
                 views.catch_up()
                 times: dict[Callable[[Views], int], list[float]] = {}
                 counts: dict[Callable[[Views], int], int] = {}
-                steps = [_read_all, _rebuild, _raw_read, _rebuild_in_process]
+                steps = [_read_all, _rebuild, _raw_read]
                 for rep in range(repeat):  # interleaved, in turning orders
-                    turn = rep % len(steps)
-                    for step in steps[turn:] + steps[:turn]:
+                    for step in steps[rep % 3 :] + steps[: rep % 3]:
                         seconds, counts[step] = _timed(step, views)
                         times.setdefault(step, []).append(seconds)
                 idle = _idle_catch_up_us(views)
@@ -168,7 +145,6 @@ def measure(backend: Backend, stories: int, repeat: int) -> ViewsComparison:
         counts[_read_all],
         counts[_rebuild],
         statistics.median(times[_rebuild]),
-        statistics.median(times[_rebuild_in_process]),
         statistics.median(times[_read_all]),
         statistics.median(times[_raw_read]),
         idle,
@@ -184,23 +160,12 @@ def views_table(results: list[ViewsComparison]) -> Table:
         title="Rebuilding the views from the log vs reading it, in the same run",
         caption=(
             "median of interleaved rounds; read = the recorder's notifications; ratio = read "
-            "time / rebuild time (target >= 0.5); in-process = the rebuild without the log "
-            f"worker (used on {_worker_use()}); raw read = the log as the rebuild reads it; "
+            "time / rebuild time (target >= 0.5); raw read = the log as the rebuild reads it; "
             "idle = one catch_up() with nothing new"
         ),
     )
     table.add_column("backend")
-    columns = (
-        "events",
-        "applied",
-        "read ms",
-        "rebuild ms",
-        "ratio",
-        "in-process ms",
-        "in-process ratio",
-        "raw read ms",
-        "idle µs",
-    )
+    columns = ("events", "applied", "read ms", "rebuild ms", "ratio", "raw read ms", "idle µs")
     for column in columns:
         table.add_column(column, justify="right")
     for r in results:
@@ -211,8 +176,6 @@ def views_table(results: list[ViewsComparison]) -> Table:
             f"{r.read_s * 1000:,.1f}",
             f"{r.rebuild_s * 1000:,.1f}",
             f"{r.ratio:.2f}x",
-            f"{r.in_process_s * 1000:,.1f}",
-            f"{r.in_process_ratio:.2f}x",
             f"{r.raw_read_s * 1000:,.1f}",
             f"{r.idle_catch_up_us:.0f}",
         )

@@ -8,16 +8,15 @@ to the tables a rebuild fills (``REBUILDING``) until they replace the live ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from application.ports import KeyStore
 from infrastructure.views.cases_view import CASES_VIEW
 from infrastructure.views.db.base import Dialect, ViewTx
 from infrastructure.views.entries_views import ASSESSMENTS_VIEW, CONSENTS_VIEW, ENTRIES_VIEW
 from infrastructure.views.log import StoredRecord
-from infrastructure.views.records import BatchOpener, OpenedRecord, OpeningKeys
+from infrastructure.views.records import BatchOpener, OpenedRecord
 from infrastructure.views.referrals_view import REFERRALS_VIEW
 from infrastructure.views.rows import RowSet
 from infrastructure.views.schema import Table
@@ -32,9 +31,6 @@ ALL_VIEWS: tuple[View, ...] = (
     ASSESSMENTS_VIEW,
 )
 VIEW_NAMES: tuple[str, ...] = tuple(v.name for v in ALL_VIEWS)
-
-# A record as a batch holds it: stored (its seal closed) or already opened.
-R = TypeVar("R", StoredRecord, OpenedRecord)
 
 LIVE = ""
 REBUILDING = "__rebuild"
@@ -139,40 +135,7 @@ class NetworkViews:
         """Apply each record to the views that have not seen it; how many were
         applied to at least one view. The rows are written at the end, at once."""
         rows = RowSet(tx, self.tables)
-        applied = self._project(rows, records, positions, self.opening(keys))
-        rows.flush()
-        return applied
-
-    def apply_opened(
-        self, tx: ViewTx, chunks: Iterable[Sequence[OpenedRecord]], positions: dict[str, int]
-    ) -> int:
-        """``apply`` on one batch opened by ``opening`` (in another process), as it
-        comes, a chunk at a time: the rows are still written at the end, at once."""
-        rows = RowSet(tx, self.tables)
-        applied = sum(self._project(rows, chunk, positions, _as_it_is) for chunk in chunks)
-        rows.flush()
-        return applied
-
-    def opening(self, keys: OpeningKeys) -> Callable[[StoredRecord], OpenedRecord]:
-        """How ``apply`` opens the records of one batch: a record of a topic that
-        no view here reads beyond its place keeps its seal closed."""
         opener, place_only = BatchOpener(keys), self._place_only
-
-        def open_(stored: StoredRecord) -> OpenedRecord:
-            if stored.topic in place_only:
-                position, stream, version, topic, _ = stored
-                return OpenedRecord(position, stream, version, topic, {}, None)
-            return opener.open(stored)
-
-        return open_
-
-    def _project(
-        self,
-        rows: RowSet,
-        records: Sequence[R],
-        positions: dict[str, int],
-        open_: Callable[[R], OpenedRecord],
-    ) -> int:
         lowest, highest = min(positions.values()), max(positions.values())
         applied = 0
         for stored in records:
@@ -183,15 +146,16 @@ class NetworkViews:
                 handlers = [(n, h) for n, h in handlers if positions[n] < stored.position]
                 if not handlers:
                     continue
-            record = open_(stored)
+            if stored.topic in place_only:
+                position, stream, version, topic, _ = stored
+                record = OpenedRecord(position, stream, version, topic, {}, None)
+            else:
+                record = opener.open(stored)
             for _, handle in handlers:
                 handle(rows, record)
             applied += 1
+        rows.flush()
         return applied
 
     def advance(self, tx: ViewTx, position: int) -> None:
         self.tracking.advance(tx, [b.tracking for b in self.bound], position)
-
-
-def _as_it_is(record: OpenedRecord) -> OpenedRecord:
-    return record

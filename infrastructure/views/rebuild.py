@@ -12,23 +12,18 @@ rebuild killed midway leaves the live views untouched; the next one starts over.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from application.ports import KeyStore
 from infrastructure.views.db.base import ViewTables, ViewTx
 from infrastructure.views.log import EventLog
-from infrastructure.views.log_worker import LogJob, OpenedPages, available, threshold
 from infrastructure.views.projection import LIVE, REBUILDING, NetworkViews, chosen
 from infrastructure.views.runner import Progress, ViewRunner
 
 # Records per transaction while rebuilding: large batches write each row once.
 REBUILD_PAGE: Final = 5000
-# ``Rebuild(worker_from=MEASURED)``: the backend's own threshold for the log worker.
-MEASURED: Final = -1
 
 
 @dataclass(frozen=True)
@@ -47,16 +42,8 @@ class Rebuild:
         keys: KeyStore,
         names: Sequence[str] | None = None,
         page: int = REBUILD_PAGE,
-        worker_from: int | None = MEASURED,
     ) -> None:
-        """``worker_from``: the log's length from which its batches are read and
-        opened in a worker process (``log_worker``); None: never; by default, where
-        it was measured faster (``log_worker.threshold``)."""
         views = chosen(names)
-        self._log, self._keys, self._page = log, keys, page
-        if worker_from == MEASURED:
-            worker_from = threshold(tables.dialect.name)
-        self._worker_from = worker_from if available() else None
         self.names = [v.name for v in views]
         self._tables = tables
         self.live = ViewRunner(tables, log, keys, NetworkViews(views, tables.dialect, LIVE))
@@ -69,26 +56,7 @@ class Rebuild:
         with self._tables.write() as tx:
             self.live.views.prepare(tx)
             self.fresh.views.reset(tx)
-            head = self._log.head(tx)
-        applied = 0
-        if self._worker_from is not None and head >= self._worker_from:
-            applied = self._build_through_worker(head, progress)
-        # The rest (all of it for a short log): what came since, in this process.
-        return applied + self.fresh.catch_up(progress=progress)
-
-    def _build_through_worker(self, head: int, progress: Progress | None) -> int:
-        """The log up to ``head``, each page read and opened by the worker while this
-        process projects and writes the one before, batch by batch as ``catch_up``."""
-        fresh = self.fresh.views
-        job = LogJob(self._tables, self._log, fresh.topics, 0, head, self._page)
-        applied, after = 0, 0
-        with _older_objects_left_alone(), OpenedPages(job, fresh, self._keys) as worker:
-            for batch in worker.batches():
-                applied += self.fresh.apply_opened(batch, after)
-                after = batch.reached()
-                if progress is not None:
-                    progress(after, head)
-        return applied
+        return self.fresh.catch_up(progress=progress)
 
     def swap(self) -> int:
         """Put the fresh tables in the live ones' place; the position they reached."""
@@ -128,20 +96,3 @@ class Rebuild:
             _, live_reached, _ = self.live.step(tx)
             if fresh_reached >= head and live_reached >= head and head >= self.live.head():
                 return head
-
-
-@contextmanager
-def _older_objects_left_alone() -> Iterator[None]:
-    """The garbage collector leaves the objects this process had before the rebuild
-    alone until it ends (``gc.freeze``): decoding the worker's chunks makes objects
-    fast enough to set off full collections, and each walked all of them (measured
-    on 16,000 records: 16-60 ms decoding, 16-22 ms with them frozen). Nothing is
-    changed when the process already froze objects of its own."""
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()

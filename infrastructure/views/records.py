@@ -99,12 +99,6 @@ def event_class(topic: str) -> type[Any]:
     return _kind(topic)[0]
 
 
-def upcasts(topic: str) -> bool:
-    """Whether a record of this topic may be upcast when opened (its fields are then
-    whatever the upcasters made of them, not only what MessagePack unpacks)."""
-    return _kind(topic)[2] > 1
-
-
 class OpeningKeys(Protocol):
     """What opening needs of the key store (``application.ports.KeyStore``)."""
 

@@ -24,14 +24,13 @@ with the next batch).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from typing import Final, Protocol
+from collections.abc import Callable
+from typing import Final
 
 from application.ports import KeyStore
 from infrastructure.views.db.base import ViewTables, ViewTx
 from infrastructure.views.log import EventLog
 from infrastructure.views.projection import NetworkViews
-from infrastructure.views.records import OpenedRecord
 
 # Records per transaction when following: small enough that the event store's
 # writers (SQLite: one write lock) barely wait.
@@ -39,16 +38,6 @@ PAGE: Final = 500
 
 Progress = Callable[[int, int], None]
 """Called after each batch with (position reached, head of the log)."""
-
-
-class OpenedBatch(Protocol):
-    """One batch of the log read and opened elsewhere, as it comes."""
-
-    def chunks(self) -> Iterator[Sequence[OpenedRecord]]: ...
-
-    def reached(self) -> int:
-        """The position the batch reached (once its chunks are all taken)."""
-        ...
 
 
 class ViewRunner:
@@ -110,19 +99,6 @@ class ViewRunner:
         applied = self.views.apply(tx, self._keys, batch, positions)
         self.views.advance(tx, reached)
         return applied, reached, head
-
-    def apply_opened(self, page: OpenedBatch, after: int) -> int:
-        """One batch opened elsewhere (``log_worker``), the records after ``after``:
-        applied, and the positions moved to where it reached, in one transaction as
-        ``step`` does; how many records changed a view."""
-        with self._lock, self._tables.write(self._bulk) as tx:
-            positions = self.views.positions(tx)
-            if min(positions.values()) != after:
-                raise RuntimeError(f"the views moved from {after} while a batch was opened")
-            applied = self.views.apply_opened(tx, page.chunks(), positions)
-            self.views.advance(tx, page.reached())
-        self._seen = page.reached()
-        return applied
 
     def _anything_for_us(self, head: int) -> bool:
         """Whether a record some view reads came after what we saw (no lock taken)."""

@@ -81,9 +81,6 @@ class FailingTables(ViewTables):
         with self._tables.write(bulk) as tx:
             yield _FailingTx(tx, self._countdown)
 
-    def reopened(self) -> ViewTables:
-        return self._tables.reopened()
-
     def close(self) -> None:
         pass
 

@@ -35,9 +35,6 @@ class SlowToCommit(ViewTables):
             yield tx
             time.sleep(self._pause)  # the rows are written, the commit not yet
 
-    def reopened(self) -> ViewTables:
-        return self._tables.reopened()
-
     def close(self) -> None:
         self._tables.close()
 

@@ -129,10 +129,4 @@ class ViewTables(ABC):
         never the live views nor the swap."""
 
     @abstractmethod
-    def reopened(self) -> ViewTables:
-        """New connections to the same database, sharing nothing with these: what a
-        forked process opens (a connection must never be used on both sides of a
-        fork)."""
-
-    @abstractmethod
     def close(self) -> None: ...

@@ -110,7 +110,6 @@ class PostgresViewTables(ViewTables):
     def __init__(self, conninfo: str, schema: str) -> None:
         self._dialect = PostgresDialect(schema)
         self.dialect = self._dialect
-        self._conninfo, self._schema = conninfo, schema
         self._lock_key = f"rete views {schema}"
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             conninfo,
@@ -145,9 +144,6 @@ class PostgresViewTables(ViewTables):
                 # the next rebuild starts over (the swap's commit is synchronous).
                 conn.execute("SET LOCAL synchronous_commit = off")
             yield _PostgresTx(conn, self._dialect)
-
-    def reopened(self) -> PostgresViewTables:
-        return PostgresViewTables(self._conninfo, self._schema)
 
     def close(self) -> None:
         self._pool.close()

@@ -90,7 +90,6 @@ class SqliteViewTables(ViewTables):
         if path == ":memory:" or "mode=memory" in path:
             raise ValueError("the views live beside the events in a database file, not in memory")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._path = path
         self._writer = self._connect(path)
         self._reader = self._connect(path)
         self._write_lock = threading.Lock()
@@ -131,9 +130,6 @@ class SqliteViewTables(ViewTables):
                 self._writer.execute("ROLLBACK")
                 raise
             self._writer.execute("COMMIT")
-
-    def reopened(self) -> SqliteViewTables:
-        return SqliteViewTables(self._path)
 
     def close(self) -> None:
         with self._write_lock, self._read_lock:
