@@ -20,7 +20,6 @@ recipient of a referral on the case included).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from threading import Lock
 from uuid import UUID
 
 from application.context import Context
@@ -77,9 +76,6 @@ def access_entry(record: AccessRecord) -> AccessEntry:
 class AccessLog:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self._lock = Lock()
-        self._by_case: dict[UUID, list[UUID]] = {}
-        self._indexed = 0
 
     def entries(
         self, actor: Actor, case_ref: str, cursor: str | None = None, limit: int = 50
@@ -92,21 +88,8 @@ class AccessLog:
         return AccessLogPage([access_entry(r) for r in records], next_cursor)
 
     def record_ids(self, case_id: UUID) -> list[UUID]:
-        """Ids of a case's access records, oldest first.
-
-        Interim, until the views arrive: an index kept in this process, built by
-        reading every access record once (their case is sealed with the rest of
-        the event, so the log alone cannot be filtered by case). Correct across
-        processes (it catches up on the shared log at every call), not fast on
-        the first call.
-        """
-        with self._lock:
-            ids = self.ctx.store.ids_of(AccessRecord)
-            for record_id in ids[self._indexed :]:
-                record = self.ctx.store.get(AccessRecord, record_id)
-                self._by_case.setdefault(record.case_id, []).append(record_id)
-            self._indexed = len(ids)
-            return list(self._by_case.get(case_id, []))
+        """Ids of a case's access records, oldest first (the ``access`` view)."""
+        return self.ctx.views.access_records(case_id)
 
     def _readable_log(self, actor: Actor, case_ref: str) -> UUID:
         actor.require(Role.CASEWORKER, Role.COORDINATOR, Role.AUDITOR)

@@ -103,6 +103,10 @@ class ViewReader(Protocol):
         of cases not erased: the most overdue first."""
         ...
 
+    def access_records(self, case_id: UUID) -> list[UUID]:
+        """The ids of a case's access records (its reads and disclosures), oldest first."""
+        ...
+
     def observatory_facts(self) -> ObservatoryFacts:
         """Every case and referral as non-personal facts, for the statistics."""
         ...

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from application.ports import KeyStore
+from infrastructure.views.access_view import ACCESS_VIEW
 from infrastructure.views.cases_view import CASES_VIEW
 from infrastructure.views.db.base import Dialect, ViewTx
 from infrastructure.views.entries_views import ASSESSMENTS_VIEW, CONSENTS_VIEW, ENTRIES_VIEW
@@ -29,6 +30,7 @@ ALL_VIEWS: tuple[View, ...] = (
     ENTRIES_VIEW,
     CONSENTS_VIEW,
     ASSESSMENTS_VIEW,
+    ACCESS_VIEW,
 )
 VIEW_NAMES: tuple[str, ...] = tuple(v.name for v in ALL_VIEWS)
 

@@ -26,6 +26,7 @@ from domain.referral import ReferralStatus
 from infrastructure.views import decoding
 from infrastructure.views.db.base import ViewTables, ViewTx
 from infrastructure.views.schema import (
+    ACCESS,
     ASSESSMENTS,
     CASES,
     CONSENTS,
@@ -48,7 +49,8 @@ class ViewQueries:
         self._refresh = refresh
         q = tables.dialect.qualify
         self._t = {
-            t: q(t.name) for t in (CASES, PARTICIPANTS, REFERRALS, ENTRIES, CONSENTS, ASSESSMENTS)
+            t: q(t.name)
+            for t in (CASES, PARTICIPANTS, REFERRALS, ENTRIES, CONSENTS, ASSESSMENTS, ACCESS)
         }
         columns = ", ".join(f"r.{n}" for n in REFERRALS.column_names)
         self._referrals = (
@@ -151,6 +153,11 @@ class ViewQueries:
         )
         with self._read() as tx:
             return self._referral_rows(tx, where, (service_id, service_id, CaseStatus.ERASED.value))
+
+    def access_records(self, case_id: UUID) -> list[UUID]:
+        statement = f"SELECT record_id FROM {self._t[ACCESS]} WHERE case_id = %s ORDER BY position"
+        with self._read() as tx:
+            return [UUID(row[0]) for row in tx.query(statement, (str(case_id),))]
 
     def observatory_facts(self) -> ObservatoryFacts:
         with self._read() as tx:

@@ -192,7 +192,26 @@ ASSESSMENTS: Final = table(
     indexes=(("case_id", "sealed_version"),),
 )
 
-ALL_TABLES: Final = (CASES, PARTICIPANTS, REFERRALS, ESCALATIONS, ENTRIES, CONSENTS, ASSESSMENTS)
+ACCESS: Final = table(
+    "rete_view_access",
+    # One row per access record (a read of a case's personal data, a disclosure):
+    # which case's log it belongs to, in log order. The record itself is read from
+    # the event store, one page at a time.
+    (("record_id", "text"), ("case_id", "text"), ("position", "int")),
+    key=("record_id",),
+    indexes=(("case_id", "position"),),
+)
+
+ALL_TABLES: Final = (
+    CASES,
+    PARTICIPANTS,
+    REFERRALS,
+    ESCALATIONS,
+    ENTRIES,
+    CONSENTS,
+    ASSESSMENTS,
+    ACCESS,
+)
 
 
 def words(values: object) -> str:

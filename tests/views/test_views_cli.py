@@ -29,7 +29,7 @@ def test_rebuild_check_and_status(rete: Rete, views: Views, views_env: dict[str,
 
     rebuilt = cli.invoke(views_group, ["rebuild"], env=views_env)
     assert rebuilt.exit_code == 0, rebuilt.output
-    assert "Rebuilt cases, referrals, entries, consents, assessments up to position" in (
+    assert "Rebuilt cases, referrals, entries, consents, assessments, access up to position" in (
         rebuilt.output
     )
     assert live_rows(views) == live

@@ -10,6 +10,7 @@ from views_support import working_services
 
 from application.rete import Rete
 from application.view_ports import CaseRow, ReferralRow, SealedPart
+from domain.access import AccessRecord
 from domain.case import Case
 from domain.erased import ERASED
 from domain.referral import Referral
@@ -108,3 +109,9 @@ def assert_views_agree_with_the_store(rete: Rete, views: Views) -> None:
                 seen_by[service].add(case_id)
     for service, expected in seen_by.items():
         assert {row.id for row in every_case_of(views, service)} == expected, service
+    # Each case's access log: the ids of its access records, in the order written.
+    logged: dict[UUID, list[UUID]] = {}
+    for record_id in store.ids_of(AccessRecord):
+        logged.setdefault(store.get(AccessRecord, record_id).case_id, []).append(record_id)
+    for case_id in store.ids_of(Case):
+        assert views.queries.access_records(case_id) == logged.get(case_id, [])
