@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from rich.console import Console
 
-from bench.backends import POSTGRES_URL_ENV, Backend, find_postgres
+from bench.backends import add_backend_options, chosen_backends
 from bench.ledger import ledger_table
 from bench.ledger import run as run_ledger
 from bench.machine import machine_facts
@@ -30,17 +29,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--full", action="store_true", help="more stories, more repetitions")
     parser.add_argument("--stories", type=int, help="stories per measured round")
     parser.add_argument("--repeat", type=int, help="measured rounds per implementation")
-    parser.add_argument(
-        "--backend",
-        choices=["sqlite", "postgres", "both"],
-        default="both",
-        help="which storage to measure on (default: both)",
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(POSTGRES_URL_ENV),
-        help=f"PostgreSQL server (default: ${POSTGRES_URL_ENV}, else the local 'test' database)",
-    )
+    add_backend_options(parser)
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -49,23 +38,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _backends(args: argparse.Namespace, console: Console) -> list[Backend]:
-    backends = [] if args.backend == "postgres" else [Backend("sqlite")]
-    if args.backend == "sqlite":
-        return backends
-    url, reason = find_postgres(args.postgres_url)
-    if url is None:
-        console.print(f"[yellow]PostgreSQL skipped: not reachable ({reason})[/yellow]")
-    else:
-        backends.append(Backend("postgres", url))
-    return backends
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     # Piped output (a log, a file) gets room for the whole table.
     console = Console() if sys.stdout.isatty() else Console(width=140)
-    backends = _backends(args, console)
+    backends = chosen_backends(args, console)
     if not backends:
         return 1
     sizes = dict(FULL if args.full else QUICK)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
+import os
 import secrets
 import sqlite3
 import tempfile
@@ -14,6 +16,7 @@ from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
+from rich.console import Console
 
 POSTGRES_URL_ENV = "RETE_TEST_POSTGRES_URL"
 
@@ -91,3 +94,32 @@ def _redact(url: str) -> str:
         return url
     user = head.removeprefix("postgresql://").split(":", 1)[0]
     return f"postgresql://{user}:***@{tail}"
+
+
+def add_backend_options(parser: argparse.ArgumentParser) -> None:
+    """``--backend`` and ``--postgres-url``, as every benchmark takes them."""
+    parser.add_argument(
+        "--backend",
+        choices=["sqlite", "postgres", "both"],
+        default="both",
+        help="which storage to measure on (default: both)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(POSTGRES_URL_ENV),
+        help=f"PostgreSQL server (default: ${POSTGRES_URL_ENV}, else the local 'test' database)",
+    )
+
+
+def chosen_backends(args: argparse.Namespace, console: Console) -> list[Backend]:
+    """The backends ``--backend`` names; PostgreSQL left out, with the reason said,
+    when no server answers."""
+    backends = [] if args.backend == "postgres" else [Backend("sqlite")]
+    if args.backend == "sqlite":
+        return backends
+    url, reason = find_postgres(args.postgres_url)
+    if url is None:
+        console.print(f"[yellow]PostgreSQL skipped: not reachable ({reason})[/yellow]")
+    else:
+        backends.append(Backend("postgres", url))
+    return backends

@@ -37,7 +37,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.backends import POSTGRES_URL_ENV, Backend, find_postgres
+from bench.backends import Backend, add_backend_options, chosen_backends
 from bench.stories import rete_settings
 from domain.reference import ReferenceSequence
 from infrastructure.bootstrap import build_store
@@ -321,20 +321,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=20_000, help="default: 20,000")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--jobs", type=int, default=JOBS, help=f"default: {JOBS} (the CPUs)")
-    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--postgres-url", default=os.environ.get(POSTGRES_URL_ENV))
+    add_backend_options(parser)
     parser.add_argument(
         "--breakdown", action="store_true", help="instead, one process's CPU cost per step"
     )
     args = parser.parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=160)
-    backends = [] if args.backend == "postgres" else [Backend("sqlite")]
-    if args.backend != "sqlite":
-        url, reason = find_postgres(args.postgres_url)
-        if url is None:
-            console.print(f"[yellow]PostgreSQL skipped: not reachable ({reason})[/yellow]")
-        else:
-            backends.append(Backend("postgres", url))
+    backends = chosen_backends(args, console)
     if args.breakdown:
         for backend in backends:
             _print_breakdown(backend, args.records, console)

@@ -21,7 +21,6 @@ The ratio is the aggregates' time over the views' for the same inbox page.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-from bench.backends import POSTGRES_URL_ENV, Backend, find_postgres
+from bench.backends import Backend, add_backend_options, chosen_backends
 from bench.stories import Ours
 from domain.referral import ACTIVE_STATUSES, Referral
 from domain.vocabulary import Urgency
@@ -144,18 +143,12 @@ def reads_table(results: list[ReadTimes]) -> Table:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.reads", description=__doc__)
-    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    add_backend_options(parser)
     parser.add_argument("--sizes", default="100,400,1600", help="stories stored, comma-separated")
     parser.add_argument("--calls", type=int, default=15)
     args = parser.parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=140)
-    backends = [] if args.backend == "postgres" else [Backend("sqlite")]
-    if args.backend != "sqlite":
-        url, reason = find_postgres(os.environ.get(POSTGRES_URL_ENV))
-        if url is None:
-            console.print(f"[yellow]PostgreSQL skipped ({POSTGRES_URL_ENV}): {reason}[/yellow]")
-        else:
-            backends.append(Backend("postgres", url))
+    backends = chosen_backends(args, console)
     sizes = [int(s) for s in args.sizes.split(",")]
     with console.status("measuring reads"):
         results = run(backends, sizes, args.calls)

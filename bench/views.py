@@ -29,7 +29,6 @@ timed rounds (at the latest by the next story's first move).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -40,7 +39,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import throughput
-from bench.backends import POSTGRES_URL_ENV, Backend, find_postgres
+from bench.backends import Backend, add_backend_options, chosen_backends
 from bench.sealing import NOTE
 from bench.stories import Ours, rete_settings
 from infrastructure.views import Views, open_views
@@ -238,7 +237,7 @@ def throughput_table(results: list[ThroughputWithViews], stories: int) -> Table:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.views", description=__doc__)
-    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    add_backend_options(parser)
     parser.add_argument("--stories", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
@@ -247,13 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throughput-stories", type=int, default=300)
     args = parser.parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=140)
-    backends = [] if args.backend == "postgres" else [Backend("sqlite")]
-    if args.backend != "sqlite":
-        url, reason = find_postgres(os.environ.get(POSTGRES_URL_ENV))
-        if url is None:
-            console.print(f"[yellow]PostgreSQL skipped ({POSTGRES_URL_ENV}): {reason}[/yellow]")
-        else:
-            backends.append(Backend("postgres", url))
+    backends = chosen_backends(args, console)
     with console.status("measuring the views"):
         results = run(backends, args.stories, args.repeat)
     console.print(views_table(results))
