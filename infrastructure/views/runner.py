@@ -74,6 +74,8 @@ class ViewRunner:
             head = self.head()
             if head <= self._seen or not self._anything_for_us(head):
                 return 0
+            if self._applied_elsewhere(head):
+                return 0
             applied = 0
             while limit is None or applied < limit:
                 with self._tables.write(self._bulk) as tx:
@@ -99,6 +101,18 @@ class ViewRunner:
         applied = self.views.apply(tx, self._keys, batch, positions)
         self.views.advance(tx, reached)
         return applied, reached, head
+
+    def _applied_elsewhere(self, head: int) -> bool:
+        """Whether another runner (``rete views run``, another worker) already brought
+        every view to ``head``. Checked without the runners' lock, so that on
+        PostgreSQL the API workers' reads do not queue on it while the runner keeps
+        up."""
+        with self._tables.read(snapshot=False) as tx:
+            reached = min(self.views.positions(tx).values())
+        if reached < head:
+            return False
+        self._seen = head
+        return True
 
     def _anything_for_us(self, head: int) -> bool:
         """Whether a record some view reads came after what we saw (no lock taken)."""
