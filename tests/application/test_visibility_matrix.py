@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from domain_md import ROW
 
 from application.errors import NotFound
 from application.rete import Rete
@@ -26,25 +27,6 @@ from domain import errors
 from domain.network import Actor
 from domain.referral import Move
 
-ALL = ["identity", "safety", "violence", "health", "children", "legal", "employment", "risk"]
-
-# DOMAIN.md, "Visibility: the most each kind of service may ever see".
-ROW = {
-    "cav": set(ALL),
-    "health": {"identity", "safety", "violence", "health", "children", "risk"},
-    "police": {"identity", "safety", "violence", "children", "legal", "risk"},
-    "social_services": {
-        "identity",
-        "safety",
-        "violence",
-        "children",
-        "legal",
-        "employment",
-        "risk",
-    },
-    "school": {"children"},
-    "employment": {"identity", "safety", "employment"},
-}
 # DOMAIN.md, "Services of the network (seed directory)": one service of each kind
 # that works cases (both schools, since there are two).
 SERVICES = {

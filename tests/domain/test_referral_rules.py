@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from domain_md import ALL, ROW
 
 from domain import errors
 from domain.deadlines import DeadlinePolicy
@@ -16,24 +17,6 @@ from domain.network import Actor
 from domain.referral import referral_kind
 from domain.vocabulary import ReferralKind, Role, Urgency
 
-ALL = {"identity", "safety", "violence", "health", "children", "legal", "employment", "risk"}
-# DOMAIN.md, "Visibility: the most each kind of service may ever see".
-ROW = {
-    "cav": ALL,
-    "health": {"identity", "safety", "violence", "health", "children", "risk"},
-    "police": {"identity", "safety", "violence", "children", "legal", "risk"},
-    "social_services": {
-        "identity",
-        "safety",
-        "violence",
-        "children",
-        "legal",
-        "employment",
-        "risk",
-    },
-    "school": {"children"},
-    "employment": {"identity", "safety", "employment"},
-}
 ONE_OF_KIND = {
     "cav": "cav-scirocco",
     "health": "asst-rhodense",
