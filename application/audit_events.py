@@ -1,5 +1,9 @@
 """One stored event as an auditor sees it: every non-personal fact, never a personal one.
 
+Who acted and which aggregate an event belongs to are read from its class
+(``domain/events.py``): every event of the network names its actor as
+``by_user``/``by_service`` or is the network's own doing, and says its aggregate.
+
 Personal fields (each event class names them in ``PERSONAL_FIELDS``) read as
 ``"sealed"`` whatever they hold, even nothing: an auditor learns that the field
 exists, not its value nor whether it was filled. Their values reach an auditor
@@ -8,6 +12,7 @@ only through a disclosure.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
@@ -17,33 +22,16 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from domain.events import ActedEvent, NetworkEvent
+
 SEALED = "sealed"
 
-# The aggregate an event belongs to, by the outer name of its class.
-_AGGREGATES: Mapping[str, str] = {
-    "Case": "case",
-    "Referral": "referral",
-    "AccessRecord": "access_record",
-    "ReferenceSequence": "reference_sequence",
-}
-# Who acted, and for which service, as each kind of event names them.
-_ACTOR_FIELDS = (
-    "user_id",
-    "by_user",
-    "author",
-    "sent_by",
-    "opened_by",
-    "recorded_by",
-    "withdrawn_by",
-    "assessed_by",
-    "placed_by",
-    "lifted_by",
-    "closed_by",
-    "erased_by",
+# Said once, outside ``fields``: the stream, the version, the time, the aggregate's topic,
+# and who acted (the fields ``ActedEvent`` adds: ``user_id`` and ``service_id`` below).
+_ACTOR = frozenset(f.name for f in dataclasses.fields(ActedEvent)) - frozenset(
+    f.name for f in dataclasses.fields(NetworkEvent)
 )
-_SERVICE_FIELDS = ("service_id", "by_service", "sender_service", "owner_service")
-# Said once, outside ``fields``: the stream, the version, the time, the aggregate's topic.
-_FRAME = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+_FRAME = _ACTOR | {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
 
 class AuditEvent(msgspec.Struct, frozen=True):
@@ -61,8 +49,18 @@ class AuditEvent(msgspec.Struct, frozen=True):
 
 
 def aggregate_of(event: Aggregate.Event) -> str:
-    outer = type(event).__qualname__.split(".")[0]
-    return _AGGREGATES.get(outer, outer.lower())
+    """The kind of aggregate the event belongs to, as its class declares it."""
+    if not isinstance(event, NetworkEvent):
+        raise TypeError(f"{type(event).__qualname__} is not an event of the network")
+    return event.aggregate
+
+
+def actor_of(event: Aggregate.Event) -> tuple[str | None, str | None]:
+    """Who acted and for which service; none for what the network did itself.
+    A part an old stored event did not record (``NOT_RECORDED``) reads as none."""
+    if isinstance(event, ActedEvent):
+        return event.by_user or None, event.by_service or None
+    return None, None
 
 
 def plain(value: Any) -> Any:
@@ -81,18 +79,11 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _first(state: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
-    for name in names:
-        value = state.get(name)
-        if isinstance(value, str):
-            return value
-    return None
-
-
 def audit_event(event: Aggregate.Event, position: int | None = None) -> AuditEvent:
     personal = frozenset(getattr(type(event), "PERSONAL_FIELDS", ()))
     facts = {k: plain(v) for k, v in vars(event).items() if k not in _FRAME | personal}
     fields = dict(sorted({**facts, **dict.fromkeys(personal, SEALED)}.items()))
+    user_id, service_id = actor_of(event)
     return AuditEvent(
         position=position,
         stream_id=str(event.originator_id),
@@ -100,7 +91,7 @@ def audit_event(event: Aggregate.Event, position: int | None = None) -> AuditEve
         type=type(event).__qualname__,
         version=event.originator_version,
         timestamp=event.timestamp,
-        user_id=_first(facts, _ACTOR_FIELDS),
-        service_id=_first(facts, _SERVICE_FIELDS),
+        user_id=user_id,
+        service_id=service_id,
         fields=fields,
     )

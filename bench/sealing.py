@@ -123,8 +123,8 @@ def _note_event() -> Case.NoteAdded:
         entry_id=str(uuid4()),
         category="violence",
         text=NOTE,
-        author="bench.caseworker",
-        service_id="cav-scirocco",
+        by_user="bench.caseworker",
+        by_service="cav-scirocco",
     )
 
 

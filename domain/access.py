@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
 from domain import errors
+from domain.events import ActedEvent, NetworkEvent, acted_by, rename_actor
 from domain.network import Actor
 from domain.vocabulary import Category, Role
 
@@ -40,28 +42,37 @@ class AccessKind(StrEnum):
 class AccessRecord(Aggregate):
     """One read of one case's personal data (one aggregate per read)."""
 
-    class Recorded(Aggregate.Created):
+    class Event(NetworkEvent):
+        aggregate = "access_record"
+
+    class Recorded(ActedEvent, Aggregate.Created):
+        """Who read (``by_user`` for ``by_service``; ``user_id`` and ``service_id``
+        in version 1), which categories, through which route."""
+
+        class_version = 2
         case_id: UUID
-        user_id: str
-        service_id: str
         categories: list[str]
         route: str
         kind: str
         reason: str | None
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            rename_actor(state, user="user_id", service="service_id", service_from=None)
+
     def __init__(
         self,
         case_id: UUID,
-        user_id: str,
-        service_id: str,
+        by_user: str,
+        by_service: str,
         categories: list[str],
         route: str,
         kind: str,
         reason: str | None,
     ) -> None:
         self.case_id = case_id
-        self.user_id = user_id
-        self.service_id = service_id
+        self.user_id = by_user
+        self.service_id = by_service
         self.categories = [Category(c) for c in categories]
         self.route = route
         self.kind = AccessKind(kind)
@@ -117,8 +128,7 @@ class AccessRecord(Aggregate):
             id=uuid4(),
             timestamp=at,
             case_id=case_id,
-            user_id=by.user_id,
-            service_id=by.service.id,
+            **acted_by(by),
             categories=sorted({Category(c).value for c in categories}),
             route=via.strip(),
             kind=kind.value,

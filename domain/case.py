@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -20,6 +20,7 @@ from domain import errors
 from domain.consent import Consent
 from domain.entries import CaseStatus, Entry, Erasure, LegalHold, ReferralLink
 from domain.erased import Erased, unless_erased
+from domain.events import ActedEvent, NetworkEvent, acted_by, rename_actor
 from domain.network import Actor, Service
 from domain.risk import RiskAssessment, RiskInstrument, RiskLevel, judged_level
 from domain.vocabulary import Category, ReferralKind, Role, ServiceKind
@@ -41,18 +42,31 @@ def _text(value: str | None, what: str) -> str:
 class Case(Aggregate):
     """One person's file. Found by id or reference code, never by name."""
 
-    class Opened(Aggregate.Created):
+    class Event(NetworkEvent):
+        aggregate = "case"
+
+    # Version 2 of each event names who acted as ``by_user``/``by_service``
+    # (domain/events.py); each upcaster says where version 1 had them.
+
+    class Opened(ActedEvent, Aggregate.Created):
+        class_version = 2
         reference_code: str
         owner_service: str
-        opened_by: str
 
-    class NoteAdded(Aggregate.Event):
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            rename_actor(state, user="opened_by", service=None, service_from="owner_service")
+
+    class NoteAdded(ActedEvent):
+        class_version = 2
         PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"text"})
         entry_id: str
         category: str
         text: str | Erased
-        author: str
-        service_id: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            rename_actor(state, user="author", service="service_id", service_from=None)
 
         def apply(self, case: Case) -> None:
             case.entries.append(
@@ -60,22 +74,26 @@ class Case(Aggregate):
                     self.entry_id,
                     Category(self.category),
                     self.text,
-                    self.author,
-                    self.service_id,
+                    self.by_user,
+                    self.by_service,
                     self.timestamp,
                 )
             )
 
-    class ConsentRecorded(Aggregate.Event):
+    class ConsentRecorded(ActedEvent):
         # Who, what for and which categories are the terms of the consent, not
         # her data: they stay readable so that audits can check every referral.
+        class_version = 2
         consent_id: str
         recipient_kinds: list[str]
         recipient_services: list[str]
         purposes: list[str]
         categories: list[str]
         expires_at: datetime | None
-        recorded_by: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            rename_actor(state, user="recorded_by", service=None, service_from=None)
 
         def apply(self, case: Case) -> None:
             case.consents[self.consent_id] = Consent(
@@ -85,19 +103,24 @@ class Case(Aggregate):
                 purposes=frozenset(ReferralKind(p) for p in self.purposes),
                 categories=frozenset(Category(c) for c in self.categories),
                 recorded_at=self.timestamp,
-                recorded_by=self.recorded_by,
+                recorded_by=self.by_user,
                 expires_at=self.expires_at,
             )
 
-    class ConsentWithdrawn(Aggregate.Event):
+    class ConsentWithdrawn(ActedEvent):
+        class_version = 2
         consent_id: str
-        withdrawn_by: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            rename_actor(state, user="withdrawn_by", service=None, service_from=None)
 
         def apply(self, case: Case) -> None:
             consent = case.consents[self.consent_id]
             case.consents[self.consent_id] = consent.withdrawn(self.timestamp)
 
-    class RiskAssessed(Aggregate.Event):
+    class RiskAssessed(ActedEvent):
+        class_version = 2
         PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset(
             {"answers", "score", "computed_level", "level", "justification"}
         )
@@ -111,8 +134,10 @@ class Case(Aggregate):
         # A deliberately non-personal flag: every participating service's inbox
         # marks a high-risk case, even where the service may not read the risk category.
         high_risk: bool
-        assessed_by: str
-        service_id: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            rename_actor(state, user="assessed_by", service="service_id", service_from=None)
 
         def apply(self, case: Case) -> None:
             case.assessments.append(
@@ -125,17 +150,24 @@ class Case(Aggregate):
                     level=unless_erased(self.level, RiskLevel),
                     justification=self.justification,
                     assessed_at=self.timestamp,
-                    assessed_by=self.assessed_by,
-                    service_id=self.service_id,
+                    assessed_by=self.by_user,
+                    service_id=self.by_service,
                 )
             )
             case.high_risk = self.high_risk
 
-    class Referred(Aggregate.Event):
+    class Referred(ActedEvent):
+        """The case's note that a referral was sent: by whom sent it."""
+
+        class_version = 2
         referral_id: str
         sender_service: str
         recipient_service: str
         consent_id: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            rename_actor(state, user=None, service=None, service_from="sender_service")
 
         def apply(self, case: Case) -> None:
             case.referrals[self.referral_id] = ReferralLink(
@@ -146,45 +178,61 @@ class Case(Aggregate):
                 self.timestamp,
             )
 
-    class LegalHoldPlaced(Aggregate.Event):
+    class LegalHoldPlaced(ActedEvent):
         # Proceedings are legal data about her: sealed like the rest.
+        class_version = 2
         PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"reason"})
         reason: str | Erased
-        placed_by: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            rename_actor(state, user="placed_by", service=None, service_from=None)
 
         def apply(self, case: Case) -> None:
-            case.legal_hold = LegalHold(self.reason, self.placed_by, self.timestamp)
+            case.legal_hold = LegalHold(self.reason, self.by_user, self.timestamp)
 
-    class LegalHoldLifted(Aggregate.Event):
-        lifted_by: str
+    class LegalHoldLifted(ActedEvent):
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            rename_actor(state, user="lifted_by", service=None, service_from=None)
 
         def apply(self, case: Case) -> None:
             case.legal_hold = None
 
-    class Closed(Aggregate.Event):
-        closed_by: str
+    class Closed(ActedEvent):
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            rename_actor(state, user="closed_by", service=None, service_from=None)
 
         def apply(self, case: Case) -> None:
             case.status = CaseStatus.CLOSED
 
-    class ErasureRecorded(Aggregate.Event):
+    class ErasureRecorded(ActedEvent):
         # The reason is part of the audit trail and stays readable after erasure:
         # it must say why (her request, retention ended), never who she is.
+        class_version = 2
         reason: str
-        erased_by: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            rename_actor(state, user="erased_by", service=None, service_from=None)
 
         def apply(self, case: Case) -> None:
             case.status = CaseStatus.ERASED
-            case.erasure = Erasure(self.reason, self.erased_by, self.timestamp)
+            case.erasure = Erasure(self.reason, self.by_user, self.timestamp)
 
     @staticmethod
     def create_id(reference_code: str) -> UUID:
         return case_id_for(reference_code)
 
-    def __init__(self, reference_code: str, owner_service: str, opened_by: str) -> None:
+    def __init__(self, reference_code: str, owner_service: str, by_user: str) -> None:
         self.reference_code = reference_code
         self.owner_service = owner_service
-        self.opened_by = opened_by
+        self.opened_by = by_user
         self.status = CaseStatus.OPEN
         self.entries: list[Entry] = []
         self.consents: dict[str, Consent] = {}
@@ -206,7 +254,7 @@ class Case(Aggregate):
             timestamp=at,
             reference_code=reference_code,
             owner_service=by.service.id,
-            opened_by=by.user_id,
+            **acted_by(by),
         )
 
     def add_note(self, category: Category, text: str, by: Actor, at: datetime) -> Entry:
@@ -222,8 +270,7 @@ class Case(Aggregate):
             entry_id=str(uuid4()),
             category=category.value,
             text=_text(text, "a note"),
-            author=by.user_id,
-            service_id=by.service.id,
+            **acted_by(by),
         )
         return self.entries[-1]
 
@@ -257,7 +304,7 @@ class Case(Aggregate):
             purposes=sorted(purposes),
             categories=sorted(categories),
             expires_at=expires_at,
-            recorded_by=by.user_id,
+            **acted_by(by),
         )
         return self.consents[consent_id]
 
@@ -270,7 +317,7 @@ class Case(Aggregate):
         if consent.withdrawn_at is not None:
             raise errors.ConsentNotActive("this consent is already withdrawn")
         self.trigger_event(
-            self.ConsentWithdrawn, timestamp=at, consent_id=consent_id, withdrawn_by=by.user_id
+            self.ConsentWithdrawn, timestamp=at, consent_id=consent_id, **acted_by(by)
         )
         return [r.referral_id for r in self.referrals.values() if r.consent_id == consent_id]
 
@@ -301,28 +348,28 @@ class Case(Aggregate):
             level=level.value,
             justification=justification.strip() if justification else None,
             high_risk=level == RiskLevel.HIGH,
-            assessed_by=by.user_id,
-            service_id=by.service.id,
+            **acted_by(by),
         )
         return self.assessments[-1]
 
     def record_referral(
         self,
         referral_id: str,
-        sender: Service,
         recipient: Service,
         consent_id: str | None,
+        by: Actor,
         at: datetime,
     ) -> None:
-        """Note on the case that a referral was made (checked by the Referral itself)."""
+        """Note on the case that ``by`` sent a referral (checked by the Referral itself)."""
         self._require_open()
         self.trigger_event(
             self.Referred,
             timestamp=at,
             referral_id=referral_id,
-            sender_service=sender.id,
+            sender_service=by.service.id,
             recipient_service=recipient.id,
             consent_id=consent_id,
+            **acted_by(by),
         )
 
     def place_legal_hold(self, reason: str, by: Actor, at: datetime) -> None:
@@ -333,7 +380,7 @@ class Case(Aggregate):
             self.LegalHoldPlaced,
             timestamp=at,
             reason=_text(reason, "the reason for a legal hold"),
-            placed_by=by.user_id,
+            **acted_by(by),
         )
 
     def lift_legal_hold(self, by: Actor, at: datetime) -> None:
@@ -342,13 +389,13 @@ class Case(Aggregate):
         by.require(Role.COORDINATOR)
         if self.legal_hold is None:
             raise errors.NoLegalHold("there is no legal hold to lift")
-        self.trigger_event(self.LegalHoldLifted, timestamp=at, lifted_by=by.user_id)
+        self.trigger_event(self.LegalHoldLifted, timestamp=at, **acted_by(by))
 
     def close(self, by: Actor, at: datetime) -> None:
         self._require_open()
         self._require_owner(by)
         by.require(Role.CASEWORKER, Role.COORDINATOR)
-        self.trigger_event(self.Closed, timestamp=at, closed_by=by.user_id)
+        self.trigger_event(self.Closed, timestamp=at, **acted_by(by))
 
     def require_eraser(self, by: Actor) -> None:
         """Only a coordinator of the owner service erases (or completes an erasure)."""
@@ -365,7 +412,7 @@ class Case(Aggregate):
             self.ErasureRecorded,
             timestamp=at,
             reason=_text(reason, "the reason for erasure"),
-            erased_by=by.user_id,
+            **acted_by(by),
         )
 
     # -- queries ------------------------------------------------------------

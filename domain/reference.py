@@ -7,6 +7,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain.events import NetworkEvent, SystemEvent
+
 SEQUENCE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:rete:reference-sequence")
 
 
@@ -14,10 +16,15 @@ class ReferenceSequence(Aggregate):
     """Hands out the next number of a year. Saved with the case it numbers, so
     two cases opened at once conflict on it instead of sharing a number."""
 
-    class Started(Aggregate.Created):
+    # Numbering is the network's own bookkeeping: the case it numbers says who opened it.
+
+    class Event(NetworkEvent):
+        aggregate = "reference_sequence"
+
+    class Started(SystemEvent, Aggregate.Created):
         prefix: str
 
-    class Issued(Aggregate.Event):
+    class Issued(SystemEvent):
         number: int
 
         def apply(self, sequence: ReferenceSequence) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
@@ -18,6 +18,7 @@ from domain import errors
 from domain.case import Case
 from domain.deadlines import DeadlinePolicy
 from domain.erased import Erased
+from domain.events import ActedEvent, NetworkEvent, SystemEvent, acted_by, rename_actor
 from domain.network import Actor, Service
 from domain.vocabulary import (
     PUBLIC_OFFICIAL_KINDS,
@@ -116,7 +117,14 @@ def _optional_text(value: str | None) -> str | None:
 
 
 class Referral(Aggregate):
-    class Sent(Aggregate.Created):
+    class Event(NetworkEvent):
+        aggregate = "referral"
+
+    class Sent(ActedEvent, Aggregate.Created):
+        """Sent by ``by_user`` of the sender service (version 1 named them ``sent_by``
+        and ``sender_service``; the sender service stays a fact of the referral)."""
+
+        class_version = 2
         PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"reason", "justification"})
         case_id: UUID
         sender_service: str
@@ -132,9 +140,12 @@ class Referral(Aggregate):
         flagged_for_review: bool
         acknowledge_by: datetime
         answer_by: datetime
-        sent_by: str
 
-    class Moved(Aggregate.Event):
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            rename_actor(state, user="sent_by", service=None, service_from="sender_service")
+
+    class Moved(ActedEvent):
         """The referral moved on: acknowledged, accepted, completed, withdrawn, expired."""
 
         PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"reason"})
@@ -143,14 +154,12 @@ class Referral(Aggregate):
         case_id: UUID
         move: str
         to_status: str
-        by_user: str
-        by_service: str
         reason: str | Erased | None
 
         def apply(self, referral: Referral) -> None:
             referral._enter(ReferralStatus(self.to_status), self.timestamp)
 
-    class Suspended(Aggregate.Event):
+    class Suspended(SystemEvent):
         """Its consent was withdrawn: the legal basis no longer stands."""
 
         case_id: UUID
@@ -159,7 +168,7 @@ class Referral(Aggregate):
         def apply(self, referral: Referral) -> None:
             referral._enter(ReferralStatus.SUSPENDED, self.timestamp)
 
-    class Escalated(Aggregate.Event):
+    class Escalated(SystemEvent):
         """A deadline passed with no answer: both services' coordinators are told."""
 
         case_id: UUID
@@ -185,7 +194,7 @@ class Referral(Aggregate):
         flagged_for_review: bool,
         acknowledge_by: datetime,
         answer_by: datetime,
-        sent_by: str,
+        by_user: str,
     ) -> None:
         self.case_id = case_id
         self.sender_service = sender_service
@@ -201,7 +210,7 @@ class Referral(Aggregate):
         self.flagged_for_review = flagged_for_review
         self.acknowledge_by = acknowledge_by
         self.answer_by = answer_by
-        self.sent_by = sent_by
+        self.sent_by = by_user
         self.status = ReferralStatus.SENT
         self.sent_at = self.created_on
         self.accepted_at: datetime | None = None
@@ -282,9 +291,9 @@ class Referral(Aggregate):
             flagged_for_review=legal_basis != LegalBasis.CONSENT,
             acknowledge_by=due.acknowledge_by,
             answer_by=due.answer_by,
-            sent_by=by.user_id,
+            **acted_by(by),
         )
-        case.record_referral(str(referral.id), sender, recipient, relied_on, at)
+        case.record_referral(str(referral.id), recipient, relied_on, by, at)
         return referral
 
     @staticmethod
@@ -363,9 +372,8 @@ class Referral(Aggregate):
             case_id=self.case_id,
             move=move.value,
             to_status=rule.to_state.value,
-            by_user=by.user_id,
-            by_service=by.service.id,
             reason=_optional_text(reason),
+            **acted_by(by),
         )
 
     def suspend(self, consent_id: str, at: datetime) -> None:

@@ -24,8 +24,8 @@ def _note_added(rows: RowSet, record: OpenedRecord) -> None:
             "entry_id": s["entry_id"],
             "case_id": record.stream,
             "category": s["category"],
-            "author": s["author"],
-            "service_id": s["service_id"],
+            "author": s["by_user"],
+            "service_id": s["by_service"],
             "recorded_at": s["timestamp"],
             **sealed_columns(record),
         },
@@ -45,7 +45,7 @@ def _consent_recorded(rows: RowSet, record: OpenedRecord) -> None:
             "purposes": words(s["purposes"]),
             "categories": words(s["categories"]),
             "recorded_at": s["timestamp"],
-            "recorded_by": s["recorded_by"],
+            "recorded_by": s["by_user"],
             "expires_at": s["expires_at"],
             "withdrawn_at": None,
             "withdrawn_by": None,
@@ -56,7 +56,7 @@ def _consent_recorded(rows: RowSet, record: OpenedRecord) -> None:
 def _consent_withdrawn(rows: RowSet, record: OpenedRecord) -> None:
     row = rows.get(CONSENTS, record.state["consent_id"])
     row["withdrawn_at"] = record.state["timestamp"]
-    row["withdrawn_by"] = record.state["withdrawn_by"]
+    row["withdrawn_by"] = record.state["by_user"]
 
 
 def _risk_assessed(rows: RowSet, record: OpenedRecord) -> None:
@@ -67,8 +67,8 @@ def _risk_assessed(rows: RowSet, record: OpenedRecord) -> None:
             "assessment_id": s["assessment_id"],
             "case_id": record.stream,
             "instrument_id": s["instrument_id"],
-            "service_id": s["service_id"],
-            "assessed_by": s["assessed_by"],
+            "service_id": s["by_service"],
+            "assessed_by": s["by_user"],
             "assessed_at": s["timestamp"],
             "high_risk": s["high_risk"],
             **sealed_columns(record),

@@ -179,10 +179,9 @@ class BatchOpener:
         if (
             fmt != RECORD_FORMAT
             or (sealed is None and personal)
-            or class_version > 1
-            or "class_version" in fields
+            or fields.pop("class_version", 1) != class_version
         ):
-            return self._learn(record)  # refuses it, or upcasts it
+            return self._learn(record)  # refuses it, or upcasts an older version
         return OpenedRecord(position, stream, version, topic, fields, sealed)
 
     def _learn(self, record: StoredRecord) -> OpenedRecord:

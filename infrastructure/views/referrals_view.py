@@ -42,7 +42,7 @@ def _sent(rows: RowSet, record: OpenedRecord) -> None:
         "consent_id": s["consent_id"],
         "statute": s["statute"],
         "flagged": s["flagged_for_review"],
-        "sent_by": s["sent_by"],
+        "sent_by": s["by_user"],
         "sent_at": s["timestamp"],
         "acknowledge_by": s["acknowledge_by"],
         "answer_by": s["answer_by"],

@@ -8,7 +8,7 @@ events are sealed whole under the system key. So:
 
 * upcasting is shown on a small aggregate of this module (no personal fields),
   events and snapshots alike;
-* and on a case event itself, whose class gains ``class_version = 2`` and an
+* and on a case event itself, whose class gains a ``class_version`` and an
   upcaster: its personal field is decrypted before the upcaster runs;
 * an aggregate the mapper does not know that declares ``PERSONAL_FIELDS`` is
   refused loudly (nothing stored), never stored under the system key alone;
@@ -183,9 +183,11 @@ def test_events_and_snapshots_of_version_1_load_after_the_class_gains_version_2(
 
 
 def add_text_version(monkeypatch: pytest.MonkeyPatch, upcast: Callable[[dict], None]) -> None:
-    """``Case.NoteAdded`` becomes version 2, with ``upcast`` from version 1."""
-    monkeypatch.setattr(Case.NoteAdded, "class_version", 2, raising=False)
-    monkeypatch.setattr(Case.NoteAdded, "upcast_v1_v2", staticmethod(upcast), raising=False)
+    """``Case.NoteAdded`` gains a version, with ``upcast`` from the one its notes were stored at."""
+    stored = getattr(Case.NoteAdded, "class_version", 1)
+    monkeypatch.setattr(Case.NoteAdded, "class_version", stored + 1, raising=False)
+    upcaster = f"upcast_v{stored}_v{stored + 1}"
+    monkeypatch.setattr(Case.NoteAdded, upcaster, staticmethod(upcast), raising=False)
 
 
 def tidy(state: dict[str, Any]) -> None:
