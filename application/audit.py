@@ -162,7 +162,8 @@ class Audit:
 
     @staticmethod
     def _with_owner(event: AuditEvent, case: Case) -> AuditEvent:
-        """What only the owner service may do to a case names no service: it is the owner."""
+        """What only the owner service may do to a case, stored before every event named
+        its service (``domain.events.NOT_RECORDED``), was done by the owner."""
         if event.aggregate == "case" and event.user_id and event.service_id is None:
             return msgspec.structs.replace(event, service_id=case.owner_service)
         return event
