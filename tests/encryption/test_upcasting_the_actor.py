@@ -282,6 +282,7 @@ def test_events_stored_with_the_old_names_of_their_actor_load_with_it_in_the_new
     rows = rete.ctx.views.case(case_id)
     assert rows is not None
     assert [(e.author, e.service_id) for e in rows.entries] == [("bea", "ss-cesano")]
+    assert rete.ctx.parts.open(rows.entries[0].sealed) == {"text": HER_WORDS}
     assert [(a.assessed_by, a.service_id) for a in rows.assessments] == [("anna", "cav-scirocco")]
     consent_row = rows.consents["c1"]
     assert (consent_row.recorded_by, consent_row.withdrawn_at is not None) == ("anna", True)
