@@ -121,8 +121,8 @@ class Referral(Aggregate):
         aggregate = "referral"
 
     class Sent(ActedEvent, Aggregate.Created):
-        """Sent by ``by_user`` of the sender service (version 1 named them ``sent_by``
-        and ``sender_service``; the sender service stays a fact of the referral)."""
+        """Sent by ``by_user`` for ``by_service``, the sender (version 1 named the user
+        ``sent_by``). ``sender_service`` is the referral's own fact and stays."""
 
         class_version = 2
         PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"reason", "justification"})
