@@ -41,7 +41,7 @@ def _moment(value: str | None) -> datetime | None:
 
 def _auditor(rete: Rete, service_id: str | None) -> Actor:
     """The operator, as an auditor of the oversight service (the only one, unless named)."""
-    directory = rete.ctx.directory
+    directory = rete.directory
     if service_id is None:
         oversight = directory.of_kind(ServiceKind.OVERSIGHT)
         if len(oversight) != 1:

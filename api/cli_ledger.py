@@ -18,14 +18,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from api.cli_errors import expected_errors
+from infrastructure.bootstrap import ledger_tables, signing_ledger
 from infrastructure.ledger.checkpoints import LedgerInconsistent, NothingToSign
-from infrastructure.ledger.db import LedgerTables, open_tables
 from infrastructure.ledger.export import ExportError, export_log
 from infrastructure.ledger.export_reader import export_key, verify_export
 from infrastructure.ledger.findings import VerificationFailed
-from infrastructure.ledger.ledger import open_ledger
 from infrastructure.ledger.note import Verifier
-from infrastructure.ledger.records import events_table, open_event_log
 from infrastructure.ledger.signing import SigningKeyError, parse_verifier_keys, read_signer
 from infrastructure.ledger.verification import VerifySummary, verify_live
 from infrastructure.logging import configure_logging
@@ -42,20 +40,6 @@ def _settings() -> Settings:
     settings = load_settings()
     configure_logging(settings.log_format)
     return settings
-
-
-@contextmanager
-def _tables(settings: Settings) -> Iterator[LedgerTables]:
-    """The ledger's tables, without the signing key (reading needs only the public one)."""
-    log = open_event_log(settings)
-    try:
-        tables = open_tables(settings.database_url, events_table(log.recorder))
-        try:
-            yield tables
-        finally:
-            tables.close()
-    finally:
-        log.close()
 
 
 @contextmanager
@@ -81,15 +65,12 @@ def checkpoint() -> None:
     """Catch up with the log and sign a checkpoint of it (printed on stdout)."""
     with _expected_errors():
         settings = _settings()
-        log = open_event_log(settings)
         try:
-            with open_ledger(settings, log.recorder) as opened:
+            with signing_ledger(settings) as opened:
                 outcome = opened.sign_checkpoint()
         except NothingToSign as e:
             click.echo(str(e), err=True)
             return
-        finally:
-            log.close()
     size = outcome.checkpoint.size
     if outcome.new:
         click.echo(f"Signed a checkpoint of the first {size} records.", err=True)
@@ -105,7 +86,7 @@ def export(directory: Path) -> None:
     with _expected_errors():
         settings = _settings()
         verifier = read_signer(settings.ledger_signing_key_file, settings.ledger_origin).verifier()
-        with _tables(settings) as tables, _progress("exporting") as bar:
+        with ledger_tables(settings) as tables, _progress("exporting") as bar:
             summary = export_log(tables, verifier, directory, _updater(bar))
     click.echo(
         f"Exported {summary.records} records and {summary.checkpoints} checkpoint(s) to {directory}."
@@ -163,7 +144,7 @@ def verify(
             else:
                 settings = _settings()
                 verifiers = _keys(keys, settings, None)
-                with _tables(settings) as tables, _progress("verifying") as bar:
+                with ledger_tables(settings) as tables, _progress("verifying") as bar:
                     summary = verify_live(
                         tables,
                         verifiers,

@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from api.cli_errors import expected_errors
-from infrastructure.bootstrap import build_store
+from infrastructure.bootstrap import operated_views
 from infrastructure.logging import configure_logging
 from infrastructure.settings import load_settings
-from infrastructure.views import Views, open_views
+from infrastructure.views import Views
 from infrastructure.views.follow import Follower
 from infrastructure.views.projection import VIEW_NAMES, UnknownView
 
@@ -33,14 +33,8 @@ def _opened() -> Iterator[tuple[Views, str]]:
     with expected_errors(UnknownView):
         settings = load_settings()
         configure_logging(settings.log_format)
-        store = build_store(settings)
-        try:
-            with open_views(
-                settings, store.recorder, store.keys, catch_up_before_reads=False
-            ) as views:
-                yield views, settings.database_url
-        finally:
-            store.close()
+        with operated_views(settings) as views:
+            yield views, settings.database_url
 
 
 @contextmanager

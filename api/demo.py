@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Generator, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from application.context import Context
 from application.ports import Clock
 from application.rete import Rete
 from domain.network import Actor
@@ -75,7 +74,7 @@ class Story:
     # -- actors ---------------------------------------------------------------
 
     def actor(self, service: str, role: str = "caseworker") -> Actor:
-        return self.rete.ctx.identify(f"demo.{role}.{service}", service, [role])
+        return self.rete.identify(f"demo.{role}.{service}", service, [role])
 
     def _log(self, text: str) -> None:
         self.lines.append(f"{self.clock.now():%Y-%m-%d %H:%M}  {text}")
@@ -125,7 +124,7 @@ class Story:
         judgement: str | None = None,
         justification: str | None = None,
     ) -> None:
-        items = self.rete.ctx.instrument(INSTRUMENT).items
+        items = self.rete.instrument(INSTRUMENT).items
         answers = {item.id: item.id in set(yes) for item in items}
         assessed = self.rete.cases.assess_risk(
             self.actor(service), ref, INSTRUMENT, answers, judgement, justification
@@ -624,11 +623,7 @@ def _interleave(story: Story, chapters: Iterable[Chapter]) -> None:
 def load_demo(rete: Rete) -> list[str]:
     """Load the story through ``rete``'s application layer, on its own clock; return
     one line per step (no personal data). Each run opens new cases."""
-    clock = StoryClock(rete.ctx.clock)
-    story = Story(Rete(_with_clock(rete.ctx, clock)), clock)
+    clock = StoryClock(rete.clock)
+    story = Story(rete.with_clock(clock), clock)
     _interleave(story, (chapter(story) for chapter in CHAPTERS))
     return story.lines
-
-
-def _with_clock(ctx: Context, clock: Clock) -> Context:
-    return replace(ctx, clock=clock)
