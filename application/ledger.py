@@ -7,7 +7,7 @@ on. These protocols name what the API's proof routes read of it.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class SignedCheckpoint(Protocol):
@@ -41,6 +41,8 @@ class Consistency(Protocol):
     def proof(self) -> list[bytes]: ...
 
 
+# Checkable at run time: the API's dependency injection checks the value it hands on.
+@runtime_checkable
 class LedgerProofs(Protocol):
     def latest_checkpoint(self) -> SignedCheckpoint | None: ...
 

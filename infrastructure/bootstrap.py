@@ -22,7 +22,7 @@ from domain.deadlines import DeadlinePolicy
 from domain.network import NetworkDirectory
 from domain.risk import RiskInstrument
 from infrastructure.clock import SystemClock
-from infrastructure.crypto.kek import load_keyring
+from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.health import DatabaseCheck
 from infrastructure.ledger.db import LedgerTables
@@ -37,10 +37,26 @@ from infrastructure.store import ReteEventStore
 from infrastructure.views import Views, open_views
 
 
-def build_keys(settings: Settings) -> SqlKeyStore:
+def build_kek(settings: Settings) -> Keyring:
+    """The configured key-encryption key (a development one created on first use)."""
+    return load_keyring(
+        env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir
+    )
+
+
+def build_keys(settings: Settings, kek: Keyring | None = None) -> SqlKeyStore:
     """The data-key store, its keys wrapped under the configured KEK."""
-    kek = load_keyring(env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir)
-    return SqlKeyStore.from_settings(settings, kek, case_key_ttl=settings.key_cache_seconds)
+    return SqlKeyStore.from_settings(
+        settings, kek or build_kek(settings), case_key_ttl=settings.key_cache_seconds
+    )
+
+
+@contextmanager
+def key_operations(settings: Settings) -> Iterator[tuple[Keyring, SqlKeyStore]]:
+    """The KEK and the data-key store over it, for one key operation (``rete keys``)."""
+    kek = build_kek(settings)
+    with build_keys(settings, kek) as store:
+        yield kek, store
 
 
 def build_store(settings: Settings, keys: SqlKeyStore | None = None) -> ReteEventStore:
