@@ -3,7 +3,8 @@
 ``build_rete`` assembles everything a server or a command needs (the key store,
 the event store, the views, the ledger, the background work, the clock, the
 network's data) and hands it to ``Rete``, the only object the API and the
-command line talk to. Every part is a parameter a test may pass instead.
+command line talk to. Every part is a parameter a test may pass instead; what is
+passed in stays the caller's to close.
 
 The other ``build_*``/``open_*`` functions here are the steps it takes, for the
 commands that need only one part (``rete keys``, ``rete views``, ``rete ledger``).
@@ -11,7 +12,7 @@ commands that need only one part (``rete keys``, ``rete views``, ``rete ledger``
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from application.context import Context
@@ -81,23 +82,29 @@ def build_rete(
     directory: NetworkDirectory | None = None,
     instruments: Mapping[str, RiskInstrument] | None = None,
     deadlines: DeadlinePolicy | None = None,
+    views: Views | None = None,
+    ledger: Callable[[], Ledger] | None = None,
 ) -> Rete:
-    """The application over the configured database. ``Rete.close`` closes the ledger
-    and the views it opened, and the event store unless one was passed in (that
-    stays the caller's to close, after the application).
+    """The application over the configured database. ``Rete.close`` closes what was
+    opened here: the ledger, and the views and the event store unless they were
+    passed in (those stay the caller's to close, after the application).
 
-    The ledger opens on first use (a server opens it when it starts); the
-    background work (the ledger's signer, the escalation policy) runs only once a
+    The ledger opens on first use (a server opens it when it starts), by ``ledger``
+    if given, and closes with the application; the background work (the ledger's signer, the escalation policy) runs only once a
     server starts it, every ``RETE_CHECKPOINT_INTERVAL`` and
     ``RETE_ESCALATION_INTERVAL`` seconds (0: never)."""
-    owned = store is None
-    store = store or build_store(settings)
-    try:
-        views = build_views(settings, store)
-    except BaseException:
-        if owned:
-            store.close()
-        raise
+    closing: list[Callable[[], None]] = []
+    if store is None:
+        store = build_store(settings)
+        closing.append(store.close)
+    if views is None:
+        try:
+            views = build_views(settings, store)
+        except BaseException:
+            for close in closing:
+                close()
+            raise
+        closing.insert(0, views.close)
     ctx = Context(
         store=store,
         keys=store.keys,
@@ -111,22 +118,21 @@ def build_rete(
         deadlines=deadlines or DeadlinePolicy(),
     )
     recorder = store.recorder
-    ledger = ServedLedger(lambda: open_ledger(settings, recorder))
+    served = ServedLedger(ledger or (lambda: open_ledger(settings, recorder)))
     escalation = EveryInterval(
         "rete-escalation",
         settings.escalation_interval_seconds,
         Escalations(ctx).run,
         what="the escalation policy",
     )
-    closing = [ledger.close, views.close]
     return Rete(
         ctx,
-        ledger=ledger.proofs,
+        ledger=served.proofs,
         # Started in this order, stopped in the reverse: the signer follows the last
         # escalations' writes.
-        background=[LedgerSigning(ledger, settings.checkpoint_interval_seconds), escalation],
+        background=[LedgerSigning(served, settings.checkpoint_interval_seconds), escalation],
         database_reachable=DatabaseCheck(store).reachable,
-        closing=[*closing, store.close] if owned else closing,
+        closing=[served.close, *closing],
     )
 
 
