@@ -1,4 +1,6 @@
-"""The composition root of the HTTP API: ``create_app`` wires everything once.
+"""The HTTP API over one ``Rete``: ``create_app`` puts routes, authentication and
+the background work around the application the composition root built
+(``infrastructure.bootstrap.build_rete``).
 
 ``rete serve`` gives uvicorn the import string ``api.app:create_app`` with
 ``factory=True``, so every worker process builds its own app from the same
@@ -17,19 +19,19 @@ from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import BearerAuthentication, TokenVerifier, current_actor
-from api.escalation import EscalationPlugin
+from api.background import BackgroundPlugin
 from api.problems import problem_details_plugin
 from api.request_log import ReteApp
 from api.routes.audit import AuditController
 from api.routes.cases import CasesController
 from api.routes.health import health
-from api.routes.ledger import LedgerPlugin
+from api.routes.ledger import LedgerController
 from api.routes.observatory import ObservatoryController
-from api.routes.referrals import ReferralsController
+from api.routes.referrals import ReferralsController, moves
+from api.routes.worklist import WorklistController
 from application.rete import Rete
 from infrastructure.bootstrap import build_rete
 from infrastructure.dev_secret import load_or_create_dev_secret
-from infrastructure.health import DatabaseCheck
 from infrastructure.logging import configure_logging, get_logger
 from infrastructure.settings import Settings, SettingsError, load_settings
 
@@ -86,15 +88,11 @@ def create_app(
     if rete is None:
         rete = owned = build_rete(settings)
     app_rete = rete
-    database = DatabaseCheck(app_rete.ctx.store)
 
     def provide_rete() -> Rete:
         return app_rete
 
-    def provide_database() -> DatabaseCheck:
-        return database
-
-    def close_store() -> None:
+    def close_owned() -> None:
         if owned is not None:
             owned.close()
 
@@ -103,27 +101,23 @@ def create_app(
             health,
             CasesController,
             ReferralsController,
+            moves,
             AuditController,
             ObservatoryController,
+            LedgerController,
+            WorklistController,
         ],
         dependencies={
             "rete": Provide(provide_rete, sync_to_thread=False),
             "actor": Provide(current_actor, sync_to_thread=False),
-            "database": Provide(provide_database, sync_to_thread=False),
         },
         middleware=[
-            DefineMiddleware(
-                BearerAuthentication, verifier=verifier, identify=app_rete.ctx.identify
-            )
+            DefineMiddleware(BearerAuthentication, verifier=verifier, identify=app_rete.identify)
         ],
-        # The ledger: its routes, and the thread that follows the log and signs checkpoints.
-        plugins=[
-            problem_details_plugin(),
-            LedgerPlugin(settings, app_rete.ctx.store),
-            EscalationPlugin(app_rete, settings.escalation_interval_seconds),
-        ],
+        # The ledger's signer and the escalation, while the app runs.
+        plugins=[problem_details_plugin(), BackgroundPlugin(app_rete)],
         openapi_config=_openapi(),
-        on_shutdown=[close_store],
+        on_shutdown=[close_owned],
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
     )

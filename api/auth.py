@@ -170,7 +170,12 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
 
 def current_actor(request: Request[Any, Any, Any]) -> Actor:
     """The dependency handlers take: the authenticated actor."""
-    user = request.scope.get("user")
+    return actor_of(request)
+
+
+def actor_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The authenticated actor of a request (what the middleware put there)."""
+    user = connection.scope.get("user")
     if not isinstance(user, Actor):
         raise unauthenticated("missing-token", "send a Bearer token in Authorization")
     return user

@@ -18,6 +18,7 @@ import uvicorn
 
 from api.auth import mint_token
 from api.cli_audit import audit
+from api.cli_common import command_settings
 from api.cli_errors import expected_errors
 from api.cli_ledger import ledger
 from api.cli_views import views
@@ -26,23 +27,16 @@ from application.ports import SYSTEM_SCOPE
 from domain import errors
 from domain.network import Actor
 from domain.vocabulary import Role, parse
-from infrastructure.bootstrap import build_keys, build_rete
+from infrastructure.bootstrap import build_keys, build_rete, key_operations
 from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.dev_secret import DevSecret, load_or_create_dev_secret
-from infrastructure.logging import configure_logging
 from infrastructure.network_file import load_directory, load_instruments
-from infrastructure.settings import Settings, SettingsError, load_settings
+from infrastructure.settings import SettingsError
 
 MAX_TTL = timedelta(days=30)
 _TTL = re.compile(r"^(\d{1,6})([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def _settings() -> Settings:
-    settings = load_settings()
-    configure_logging(settings.log_format)
-    return settings
 
 
 def _announce(secret: DevSecret) -> None:
@@ -75,7 +69,7 @@ def main() -> None:
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Run the HTTP API."""
     with expected_errors():
-        settings = _settings()
+        settings = command_settings()
         # Check what every worker will load, so that mistakes stop here, once.
         settings.eventsourcing_env()
         load_directory(settings.directory_file)
@@ -111,7 +105,7 @@ def token(user: str, service: str, roles: tuple[str, ...], ttl: str) -> None:
     """Print a development token signed with the local secret."""
     lifetime = parse_ttl(ttl)
     with expected_errors():
-        settings = _settings()
+        settings = command_settings()
         if settings.jwt_public_key_file is not None:
             raise SettingsError(
                 "RETE_JWT_PUBLIC_KEY_FILE is set: tokens come from the identity provider, "
@@ -145,7 +139,7 @@ def token(user: str, service: str, roles: tuple[str, ...], ttl: str) -> None:
 def demo() -> None:
     """Load a realistic synthetic story of the network through the application."""
     with expected_errors():
-        settings = _settings()
+        settings = command_settings()
         rete = build_rete(settings)
         try:
             lines = load_demo(rete)
@@ -163,13 +157,8 @@ def keys() -> None:
 @contextmanager
 def _key_operations() -> Iterator[tuple[Keyring, SqlKeyStore]]:
     """The configured KEK and the data-key store, for one key operation."""
-    with expected_errors():
-        settings = _settings()
-        kek = load_keyring(
-            env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir
-        )
-        with build_keys(settings) as store:
-            yield kek, store
+    with expected_errors(), key_operations(command_settings()) as (kek, store):
+        yield kek, store
 
 
 @keys.command()

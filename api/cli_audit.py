@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from api.cli_common import command_settings
 from api.cli_errors import expected_errors
 from application.audit import CaseHistory
 from application.rete import Rete
@@ -22,8 +23,6 @@ from domain import errors
 from domain.network import Actor
 from domain.vocabulary import Role, ServiceKind
 from infrastructure.bootstrap import build_rete
-from infrastructure.logging import configure_logging
-from infrastructure.settings import load_settings
 
 CLI_AUDITOR = "rete-cli"
 
@@ -41,7 +40,7 @@ def _moment(value: str | None) -> datetime | None:
 
 def _auditor(rete: Rete, service_id: str | None) -> Actor:
     """The operator, as an auditor of the oversight service (the only one, unless named)."""
-    directory = rete.ctx.directory
+    directory = rete.directory
     if service_id is None:
         oversight = directory.of_kind(ServiceKind.OVERSIGHT)
         if len(oversight) != 1:
@@ -63,9 +62,7 @@ def history(case: str, as_of: str | None, service: str | None) -> None:
     """Every event of CASE (id or reference code), of its referrals and its access log."""
     moment = _moment(as_of)
     with expected_errors():
-        settings = load_settings()
-        configure_logging(settings.log_format)
-        rete = build_rete(settings)
+        rete = build_rete(command_settings())
         try:
             replayed = rete.audit.history(_auditor(rete, service), case, moment)
         finally:

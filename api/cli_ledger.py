@@ -9,66 +9,26 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from api.cli_common import command_settings, progress
 from api.cli_errors import expected_errors
+from infrastructure.bootstrap import ledger_tables, signing_ledger
 from infrastructure.ledger.checkpoints import LedgerInconsistent, NothingToSign
-from infrastructure.ledger.db import LedgerTables, open_tables
 from infrastructure.ledger.export import ExportError, export_log
 from infrastructure.ledger.export_reader import export_key, verify_export
 from infrastructure.ledger.findings import VerificationFailed
-from infrastructure.ledger.ledger import open_ledger
 from infrastructure.ledger.note import Verifier
-from infrastructure.ledger.records import events_table, open_event_log
 from infrastructure.ledger.signing import SigningKeyError, parse_verifier_keys, read_signer
 from infrastructure.ledger.verification import VerifySummary, verify_live
-from infrastructure.logging import configure_logging
-from infrastructure.settings import Settings, load_settings
-
-_stderr = Console(stderr=True)
+from infrastructure.settings import Settings
 
 
 def _expected_errors() -> AbstractContextManager[None]:
     return expected_errors(SigningKeyError, ExportError, LedgerInconsistent)
-
-
-def _settings() -> Settings:
-    settings = load_settings()
-    configure_logging(settings.log_format)
-    return settings
-
-
-@contextmanager
-def _tables(settings: Settings) -> Iterator[LedgerTables]:
-    """The ledger's tables, without the signing key (reading needs only the public one)."""
-    log = open_event_log(settings)
-    try:
-        tables = open_tables(settings.database_url, events_table(log.recorder))
-        try:
-            yield tables
-        finally:
-            tables.close()
-    finally:
-        log.close()
-
-
-@contextmanager
-def _progress(what: str) -> Iterator[Progress]:
-    columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeRemainingColumn(), console=_stderr, transient=False) as bar:
-        bar.add_task(what, total=None)
-        yield bar
-
-
-def _updater(bar: Progress) -> Callable[[int, int], None]:
-    task = bar.tasks[0].id
-    return lambda done, total: bar.update(task, completed=done, total=total)
 
 
 @click.group()
@@ -80,16 +40,13 @@ def ledger() -> None:
 def checkpoint() -> None:
     """Catch up with the log and sign a checkpoint of it (printed on stdout)."""
     with _expected_errors():
-        settings = _settings()
-        log = open_event_log(settings)
+        settings = command_settings()
         try:
-            with open_ledger(settings, log.recorder) as opened:
+            with signing_ledger(settings) as opened:
                 outcome = opened.sign_checkpoint()
         except NothingToSign as e:
             click.echo(str(e), err=True)
             return
-        finally:
-            log.close()
     size = outcome.checkpoint.size
     if outcome.new:
         click.echo(f"Signed a checkpoint of the first {size} records.", err=True)
@@ -103,10 +60,10 @@ def checkpoint() -> None:
 def export(directory: Path) -> None:
     """Write the log (stored bytes, never plaintext), every checkpoint and the public key."""
     with _expected_errors():
-        settings = _settings()
+        settings = command_settings()
         verifier = read_signer(settings.ledger_signing_key_file, settings.ledger_origin).verifier()
-        with _tables(settings) as tables, _progress("exporting") as bar:
-            summary = export_log(tables, verifier, directory, _updater(bar))
+        with ledger_tables(settings) as tables, progress("exporting") as update:
+            summary = export_log(tables, verifier, directory, update)
     click.echo(
         f"Exported {summary.records} records and {summary.checkpoints} checkpoint(s) to {directory}."
     )
@@ -158,18 +115,18 @@ def verify(
         with _expected_errors():
             if directory is not None:
                 verifiers = _keys(keys, None, directory)
-                with _progress("verifying") as bar:
-                    summary = verify_export(directory, verifiers, external, _updater(bar))
+                with progress("verifying") as update:
+                    summary = verify_export(directory, verifiers, external, update)
             else:
-                settings = _settings()
+                settings = command_settings()
                 verifiers = _keys(keys, settings, None)
-                with _tables(settings) as tables, _progress("verifying") as bar:
+                with ledger_tables(settings) as tables, progress("verifying") as update:
                     summary = verify_live(
                         tables,
                         verifiers,
                         settings.ledger_origin,
                         external,
-                        _updater(bar),
+                        update,
                         jobs=jobs,
                     )
     except VerificationFailed as failure:

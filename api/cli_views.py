@@ -8,47 +8,27 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from api.cli_common import command_settings, progress
 from api.cli_errors import expected_errors
-from infrastructure.bootstrap import build_store
-from infrastructure.logging import configure_logging
-from infrastructure.settings import load_settings
-from infrastructure.views import Views, open_views
+from infrastructure.bootstrap import operated_views
+from infrastructure.views import Views
 from infrastructure.views.follow import Follower
 from infrastructure.views.projection import VIEW_NAMES, UnknownView
-
-_stderr = Console(stderr=True)
 
 
 @contextmanager
 def _opened() -> Iterator[tuple[Views, str]]:
     """The views on the configured database (and its event store), and its URL."""
     with expected_errors(UnknownView):
-        settings = load_settings()
-        configure_logging(settings.log_format)
-        store = build_store(settings)
-        try:
-            with open_views(
-                settings, store.recorder, store.keys, catch_up_before_reads=False
-            ) as views:
-                yield views, settings.database_url
-        finally:
-            store.close()
-
-
-@contextmanager
-def _progress(what: str) -> Iterator[Callable[[int, int], None]]:
-    columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeRemainingColumn(), console=_stderr, transient=False) as bar:
-        task = bar.add_task(what, total=None)
-        yield lambda reached, head: bar.update(task, completed=reached, total=head)
+        settings = command_settings()
+        with operated_views(settings) as views:
+            yield views, settings.database_url
 
 
 _NAMES = click.Choice(VIEW_NAMES)
@@ -67,8 +47,8 @@ def rebuild(names: tuple[str, ...]) -> None:
     The live views keep serving until the rebuilt ones replace them, in one
     transaction. Safe to interrupt: the live views stay as they were.
     """
-    with _opened() as (opened, _), _progress("rebuilding from the log") as progress:
-        position = opened.rebuild(list(names), progress)
+    with _opened() as (opened, _), progress("rebuilding from the log") as update:
+        position = opened.rebuild(list(names), update)
     click.echo(f"Rebuilt {', '.join(names or VIEW_NAMES)} up to position {position} of the log.")
 
 
@@ -77,8 +57,8 @@ def rebuild(names: tuple[str, ...]) -> None:
 def check(names: tuple[str, ...]) -> None:
     """Rebuild views aside and compare them row by row with the live ones (exit 1 if
     they differ). Nothing is replaced."""
-    with _opened() as (opened, _), _progress("rebuilding aside") as progress:
-        differences = opened.check(list(names), progress)
+    with _opened() as (opened, _), progress("rebuilding aside") as update:
+        differences = opened.check(list(names), update)
     for d in differences:
         click.echo(
             f"DIFFERS: {d.table}: {d.live_rows} live rows, {d.rebuilt_rows} rebuilt, "

@@ -6,8 +6,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from application.access_log import IN_PROCESS, case_categories, record_read
+from application.authorisation import Action, authorise, require_works_on
 from application.context import Context
-from application.errors import Conflict, NotFound, NotWorkingOnCase
+from application.errors import Conflict, NotFound
+from application.loading import Loader
 from application.pagination import cursor_after, offset_of
 from application.ports import case_scope
 from application.presenting import (
@@ -35,17 +37,17 @@ from domain.reference import ReferenceSequence, sequence_id_for
 from domain.referral import Referral
 from domain.risk import RiskLevel
 from domain.visibility import CaseAccess, access_of
-from domain.vocabulary import Category, ReferralKind, Role, ServiceKind, categories, parse
+from domain.vocabulary import Category, ReferralKind, ServiceKind, categories, parse
 
 # Opening a case only conflicts with another opening in the same second on the
 # same sequence; a few fresh tries always get through in practice.
 _OPEN_ATTEMPTS = 8
-_CASE_READERS = (Role.CASEWORKER, Role.COORDINATOR)
 
 
 class Cases:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.load = Loader(ctx)
 
     # -- commands -----------------------------------------------------------
 
@@ -87,7 +89,7 @@ class Cases:
         categories_: list[str],
         expires_at: datetime | None,
     ) -> ConsentView:
-        case, _, _ = self.ctx.visible_case(actor, case_ref)
+        case, _, _ = self.load.visible_case(actor, case_ref)
         if expires_at is not None and expires_at.utcoffset() is None:
             raise errors.NaiveDatetime("expires_at needs a time zone, e.g. 2027-01-31T23:59:00Z")
         for service_id in recipient_services:
@@ -111,7 +113,7 @@ class Cases:
 
     def withdraw_consent(self, actor: Actor, case_ref: str, consent_id: str) -> ConsentView:
         """Withdraw a consent and, in the same write, suspend every open referral on it."""
-        case, referrals, _ = self.ctx.visible_case(actor, case_ref)
+        case, referrals, _ = self.load.visible_case(actor, case_ref)
         at = self.ctx.clock.now()
         relying = set(case.withdraw_consent(consent_id, actor, at))
         suspended = [r for r in referrals if str(r.id) in relying]
@@ -146,20 +148,19 @@ class Cases:
     # personal, so they leave no entry in the access log.
 
     def place_legal_hold(self, actor: Actor, case_ref: str, reason: str) -> CaseSummary:
-        case, _, _ = self.ctx.visible_case(actor, case_ref)
-        case, _, access = self.ctx.visible_case(actor, case_ref)
+        case, _, access = self.load.visible_case(actor, case_ref)
         case.place_legal_hold(reason, actor, self.ctx.clock.now())
         self.ctx.store.save(case)
         return case_summary(case_row(case), access)
 
     def lift_legal_hold(self, actor: Actor, case_ref: str) -> CaseSummary:
-        case, _, access = self.ctx.visible_case(actor, case_ref)
+        case, _, access = self.load.visible_case(actor, case_ref)
         case.lift_legal_hold(actor, self.ctx.clock.now())
         self.ctx.store.save(case)
         return case_summary(case_row(case), access)
 
     def close(self, actor: Actor, case_ref: str) -> CaseSummary:
-        case, _, access = self.ctx.visible_case(actor, case_ref)
+        case, _, access = self.load.visible_case(actor, case_ref)
         case.close(actor, self.ctx.clock.now())
         self.ctx.store.save(case)
         return case_summary(case_row(case), access)
@@ -172,13 +173,13 @@ class Cases:
         erased case finishes the job (a crash between the two steps leaves the
         case marked erased, and its views already read as erased).
         """
-        case, _, _ = self.ctx.visible_case(actor, case_ref)
+        case, _, _ = self.load.visible_case(actor, case_ref)
         case.require_eraser(actor)
         if case.status != CaseStatus.ERASED:
             case.erase(reason, actor, self.ctx.clock.now())
             self.ctx.store.save(case)
         self.ctx.keys.destroy(case_scope(case.id))
-        rows, access = self.ctx.visible_rows(actor, case_ref)
+        rows, access = self.load.visible_rows(actor, case_ref)
         return case_view(rows, access, self.ctx.parts.open, self.ctx.clock.now())
 
     # -- queries ------------------------------------------------------------
@@ -186,8 +187,8 @@ class Cases:
     def get(self, actor: Actor, case_ref: str, *, via: str = IN_PROCESS) -> CaseView:
         """The case as the actor's service may see it, from the views; the read goes
         in its access log (``via``: the route template the API answered on)."""
-        actor.require(*_CASE_READERS)
-        rows, access = self.ctx.visible_rows(actor, case_ref)
+        authorise(actor, Action.WORK_CASES)
+        rows, access = self.load.visible_rows(actor, case_ref)
         view = case_view(rows, access, self.ctx.parts.open, self.ctx.clock.now())
         record_read(self.ctx, actor, rows.case.id, case_categories(view), via)
         return view
@@ -195,7 +196,7 @@ class Cases:
     def list(self, actor: Actor, cursor: str | None = None, limit: int = 50) -> CasePage:
         """Cases the actor's service may see, most recently opened first, each with the
         categories the service may see of it."""
-        actor.require(*_CASE_READERS)
+        authorise(actor, Action.WORK_CASES)
         offset = offset_of(cursor, limit)
         found = self.ctx.views.cases_of(actor.service.id, offset, limit)
         standings = self.ctx.views.standings([row.id for row in found.items])
@@ -213,7 +214,6 @@ class Cases:
 
     def _workable(self, actor: Actor, case_ref: str) -> tuple[Case, Sequence[Referral], CaseAccess]:
         """A case the actor's service owns or holds an active referral on."""
-        case, referrals, access = self.ctx.visible_case(actor, case_ref)
-        if not (access.owner or access.categories_at(self.ctx.clock.now())):
-            raise NotWorkingOnCase("your service's referral on this case has ended")
+        case, referrals, access = self.load.visible_case(actor, case_ref)
+        require_works_on(access, self.ctx.clock.now())
         return case, referrals, access

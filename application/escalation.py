@@ -10,13 +10,13 @@ which referrals to look at; each one's aggregate decides.
 
 from __future__ import annotations
 
+from application.authorisation import Action, authorise
 from application.context import Context
 from application.errors import Conflict
 from application.presenting import CaseMark, referral_summary
 from application.views import ReferralSummary
 from domain.network import Actor
 from domain.referral import Referral
-from domain.vocabulary import Role
 
 
 class Escalations:
@@ -43,7 +43,7 @@ class Escalations:
     def worklist(self, actor: Actor) -> list[ReferralSummary]:
         """A coordinator's worklist: open referrals of the service, either side, that
         escalated, most overdue first (cases erased since are left out)."""
-        actor.require(Role.COORDINATOR)
+        authorise(actor, Action.WORKLIST)
         at = self.ctx.clock.now()
         return [
             referral_summary(r, CaseMark.of_row(r), at)

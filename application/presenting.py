@@ -18,6 +18,12 @@ from uuid import UUID
 
 import msgspec
 
+from application.authorisation import (
+    shows_assessment,
+    shows_consents,
+    shows_entry,
+    shows_referral,
+)
 from application.view_rows import (
     AssessmentRow,
     CaseRow,
@@ -292,9 +298,9 @@ def case_summary(case: CaseRow, access: CaseAccess) -> CaseSummary:
 
 
 def case_view(rows: CaseRows, access: CaseAccess, open_part: OpenPart, at: datetime) -> CaseView:
-    """The case as one service may see it: entries and assessments filtered by
-    category and time; referrals it takes part in; consents for the owner only.
-    Only what passes the rule is opened."""
+    """The case as one service may see it (``application.authorisation`` says what
+    it shows): entries and assessments filtered by category and time; referrals it
+    takes part in; consents for the owner only. Only what passes the rule is opened."""
     case = rows.case
     erased = case.status == CaseStatus.ERASED
 
@@ -303,23 +309,26 @@ def case_view(rows: CaseRows, access: CaseAccess, open_part: OpenPart, at: datet
         return ERASED if erased else open_part(part)
 
     entries = [
-        entry_view(entry_of(e, opened(e.sealed)), erased) for e in rows.entries if access.sees(e)
+        entry_view(entry_of(e, opened(e.sealed)), erased)
+        for e in rows.entries
+        if shows_entry(access, e)
     ]
     assessments = [
         assessment_view(assessment_of(a, opened(a.sealed)), erased)
         for a in rows.assessments
-        if a.service_id == access.service_id
-        or access.sees_category_at(Category.RISK, a.assessed_at)
+        if shows_assessment(access, a)
     ]
     referrals = [
         referral_view_of(r, opened(r.sealed), at)
         for r in rows.referrals
-        if access.owner or access.service_id in (r.sender_service, r.recipient_service)
+        if shows_referral(access, r.sender_service, r.recipient_service)
     ]
     return CaseView(
         **msgspec.structs.asdict(case_summary(case, access)),
         entries=entries,
-        consents=[consent_view(c, at) for c in rows.consents.values()] if access.owner else [],
+        consents=[consent_view(c, at) for c in rows.consents.values()]
+        if shows_consents(access)
+        else [],
         risk_assessments=assessments,
         referrals=referrals,
     )

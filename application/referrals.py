@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 from application.access_log import IN_PROCESS, record_read, referral_categories
+from application.authorisation import Action, authorise
 from application.context import Context
+from application.loading import Loader
 from application.pagination import cursor_after, offset_of
 from application.presenting import CaseMark, referral_summary, referral_view, referral_view_of
 from application.views import ReferralPage, ReferralSummary, ReferralView
@@ -14,7 +16,7 @@ from domain.entries import CaseStatus
 from domain.erased import ERASED
 from domain.network import Actor
 from domain.referral import Move, Referral, ReferralStatus, referral_kind
-from domain.vocabulary import LegalBasis, Role, Urgency, categories, parse
+from domain.vocabulary import LegalBasis, Urgency, categories, parse
 
 
 class Box(StrEnum):
@@ -35,6 +37,7 @@ class UnknownStatus(errors.InvalidValue):
 class Referrals:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.load = Loader(ctx)
 
     def refer(
         self,
@@ -51,7 +54,7 @@ class Referrals:
         statute: str | None = None,
         justification: str | None = None,
     ) -> ReferralView:
-        case, _, access = self.ctx.visible_case(actor, case_ref)
+        case, _, access = self.load.visible_case(actor, case_ref)
         at = self.ctx.clock.now()
         referral = Referral.send(
             case=case,
@@ -81,7 +84,7 @@ class Referrals:
     ) -> ReferralSummary:
         """Move a referral on. The answer is its summary: moving it is not reading
         its reason (open the referral for that, and the read is logged)."""
-        row = self.ctx.visible_referral_row(actor, referral_id)
+        row = self.load.visible_referral_row(actor, referral_id)
         if row.case_status == CaseStatus.ERASED:
             raise errors.CaseErased("the case of this referral has been erased")
         referral = self.ctx.store.get(Referral, row.id)
@@ -92,8 +95,8 @@ class Referrals:
 
     def get(self, actor: Actor, referral_id: str, *, via: str = IN_PROCESS) -> ReferralView:
         """One referral, with its reason: the read goes in its case's access log."""
-        actor.require(Role.CASEWORKER, Role.COORDINATOR)
-        row = self.ctx.visible_referral_row(actor, referral_id)
+        authorise(actor, Action.WORK_CASES)
+        row = self.load.visible_referral_row(actor, referral_id)
         case = CaseMark.of_row(row)
         opened = ERASED if case.erased else self.ctx.parts.open(row.sealed)
         view = referral_view_of(row, opened, self.ctx.clock.now())
@@ -111,7 +114,7 @@ class Referrals:
         """A service's inbox or outbox: open before ended, then most urgent, then most
         overdue, then oldest. Items are summaries without personal fields: listing is
         not reading her data."""
-        actor.require(Role.CASEWORKER, Role.COORDINATOR)
+        authorise(actor, Action.WORK_CASES)
         which = parse(Box, box, UnknownBox)
         wanted = frozenset(parse(ReferralStatus, s, UnknownStatus) for s in status or [])
         offset = offset_of(cursor, limit)

@@ -1,28 +1,87 @@
-"""The application as one object: what the API and the command line talk to."""
+"""The application as one object: what the API and the command line talk to.
+
+The composition root (``infrastructure.bootstrap.build_rete``) builds it from
+settings; tests build it there too, replacing any dependency they need to.
+Neither the API nor the command line reaches past it: use cases are its
+attributes, the ledger and the background work are handed to it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from application.access_log import AccessLog
 from application.audit import Audit
+from application.background import Background
 from application.cases import Cases
 from application.context import Context
+from application.escalation import Escalations
+from application.ledger import LedgerProofs, LedgerUnavailable
+from application.observatory.statistics import Observatory
+from application.ports import Clock
 from application.referrals import Referrals
+from domain.network import Actor, NetworkDirectory
+from domain.risk import RiskInstrument
+
+
+def _always() -> bool:
+    return True
 
 
 class Rete:
-    def __init__(self, ctx: Context, closing: Sequence[Callable[[], None]] = ()) -> None:
-        self.ctx = ctx
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        ledger: Callable[[], LedgerProofs] | None = None,
+        background: Sequence[Background] = (),
+        database_reachable: Callable[[], bool] = _always,
+        closing: Sequence[Callable[[], None]] = (),
+    ) -> None:
+        self.ctx = ctx  # the dependencies: tests reach them here
         self.cases = Cases(ctx)
         self.referrals = Referrals(ctx)
         self.access_log = AccessLog(ctx)
         self.audit = Audit(ctx, self.access_log)
+        self.escalations = Escalations(ctx)
+        self.observatory = Observatory(ctx)
+        self.background = tuple(background)
+        self.database_reachable = database_reachable
+        self._ledger = ledger
         self._closing = list(closing)
 
+    @property
+    def clock(self) -> Clock:
+        return self.ctx.clock
+
+    @property
+    def directory(self) -> NetworkDirectory:
+        return self.ctx.directory
+
+    def identify(self, user_id: str, service_id: str, roles: Iterable[str]) -> Actor:
+        """The actor a verified token speaks for (``Context.identify``)."""
+        return self.ctx.identify(user_id, service_id, roles)
+
+    def instrument(self, instrument_id: str) -> RiskInstrument:
+        return self.ctx.instrument(instrument_id)
+
+    def ledger(self) -> LedgerProofs:
+        """The ledger beside the log, opened on first use; raises ``LedgerUnavailable``
+        when this application was assembled without one."""
+        if self._ledger is None:
+            raise LedgerUnavailable("this application keeps no ledger")
+        return self._ledger()
+
+    def with_clock(self, clock: Clock) -> Rete:
+        """The same application over the same dependencies, telling time by ``clock``
+        (the demo's story tells its own). It owns nothing: closing it closes nothing."""
+        return Rete(replace(self.ctx, clock=clock), database_reachable=self.database_reachable)
+
     def close(self) -> None:
-        """Release what was opened for it (the views' connections; the event store
-        too when it was opened for it), in order; calling it again does nothing."""
+        """Release what was opened for it (the ledger and the views' connections; the
+        event store too when it was opened for it), in order; calling it again does
+        nothing."""
         closing, self._closing = self._closing, []
         for close in closing:
             close()

@@ -1,23 +1,63 @@
-"""Assembling the application from settings: the one place that wires adapters."""
+"""The composition root: the one place that builds the application from settings.
+
+``build_rete`` assembles everything a server or a command needs (the key store,
+the event store, the views, the ledger, the background work, the clock, the
+network's data) and hands it to ``Rete``, the only object the API and the
+command line talk to. Every part is a parameter a test may pass instead; what is
+passed in stays the caller's to close.
+
+The other ``build_*``/``open_*`` functions here are the steps it takes, for the
+commands that need only one part (``rete keys``, ``rete views``, ``rete ledger``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+
 from application.context import Context
+from application.escalation import Escalations
 from application.ports import Clock
 from application.rete import Rete
+from domain.deadlines import DeadlinePolicy
+from domain.network import NetworkDirectory
+from domain.risk import RiskInstrument
 from infrastructure.clock import SystemClock
-from infrastructure.crypto.kek import load_keyring
+from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
+from infrastructure.health import DatabaseCheck
+from infrastructure.ledger.db import LedgerTables
+from infrastructure.ledger.db import open_tables as open_ledger_tables
+from infrastructure.ledger.ledger import Ledger, open_ledger
+from infrastructure.ledger.records import events_table, open_event_log
+from infrastructure.ledger.serving import LedgerSigning, ServedLedger
 from infrastructure.network_file import load_directory, load_instruments
+from infrastructure.periodic import EveryInterval
 from infrastructure.settings import Settings
 from infrastructure.store import ReteEventStore
-from infrastructure.views import open_views
+from infrastructure.views import Views, open_views
 
 
-def build_keys(settings: Settings) -> SqlKeyStore:
+def build_kek(settings: Settings) -> Keyring:
+    """The configured key-encryption key (a development one created on first use)."""
+    return load_keyring(
+        env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir
+    )
+
+
+def build_keys(settings: Settings, kek: Keyring | None = None) -> SqlKeyStore:
     """The data-key store, its keys wrapped under the configured KEK."""
-    kek = load_keyring(env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir)
-    return SqlKeyStore.from_settings(settings, kek, case_key_ttl=settings.key_cache_seconds)
+    return SqlKeyStore.from_settings(
+        settings, kek or build_kek(settings), case_key_ttl=settings.key_cache_seconds
+    )
+
+
+@contextmanager
+def key_operations(settings: Settings) -> Iterator[tuple[Keyring, SqlKeyStore]]:
+    """The KEK and the data-key store over it, for one key operation (``rete keys``)."""
+    kek = build_kek(settings)
+    with build_keys(settings, kek) as store:
+        yield kek, store
 
 
 def build_store(settings: Settings, keys: SqlKeyStore | None = None) -> ReteEventStore:
@@ -26,30 +66,108 @@ def build_store(settings: Settings, keys: SqlKeyStore | None = None) -> ReteEven
     )
 
 
+def build_views(settings: Settings, store: ReteEventStore, *, for_reads: bool = True) -> Views:
+    """The views beside ``store``. ``for_reads``: reads catch up first on both
+    backends, so that a caseworker sees her own write on her next request, whichever
+    worker answers it (on PostgreSQL `rete views run` keeps the views current, and
+    that catch-up is one query); the commands that drive the views leave it off."""
+    return open_views(settings, store.recorder, store.keys, catch_up_before_reads=for_reads)
+
+
 def build_rete(
-    settings: Settings, clock: Clock | None = None, store: ReteEventStore | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    store: ReteEventStore | None = None,
+    *,
+    directory: NetworkDirectory | None = None,
+    instruments: Mapping[str, RiskInstrument] | None = None,
+    deadlines: DeadlinePolicy | None = None,
+    views: Views | None = None,
+    ledger: Callable[[], Ledger] | None = None,
 ) -> Rete:
-    """The application over the configured database. ``Rete.close`` closes the views
-    it opened, and the event store unless one was passed in (that stays the
-    caller's to close, after the application)."""
-    owned = store is None
-    store = store or build_store(settings)
-    try:
-        # Reads catch up first on both backends, so that a caseworker sees her own
-        # write on her next request, whichever worker answers it. On PostgreSQL
-        # `rete views run` keeps the views current, and that catch-up is one query.
-        views = open_views(settings, store.recorder, store.keys, catch_up_before_reads=True)
-    except BaseException:
-        if owned:
-            store.close()
-        raise
+    """The application over the configured database. ``Rete.close`` closes what was
+    opened here: the ledger, and the views and the event store unless they were
+    passed in (those stay the caller's to close, after the application).
+
+    The ledger opens on first use (a server opens it when it starts), by ``ledger``
+    if given, and closes with the application; the background work (the ledger's signer, the escalation policy) runs only once a
+    server starts it, every ``RETE_CHECKPOINT_INTERVAL`` and
+    ``RETE_ESCALATION_INTERVAL`` seconds (0: never)."""
+    closing: list[Callable[[], None]] = []
+    if store is None:
+        store = build_store(settings)
+        closing.append(store.close)
+    if views is None:
+        try:
+            views = build_views(settings, store)
+        except BaseException:
+            for close in closing:
+                close()
+            raise
+        closing.insert(0, views.close)
     ctx = Context(
         store=store,
         keys=store.keys,
         views=views.queries,
         parts=views.parts,
         clock=clock or SystemClock(),
-        directory=load_directory(settings.directory_file),
-        instruments=load_instruments(settings.instruments_file),
+        directory=directory if directory is not None else load_directory(settings.directory_file),
+        instruments=(
+            instruments if instruments is not None else load_instruments(settings.instruments_file)
+        ),
+        deadlines=deadlines or DeadlinePolicy(),
     )
-    return Rete(ctx, closing=[views.close, store.close] if owned else [views.close])
+    recorder = store.recorder
+    served = ServedLedger(ledger or (lambda: open_ledger(settings, recorder)))
+    escalation = EveryInterval(
+        "rete-escalation",
+        settings.escalation_interval_seconds,
+        Escalations(ctx).run,
+        what="the escalation policy",
+    )
+    return Rete(
+        ctx,
+        ledger=served.proofs,
+        # Started in this order, stopped in the reverse: the signer follows the last
+        # escalations' writes.
+        background=[LedgerSigning(served, settings.checkpoint_interval_seconds), escalation],
+        database_reachable=DatabaseCheck(store).reachable,
+        closing=[served.close, *closing],
+    )
+
+
+@contextmanager
+def operated_views(settings: Settings) -> Iterator[Views]:
+    """The views and their event store, for the commands that drive the views
+    (``rete views``): reads do not catch up on their own."""
+    store = build_store(settings)
+    try:
+        with build_views(settings, store, for_reads=False) as views:
+            yield views
+    finally:
+        store.close()
+
+
+@contextmanager
+def signing_ledger(settings: Settings) -> Iterator[Ledger]:
+    """The ledger beside the configured log, with its signing key (``rete ledger checkpoint``)."""
+    log = open_event_log(settings)
+    try:
+        with open_ledger(settings, log.recorder) as ledger:
+            yield ledger
+    finally:
+        log.close()
+
+
+@contextmanager
+def ledger_tables(settings: Settings) -> Iterator[LedgerTables]:
+    """The ledger's tables, without the signing key (reading needs only the public one)."""
+    log = open_event_log(settings)
+    try:
+        tables = open_ledger_tables(settings.database_url, events_table(log.recorder))
+        try:
+            yield tables
+        finally:
+            tables.close()
+    finally:
+        log.close()

@@ -5,17 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Request
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from api.problems import API_PROBLEMS
-from api.routes._common import API_PREFIX, BEARER, route_of
+from api.routes._common import API_PREFIX, BEARER, App, Me, api_get, api_post, route_of
 from api.schemas import ReasonBody
 from application.audit import AuditEventsPage, CaseHistory
-from application.rete import Rete
 from application.views import CaseView
-from domain.network import Actor
 
 CaseRef = FromPath[str]
 
@@ -25,10 +21,8 @@ class AuditController(Controller):
     tags = ["audit"]
     security = BEARER
 
-    @get(
+    @api_get(
         "/events",
-        sync_to_thread=True,
-        responses=API_PROBLEMS,
         summary="Auditors: the non-personal history of the whole log, in log order",
         description=(
             "Events after the position `after`, at most `limit` (1 to 500). Personal "
@@ -37,18 +31,12 @@ class AuditController(Controller):
         ),
     )
     def events(
-        self,
-        rete: NamedDependency[Rete],
-        actor: NamedDependency[Actor],
-        after: FromQuery[int] = 0,
-        limit: FromQuery[int] = 100,
+        self, rete: App, actor: Me, after: FromQuery[int] = 0, limit: FromQuery[int] = 100
     ) -> AuditEventsPage:
         return rete.audit.events(actor, after, limit)
 
-    @get(
+    @api_get(
         "/cases/{case_ref:str}/history",
-        sync_to_thread=True,
-        responses=API_PROBLEMS,
         summary="Auditors: one case replayed to a moment (non-personal)",
         description=(
             "Every event of the case, of its referrals and of its access log up to "
@@ -57,18 +45,12 @@ class AuditController(Controller):
         ),
     )
     def history(
-        self,
-        rete: NamedDependency[Rete],
-        actor: NamedDependency[Actor],
-        case_ref: CaseRef,
-        as_of: FromQuery[datetime | None] = None,
+        self, rete: App, actor: Me, case_ref: CaseRef, as_of: FromQuery[datetime | None] = None
     ) -> CaseHistory:
         return rete.audit.history(actor, case_ref, as_of)
 
-    @post(
+    @api_post(
         "/cases/{case_ref:str}/disclosure",
-        sync_to_thread=True,
-        responses=API_PROBLEMS,
         status_code=200,
         summary="Auditors: the personal data of one case, for a written reason (logged)",
         description=(
@@ -80,8 +62,8 @@ class AuditController(Controller):
     def disclosure(
         self,
         request: Request[Any, Any, Any],
-        rete: NamedDependency[Rete],
-        actor: NamedDependency[Actor],
+        rete: App,
+        actor: Me,
         case_ref: CaseRef,
         data: JSONBody[ReasonBody],
     ) -> CaseView:

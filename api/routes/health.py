@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import msgspec
 from litestar import get
-from litestar.di import NamedDependency
 
 from api.problems import Problem, documented
-from infrastructure.health import DatabaseCheck
+from api.routes._common import App
 
 
 class Health(msgspec.Struct, frozen=True):
@@ -22,8 +21,8 @@ class Health(msgspec.Struct, frozen=True):
     tags=["health"],
     responses=documented(503),
 )
-def health(database: NamedDependency[DatabaseCheck]) -> Health:
-    if not database.reachable():
+def health(rete: App) -> Health:
+    if not rete.database_reachable():
         raise Problem(
             503, "database-unreachable", "Service unavailable", "the database does not answer"
         )

@@ -8,18 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from litestar import Controller, get
-from litestar.di import NamedDependency
+from litestar import Controller
 from litestar.params import FromQuery
 from litestar.response import Response
 from msgspec import Meta
 
-from api.problems import API_PROBLEMS
-from api.routes._common import API_PREFIX, BEARER
+from api.routes._common import API_PREFIX, BEARER, App, Me, api_get
 from application.observatory.publication import Stats
-from application.observatory.statistics import FIRST_YEAR, LAST_YEAR, Observatory
-from application.rete import Rete
-from domain.network import Actor
+from application.observatory.statistics import FIRST_YEAR, LAST_YEAR
 
 Year = FromQuery[Annotated[int, Meta(ge=FIRST_YEAR, le=LAST_YEAR)] | None]
 Format = FromQuery[Literal["json", "csv"]]
@@ -45,34 +41,23 @@ class ObservatoryController(Controller):
     tags = ["observatory"]
     security = BEARER
 
-    @get(
+    @api_get(
         "/stats",
-        sync_to_thread=True,
-        responses=API_PROBLEMS,
         summary="Analysts: aggregate statistics, small counts suppressed",
         description=DESCRIPTION + " `format=csv` answers the same as CSV.",
     )
     def stats(
-        self,
-        rete: NamedDependency[Rete],
-        actor: NamedDependency[Actor],
-        year: Year = None,
-        format: Format = "json",
+        self, rete: App, actor: Me, year: Year = None, format: Format = "json"
     ) -> Response[Stats] | Response[str]:
-        observatory = Observatory(rete.ctx)
         if format == "csv":
-            return _csv(observatory.stats_csv(actor, year), year)
-        return Response(observatory.stats(actor, year))
+            return _csv(rete.observatory.stats_csv(actor, year), year)
+        return Response(rete.observatory.stats(actor, year))
 
-    @get(
+    @api_get(
         "/stats.csv",
-        sync_to_thread=True,
-        responses=API_PROBLEMS,
         media_type=CSV,
         summary="Analysts: the same statistics as CSV, one section per table",
         description=DESCRIPTION,
     )
-    def stats_csv(
-        self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], year: Year = None
-    ) -> Response[str]:
-        return _csv(Observatory(rete.ctx).stats_csv(actor, year), year)
+    def stats_csv(self, rete: App, actor: Me, year: Year = None) -> Response[str]:
+        return _csv(rete.observatory.stats_csv(actor, year), year)

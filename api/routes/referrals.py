@@ -1,45 +1,85 @@
-"""``/api/v1/referrals``: my service's boxes, one referral, and its moves."""
+"""``/api/v1/referrals``: my service's boxes, one referral, and its moves.
+
+Each move of a referral's lifecycle (``domain.referral.Move``) is a route
+``POST /api/v1/referrals/{referral_id}/<move>``, built from ``MOVE_ROUTES``:
+what its summary says and whether it takes a reason.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import Enum
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Request, Router
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Response
 from msgspec import Meta
 
-from api.problems import API_PROBLEMS
-from api.routes._common import API_PREFIX, BEARER, route_of, versioned
+from api.routes._common import (
+    API_PREFIX,
+    BEARER,
+    App,
+    Cursor,
+    Limit,
+    Me,
+    api_get,
+    api_post,
+    route_of,
+    versioned,
+)
 from api.schemas import OptionalReasonBody, ReasonBody
-from application.rete import Rete
 from application.views import ReferralPage, ReferralSummary, ReferralView
-from domain.network import Actor
 from domain.referral import Move
+
+PATH = f"{API_PREFIX}/referrals"
+TAGS = ["referrals"]
 
 ReferralId = FromPath[str]
 Word = Annotated[str, Meta(max_length=50)]
-Cursor = FromQuery[Annotated[str, Meta(max_length=200)] | None]
-Limit = FromQuery[int]
+
+
+class Reason(Enum):
+    """What a move's request body carries."""
+
+    NONE = "none"  # no body
+    REQUIRED = "required"  # ``ReasonBody``
+    OPTIONAL = "optional"  # ``OptionalReasonBody``, or no body
+
+
+@dataclass(frozen=True)
+class MoveRoute:
+    summary: str
+    reason: Reason = Reason.NONE
+
+
+MOVE_ROUTES: dict[Move, MoveRoute] = {
+    Move.ACKNOWLEDGE: MoveRoute("Recipient: acknowledge receipt"),
+    Move.ACCEPT: MoveRoute("Recipient: take it on"),
+    Move.DECLINE: MoveRoute("Recipient: decline, with a reason", Reason.REQUIRED),
+    Move.COMPLETE: MoveRoute("Recipient: the work is done"),
+    Move.WITHDRAW: MoveRoute("Sender: withdraw before acceptance", Reason.OPTIONAL),
+    Move.EXPIRE: MoveRoute("Coordinator: nobody answered in time"),
+}
+if set(MOVE_ROUTES) != set(Move):  # a new move needs its route, and its words
+    raise RuntimeError(f"no route for {sorted(set(Move) - set(MOVE_ROUTES))}")
 
 
 class ReferralsController(Controller):
-    path = f"{API_PREFIX}/referrals"
-    tags = ["referrals"]
+    path = PATH
+    tags = TAGS
     security = BEARER
 
-    @get(
+    @api_get(
         "/",
-        sync_to_thread=True,
-        responses=API_PROBLEMS,
         summary="My service's inbox or outbox, most urgent first",
         description="Summaries without reason or justification: open a referral to read them.",
     )
     def list_referrals(
         self,
-        rete: NamedDependency[Rete],
-        actor: NamedDependency[Actor],
+        rete: App,
+        actor: Me,
         box: FromQuery[Word] = "inbox",
         status: FromQuery[Annotated[list[Word], Meta(max_length=10)] | None] = None,
         cursor: Cursor = None,
@@ -47,99 +87,59 @@ class ReferralsController(Controller):
     ) -> ReferralPage:
         return rete.referrals.list(actor, box, status, cursor, limit)
 
-    @get(
+    @api_get(
         "/{referral_id:str}",
-        sync_to_thread=True,
-        responses=API_PROBLEMS,
         summary="One referral (sender or recipient)",
         description="Shows its reason: every read is recorded in its case's access log.",
     )
     def get_referral(
-        self,
-        request: Request[Any, Any, Any],
-        rete: NamedDependency[Rete],
-        actor: NamedDependency[Actor],
-        referral_id: ReferralId,
+        self, request: Request[Any, Any, Any], rete: App, actor: Me, referral_id: ReferralId
     ) -> Response[ReferralView]:
         return versioned(rete.referrals.get(actor, referral_id, via=route_of(request)))
 
-    @post(
-        "/{referral_id:str}/acknowledge",
-        sync_to_thread=True,
-        responses=API_PROBLEMS,
-        status_code=200,
-        summary="Recipient: acknowledge receipt",
-    )
-    def acknowledge(
-        self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], referral_id: ReferralId
-    ) -> Response[ReferralSummary]:
-        return versioned(rete.referrals.move(actor, referral_id, Move.ACKNOWLEDGE))
 
-    @post(
-        "/{referral_id:str}/accept",
-        sync_to_thread=True,
-        responses=API_PROBLEMS,
-        status_code=200,
-        summary="Recipient: take it on",
-    )
-    def accept(
-        self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], referral_id: ReferralId
-    ) -> Response[ReferralSummary]:
-        return versioned(rete.referrals.move(actor, referral_id, Move.ACCEPT))
+def move_route(move: Move, route: MoveRoute) -> HTTPRouteHandler:
+    """The route of one move; its handler is named after the move (the OpenAPI
+    operation id is made of it)."""
 
-    @post(
-        "/{referral_id:str}/decline",
-        sync_to_thread=True,
-        responses=API_PROBLEMS,
-        status_code=200,
-        summary="Recipient: decline, with a reason",
-    )
-    def decline(
-        self,
-        rete: NamedDependency[Rete],
-        actor: NamedDependency[Actor],
-        referral_id: ReferralId,
-        data: JSONBody[ReasonBody],
+    def moved(
+        rete: App, actor: Me, referral_id: str, reason: str | None
     ) -> Response[ReferralSummary]:
-        return versioned(rete.referrals.move(actor, referral_id, Move.DECLINE, data.reason))
+        return versioned(rete.referrals.move(actor, referral_id, move, reason))
 
-    @post(
-        "/{referral_id:str}/complete",
-        sync_to_thread=True,
-        responses=API_PROBLEMS,
-        status_code=200,
-        summary="Recipient: the work is done",
-    )
-    def complete(
-        self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], referral_id: ReferralId
-    ) -> Response[ReferralSummary]:
-        return versioned(rete.referrals.move(actor, referral_id, Move.COMPLETE))
+    if route.reason is Reason.REQUIRED:
 
-    @post(
-        "/{referral_id:str}/withdraw",
-        sync_to_thread=True,
-        responses=API_PROBLEMS,
-        status_code=200,
-        summary="Sender: withdraw before acceptance",
-    )
-    def withdraw(
-        self,
-        rete: NamedDependency[Rete],
-        actor: NamedDependency[Actor],
-        referral_id: ReferralId,
-        data: JSONBody[OptionalReasonBody | None] = None,
-    ) -> Response[ReferralSummary]:
-        reason = data.reason if data is not None else None
-        return versioned(rete.referrals.move(actor, referral_id, Move.WITHDRAW, reason))
+        def handler(
+            rete: App, actor: Me, referral_id: ReferralId, data: JSONBody[ReasonBody]
+        ) -> Response[ReferralSummary]:
+            return moved(rete, actor, referral_id, data.reason)
 
-    @post(
-        "/{referral_id:str}/expire",
-        sync_to_thread=True,
-        responses=API_PROBLEMS,
-        status_code=200,
-        summary="Coordinator: nobody answered in time",
+    elif route.reason is Reason.OPTIONAL:
+
+        def handler(  # type: ignore[misc]  # one signature per kind of body
+            rete: App,
+            actor: Me,
+            referral_id: ReferralId,
+            data: JSONBody[OptionalReasonBody | None] = None,
+        ) -> Response[ReferralSummary]:
+            return moved(rete, actor, referral_id, data.reason if data is not None else None)
+
+    else:
+
+        def handler(  # type: ignore[misc]
+            rete: App, actor: Me, referral_id: ReferralId
+        ) -> Response[ReferralSummary]:
+            return moved(rete, actor, referral_id, None)
+
+    handler.__name__ = handler.__qualname__ = move.value
+    return api_post(f"/{{referral_id:str}}/{move.value}", status_code=200, summary=route.summary)(
+        handler
     )
-    def expire(
-        self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], referral_id: ReferralId
-    ) -> Response[ReferralSummary]:
-        return versioned(rete.referrals.move(actor, referral_id, Move.EXPIRE))
+
+
+moves = Router(
+    path=PATH,
+    tags=TAGS,
+    security=BEARER,
+    route_handlers=[move_route(move, route) for move, route in MOVE_ROUTES.items()],
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from application.authorisation import Action, authorise
 from application.context import Context
 from application.observatory.export import to_csv
 from application.observatory.facts import FactSource
@@ -9,7 +10,6 @@ from application.observatory.publication import Stats, publish, release
 from application.observatory.view_facts import ViewFacts
 from domain import errors
 from domain.network import Actor
-from domain.vocabulary import Role
 
 FIRST_YEAR, LAST_YEAR = 2000, 2999
 
@@ -27,7 +27,7 @@ class Observatory:
 
     def stats(self, actor: Actor, year: int | None = None) -> Stats:
         """Every table, for one year by month or for every year; only for analysts."""
-        actor.require(Role.ANALYST)
+        authorise(actor, Action.OBSERVATORY)
         if year is not None and not FIRST_YEAR <= year <= LAST_YEAR:
             raise UnknownYear(f"{year} is not a year between {FIRST_YEAR} and {LAST_YEAR}")
         return publish(release(self.facts.referrals(), self.facts.cases()), year)

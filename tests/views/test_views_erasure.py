@@ -15,6 +15,7 @@ from views_support import (
     live_rows,
 )
 
+from application.loading import case_id
 from application.rete import Rete
 from domain.entries import CaseStatus
 from domain.erased import ERASED
@@ -29,7 +30,7 @@ def test_after_erasure_the_views_keep_every_fact_and_no_personal_field_opens(
     erased_ref = a_case_with_everything(rete)
     kept_ref = a_case_with_everything(rete)
     leave_a_referral_unanswered(rete, clock)
-    erased_id = rete.ctx.case_id(erased_ref)
+    erased_id = case_id(erased_ref)
     views.catch_up()
     before = live_rows(views)
     facts = views.queries.observatory_facts()
@@ -54,7 +55,7 @@ def test_after_erasure_the_views_keep_every_fact_and_no_personal_field_opens(
         assert now == was, table
 
     erased = views.queries.case(erased_id)
-    kept = views.queries.case(rete.ctx.case_id(kept_ref))
+    kept = views.queries.case(case_id(kept_ref))
     assert erased is not None and kept is not None
     parts = erased.sealed_parts()
     assert len(parts) == 3  # a note, an assessment, a referral

@@ -16,6 +16,7 @@ from views_support import (
     leave_a_referral_unanswered,
 )
 
+from application.loading import case_id
 from application.rete import Rete
 from application.view_ports import SealedPart
 from domain.erased import ERASED
@@ -107,7 +108,7 @@ def test_an_erased_part_reads_as_erased_and_its_record_still_opens(
     ref = a_case_with_everything(rete)
     kept = a_case_with_everything(rete)
     rete.cases.erase(actor(rete, "cav-scirocco", "coordinator"), ref, "her request")
-    erased_id, parts = rete.ctx.case_id(ref), {True: 0, False: 0}
+    erased_id, parts = case_id(ref), {True: 0, False: 0}
     for record in every_record(views):
         opened = open_record(store.keys, record)  # the outer seal opens, erased or not
         if opened.sealed is None:
