@@ -36,15 +36,24 @@ import functools
 import getpass
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+from support.clock import TestClock
+from support.http import Api
+from support.people import people_of
+
+from application.rete import Rete
+from infrastructure.bootstrap import build_rete
+from infrastructure.settings import Settings, load_settings
 
 POSTGRES_URL_ENV = "RETE_TEST_POSTGRES_URL"
 POSTGRES_MARKER = "postgres"
@@ -237,3 +246,108 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str
             # A test that leaves a transaction open would block the drop for ever.
             conn.execute("SET lock_timeout = '10s'")
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+# --------------------------------------------------------------------------
+# The application on the test's backend, built from settings as the server
+# builds it: one family of fixtures for every package (a package's conftest
+# overrides ``rete_env`` when it needs other settings).
+
+
+@pytest.fixture
+def clock() -> TestClock:
+    return TestClock()
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path) -> Path:
+    return tmp_path / "var"
+
+
+@pytest.fixture
+def rete_env(backend: dict[str, str], var_dir: Path) -> dict[str, str]:
+    """The RETE_* variables for the backend (PostgreSQL's schema is in the URL)."""
+    return {"RETE_DATABASE_URL": backend["RETE_DATABASE_URL"], "RETE_VAR_DIR": str(var_dir)}
+
+
+@pytest.fixture
+def settings_for(rete_env: dict[str, str]) -> Callable[..., Settings]:
+    """Settings on this test's backend, with extra RETE_* variables."""
+    return lambda **extra: load_settings({**rete_env, **extra})
+
+
+@pytest.fixture
+def settings(settings_for: Callable[..., Settings]) -> Settings:
+    return settings_for()
+
+
+@pytest.fixture
+def make_rete(
+    settings_for: Callable[..., Settings], clock: TestClock
+) -> Iterator[Callable[..., Rete]]:
+    """``make_rete(clock_=None, store=None, **RETE_vars)``: another application on the
+    same database (a restarted process, or a second worker); all closed at the end."""
+    built: list[Rete] = []
+
+    def make(clock_: TestClock | None = None, store: Any = None, **extra: str) -> Rete:
+        rete = build_rete(settings_for(**extra), clock=clock_ or clock, store=store)
+        built.append(rete)
+        return rete
+
+    yield make
+    for rete in reversed(built):
+        rete.close()
+
+
+@pytest.fixture
+def rete(make_rete: Callable[..., Rete]) -> Rete:
+    return make_rete()
+
+
+@pytest.fixture
+def people(rete: Rete) -> SimpleNamespace:
+    """The people of the network, as the application's actors: ``people.anna``."""
+    return people_of(rete)
+
+
+# --------------------------------------------------------------------------
+# The HTTP API.
+
+
+@pytest.fixture
+def make_api() -> Iterator[Callable[..., Api]]:
+    """``make_api(env, rete=None, clock=None)``: the API with the settings of ``env``,
+    over ``rete`` or over an application of its own (closed at the end)."""
+    opened: list[tuple[Api, Rete | None]] = []
+
+    def make(env: dict[str, str], rete: Rete | None = None, clock: TestClock | None = None) -> Api:
+        settings = load_settings(env)
+        clock = clock or TestClock()
+        owned = rete is None
+        rete = rete or build_rete(settings, clock=clock)
+        api = Api.open(settings, rete, clock)
+        opened.append((api, rete if owned else None))
+        return api
+
+    yield make
+    for api, owned in reversed(opened):
+        api.close()
+        if owned is not None:
+            owned.close()
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path, var_dir: Path) -> dict[str, str]:
+    return {"RETE_DATABASE_URL": f"sqlite:///{tmp_path / 'rete.sqlite'}", "RETE_VAR_DIR": str(var_dir)}
+
+
+@pytest.fixture
+def api(make_api: Callable[..., Api], sqlite_env: dict[str, str]) -> Api:
+    """The API on a fresh SQLite database."""
+    return make_api(sqlite_env)
+
+
+@pytest.fixture
+def any_backend_api(make_api: Callable[..., Api], rete_env: dict[str, str]) -> Api:
+    """The API on SQLite, then on PostgreSQL (the ``backend`` fixture's parameters)."""
+    return make_api(rete_env)
