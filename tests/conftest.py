@@ -43,6 +43,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import psycopg
 import pytest
 from psycopg import sql
@@ -50,6 +51,7 @@ from psycopg.conninfo import conninfo_to_dict
 from support.clock import TestClock
 from support.http import Api
 from support.people import people_of
+from support.problems import assert_problem
 
 from application.rete import Rete
 from infrastructure.bootstrap import build_rete
@@ -338,7 +340,10 @@ def make_api() -> Iterator[Callable[..., Api]]:
 
 @pytest.fixture
 def sqlite_env(tmp_path: Path, var_dir: Path) -> dict[str, str]:
-    return {"RETE_DATABASE_URL": f"sqlite:///{tmp_path / 'rete.sqlite'}", "RETE_VAR_DIR": str(var_dir)}
+    return {
+        "RETE_DATABASE_URL": f"sqlite:///{tmp_path / 'rete.sqlite'}",
+        "RETE_VAR_DIR": str(var_dir),
+    }
 
 
 @pytest.fixture
@@ -351,3 +356,9 @@ def api(make_api: Callable[..., Api], sqlite_env: dict[str, str]) -> Api:
 def any_backend_api(make_api: Callable[..., Api], rete_env: dict[str, str]) -> Api:
     """The API on SQLite, then on PostgreSQL (the ``backend`` fixture's parameters)."""
     return make_api(rete_env)
+
+
+@pytest.fixture
+def problem() -> Callable[[httpx.Response, int, str], dict[str, Any]]:
+    """``problem(response, status, code)`` checks an error answer and returns its body."""
+    return assert_problem
