@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.clock import TestClock
 from views_support import (
-    MovableClock,
     forget,
     leave_a_referral_unanswered,
     live_rows,
@@ -90,7 +90,7 @@ def runner(views: Views, store: ReteEventStore, tables: ViewTables, page: int) -
 
 
 def test_a_batch_that_fails_halfway_leaves_nothing_and_the_next_run_resumes_after_the_last(
-    rete: Rete, views: Views, store: ReteEventStore, clock: MovableClock
+    rete: Rete, views: Views, store: ReteEventStore, clock: TestClock
 ) -> None:
     load_demo(rete)
     leave_a_referral_unanswered(rete, clock)
@@ -135,7 +135,7 @@ def run_and_kill(env: dict[str, str], page: int, pause: float, after: float) -> 
 
 
 def test_a_runner_killed_in_the_middle_of_a_batch_resumes_without_skipping_or_repeating(
-    rete: Rete, views: Views, views_env: dict[str, str], clock: MovableClock
+    rete: Rete, views: Views, views_env: dict[str, str], clock: TestClock
 ) -> None:
     load_demo(rete)
     leave_a_referral_unanswered(rete, clock)
@@ -156,7 +156,7 @@ def test_a_runner_killed_in_the_middle_of_a_batch_resumes_without_skipping_or_re
 
 
 def test_runners_in_several_processes_share_the_work_and_apply_each_event_once(
-    rete: Rete, make_views: Callable[..., Views], clock: MovableClock
+    rete: Rete, make_views: Callable[..., Views], clock: TestClock
 ) -> None:
     workers = [make_views() for _ in range(3)]
     stop = threading.Event()

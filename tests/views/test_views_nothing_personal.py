@@ -8,8 +8,9 @@ from pathlib import Path
 from uuid import UUID
 
 from hypothesis import HealthCheck, Phase, given, settings
+from support.clock import TestClock
 from views_story import STORY, Network
-from views_support import MARKER, MovableClock, a_case_with_everything, leave_a_referral_unanswered
+from views_support import MARKER, a_case_with_everything, leave_a_referral_unanswered
 
 from api.demo import load_demo
 from application.rete import Rete
@@ -49,7 +50,7 @@ def database_files(views_env: dict[str, str]) -> list[Path]:
 def test_no_view_holds_a_personal_field_in_clear(
     rete: Rete,
     views: Views,
-    clock: MovableClock,
+    clock: TestClock,
     views_env: dict[str, str],
     story: list[tuple[object, ...]],
 ) -> None:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
-from views_support import MARKER, MovableClock, actor
+from support.clock import TestClock
+from views_support import MARKER, actor
 
 from application.escalation import Escalations
 from application.rete import Rete
@@ -69,7 +70,7 @@ STORY = st.lists(COMMAND, min_size=15, max_size=45)
 @dataclass
 class Network:
     rete: Rete
-    clock: MovableClock
+    clock: TestClock
     views: Views
     cases: list[tuple[str, str]] = field(default_factory=list)  # (reference, owner)
     consents: dict[str, list[str]] = field(default_factory=dict)

@@ -1,10 +1,11 @@
-"""Helpers of the views tests: a clock the test moves, the views' rows as they are
-stored, and the people who act in the stories."""
+"""Helpers of the views tests: the views' rows as they are stored, the people who act
+in the stories, and two stories."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from support.clock import TestClock
 
 from application.rete import Rete
 from domain.network import Actor
@@ -13,23 +14,8 @@ from infrastructure.views import Views
 from infrastructure.views.schema import ALL_TABLES, TRACKING
 from infrastructure.views.statements import TableSql
 
-MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
 # Present in every personal field the stories write, and in nothing else.
 MARKER = "ZQXJ-PLAINTEXT-MARKER"
-
-
-class MovableClock:
-    __test__ = False
-
-    def __init__(self, at: datetime = MONDAY) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
 
 
 Rows = dict[str, list[tuple[Any, ...]]]
@@ -59,7 +45,7 @@ def working_services(rete: Rete) -> list[str]:
     return [s.id for s in rete.ctx.directory if s.works_cases]
 
 
-def leave_a_referral_unanswered(rete: Rete, clock: MovableClock) -> str:
+def leave_a_referral_unanswered(rete: Rete, clock: TestClock) -> str:
     """A CAV case referred to social services, urgently, and left unanswered until both
     its deadlines passed and the escalation policy ran; returns its id."""
     from application.escalation import Escalations  # only the stories that need it
