@@ -50,12 +50,15 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from support.clock import TestClock
 from support.http import Api
+from support.hypothesis_profiles import register_profiles
 from support.people import people_of
 from support.problems import assert_problem
 
 from application.rete import Rete
 from infrastructure.bootstrap import build_rete
 from infrastructure.settings import Settings, load_settings
+
+register_profiles()
 
 POSTGRES_URL_ENV = "RETE_TEST_POSTGRES_URL"
 POSTGRES_MARKER = "postgres"

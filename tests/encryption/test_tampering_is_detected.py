@@ -37,6 +37,7 @@ from encryption_support import (
 from eventsourcing.domain import Aggregate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.hypothesis_profiles import examples
 
 from application.rete import Rete
 from domain.case import Case, case_id_for
@@ -187,7 +188,7 @@ RELATIONS: dict[str, Callable[[Row, Row], bool]] = {
 }
 
 
-@settings(PROPERTY, max_examples=40)
+@settings(PROPERTY, max_examples=examples(40))
 @given(data=st.data())
 def test_a_record_copied_onto_another_row_does_not_open(
     data: st.DataObject,
@@ -209,7 +210,7 @@ def test_a_record_copied_onto_another_row_does_not_open(
 # -- truncation and bit flips ---------------------------------------------------------
 
 
-@settings(PROPERTY, max_examples=25)
+@settings(PROPERTY, max_examples=examples(25))
 @given(data=st.data())
 def test_a_truncated_record_does_not_open(
     data: st.DataObject,
@@ -246,7 +247,7 @@ def flip(blob: bytes, data: st.DataObject) -> bytes:
     return bytes(flipped)
 
 
-@settings(PROPERTY, max_examples=80)
+@settings(PROPERTY, max_examples=examples(80))
 @given(data=st.data())
 def test_any_single_flipped_bit_does_not_open(
     data: st.DataObject,
@@ -261,7 +262,7 @@ def test_any_single_flipped_bit_does_not_open(
         assert_detected(read_fresh, row, texts, flipped)
 
 
-@settings(PROPERTY, max_examples=12)
+@settings(PROPERTY, max_examples=examples(12))
 @given(data=st.data())
 def test_a_record_relabelled_with_another_event_type_does_not_open(
     data: st.DataObject,
@@ -299,7 +300,7 @@ def personal_rows(rows: list[Row], make_rete: Callable[..., Rete]) -> list[tuple
     return opened
 
 
-@settings(PROPERTY, max_examples=35)
+@settings(PROPERTY, max_examples=examples(35))
 @given(data=st.data())
 def test_an_altered_personal_blob_does_not_open_even_under_a_valid_outer_seal(
     data: st.DataObject,
@@ -348,7 +349,7 @@ def snapshot_rows(make_rete: Callable[..., Rete], raw: RawDatabase) -> list[Row]
     return list(newest.values())
 
 
-@settings(PROPERTY, max_examples=20)
+@settings(PROPERTY, max_examples=examples(20))
 @given(data=st.data())
 def test_a_tampered_snapshot_does_not_open(
     data: st.DataObject,

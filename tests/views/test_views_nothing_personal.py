@@ -9,6 +9,7 @@ from uuid import UUID
 
 from hypothesis import HealthCheck, Phase, given, settings
 from support.clock import TestClock
+from support.hypothesis_profiles import examples
 from views_story import STORY, Network
 from views_support import MARKER, a_case_with_everything, leave_a_referral_unanswered
 
@@ -41,7 +42,7 @@ def database_files(views_env: dict[str, str]) -> list[Path]:
 
 
 @settings(
-    max_examples=8,
+    max_examples=examples(8),
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from hypothesis import HealthCheck, Phase, given, settings
 from support.clock import TestClock
+from support.hypothesis_profiles import examples
 from views_agreement import assert_views_agree_with_the_store
 from views_story import STORY, Network
 from views_support import leave_a_referral_unanswered, live_rows, positions
@@ -77,7 +78,7 @@ def test_one_view_is_rebuilt_alone_and_the_others_are_left_as_they_were(
 
 
 @settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     # Every example adds to the same database, so a shrunk story would not replay on
     # its own: report the failing one as it came.
