@@ -4,7 +4,8 @@ The shared fixtures (``tests/conftest.py``) give ``make_rete``, which builds an
 application from settings on the test's backend (calling it again builds another
 instance on the same database: a restarted process, or a second worker), the
 tests' clock (``support.clock.TestClock``) and the ``people`` of the network.
-Here: one consented case, and a referral with ordinary terms.
+Here: one consented case, and ``send``, a referral with ordinary terms
+(``support.stories.refer``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 import pytest
 from support.clock import TestClock
+from support.stories import record_consent, refer
 
 from application.rete import Rete
 
@@ -29,30 +31,15 @@ def consented_case(rete: Rete, people) -> tuple[str, str]:
     social services and the police may receive her identity, safety and the violence."""
     case = rete.cases.open(people.anna)
     rete.cases.add_note(people.anna, case.reference_code, "violence", "what she told us")
-    consent = rete.cases.record_consent(
+    consent = record_consent(
+        rete,
         people.anna,
         case.reference_code,
-        recipient_kinds=["social_services", "police"],
-        recipient_services=[],
+        kinds=["social_services", "police"],
         purposes=["social_support", "shelter", "protection_measures"],
-        categories_=["identity", "safety", "violence"],
-        expires_at=None,
+        categories=["identity", "safety", "violence"],
     )
     return case.reference_code, consent.id
-
-
-def refer(rete: Rete, actor, case_ref: str, to: str = "ss-cesano", **overrides):
-    """A referral on consent with ordinary terms; each story changes what it needs."""
-    terms = dict(
-        recipient_service=to,
-        kind="social_support",
-        urgency="routine",
-        reason="she needs a safe place to live",
-        scope=["identity", "violence"],
-        legal_basis="consent",
-    )
-    terms.update(overrides)
-    return rete.referrals.refer(actor, case_ref, **terms)
 
 
 @pytest.fixture

@@ -15,23 +15,11 @@ from typing import Any
 from uuid import uuid4
 
 from support.http import Api
+from support.stories import RISK_ITEMS
 
 CASES = "/api/v1/cases"
 REFERRALS = "/api/v1/referrals"
 AUDIT = "/api/v1/audit"
-RISK_ITEMS = (
-    "escalation",
-    "strangulation",
-    "weapon",
-    "death_threats",
-    "separation",
-    "stalking",
-    "pregnancy",
-    "children_threatened",
-    "substance_abuse",
-    "protection_order_breach",
-    "her_fear",
-)
 
 
 class Http(Api):

@@ -22,6 +22,7 @@ from support.clock import MONDAY, TestClock
 from support.http import Api as Http
 from support.people import PEOPLE, people_of
 from support.rawdb import RawDatabase, Row, is_sqlite, libpq_url
+from support.stories import record_consent
 
 from application.rete import Rete
 from domain.referral import Move
@@ -158,15 +159,7 @@ def tell_case(rete: Rete, p: SimpleNamespace, clock: TestClock, tag: str = "") -
     ref = rete.cases.open(p.anna).reference_code
     for category in ("identity", "violence", "health", "children", "safety"):
         rete.cases.add_note(p.anna, ref, category, say(f"note-{category}"))
-    rete.cases.record_consent(
-        p.anna,
-        ref,
-        recipient_kinds=["social_services"],
-        recipient_services=[],
-        purposes=["social_support"],
-        categories_=["identity", "violence"],
-        expires_at=None,
-    )
+    record_consent(rete, p.anna, ref)
     items = rete.ctx.instrument(INSTRUMENT).items
     answers = {item.id: item.id in {"escalation", "stalking"} for item in items}
     rete.cases.assess_risk(p.anna, ref, INSTRUMENT, answers, "high", say("risk-justification"))

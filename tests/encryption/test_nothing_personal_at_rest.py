@@ -32,6 +32,7 @@ from encryption_support import (
     is_sqlite,
     spellings,
 )
+from support.stories import record_consent
 
 from application.rete import Rete
 from domain.case import Case
@@ -102,15 +103,7 @@ def plant(rete: Rete, p: SimpleNamespace) -> Planted:
     )
     rete.referrals.move(p.paolo, vital.id, Move.ACKNOWLEDGE, t("acknowledge-reason"))
     rete.referrals.move(p.paolo, vital.id, Move.ACCEPT, t("accept-reason"))
-    rete.cases.record_consent(
-        p.anna,
-        ref,
-        recipient_kinds=["social_services"],
-        recipient_services=[],
-        purposes=["social_support"],
-        categories_=["identity", "violence"],
-        expires_at=None,
-    )
+    record_consent(rete, p.anna, ref)
     on_consent = dict(
         recipient_service="ss-cesano",
         kind="social_support",

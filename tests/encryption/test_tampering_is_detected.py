@@ -38,6 +38,7 @@ from eventsourcing.domain import Aggregate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.hypothesis_profiles import examples
+from support.stories import record_consent
 
 from application.rete import Rete
 from domain.case import Case, case_id_for
@@ -75,15 +76,7 @@ def populate(rete: Rete, p: SimpleNamespace, cases: int, notes: int) -> list[str
         for n in range(notes):
             case.add_note(Category(CATEGORIES[n % len(CATEGORIES)]), text("note"), p.anna, MONDAY)
         store.save(case)
-        rete.cases.record_consent(
-            p.anna,
-            ref,
-            recipient_kinds=["social_services"],
-            recipient_services=[],
-            purposes=["social_support"],
-            categories_=["identity", "violence"],
-            expires_at=None,
-        )
+        record_consent(rete, p.anna, ref)
         rete.cases.assess_risk(p.anna, ref, INSTRUMENT, answers, "high", text("justification"))
         taken = rete.referrals.refer(
             p.anna,

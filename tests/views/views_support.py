@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from support.clock import TestClock
+from support.stories import record_consent
 
 from application.rete import Rete
 from domain.network import Actor
@@ -53,15 +54,7 @@ def leave_a_referral_unanswered(rete: Rete, clock: TestClock) -> str:
     cav = actor(rete, "cav-scirocco")
     case = rete.cases.open(cav)
     rete.cases.add_note(cav, case.reference_code, "violence", f"{MARKER} what happened")
-    rete.cases.record_consent(
-        cav,
-        case.reference_code,
-        recipient_kinds=["social_services"],
-        recipient_services=[],
-        purposes=["social_support"],
-        categories_=["identity", "violence"],
-        expires_at=None,
-    )
+    record_consent(rete, cav, case.reference_code)
     referral = rete.referrals.refer(
         cav,
         case.reference_code,
@@ -86,14 +79,13 @@ def a_case_with_everything(rete: Rete) -> str:
     cav = actor(rete, "cav-scirocco")
     ref = rete.cases.open(cav).reference_code
     rete.cases.add_note(cav, ref, "health", f"{MARKER} her injuries")
-    rete.cases.record_consent(
+    record_consent(
+        rete,
         cav,
         ref,
-        recipient_kinds=["police"],
-        recipient_services=[],
+        kinds=["police"],
         purposes=["protection_measures"],
-        categories_=["identity", "safety"],
-        expires_at=None,
+        categories=["identity", "safety"],
     )
     items = rete.ctx.instrument("rete-screening-v1").items
     rete.cases.assess_risk(cav, ref, "rete-screening-v1", {i.id: True for i in items}, None, None)

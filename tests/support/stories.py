@@ -1,0 +1,64 @@
+"""Short ways to tell what many stories tell: a consent, a referral on consent, a risk
+assessment's answers. Each takes the ordinary terms unless the story says otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from application.rete import Rete
+from domain.network import Actor
+
+# The items of the screening instrument "rete-screening-v1", in its order.
+RISK_ITEMS = (
+    "escalation",
+    "strangulation",
+    "weapon",
+    "death_threats",
+    "separation",
+    "stalking",
+    "pregnancy",
+    "children_threatened",
+    "substance_abuse",
+    "protection_order_breach",
+    "her_fear",
+)
+
+
+def record_consent(
+    rete: Rete,
+    actor: Actor,
+    case_ref: str,
+    *,
+    kinds: Sequence[str] = ("social_services",),
+    purposes: Sequence[str] = ("social_support",),
+    categories: Sequence[str] = ("identity", "violence"),
+    services: Sequence[str] = (),
+    expires_at: datetime | None = None,
+) -> Any:
+    """What she agreed to: by default, social services may receive her identity and
+    what happened, for social support; returns the consent as the application does."""
+    return rete.cases.record_consent(
+        actor,
+        case_ref,
+        recipient_kinds=list(kinds),
+        recipient_services=list(services),
+        purposes=list(purposes),
+        categories_=list(categories),
+        expires_at=expires_at,
+    )
+
+
+def refer(rete: Rete, actor: Actor, case_ref: str, to: str = "ss-cesano", **overrides: Any) -> Any:
+    """A referral on consent with ordinary terms; each story changes what it needs."""
+    terms: dict[str, Any] = dict(
+        recipient_service=to,
+        kind="social_support",
+        urgency="routine",
+        reason="she needs a safe place to live",
+        scope=["identity", "violence"],
+        legal_basis="consent",
+    )
+    terms.update(overrides)
+    return rete.referrals.refer(actor, case_ref, **terms)
