@@ -271,8 +271,13 @@ def var_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def rete_env(backend: dict[str, str], var_dir: Path) -> dict[str, str]:
-    """The RETE_* variables for the backend (PostgreSQL's schema is in the URL)."""
-    return {"RETE_DATABASE_URL": backend["RETE_DATABASE_URL"], "RETE_VAR_DIR": str(var_dir)}
+    """The RETE_* variables for the backend (PostgreSQL's schema is in the URL), with
+    no periodic checkpoints: a test signs when it means to."""
+    return {
+        "RETE_DATABASE_URL": backend["RETE_DATABASE_URL"],
+        "RETE_VAR_DIR": str(var_dir),
+        "RETE_CHECKPOINT_INTERVAL": "0",
+    }
 
 
 @pytest.fixture

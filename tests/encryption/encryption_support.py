@@ -22,7 +22,7 @@ from support.clock import MONDAY, TestClock
 from support.http import Api as Http
 from support.people import PEOPLE, people_of
 from support.rawdb import RawDatabase, Row, is_sqlite, libpq_url
-from support.stories import record_consent
+from support.stories import record_consent, refer, refer_to_protect
 
 from application.rete import Rete
 from domain.referral import Move
@@ -163,31 +163,16 @@ def tell_case(rete: Rete, p: SimpleNamespace, clock: TestClock, tag: str = "") -
     items = rete.ctx.instrument(INSTRUMENT).items
     answers = {item.id: item.id in {"escalation", "stalking"} for item in items}
     rete.cases.assess_risk(p.anna, ref, INSTRUMENT, answers, "high", say("risk-justification"))
-    on_consent = dict(
-        recipient_service="ss-cesano",
-        kind="social_support",
-        urgency="routine",
-        scope=["identity", "violence"],
-        legal_basis="consent",
-    )
-    taken = rete.referrals.refer(p.anna, ref, reason=say("reason-taken"), **on_consent)
+    taken = refer(rete, p.anna, ref, reason=say("reason-taken"))
     clock.advance(minutes=3)
     rete.referrals.move(p.bea, taken.id, Move.ACKNOWLEDGE)
     rete.referrals.move(p.bea, taken.id, Move.ACCEPT, say("accept-reason"))
     rete.cases.add_note(p.bea, ref, "violence", say("note-by-social-services"))
-    declined = rete.referrals.refer(
-        p.chiara,
-        ref,
-        recipient_service="pl-cesano",
-        kind="protection_measures",
-        urgency="emergency",
-        reason=say("reason-vital"),
-        scope=["safety", "violence"],
-        legal_basis="vital_interest",
-        justification=say("justification-vital"),
+    declined = refer_to_protect(
+        rete, p.chiara, ref, say("reason-vital"), say("justification-vital")
     )
     rete.referrals.move(p.paolo, declined.id, Move.DECLINE, say("decline-reason"))
-    withdrawn = rete.referrals.refer(p.anna, ref, reason=say("reason-withdrawn"), **on_consent)
+    withdrawn = refer(rete, p.anna, ref, reason=say("reason-withdrawn"))
     rete.referrals.move(p.anna, withdrawn.id, Move.WITHDRAW, say("withdraw-reason"))
     rete.cases.place_legal_hold(p.chiara, ref, say("legal-hold"))
     clock.advance(minutes=3)

@@ -32,7 +32,7 @@ from encryption_support import (
     is_sqlite,
     spellings,
 )
-from support.stories import record_consent
+from support.stories import record_consent, refer, refer_to_protect
 
 from application.rete import Rete
 from domain.case import Case
@@ -90,32 +90,13 @@ def plant(rete: Rete, p: SimpleNamespace) -> Planted:
     rete.cases.assess_risk(
         p.anna, ref, INSTRUMENT, no_answers(rete), "high", t("risk-justification")
     )
-    vital = rete.referrals.refer(
-        p.chiara,
-        ref,
-        recipient_service="pl-cesano",
-        kind="protection_measures",
-        urgency="emergency",
-        reason=t("vital-reason"),
-        scope=["safety", "violence"],
-        legal_basis="vital_interest",
-        justification=t("vital-justification"),
-    )
+    vital = refer_to_protect(rete, p.chiara, ref, t("vital-reason"), t("vital-justification"))
     rete.referrals.move(p.paolo, vital.id, Move.ACKNOWLEDGE, t("acknowledge-reason"))
     rete.referrals.move(p.paolo, vital.id, Move.ACCEPT, t("accept-reason"))
     record_consent(rete, p.anna, ref)
-    on_consent = dict(
-        recipient_service="ss-cesano",
-        kind="social_support",
-        urgency="routine",
-        scope=["identity", "violence"],
-        legal_basis="consent",
-    )
-    declined = rete.referrals.refer(p.anna, ref, reason=t("consent-reason"), **on_consent)
+    declined = refer(rete, p.anna, ref, reason=t("consent-reason"))
     rete.referrals.move(p.bea, declined.id, Move.DECLINE, t("decline-reason"))
-    withdrawn = rete.referrals.refer(
-        p.anna, ref, reason=t("withdrawn-referral-reason"), **on_consent
-    )
+    withdrawn = refer(rete, p.anna, ref, reason=t("withdrawn-referral-reason"))
     rete.referrals.move(p.anna, withdrawn.id, Move.WITHDRAW, t("withdraw-reason"))
     rete.cases.place_legal_hold(p.chiara, ref, t("legal-hold-reason"))
 

@@ -38,7 +38,7 @@ from eventsourcing.domain import Aggregate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.hypothesis_profiles import examples
-from support.stories import record_consent
+from support.stories import record_consent, refer, refer_to_protect
 
 from application.rete import Rete
 from domain.case import Case, case_id_for
@@ -78,28 +78,17 @@ def populate(rete: Rete, p: SimpleNamespace, cases: int, notes: int) -> list[str
         store.save(case)
         record_consent(rete, p.anna, ref)
         rete.cases.assess_risk(p.anna, ref, INSTRUMENT, answers, "high", text("justification"))
-        taken = rete.referrals.refer(
-            p.anna,
-            ref,
-            recipient_service="ss-cesano",
-            kind="social_support",
-            urgency="routine",
-            reason=text("reason"),
-            scope=["identity", "violence"],
-            legal_basis="consent",
-        )
+        taken = refer(rete, p.anna, ref, reason=text("reason"))
         rete.referrals.move(p.bea, taken.id, Move.ACKNOWLEDGE)
         rete.referrals.move(p.bea, taken.id, Move.ACCEPT)
-        refused = rete.referrals.refer(
+        refused = refer_to_protect(
+            rete,
             p.chiara,
             ref,
-            recipient_service="pl-cesano",
-            kind="protection_measures",
+            text("reason"),
+            text("justification"),
             urgency="urgent",
-            reason=text("reason"),
             scope=["violence"],
-            legal_basis="vital_interest",
-            justification=text("justification"),
         )
         rete.referrals.move(p.paolo, refused.id, Move.DECLINE, text("decline"))
     return texts

@@ -16,12 +16,6 @@ from infrastructure.store import ReteEventStore
 
 
 @pytest.fixture
-def rete_env(rete_env: dict[str, str]) -> dict[str, str]:
-    """No periodic checkpoints: the tests sign when they mean to."""
-    return {**rete_env, "RETE_CHECKPOINT_INTERVAL": "0"}
-
-
-@pytest.fixture
 def ledger_env(rete_env: dict[str, str]) -> dict[str, str]:
     return rete_env
 

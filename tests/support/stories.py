@@ -62,3 +62,19 @@ def refer(rete: Rete, actor: Actor, case_ref: str, to: str = "ss-cesano", **over
     )
     terms.update(overrides)
     return rete.referrals.refer(actor, case_ref, **terms)
+
+
+def refer_to_protect(
+    rete: Rete, actor: Actor, case_ref: str, reason: str, justification: str, **overrides: Any
+) -> Any:
+    """A referral without her consent, on her vital interest: to the police, for
+    protection measures, in an emergency; each story changes what it needs."""
+    terms: dict[str, Any] = dict(
+        kind="protection_measures",
+        urgency="emergency",
+        reason=reason,
+        scope=["safety", "violence"],
+        legal_basis="vital_interest",
+        justification=justification,
+    )
+    return refer(rete, actor, case_ref, "pl-cesano", **{**terms, **overrides})

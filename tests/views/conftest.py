@@ -16,12 +16,6 @@ from infrastructure.views import Views, open_views
 
 
 @pytest.fixture
-def rete_env(rete_env: dict[str, str]) -> dict[str, str]:
-    """No periodic checkpoints: the views tests sign nothing."""
-    return {**rete_env, "RETE_CHECKPOINT_INTERVAL": "0"}
-
-
-@pytest.fixture
 def views_env(rete_env: dict[str, str]) -> dict[str, str]:
     return rete_env
 

@@ -4,13 +4,8 @@ behind, and the next catch-up, in any process, starts right after the last commi
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +13,7 @@ from typing import Any
 
 import pytest
 from support.clock import TestClock
+from support.processes import kill_when_ready
 from views_support import (
     forget,
     leave_a_referral_unanswered,
@@ -34,7 +30,6 @@ from infrastructure.views.projection import ALL_VIEWS, NetworkViews
 from infrastructure.views.runner import ViewRunner
 
 CHILD = Path(__file__).with_name("views_crash_child.py")
-PROJECT = Path(__file__).resolve().parents[2]
 
 
 class Failure(Exception):
@@ -116,22 +111,7 @@ def test_a_batch_that_fails_halfway_leaves_nothing_and_the_next_run_resumes_afte
 
 
 def run_and_kill(env: dict[str, str], page: int, pause: float, after: float) -> None:
-    child = subprocess.Popen(
-        [sys.executable, str(CHILD), str(page), str(pause)],
-        cwd=PROJECT,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(after)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(30)
-    assert child.returncode == -signal.SIGKILL
+    kill_when_ready([str(CHILD), str(page), str(pause)], env, after)
 
 
 def test_a_runner_killed_in_the_middle_of_a_batch_resumes_without_skipping_or_repeating(

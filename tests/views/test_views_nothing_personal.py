@@ -7,10 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from uuid import UUID
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from support.clock import TestClock
-from support.hypothesis_profiles import examples
-from views_story import STORY, Network
+from views_story import STORY, Network, story_settings
 from views_support import MARKER, a_case_with_everything, leave_a_referral_unanswered
 
 from api.demo import load_demo
@@ -41,12 +40,7 @@ def database_files(views_env: dict[str, str]) -> list[Path]:
     return [p for p in path.parent.glob(path.name + "*") if p.is_file()]
 
 
-@settings(
-    max_examples=examples(8),
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@story_settings(8)
 @given(story=STORY)
 def test_no_view_holds_a_personal_field_in_clear(
     rete: Rete,

@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from support.clock import TestClock
+from support.hypothesis_profiles import examples
 from views_support import MARKER, actor
 
 from application.escalation import Escalations
@@ -65,6 +67,18 @@ _BY_DRAW = [strategy for weight, strategy in _WEIGHTED for _ in range(weight)]
 COMMAND = st.integers(0, len(_BY_DRAW) - 1).flatmap(lambda n: _BY_DRAW[n])
 
 STORY = st.lists(COMMAND, min_size=15, max_size=45)
+
+
+def story_settings(count: int) -> settings:
+    """Settings of a property test telling ``count`` stories (scaled by the profile).
+    Every example adds to the same database, so a shrunk story would not replay on
+    its own: the failing one is reported as it came."""
+    return settings(
+        max_examples=examples(count),
+        deadline=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
 
 
 @dataclass
