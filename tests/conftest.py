@@ -49,6 +49,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from support.clock import TestClock
+from support.closing import closing_all
 from support.http import Api
 from support.hypothesis_profiles import register_profiles
 from support.people import people_of
@@ -74,11 +75,16 @@ def running_in_ci() -> bool:
 
 @dataclass(frozen=True)
 class PostgresProbe:
-    """Outcome of the one connection attempt made per test session."""
+    """Outcome of the one connection attempt made per test session: the URL's
+    parts that worked (libpq's defaults where it names none), or the error."""
 
     url: str
     error: str | None = None
-    params: dict[str, str] = field(default_factory=dict)
+    user: str = field(default_factory=getpass.getuser)
+    host: str = "127.0.0.1"
+    port: str = "5432"
+    dbname: str = "test"
+    password: str = ""
 
     @property
     def available(self) -> bool:
@@ -88,25 +94,8 @@ class PostgresProbe:
     def unavailable_reason(self) -> str:
         return f"PostgreSQL not reachable at {self.url}: {self.error}"
 
-    @property
-    def user(self) -> str:
-        return self.params.get("user") or getpass.getuser()
 
-    @property
-    def host(self) -> str:
-        return self.params.get("host") or "127.0.0.1"
-
-    @property
-    def port(self) -> str:
-        return self.params.get("port") or "5432"
-
-    @property
-    def dbname(self) -> str:
-        return self.params.get("dbname") or "test"
-
-    @property
-    def password(self) -> str:
-        return self.params.get("password") or ""
+_PARTS = ("user", "host", "port", "dbname", "password")
 
 
 def _candidate_urls() -> list[str]:
@@ -129,8 +118,9 @@ def postgres_probe() -> PostgresProbe:
             error = " ".join(str(exc).split()) or type(exc).__name__
             first_failure = first_failure or PostgresProbe(url=url, error=error)
             continue
-        params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
-        return PostgresProbe(url=url, params=params)
+        named = conninfo_to_dict(url)
+        parts = {k: str(named[k]) for k in _PARTS if named.get(k)}
+        return PostgresProbe(url=url, **parts)
     assert first_failure is not None
     return first_failure
 
@@ -297,16 +287,12 @@ def make_rete(
 ) -> Iterator[Callable[..., Rete]]:
     """``make_rete(clock_=None, store=None, **RETE_vars)``: another application on the
     same database (a restarted process, or a second worker); all closed at the end."""
-    built: list[Rete] = []
 
     def make(clock_: TestClock | None = None, store: Any = None, **extra: str) -> Rete:
-        rete = build_rete(settings_for(**extra), clock=clock_ or clock, store=store)
-        built.append(rete)
-        return rete
+        return build_rete(settings_for(**extra), clock=clock_ or clock, store=store)
 
-    yield make
-    for rete in reversed(built):
-        rete.close()
+    with closing_all(make) as made:
+        yield made
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from ledger_store_support import EventsTable
+from support.closing import closing_all
 
 from application.rete import Rete
 from infrastructure.ledger.ledger import Ledger, open_ledger
@@ -29,16 +30,8 @@ def store(rete: Rete) -> ReteEventStore:
 @pytest.fixture
 def make_ledger(settings: Settings, store: ReteEventStore) -> Iterator[Callable[[], Ledger]]:
     """Opens ledgers on the test's database: each one is another process's view."""
-    opened: list[Ledger] = []
-
-    def make() -> Ledger:
-        ledger = open_ledger(settings, store.recorder)
-        opened.append(ledger)
-        return ledger
-
-    yield make
-    for ledger in opened:
-        ledger.close()
+    with closing_all(lambda: open_ledger(settings, store.recorder)) as make:
+        yield make
 
 
 @pytest.fixture

@@ -50,18 +50,20 @@ def record_consent(
     )
 
 
+# A referral on consent, as most stories send one.
+ORDINARY_TERMS: dict[str, Any] = {
+    "kind": "social_support",
+    "urgency": "routine",
+    "reason": "she needs a safe place to live",
+    "scope": ["identity", "violence"],
+    "legal_basis": "consent",
+}
+
+
 def refer(rete: Rete, actor: Actor, case_ref: str, to: str = "ss-cesano", **overrides: Any) -> Any:
-    """A referral on consent with ordinary terms; each story changes what it needs."""
-    terms: dict[str, Any] = dict(
-        recipient_service=to,
-        kind="social_support",
-        urgency="routine",
-        reason="she needs a safe place to live",
-        scope=["identity", "violence"],
-        legal_basis="consent",
-    )
-    terms.update(overrides)
-    return rete.referrals.refer(actor, case_ref, **terms)
+    """A referral with ``ORDINARY_TERMS``; each story changes what it needs."""
+    terms = {**ORDINARY_TERMS, **overrides}
+    return rete.referrals.refer(actor, case_ref, recipient_service=to, **terms)
 
 
 def refer_to_protect(

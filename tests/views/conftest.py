@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from support.closing import closing_all
 
 from application.rete import Rete
 from infrastructure.bootstrap import build_store
@@ -36,16 +37,12 @@ def rete(store: ReteEventStore, make_rete: Callable[..., Rete]) -> Rete:
 @pytest.fixture
 def make_views(settings: Settings, store: ReteEventStore) -> Iterator[Callable[..., Views]]:
     """Opens the views on the test's database: each one is another process's."""
-    opened: list[Views] = []
 
     def make(**options: bool) -> Views:
-        views = open_views(settings, store.recorder, store.keys, **options)
-        opened.append(views)
-        return views
+        return open_views(settings, store.recorder, store.keys, **options)
 
-    yield make
-    for views in opened:
-        views.close()
+    with closing_all(make) as made:
+        yield made
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from support.clock import TestClock
-from support.stories import record_consent
+from support.stories import record_consent, refer
 
 from application.rete import Rete
 from domain.network import Actor
@@ -55,16 +55,8 @@ def leave_a_referral_unanswered(rete: Rete, clock: TestClock) -> str:
     case = rete.cases.open(cav)
     rete.cases.add_note(cav, case.reference_code, "violence", f"{MARKER} what happened")
     record_consent(rete, cav, case.reference_code)
-    referral = rete.referrals.refer(
-        cav,
-        case.reference_code,
-        recipient_service="ss-cesano",
-        kind="social_support",
-        urgency="urgent",
-        reason=f"{MARKER} she needs a home",
-        scope=["identity", "violence"],
-        legal_basis="consent",
-    )
+    reason = f"{MARKER} she needs a home"
+    referral = refer(rete, cav, case.reference_code, urgency="urgent", reason=reason)
     clock.advance(hours=25)
     Escalations(rete.ctx).run()
     rete.referrals.move(actor(rete, "ss-cesano"), referral.id, Move.ACKNOWLEDGE)
@@ -89,16 +81,9 @@ def a_case_with_everything(rete: Rete) -> str:
     )
     items = rete.ctx.instrument("rete-screening-v1").items
     rete.cases.assess_risk(cav, ref, "rete-screening-v1", {i.id: True for i in items}, None, None)
-    referral = rete.referrals.refer(
-        cav,
-        ref,
-        recipient_service="pl-cesano",
-        kind="protection_measures",
-        urgency="emergency",
-        reason=f"{MARKER} he waits outside",
-        scope=["identity", "safety"],
-        legal_basis="consent",
-    )
+    on_consent = {"kind": "protection_measures", "urgency": "emergency"}
+    reason, scope = f"{MARKER} he waits outside", ["identity", "safety"]
+    referral = refer(rete, cav, ref, "pl-cesano", reason=reason, scope=scope, **on_consent)
     rete.referrals.move(actor(rete, "pl-cesano"), referral.id, Move.DECLINE, f"{MARKER} no")
     return ref
 

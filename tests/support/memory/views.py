@@ -11,23 +11,13 @@ case's keys are destroyed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
-from application.view_ports import (
-    AssessmentRow,
-    CaseFact,
-    CaseRow,
-    CaseRows,
-    CaseStanding,
-    EntryRow,
-    ObservatoryFacts,
-    ReferralFact,
-    ReferralRow,
-    SealedPart,
-    Slice,
-)
+from application import view_rows as vr
 from domain.access import AccessRecord
 from domain.case import Case
 from domain.entries import CaseStatus
@@ -36,6 +26,7 @@ from domain.vocabulary import Urgency
 from infrastructure.store import ReteEventStore
 from infrastructure.views.records import open_outer
 
+T = TypeVar("T")
 URGENCY_RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 2}
 ANSWERS = frozenset({ReferralStatus.ACCEPTED, ReferralStatus.DECLINED})
 
@@ -48,7 +39,7 @@ class MemoryViews:
 
     # -- the port ---------------------------------------------------------------------
 
-    def cases_of(self, service_id: str, offset: int, limit: int) -> Slice[CaseRow]:
+    def cases_of(self, service_id: str, offset: int, limit: int) -> vr.Slice[vr.CaseRow]:
         mine = [
             _case_row(case)
             for case in self._cases()
@@ -61,25 +52,25 @@ class MemoryViews:
         mine.reverse()  # the most recently opened first
         return _slice(mine, offset, limit)
 
-    def standings(self, case_ids: Sequence[UUID]) -> dict[UUID, CaseStanding]:
+    def standings(self, case_ids: Sequence[UUID]) -> dict[UUID, vr.CaseStanding]:
         found = {}
         for case_id in case_ids:
-            rows = self.case(case_id)
-            if rows is not None:
-                found[case_id] = CaseStanding(rows.owner_service, rows.consents, rows.referrals)
+            held = self.case(case_id)
+            if held is not None:
+                found[case_id] = vr.CaseStanding(held.owner_service, held.consents, held.referrals)
         return found
 
-    def case(self, case_id: UUID) -> CaseRows | None:
+    def case(self, case_id: UUID) -> vr.CaseRows | None:
         if case_id not in self._store.ids_of(Case):
             return None
         case = self._store.get(Case, case_id)
         history = self._store.history_of(case_id)
         notes = [e for e in history if isinstance(e, Case.NoteAdded)]
         assessed = [e for e in history if isinstance(e, Case.RiskAssessed)]
-        return CaseRows(
+        return vr.CaseRows(
             case=_case_row(case),
             entries=[
-                EntryRow(
+                vr.EntryRow(
                     case.id,
                     entry.id,
                     entry.category,
@@ -93,7 +84,7 @@ class MemoryViews:
             referrals=[self._referral_row(UUID(rid), case) for rid in case.referrals],
             consents=dict(case.consents),
             assessments=[
-                AssessmentRow(
+                vr.AssessmentRow(
                     case.id,
                     assessment.id,
                     assessment.instrument_id,
@@ -107,38 +98,25 @@ class MemoryViews:
             ],
         )
 
-    def referral(self, referral_id: UUID) -> ReferralRow | None:
+    def referral(self, referral_id: UUID) -> vr.ReferralRow | None:
         if referral_id not in self._store.ids_of(Referral):
             return None
         return self._referral_row(referral_id)
 
-    def inbox(
-        self,
-        service_id: str,
-        at: datetime,
-        statuses: frozenset[ReferralStatus],
-        offset: int,
-        limit: int,
-    ) -> Slice[ReferralRow]:
-        rows = [r for r in self._referral_rows() if r.recipient_service == service_id]
-        return _box(rows, at, statuses, offset, limit)
+    def inbox(self, service_id: str, *window: Any) -> vr.Slice[vr.ReferralRow]:
+        """``(at, statuses, offset, limit)``: the port's, in the port's order."""
+        mine = [r for r in self._referral_rows() if r.recipient_service == service_id]
+        return _box(mine, *window)
 
-    def outbox(
-        self,
-        service_id: str,
-        at: datetime,
-        statuses: frozenset[ReferralStatus],
-        offset: int,
-        limit: int,
-    ) -> Slice[ReferralRow]:
-        rows = [r for r in self._referral_rows() if r.sender_service == service_id]
-        return _box(rows, at, statuses, offset, limit)
+    def outbox(self, service_id: str, *window: Any) -> vr.Slice[vr.ReferralRow]:
+        mine = [r for r in self._referral_rows() if r.sender_service == service_id]
+        return _box(mine, *window)
 
-    def overdue(self, at: datetime) -> list[ReferralRow]:
+    def overdue(self, at: datetime) -> list[vr.ReferralRow]:
         rows = [r for r in self._referral_rows() if r.overdue(at) and not _erased(r)]
         return sorted(rows, key=_due)
 
-    def worklist(self, service_id: str) -> list[ReferralRow]:
+    def worklist(self, service_id: str) -> list[vr.ReferralRow]:
         rows = [
             r
             for r in self._referral_rows()
@@ -153,30 +131,11 @@ class MemoryViews:
         records = (self._store.get(AccessRecord, i) for i in self._store.ids_of(AccessRecord))
         return [r.id for r in records if r.case_id == case_id]
 
-    def observatory_facts(self) -> ObservatoryFacts:
-        cases = [
-            CaseFact(c.id, c.owner_service, c.status, c.high_risk, c.created_on)
-            for c in self._cases()
-        ]
-        referrals = [
-            ReferralFact(
-                r.id,
-                r.case_id,
-                r.sender_service,
-                r.recipient_service,
-                r.kind,
-                r.urgency,
-                r.legal_basis,
-                r.status,
-                r.sent_at,
-                r.acknowledged_at,
-                r.answered_at,
-                r.ended_at,
-                r.escalations,
-            )
-            for r in self._referral_rows()
-        ]
-        return ObservatoryFacts(cases, referrals)
+    def observatory_facts(self) -> vr.ObservatoryFacts:
+        return vr.ObservatoryFacts(
+            [_copy(vr.CaseFact, _case_row(c)) for c in self._cases()],
+            [_copy(vr.ReferralFact, r) for r in self._referral_rows()],
+        )
 
     def catch_up(self) -> int:
         """Nothing to catch up: every read loads the aggregates as they are."""
@@ -187,16 +146,16 @@ class MemoryViews:
     def _cases(self) -> list[Case]:
         return [self._store.get(Case, i) for i in self._store.ids_of(Case)]
 
-    def _referral_rows(self) -> list[ReferralRow]:
+    def _referral_rows(self) -> list[vr.ReferralRow]:
         return [self._referral_row(i) for i in self._store.ids_of(Referral)]
 
-    def _referral_row(self, referral_id: UUID, case: Case | None = None) -> ReferralRow:
+    def _referral_row(self, referral_id: UUID, case: Case | None = None) -> vr.ReferralRow:
         referral = self._store.get(Referral, referral_id)
         case = case or self._store.get(Case, referral.case_id)
         moves = [e for e in self._store.history_of(referral_id) if isinstance(e, Referral.Moved)]
         acknowledged = [m.timestamp for m in moves if m.to_status == ReferralStatus.ACKNOWLEDGED]
         answered = [m.timestamp for m in moves if ReferralStatus(m.to_status) in ANSWERS]
-        return ReferralRow(
+        return vr.ReferralRow(
             id=referral.id,
             case_id=referral.case_id,
             case_reference=case.reference_code,
@@ -225,18 +184,18 @@ class MemoryViews:
             sealed=self._sealed(referral.id, 1),
         )
 
-    def _sealed(self, stream_id: UUID, version: int) -> SealedPart:
+    def _sealed(self, stream_id: UUID, version: int) -> vr.SealedPart:
         """The sealed personal part of one stored record, as a projection copies it."""
         (stored,) = self._store.recorder.select_events(stream_id, gt=version - 1, lte=version)
         _, blob = open_outer(
             self._store.keys, str(stream_id), version, stored.topic, stored.state, typed=False
         )
         assert blob is not None, f"{stored.topic} has no personal part"
-        return SealedPart(blob, stream_id, version, stored.topic)
+        return vr.SealedPart(blob, stream_id, version, stored.topic)
 
 
-def _case_row(case: Case) -> CaseRow:
-    return CaseRow(
+def _case_row(case: Case) -> vr.CaseRow:
+    return vr.CaseRow(
         id=case.id,
         reference_code=case.reference_code,
         owner_service=case.owner_service,
@@ -248,23 +207,28 @@ def _case_row(case: Case) -> CaseRow:
     )
 
 
-def _erased(row: ReferralRow) -> bool:
+def _copy(kind: type[T], row: Any) -> T:
+    """A row of another kind, with the fields of ``kind`` taken from ``row``."""
+    return kind(**{f.name: getattr(row, f.name) for f in dataclasses.fields(kind)})  # type: ignore[call-arg]
+
+
+def _erased(row: vr.ReferralRow) -> bool:
     return row.case_status == CaseStatus.ERASED
 
 
-def _due(row: ReferralRow) -> datetime:
+def _due(row: vr.ReferralRow) -> datetime:
     due = row.due()
     assert due is not None
     return due
 
 
 def _box(
-    rows: list[ReferralRow],
+    rows: list[vr.ReferralRow],
     at: datetime,
     statuses: frozenset[ReferralStatus],
     offset: int,
     limit: int,
-) -> Slice[ReferralRow]:
+) -> vr.Slice[vr.ReferralRow]:
     """DOMAIN.md's order: active first; by urgency; the most overdue (the earliest
     deadline still owed; none owed counts as due now); the oldest."""
     wanted = [r for r in rows if not statuses or r.status in statuses]
@@ -272,5 +236,5 @@ def _box(
     return _slice(wanted, offset, limit)
 
 
-def _slice(items: list[ReferralRow] | list[CaseRow], offset: int, limit: int) -> Slice:  # type: ignore[type-arg]
-    return Slice(list(items[offset : offset + limit]), len(items) > offset + limit)
+def _slice(items: list[T], offset: int, limit: int) -> vr.Slice[T]:
+    return vr.Slice(list(items[offset : offset + limit]), len(items) > offset + limit)
