@@ -39,14 +39,10 @@ def record_consent(
 ) -> Any:
     """What she agreed to: by default, social services may receive her identity and
     what happened, for social support; returns the consent as the application does."""
+    terms = {"recipient_kinds": kinds, "recipient_services": services, "purposes": purposes}
+    terms = {name: list(values) for name, values in terms.items()}
     return rete.cases.record_consent(
-        actor,
-        case_ref,
-        recipient_kinds=list(kinds),
-        recipient_services=list(services),
-        purposes=list(purposes),
-        categories_=list(categories),
-        expires_at=expires_at,
+        actor, case_ref, **terms, categories_=list(categories), expires_at=expires_at
     )
 
 

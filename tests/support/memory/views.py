@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from application import view_rows as vr
+from application.presenting import case_row
 from domain.access import AccessRecord
 from domain.case import Case
 from domain.entries import CaseStatus
@@ -41,7 +42,7 @@ class MemoryViews:
 
     def cases_of(self, service_id: str, offset: int, limit: int) -> vr.Slice[vr.CaseRow]:
         mine = [
-            _case_row(case)
+            case_row(case)
             for case in self._cases()
             if case.owner_service == service_id
             or any(
@@ -68,31 +69,20 @@ class MemoryViews:
         notes = [e for e in history if isinstance(e, Case.NoteAdded)]
         assessed = [e for e in history if isinstance(e, Case.RiskAssessed)]
         return vr.CaseRows(
-            case=_case_row(case),
+            case=case_row(case),
             entries=[
-                vr.EntryRow(
-                    case.id,
-                    entry.id,
-                    entry.category,
-                    entry.author,
-                    entry.service_id,
-                    entry.recorded_at,
-                    self._sealed(case.id, event.originator_version),
-                )
+                _row(vr.EntryRow, entry, case_id=case.id, sealed=self._sealed(event))
                 for entry, event in zip(case.entries, notes, strict=True)
             ],
             referrals=[self._referral_row(UUID(rid), case) for rid in case.referrals],
             consents=dict(case.consents),
             assessments=[
-                vr.AssessmentRow(
-                    case.id,
-                    assessment.id,
-                    assessment.instrument_id,
-                    assessment.service_id,
-                    assessment.assessed_by,
-                    assessment.assessed_at,
-                    event.high_risk,
-                    self._sealed(case.id, event.originator_version),
+                _row(
+                    vr.AssessmentRow,
+                    assessment,
+                    case_id=case.id,
+                    high_risk=event.high_risk,
+                    sealed=self._sealed(event),
                 )
                 for assessment, event in zip(case.assessments, assessed, strict=True)
             ],
@@ -133,8 +123,8 @@ class MemoryViews:
 
     def observatory_facts(self) -> vr.ObservatoryFacts:
         return vr.ObservatoryFacts(
-            [_copy(vr.CaseFact, _case_row(c)) for c in self._cases()],
-            [_copy(vr.ReferralFact, r) for r in self._referral_rows()],
+            [_row(vr.CaseFact, case_row(c)) for c in self._cases()],
+            [_row(vr.ReferralFact, r) for r in self._referral_rows()],
         )
 
     def catch_up(self) -> int:
@@ -152,40 +142,24 @@ class MemoryViews:
     def _referral_row(self, referral_id: UUID, case: Case | None = None) -> vr.ReferralRow:
         referral = self._store.get(Referral, referral_id)
         case = case or self._store.get(Case, referral.case_id)
-        moves = [e for e in self._store.history_of(referral_id) if isinstance(e, Referral.Moved)]
+        sent, *later = self._store.history_of(referral_id)
+        moves = [e for e in later if isinstance(e, Referral.Moved)]
         acknowledged = [m.timestamp for m in moves if m.to_status == ReferralStatus.ACKNOWLEDGED]
         answered = [m.timestamp for m in moves if ReferralStatus(m.to_status) in ANSWERS]
-        return vr.ReferralRow(
-            id=referral.id,
-            case_id=referral.case_id,
+        return _row(
+            vr.ReferralRow,
+            referral,
             case_reference=case.reference_code,
             case_high_risk=case.high_risk,
             case_status=case.status,
-            sender_service=referral.sender_service,
-            recipient_service=referral.recipient_service,
-            kind=referral.kind,
-            urgency=referral.urgency,
-            scope=referral.scope,
-            legal_basis=referral.legal_basis,
-            consent_id=referral.consent_id,
-            statute=referral.statute,
-            flagged_for_review=referral.flagged_for_review,
-            status=referral.status,
-            sent_by=referral.sent_by,
-            sent_at=referral.sent_at,
-            acknowledge_by=referral.acknowledge_by,
-            answer_by=referral.answer_by,
             acknowledged_at=acknowledged[-1] if acknowledged else None,
-            accepted_at=referral.accepted_at,
             answered_at=answered[0] if answered else None,
-            ended_at=referral.ended_at,
-            escalations=referral.escalations,
-            version=referral.version,
-            sealed=self._sealed(referral.id, 1),
+            sealed=self._sealed(sent),
         )
 
-    def _sealed(self, stream_id: UUID, version: int) -> vr.SealedPart:
-        """The sealed personal part of one stored record, as a projection copies it."""
+    def _sealed(self, event: Any) -> vr.SealedPart:
+        """The sealed personal part of an event's stored record, as a projection copies it."""
+        stream_id, version = event.originator_id, event.originator_version
         (stored,) = self._store.recorder.select_events(stream_id, gt=version - 1, lte=version)
         _, blob = open_outer(
             self._store.keys, str(stream_id), version, stored.topic, stored.state, typed=False
@@ -194,22 +168,10 @@ class MemoryViews:
         return vr.SealedPart(blob, stream_id, version, stored.topic)
 
 
-def _case_row(case: Case) -> vr.CaseRow:
-    return vr.CaseRow(
-        id=case.id,
-        reference_code=case.reference_code,
-        owner_service=case.owner_service,
-        status=case.status,
-        high_risk=case.high_risk,
-        legal_hold=case.legal_hold is not None,
-        opened_at=case.created_on,
-        version=case.version,
-    )
-
-
-def _copy(kind: type[T], row: Any) -> T:
-    """A row of another kind, with the fields of ``kind`` taken from ``row``."""
-    return kind(**{f.name: getattr(row, f.name) for f in dataclasses.fields(kind)})  # type: ignore[call-arg]
+def _row(kind: type[T], source: Any, **given: Any) -> T:
+    """A row of ``kind``: the fields ``given``, the others read from ``source`` by name."""
+    names = (f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
+    return kind(**{n: given[n] if n in given else getattr(source, n) for n in names})
 
 
 def _erased(row: vr.ReferralRow) -> bool:
