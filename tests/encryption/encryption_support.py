@@ -3,8 +3,6 @@
 Everything here works on the real database and the real crypto: the raw rows
 are read and written with plain SQL, past the application (``support.rawdb``),
 the way an attacker with access to the database (or a backup) would see them.
-The clock, the people and the HTTP API are the shared ones (``support``),
-named here as the tests import them.
 """
 
 from __future__ import annotations
@@ -18,10 +16,8 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
-from support.clock import MONDAY, TestClock
-from support.http import Api as Http
-from support.people import PEOPLE, people_of
-from support.rawdb import RawDatabase, Row, is_sqlite, libpq_url
+from support.clock import TestClock
+from support.rawdb import Row
 from support.stories import record_consent, refer, refer_to_protect
 
 from application.rete import Rete
@@ -29,26 +25,6 @@ from domain.referral import Move
 from domain.vocabulary import Category
 from infrastructure import event_codec
 from infrastructure.crypto import sealing
-
-__all__ = [
-    "MONDAY",
-    "PEOPLE",
-    "Http",
-    "RawDatabase",
-    "Row",
-    "TestClock",
-    "is_sqlite",
-    "libpq_url",
-    "people_of",
-    "settings_env",
-]
-
-
-def settings_env(backend: dict[str, str], var_dir: Path, **extra: str) -> dict[str, str]:
-    """The RETE_* variables for ``backend`` (PostgreSQL's schema is in the URL)."""
-    url = backend["RETE_DATABASE_URL"]
-    return {"RETE_DATABASE_URL": url, "RETE_VAR_DIR": str(var_dir), **extra}
-
 
 CATEGORIES = tuple(c.value for c in Category)
 

@@ -22,16 +22,9 @@ from types import SimpleNamespace
 from uuid import UUID
 
 import pytest
-from encryption_support import (
-    CATEGORIES,
-    Http,
-    Marker,
-    RawDatabase,
-    files_under,
-    found_in,
-    is_sqlite,
-    spellings,
-)
+from encryption_support import CATEGORIES, Marker, files_under, found_in, spellings
+from support.http import Api
+from support.rawdb import RawDatabase, is_sqlite
 from support.stories import record_consent, refer, refer_to_protect
 
 from application.rete import Rete
@@ -228,7 +221,7 @@ def test_the_demo_on_the_same_database_leaves_none_of_its_personal_strings_at_re
 # -- over HTTP: the logs too ------------------------------------------------------
 
 
-def http_story(http: Http, m: dict[str, Marker]) -> tuple[str, int]:
+def http_story(http: Api, m: dict[str, Marker]) -> tuple[str, int]:
     """The same story over HTTP, plus refused requests carrying markers; returns the
     case reference and how many requests were made."""
     calls = 0
@@ -350,7 +343,7 @@ HTTP_PLACES = (
 def test_over_http_no_marker_reaches_the_logs_nor_the_disk(
     backend: dict[str, str],
     rete: Rete,
-    make_http: Callable[[Rete], Http],
+    make_http: Callable[[Rete], Api],
     raw: RawDatabase,
     tmp_path: Path,
 ) -> None:

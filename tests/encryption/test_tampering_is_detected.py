@@ -25,19 +25,14 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from encryption_support import (
-    CATEGORIES,
-    MONDAY,
-    RawDatabase,
-    Row,
-    open_outer,
-    people_of,
-    reseal_outer,
-)
+from encryption_support import CATEGORIES, open_outer, reseal_outer
 from eventsourcing.domain import Aggregate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.clock import MONDAY
 from support.hypothesis_profiles import examples
+from support.people import people_of
+from support.rawdb import RawDatabase, Row
 from support.stories import record_consent, refer, refer_to_protect
 
 from application.rete import Rete
