@@ -5,7 +5,6 @@ behind, and the next catch-up, in any process, starts right after the last commi
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 from support.clock import TestClock
+from support.followers import catching_up
 from support.processes import kill_when_ready
 from views_support import (
     forget,
@@ -139,26 +139,9 @@ def test_runners_in_several_processes_share_the_work_and_apply_each_event_once(
     rete: Rete, make_views: Callable[..., Views], clock: TestClock
 ) -> None:
     workers = [make_views() for _ in range(3)]
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def follow(views: Views) -> None:
-        try:
-            while not stop.is_set():
-                views.catch_up()
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=follow, args=(w,)) for w in workers]
-    for thread in threads:
-        thread.start()
-    try:
+    with catching_up(workers) as errors:
         load_demo(rete)
         leave_a_referral_unanswered(rete, clock)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
     assert not errors
     views = workers[0]
     views.catch_up()
