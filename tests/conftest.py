@@ -1,4 +1,7 @@
-"""Shared test machinery: the two persistence backends.
+"""Shared test machinery: the two persistence backends, and one family of fixtures
+over them for every test package (the application built as the server builds it,
+its clock, its people, its HTTP API; the helpers are in ``support``). Hypothesis
+profiles are registered here (``support.hypothesis_profiles``).
 
 Every behaviour is tested on SQLite and on PostgreSQL. The ``backend`` fixture
 yields the environment (a ``dict[str, str]``) that configures an
@@ -245,8 +248,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str
 
 # --------------------------------------------------------------------------
 # The application on the test's backend, built from settings as the server
-# builds it: one family of fixtures for every package (a package's conftest
-# overrides ``rete_env`` when it needs other settings).
+# builds it: one family of fixtures for every package (a package's conftest may
+# override one, as the views' builds ``rete`` over a store the test holds).
 
 
 @pytest.fixture
