@@ -1,4 +1,7 @@
-"""Shared test machinery: the two persistence backends.
+"""Shared test machinery: the two persistence backends, and one family of fixtures
+over them for every test package (the application built as the server builds it,
+its clock, its people, its HTTP API; the helpers are in ``support``). Hypothesis
+profiles are registered here (``support.hypothesis_profiles``).
 
 Every behaviour is tested on SQLite and on PostgreSQL. The ``backend`` fixture
 yields the environment (a ``dict[str, str]``) that configures an
@@ -36,15 +39,30 @@ import functools
 import getpass
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 from urllib.parse import quote
 
+import httpx
 import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+from support.clock import TestClock
+from support.closing import closing_all
+from support.http import Api
+from support.hypothesis_profiles import register_profiles
+from support.people import people_of
+from support.problems import assert_problem
+
+from application.rete import Rete
+from infrastructure.bootstrap import build_rete
+from infrastructure.settings import Settings, load_settings
+
+register_profiles()
 
 POSTGRES_URL_ENV = "RETE_TEST_POSTGRES_URL"
 POSTGRES_MARKER = "postgres"
@@ -60,11 +78,16 @@ def running_in_ci() -> bool:
 
 @dataclass(frozen=True)
 class PostgresProbe:
-    """Outcome of the one connection attempt made per test session."""
+    """Outcome of the one connection attempt made per test session: the URL's
+    parts that worked (libpq's defaults where it names none), or the error."""
 
     url: str
     error: str | None = None
-    params: dict[str, str] = field(default_factory=dict)
+    user: str = field(default_factory=getpass.getuser)
+    host: str = "127.0.0.1"
+    port: str = "5432"
+    dbname: str = "test"
+    password: str = ""
 
     @property
     def available(self) -> bool:
@@ -74,25 +97,8 @@ class PostgresProbe:
     def unavailable_reason(self) -> str:
         return f"PostgreSQL not reachable at {self.url}: {self.error}"
 
-    @property
-    def user(self) -> str:
-        return self.params.get("user") or getpass.getuser()
 
-    @property
-    def host(self) -> str:
-        return self.params.get("host") or "127.0.0.1"
-
-    @property
-    def port(self) -> str:
-        return self.params.get("port") or "5432"
-
-    @property
-    def dbname(self) -> str:
-        return self.params.get("dbname") or "test"
-
-    @property
-    def password(self) -> str:
-        return self.params.get("password") or ""
+_PARTS = ("user", "host", "port", "dbname", "password")
 
 
 def _candidate_urls() -> list[str]:
@@ -115,8 +121,9 @@ def postgres_probe() -> PostgresProbe:
             error = " ".join(str(exc).split()) or type(exc).__name__
             first_failure = first_failure or PostgresProbe(url=url, error=error)
             continue
-        params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
-        return PostgresProbe(url=url, params=params)
+        named = conninfo_to_dict(url)
+        parts = {k: str(named[k]) for k in _PARTS if named.get(k)}
+        return PostgresProbe(url=url, **parts)
     assert first_failure is not None
     return first_failure
 
@@ -237,3 +244,118 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str
             # A test that leaves a transaction open would block the drop for ever.
             conn.execute("SET lock_timeout = '10s'")
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+# --------------------------------------------------------------------------
+# The application on the test's backend, built from settings as the server
+# builds it: one family of fixtures for every package (a package's conftest may
+# override one, as the views' builds ``rete`` over a store the test holds).
+
+
+@pytest.fixture
+def clock() -> TestClock:
+    return TestClock()
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path) -> Path:
+    return tmp_path / "var"
+
+
+@pytest.fixture
+def rete_env(backend: dict[str, str], var_dir: Path) -> dict[str, str]:
+    """The RETE_* variables for the backend (PostgreSQL's schema is in the URL), with
+    no periodic checkpoints: a test signs when it means to."""
+    return {
+        "RETE_DATABASE_URL": backend["RETE_DATABASE_URL"],
+        "RETE_VAR_DIR": str(var_dir),
+        "RETE_CHECKPOINT_INTERVAL": "0",
+    }
+
+
+@pytest.fixture
+def settings_for(rete_env: dict[str, str]) -> Callable[..., Settings]:
+    """Settings on this test's backend, with extra RETE_* variables."""
+    return lambda **extra: load_settings({**rete_env, **extra})
+
+
+@pytest.fixture
+def settings(settings_for: Callable[..., Settings]) -> Settings:
+    return settings_for()
+
+
+@pytest.fixture
+def make_rete(
+    settings_for: Callable[..., Settings], clock: TestClock
+) -> Iterator[Callable[..., Rete]]:
+    """``make_rete(clock_=None, store=None, **RETE_vars)``: another application on the
+    same database (a restarted process, or a second worker); all closed at the end."""
+
+    def make(clock_: TestClock | None = None, store: Any = None, **extra: str) -> Rete:
+        return build_rete(settings_for(**extra), clock=clock_ or clock, store=store)
+
+    with closing_all(make) as made:
+        yield made
+
+
+@pytest.fixture
+def rete(make_rete: Callable[..., Rete]) -> Rete:
+    return make_rete()
+
+
+@pytest.fixture
+def people(rete: Rete) -> SimpleNamespace:
+    """The people of the network, as the application's actors: ``people.anna``."""
+    return people_of(rete)
+
+
+# --------------------------------------------------------------------------
+# The HTTP API.
+
+
+@pytest.fixture
+def make_api() -> Iterator[Callable[..., Api]]:
+    """``make_api(env, rete=None, clock=None)``: the API with the settings of ``env``,
+    over ``rete`` or over an application of its own (closed at the end)."""
+    opened: list[tuple[Api, Rete | None]] = []
+
+    def make(env: dict[str, str], rete: Rete | None = None, clock: TestClock | None = None) -> Api:
+        settings = load_settings(env)
+        clock = clock or TestClock()
+        owned = rete is None
+        rete = rete or build_rete(settings, clock=clock)
+        api = Api.open(settings, rete, clock)
+        opened.append((api, rete if owned else None))
+        return api
+
+    yield make
+    for api, owned in reversed(opened):
+        api.close()
+        if owned is not None:
+            owned.close()
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path, var_dir: Path) -> dict[str, str]:
+    return {
+        "RETE_DATABASE_URL": f"sqlite:///{tmp_path / 'rete.sqlite'}",
+        "RETE_VAR_DIR": str(var_dir),
+    }
+
+
+@pytest.fixture
+def api(make_api: Callable[..., Api], sqlite_env: dict[str, str]) -> Api:
+    """The API on a fresh SQLite database."""
+    return make_api(sqlite_env)
+
+
+@pytest.fixture
+def any_backend_api(make_api: Callable[..., Api], rete_env: dict[str, str]) -> Api:
+    """The API on SQLite, then on PostgreSQL (the ``backend`` fixture's parameters)."""
+    return make_api(rete_env)
+
+
+@pytest.fixture
+def problem() -> Callable[[httpx.Response, int, str], dict[str, Any]]:
+    """``problem(response, status, code)`` checks an error answer and returns its body."""
+    return assert_problem

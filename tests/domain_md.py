@@ -17,3 +17,21 @@ ROW: dict[str, frozenset[str]] = {
     "school": frozenset({"children"}),
     "employment": frozenset({"identity", "safety", "employment"}),
 }
+
+# "Services of the network (seed directory)": each service's kind.
+SEED: dict[str, str] = {
+    "cav-scirocco": "cav",
+    "asst-rhodense": "health",
+    "ic-alessandrini": "school",
+    "ic-leonardo": "school",
+    "pl-cesano": "police",
+    "ss-cesano": "social_services",
+    "afol-metropolitana": "employment",
+    "osservatorio": "observatory",
+    "garanzia-cesano": "oversight",
+}
+
+
+def rows_of(*service_ids: str) -> dict[str, frozenset[str]]:
+    """The visibility row of each of these seed services, by service id."""
+    return {s: ROW[SEED[s]] for s in service_ids}

@@ -2,6 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+# She consented to the police receiving her identity and the violence, for protection.
+POLICE_CONSENT = {
+    "recipient_kinds": ["police"],
+    "purposes": ["protection_measures"],
+    "categories": ["identity", "violence"],
+}
+
+
+def police_referral(reason: str, **overrides: Any) -> dict[str, Any]:
+    """The terms of an urgent referral to the police on that consent."""
+    terms = {
+        "recipient_service": "pl-cesano",
+        "kind": "protection_measures",
+        "urgency": "urgent",
+        "reason": reason,
+        "scope": ["violence"],
+        "legal_basis": "consent",
+    }
+    return {**terms, **overrides}
+
 
 def refer_to_social_services(api, urgency: str) -> str:
     """Anna at the CAV opens a case, records consent and refers it to social services."""

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from uuid import UUID
 
 from http_stories import refer_to_social_services
 
 from domain.referral import Referral
-
-
-class RacingClock:
-    """A clock that, the first time it is read after ``arm``, lets another desk act:
-    the application reads the time after loading the referral and before saving it,
-    so the other desk's write lands exactly in between."""
-
-    def __init__(self, inner: object) -> None:
-        self.inner = inner
-        self.meanwhile: Callable[[], object] | None = None
-
-    def now(self):  # type: ignore[no-untyped-def]
-        action, self.meanwhile = self.meanwhile, None
-        if action is not None:
-            action()
-        return self.inner.now()  # type: ignore[attr-defined]
 
 
 def test_two_desks_acknowledging_at_once_one_wins_the_other_gets_409(
@@ -35,11 +18,12 @@ def test_two_desks_acknowledging_at_once_one_wins_the_other_gets_409(
     second = make_api(
         {"RETE_DATABASE_URL": backend["RETE_DATABASE_URL"], "RETE_VAR_DIR": str(tmp_path / "var")}
     )
-    racing = RacingClock(first.rete.ctx.clock)
-    object.__setattr__(first.rete.ctx, "clock", racing)
+    # The first desk's clock lets the second desk act between loading and saving.
     answers: list[int] = []
-    racing.meanwhile = lambda: answers.append(
-        second.post("bea", f"/api/v1/referrals/{referral}/acknowledge").status_code
+    first.clock.meanwhile(
+        lambda: answers.append(
+            second.post("bea", f"/api/v1/referrals/{referral}/acknowledge").status_code
+        )
     )
     losing = first.post("bruna", f"/api/v1/referrals/{referral}/acknowledge")
     assert answers == [200]

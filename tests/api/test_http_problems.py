@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from http_stories import POLICE_CONSENT, police_referral
 
 CASES = "/api/v1/cases"
 REFERRALS = "/api/v1/referrals"
@@ -15,29 +16,12 @@ def case_ref(api):
     ref = api.post("anna", CASES).json()["reference_code"]
     api.post("anna", f"{CASES}/{ref}/notes", json={"category": "violence", "text": "the facts"})
     api.post("anna", f"{CASES}/{ref}/notes", json={"category": "health", "text": "injuries"})
-    api.post(
-        "anna",
-        f"{CASES}/{ref}/consents",
-        json={
-            "recipient_kinds": ["police"],
-            "purposes": ["protection_measures"],
-            "categories": ["identity", "violence"],
-        },
-    )
+    api.post("anna", f"{CASES}/{ref}/consents", json=POLICE_CONSENT)
     return ref
 
 
 def referral_terms(**overrides):
-    terms = {
-        "recipient_service": "pl-cesano",
-        "kind": "protection_measures",
-        "urgency": "urgent",
-        "reason": "he threatened her again",
-        "scope": ["violence"],
-        "legal_basis": "consent",
-    }
-    terms.update(overrides)
-    return terms
+    return police_referral("he threatened her again", **overrides)
 
 
 @pytest.fixture

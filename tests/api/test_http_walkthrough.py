@@ -5,6 +5,8 @@ Runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+from http_stories import POLICE_CONSENT, police_referral
+
 CASES = "/api/v1/cases"
 REFERRALS = "/api/v1/referrals"
 
@@ -26,30 +28,12 @@ def test_the_cav_refers_a_case_and_the_police_accept_it(any_backend_api):
     assert note.status_code == 201
     assert note.json()["category"] == "violence"
 
-    consent = api.post(
-        "anna",
-        f"{CASES}/{ref}/consents",
-        json={
-            "recipient_kinds": ["police"],
-            "purposes": ["protection_measures"],
-            "categories": ["identity", "violence"],
-        },
-    )
+    consent = api.post("anna", f"{CASES}/{ref}/consents", json=POLICE_CONSENT)
     assert consent.status_code == 201
     assert consent.json()["active"] is True
 
-    sent = api.post(
-        "anna",
-        f"{CASES}/{ref}/referrals",
-        json={
-            "recipient_service": "pl-cesano",
-            "kind": "protection_measures",
-            "urgency": "urgent",
-            "reason": "he threatened her again yesterday",
-            "scope": ["violence"],
-            "legal_basis": "consent",
-        },
-    )
+    terms = police_referral("he threatened her again yesterday")
+    sent = api.post("anna", f"{CASES}/{ref}/referrals", json=terms)
     assert sent.status_code == 201, sent.text
     referral = sent.json()
     assert referral["status"] == "sent"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from support.stories import record_consent
 
 from application.pagination import InvalidCursor, InvalidLimit
 from application.referrals import UnknownBox, UnknownStatus
@@ -17,15 +18,7 @@ def monday_referrals(rete, people, clock, consented_case, send) -> dict[str, str
     Friday some are overdue. Returns their ids by nickname."""
     ref, _ = consented_case
     second = rete.cases.open(people.anna).reference_code
-    rete.cases.record_consent(
-        people.anna,
-        second,
-        recipient_kinds=["social_services"],
-        recipient_services=[],
-        purposes=["social_support"],
-        categories_=["identity"],
-        expires_at=None,
-    )
+    record_consent(rete, people.anna, second, categories=["identity"])
     plan = [  # (nickname, hours after 9:00, case, urgency)
         ("routine-1", 0, ref, "routine"),
         ("routine-2", 1, second, "routine"),

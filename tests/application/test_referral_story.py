@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support.stories import RISK_ITEMS, record_consent
 
 from application.errors import NotFound, NotWorkingOnCase
 from domain import errors
@@ -18,15 +19,7 @@ def test_referral_story_from_opening_to_completion(rete, people, clock, send) ->
 
     note = rete.cases.add_note(anna, ref, "violence", "he hit her in front of the children")
     rete.cases.add_note(anna, ref, "health", "bruises on her arms")
-    consent = rete.cases.record_consent(
-        anna,
-        ref,
-        recipient_kinds=["social_services"],
-        recipient_services=[],
-        purposes=["social_support"],
-        categories_=["identity", "violence"],
-        expires_at=None,
-    )
+    consent = record_consent(rete, anna, ref)
     assert consent.active and consent.recorded_by == "anna"
 
     clock.advance(minutes=5)
@@ -128,22 +121,7 @@ def test_high_risk_flags_the_case_for_the_recipient_without_showing_the_assessme
 ) -> None:
     ref, _ = consented_case
     referral = send(rete, people.anna, ref)
-    answers = dict.fromkeys(
-        [
-            "escalation",
-            "strangulation",
-            "weapon",
-            "death_threats",
-            "separation",
-            "stalking",
-            "pregnancy",
-            "children_threatened",
-            "substance_abuse",
-            "protection_order_breach",
-            "her_fear",
-        ],
-        False,
-    )
+    answers = dict.fromkeys(RISK_ITEMS, False)
     low = rete.cases.assess_risk(people.anna, ref, "rete-screening-v1", answers, None, None)
     assert (low.score, low.level) == (0, "low")
     high = rete.cases.assess_risk(

@@ -8,6 +8,7 @@ from uuid import UUID
 import psycopg
 import pytest
 from psycopg import sql
+from support.stories import record_consent
 
 from domain.case import Case
 from domain.referral import Move, Referral
@@ -61,14 +62,12 @@ def a_long_story(rete, people, clock, send) -> tuple[str, str]:
         clock.advance(minutes=10)
         rete.cases.add_note(anna, ref, category, text)
     rete.cases.assess_risk(anna, ref, "rete-screening-v1", EVERY_ITEM, None, None)
-    rete.cases.record_consent(
+    record_consent(
+        rete,
         anna,
         ref,
-        recipient_kinds=["social_services"],
-        recipient_services=[],
         purposes=["shelter"],
-        categories_=["identity", "safety", "violence", "children"],
-        expires_at=None,
+        categories=["identity", "safety", "violence", "children"],
     )
     referral = send(
         rete, anna, ref, kind="shelter", urgency="urgent", scope=["identity", "safety", "violence"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from domain_md import ROW
+from domain_md import ROW, SEED
 
 from application.errors import NotFound
 from application.rete import Rete
@@ -29,15 +29,7 @@ from domain.referral import Move
 
 # DOMAIN.md, "Services of the network (seed directory)": one service of each kind
 # that works cases (both schools, since there are two).
-SERVICES = {
-    "cav-scirocco": "cav",
-    "asst-rhodense": "health",
-    "ic-alessandrini": "school",
-    "ic-leonardo": "school",
-    "pl-cesano": "police",
-    "ss-cesano": "social_services",
-    "afol-metropolitana": "employment",
-}
+SERVICES = {s: kind for s, kind in SEED.items() if kind in ROW}
 PURPOSE = "social_support"
 
 

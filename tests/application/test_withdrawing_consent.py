@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from support.stories import record_consent
 
 from application.errors import Conflict, NotWorkingOnCase
 from domain import errors
@@ -23,14 +24,13 @@ def test_consent_withdrawal_suspends_the_open_referral_in_the_same_write(
     rete.referrals.move(people.bea, relying.id, Move.ACKNOWLEDGE)
     declined = send(rete, people.anna, ref, kind="shelter")
     rete.referrals.move(people.bea, declined.id, Move.DECLINE, reason="no shelter places")
-    police_consent = rete.cases.record_consent(
+    police_consent = record_consent(
+        rete,
         people.anna,
         ref,
-        recipient_kinds=["police"],
-        recipient_services=[],
+        kinds=["police"],
         purposes=["protection_measures"],
-        categories_=["violence"],
-        expires_at=None,
+        categories=["violence"],
     )
     other = send(
         rete,
@@ -122,15 +122,7 @@ def test_once_her_consent_expires_nothing_new_goes_through(
     ref = rete.cases.open(people.anna).reference_code
     rete.cases.add_note(people.anna, ref, "violence", "while she agreed")
     until = clock.at + timedelta(days=7)
-    rete.cases.record_consent(
-        people.anna,
-        ref,
-        recipient_kinds=["social_services"],
-        recipient_services=[],
-        purposes=["social_support"],
-        categories_=["identity", "violence"],
-        expires_at=until,
-    )
+    record_consent(rete, people.anna, ref, expires_at=until)
     referral = send(rete, people.anna, ref)
     rete.referrals.move(people.bea, referral.id, Move.ACKNOWLEDGE)
     clock.advance(days=8)

@@ -1,116 +1,42 @@
 """What the audit tests share: the API on a backend, and one case story.
 
-``Http`` serves an app built by ``create_app`` on the ``backend`` fixture's
-database with the tests' own clock (it moves only when a test moves it), and
-calls people of the network by nickname: ``http.get("ugo", path)``.
+``Http`` is the shared API client (``support.http``) on the ``backend`` fixture's
+database with the tests' own clock (it moves only when a test moves it), calling
+people of the network by nickname: ``http.get("ugo", path)``.
 ``story`` is a case of the CAV with personal text in every place a personal
 field can be, each a unique marker that must never show where it should not.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-import httpx
-from litestar.testing import TestClient
-
-from api.auth import mint_token
-from application.rete import Rete
-from infrastructure.settings import Settings
+from support.http import Api
+from support.stories import RISK_ITEMS
 
 CASES = "/api/v1/cases"
 REFERRALS = "/api/v1/referrals"
 AUDIT = "/api/v1/audit"
-MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-RISK_ITEMS = (
-    "escalation",
-    "strangulation",
-    "weapon",
-    "death_threats",
-    "separation",
-    "stalking",
-    "pregnancy",
-    "children_threatened",
-    "substance_abuse",
-    "protection_order_breach",
-    "her_fear",
-)
-
-PEOPLE: dict[str, tuple[str, str]] = {
-    "anna": ("cav-scirocco", "caseworker"),
-    "chiara": ("cav-scirocco", "coordinator"),
-    "paolo": ("pl-cesano", "caseworker"),
-    "bea": ("ss-cesano", "caseworker"),
-    "marta": ("asst-rhodense", "caseworker"),
-    "ugo": ("garanzia-cesano", "auditor"),
-    "olga": ("osservatorio", "analyst"),
-}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.at = MONDAY
-
-    def now(self) -> datetime:
-        return self.at
-
-    def tick(self, minutes: float = 1) -> datetime:
-        """Move on, and return the moment in between the last event and the next."""
-        between = self.at + timedelta(minutes=minutes / 2)
-        self.at += timedelta(minutes=minutes)
-        return between
-
-
-@dataclass
-class Http:
-    client: TestClient[Any]
-    settings: Settings
-    rete: Rete
-    clock: Clock
-    secret: bytes
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    def _headers(self, who: str) -> dict[str, str]:
-        if who not in self.tokens:
-            service, role = PEOPLE[who]
-            s = self.settings
-            token = mint_token(
-                self.secret, s.jwt_issuer, s.jwt_audience, who, service, [role], timedelta(hours=1)
-            )
-            self.tokens[who] = token
-        return {"Authorization": f"Bearer {self.tokens[who]}"}
-
-    def get(self, who: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.client.get(path, headers=self._headers(who), **kwargs)
-
-    def post(self, who: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.client.post(path, headers=self._headers(who), **kwargs)
+class Http(Api):
+    """The shared API client, with the audit stories' two errands."""
 
     def erase(self, ref: str) -> Any:
         """Chiara, the CAV's coordinator, lifts the legal hold and erases the case."""
-        lifted = self.client.delete(f"{CASES}/{ref}/legal-hold", headers=self._headers("chiara"))
-        self.ok(lifted)
+        self.ok(self.delete("chiara", f"{CASES}/{ref}/legal-hold"))
         return self.ok(
             self.post("chiara", f"{CASES}/{ref}/erasure", json={"reason": "her request"})
         )
-
-    def ok(self, response: httpx.Response, status: int = 200) -> Any:
-        assert response.status_code == status, response.text
-        return response.json()
 
     def log_of(self, who: str, ref: str, **params: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = self.ok(
             self.get(who, f"{CASES}/{ref}/access-log", params=params)
         )["items"]
         return items
-
-
-def env_for(backend: dict[str, str], var_dir: Path) -> dict[str, str]:
-    return {"RETE_DATABASE_URL": backend["RETE_DATABASE_URL"], "RETE_VAR_DIR": str(var_dir)}
 
 
 @dataclass

@@ -126,7 +126,7 @@ def test_a_case_replayed_to_a_moment_shows_what_had_happened_then(http: Http, st
 
 
 def test_before_the_case_was_opened_there_is_nothing(http: Http, story: Story, problem) -> None:
-    from audit_support import MONDAY
+    from support.clock import MONDAY
 
     empty = history(http, story, as_of=MONDAY.replace(hour=8))
     assert (empty["events"], empty["state"]) == ([], None)

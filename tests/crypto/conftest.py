@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from crypto_support import FakeClock, StoreFactory, database_url
+from crypto_support import StoreFactory, database_url
 
 from infrastructure.crypto.kek import Keyring, KeyringData
 from infrastructure.crypto.keystore import SqlKeyStore
@@ -21,11 +21,6 @@ def keyring_data() -> KeyringData:
 @pytest.fixture
 def keyring(keyring_data: KeyringData) -> Keyring:
     return Keyring(keyring_data, source="a test keyring")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from crypto_support import FakeClock, StoreFactory, raw_rows
+from crypto_support import StoreFactory
+from support.clock import TestClock
+from support.rawdb import raw_rows
 
 from application.ports import KeyDestroyed, KeyStore
 from infrastructure.crypto.kek import KekError, Keyring, KeyringData, UnwrapError
@@ -139,9 +141,9 @@ def test_destroying_a_scope_erases_it_at_once_here_and_spares_the_others(
 def test_other_processes_learn_of_an_erasure_within_the_cache_lifetime(
     make_store: StoreFactory,
 ) -> None:
-    clock = FakeClock()
+    clock = TestClock()
     eraser = make_store()
-    cached = make_store(case_key_ttl=5.0, clock=clock)
+    cached = make_store(case_key_ttl=5.0, clock=clock.monotonic)
     strict = make_store(case_key_ttl=0)
     case = a_case()
     key_id, key = cached.sealing_key(case)
@@ -153,7 +155,7 @@ def test_other_processes_learn_of_an_erasure_within_the_cache_lifetime(
     with pytest.raises(KeyDestroyed):
         strict.sealing_key(case)
     assert cached.opening_key(key_id) == key  # within the documented bound
-    clock.advance(5.0)
+    clock.advance(seconds=5.0)
     assert cached.opening_key(key_id) is None  # and not a moment longer
     with pytest.raises(KeyDestroyed):
         cached.sealing_key(case)

@@ -8,8 +8,9 @@ from pathlib import Path
 from uuid import uuid4
 
 import psycopg
-from crypto_support import KEY_TABLES, database_url, raw_rows
+from crypto_support import KEY_TABLES, database_url
 from psycopg import sql
+from support.rawdb import raw_rows
 
 from infrastructure.crypto.kek import Keyring, create_key_file, parse_keyring
 from infrastructure.crypto.keystore import SqlKeyStore

@@ -7,6 +7,7 @@ import os
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.hypothesis_profiles import examples
 
 from infrastructure.crypto.sealing import (
     FORMAT_VERSION,
@@ -45,7 +46,7 @@ def test_what_is_sealed_opens_at_the_same_place(
     assert len(blob) == MIN_BLOB_SIZE + len(plaintext)
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(key_ids, keys, small_plaintexts)
 def test_every_single_bit_flip_is_refused(key_id: bytes, key: bytes, plaintext: bytes) -> None:
     blob = seal(key_id, key, plaintext, HERE)

@@ -7,9 +7,8 @@ as each service's coordinator would see it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,21 +17,15 @@ from application.rete import Rete
 from application.views import CaseSummary, CaseView, ReferralSummary, ReferralView
 from domain.network import Actor
 from domain.referral import ReferralStatus
-from infrastructure.bootstrap import build_rete
-from infrastructure.settings import load_settings
+from infrastructure.clock import SystemClock
 
 OPENED = re.compile(r"\b(CB-\d{4}-\d{4})  opened by ")
 
 
 @pytest.fixture
-def rete(backend: dict[str, str], tmp_path: Path) -> Iterator[Rete]:
-    url = backend["RETE_DATABASE_URL"]
-    settings = load_settings({"RETE_DATABASE_URL": url, "RETE_VAR_DIR": str(tmp_path)})
-    rete = build_rete(settings)
-    try:
-        yield rete
-    finally:
-        rete.close()
+def rete(make_rete: Callable[..., Rete]) -> Rete:
+    """The application on the system clock, as ``rete demo`` runs it."""
+    return make_rete(SystemClock())
 
 
 def coordinator(rete: Rete, service: str) -> Actor:

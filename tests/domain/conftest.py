@@ -1,6 +1,6 @@
 """The network of Cesano Boscone, in memory, for the domain's stories.
 
-The services are written out here from DOMAIN.md's seed table (not loaded from
+The services are DOMAIN.md's seed table (``tests/domain_md.py``, not loaded from
 the directory file), so that the domain tests check the code against the
 document. ``Desk`` is one caseworker's desk: a clock, the services, and short
 ways to open a case, record a consent and send a referral with sensible
@@ -9,9 +9,12 @@ defaults that each test overrides where its story differs.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+from domain_md import SEED
+from support.clock import MONDAY
 
 from domain.case import Case
 from domain.consent import Consent
@@ -20,22 +23,6 @@ from domain.network import Actor, Service
 from domain.referral import Referral
 from domain.visibility import access_of
 from domain.vocabulary import Category, LegalBasis, ReferralKind, Role, ServiceKind, Urgency
-
-# DOMAIN.md, "Services of the network (seed directory)".
-SEED = {
-    "cav-scirocco": "cav",
-    "asst-rhodense": "health",
-    "ic-alessandrini": "school",
-    "ic-leonardo": "school",
-    "pl-cesano": "police",
-    "ss-cesano": "social_services",
-    "afol-metropolitana": "employment",
-    "osservatorio": "observatory",
-    "garanzia-cesano": "oversight",
-}
-
-# 2 March 2026, a Monday morning in Cesano Boscone.
-MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def service(service_id: str) -> Service:
@@ -133,6 +120,28 @@ class Desk:
         )
         self.referrals.append(referral)
         return referral
+
+    def report(
+        self,
+        case: Case,
+        to: str = "pl-cesano",
+        *,
+        scope: tuple[str, ...],
+        statute: str | None,
+        justification: str | None,
+        **terms: Any,
+    ) -> Referral:
+        """A mandatory report: protection measures on a legal obligation."""
+        return self.refer(
+            case,
+            to,
+            kind="protection_measures",
+            scope=scope,
+            basis="legal_obligation",
+            statute=statute,
+            justification=justification,
+            **terms,
+        )
 
     def withdraw_consent(self, case: Case, consent: Consent, by: Actor | None = None) -> None:
         """Withdraw, and suspend what relied on it (what the application does in one write)."""

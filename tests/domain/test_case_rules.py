@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from domain_md import ALL, rows_of
 
 from domain import errors
 from domain.case import Case, case_id_for
@@ -13,16 +14,10 @@ from domain.reference import ReferenceSequence, sequence_id_for
 from domain.risk import RiskInstrument, RiskItem, RiskLevel
 from domain.vocabulary import Role
 
-ALL = {"identity", "safety", "violence", "health", "children", "legal", "employment", "risk"}
 # DOMAIN.md, "Visibility": what each kind of service may ever hold.
-ROW = {
-    "cav-scirocco": ALL,
-    "asst-rhodense": {"identity", "safety", "violence", "health", "children", "risk"},
-    "pl-cesano": {"identity", "safety", "violence", "children", "legal", "risk"},
-    "ss-cesano": {"identity", "safety", "violence", "children", "legal", "employment", "risk"},
-    "ic-leonardo": {"children"},
-    "afol-metropolitana": {"identity", "safety", "employment"},
-}
+ROW = rows_of(
+    "cav-scirocco", "asst-rhodense", "pl-cesano", "ss-cesano", "ic-leonardo", "afol-metropolitana"
+)
 
 # An instrument is data: yes/no items with weights, and where each level starts.
 SCREENING = RiskInstrument(

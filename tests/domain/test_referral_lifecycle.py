@@ -34,6 +34,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from support.hypothesis_profiles import examples
 
 from domain import errors
 from domain.network import Actor
@@ -445,7 +446,7 @@ def test_random_lives_of_a_referral_keep_its_invariants(new_desk) -> None:
     run_state_machine_as_test(
         Life,
         settings=settings(
-            max_examples=200,
+            max_examples=examples(200),
             stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],

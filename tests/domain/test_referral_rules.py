@@ -228,15 +228,8 @@ PUBLIC_OFFICIALS = {  # sender -> (recipient, a scope both may see)
 def test_school_mandatory_report_reaches_police_without_consent(desk) -> None:
     case = desk.open_case("ic-alessandrini")
     desk.note(case, "children", "the child said his father hits his mother")
-    report = desk.refer(
-        case,
-        "pl-cesano",
-        kind="protection_measures",
-        urgency="urgent",
-        scope=("children",),
-        basis="legal_obligation",
-        statute=STATUTE,
-        justification=WHY,
+    report = desk.report(
+        case, scope=("children",), statute=STATUTE, justification=WHY, urgency="urgent"
     )
     assert report.legal_basis == "legal_obligation"
     assert report.consent_id is None
@@ -248,12 +241,10 @@ def test_school_mandatory_report_reaches_police_without_consent(desk) -> None:
 def test_every_public_official_kind_makes_mandatory_reports(desk, sender: str) -> None:
     to, scope = PUBLIC_OFFICIALS[sender]
     case = desk.open_case(sender)
-    report = desk.refer(
+    report = desk.report(
         case,
         to,
-        kind="protection_measures",
         scope=scope,
-        basis="legal_obligation",
         statute="Codice Rosso (l. 69/2019)",
         justification="injuries consistent with repeated violence",
     )
@@ -266,12 +257,9 @@ def test_mandatory_report_is_never_blocked_by_a_withdrawn_consent(desk) -> None:
         case, kinds=("police",), purposes=("protection_measures",), categories=("violence",)
     )
     desk.withdraw_consent(case, consent)
-    report = desk.refer(
+    report = desk.report(
         case,
-        "pl-cesano",
-        kind="protection_measures",
         scope=("violence",),
-        basis="legal_obligation",
         statute="referto (art. 334 c.p.p.)",
         justification="stab wound treated in the emergency room",
     )
@@ -282,56 +270,29 @@ def test_mandatory_report_is_never_blocked_by_a_withdrawn_consent(desk) -> None:
 def test_cav_and_employment_services_do_not_make_mandatory_reports(desk, sender: str) -> None:
     case = desk.open_case(sender)
     with pytest.raises(errors.LegalObligationNotAllowed):
-        desk.refer(
-            case,
-            "pl-cesano",
-            kind="protection_measures",
-            scope=("identity",),
-            basis="legal_obligation",
-            statute=STATUTE,
-            justification=WHY,
-        )
+        desk.report(case, scope=("identity",), statute=STATUTE, justification=WHY)
 
 
 @pytest.mark.parametrize("statute", [None, "", "   "])
 def test_mandatory_report_must_cite_the_statute(desk, statute: str | None) -> None:
     case = desk.open_case("ic-alessandrini")
     with pytest.raises(errors.StatuteRequired):
-        desk.refer(
-            case,
-            "pl-cesano",
-            kind="protection_measures",
-            scope=("children",),
-            basis="legal_obligation",
-            statute=statute,
-            justification=WHY,
-        )
+        desk.report(case, scope=("children",), statute=statute, justification=WHY)
 
 
 @pytest.mark.parametrize("justification", [None, "", "   "])
 def test_mandatory_report_must_be_justified(desk, justification: str | None) -> None:
     case = desk.open_case("ic-alessandrini")
     with pytest.raises(errors.JustificationRequired):
-        desk.refer(
-            case,
-            "pl-cesano",
-            kind="protection_measures",
-            scope=("children",),
-            basis="legal_obligation",
-            statute=STATUTE,
-            justification=justification,
-        )
+        desk.report(case, scope=("children",), statute=STATUTE, justification=justification)
 
 
 def test_mandatory_report_shares_only_what_the_police_may_see(desk) -> None:
     case = desk.open_case("asst-rhodense")
     with pytest.raises(errors.ScopeNotVisibleToRecipient):  # minimised: never health data
-        desk.refer(
+        desk.report(
             case,
-            "pl-cesano",
-            kind="protection_measures",
             scope=("violence", "health"),
-            basis="legal_obligation",
             statute="referto (art. 334 c.p.p.)",
             justification="injuries",
         )

@@ -12,19 +12,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from domain_md import ALL, rows_of
 
 from domain.referral import Move
 from domain.visibility import access_of
 
-ALL = {"identity", "safety", "violence", "health", "children", "legal", "employment", "risk"}
-ROW = {
-    "cav-scirocco": ALL,
-    "asst-rhodense": {"identity", "safety", "violence", "health", "children", "risk"},
-    "pl-cesano": {"identity", "safety", "violence", "children", "legal", "risk"},
-    "ss-cesano": {"identity", "safety", "violence", "children", "legal", "employment", "risk"},
-    "ic-leonardo": {"children"},
-    "afol-metropolitana": {"identity", "safety", "employment"},
-}
+# DOMAIN.md, "Visibility": what each kind of service may ever hold.
+ROW = rows_of(
+    "cav-scirocco", "asst-rhodense", "pl-cesano", "ss-cesano", "ic-leonardo", "afol-metropolitana"
+)
 
 
 def access(desk, service_id: str, case):
@@ -194,12 +190,9 @@ def test_a_new_referral_after_a_declined_one_lets_the_recipient_see_again(desk) 
 def test_mandatory_report_lets_the_police_see_its_scope_without_consent(desk) -> None:
     case = desk.open_case("ic-alessandrini")
     desk.note(case, "children", "what the child told the teacher")
-    desk.refer(
+    desk.report(
         case,
-        "pl-cesano",
-        kind="protection_measures",
         scope=("children",),
-        basis="legal_obligation",
         statute="art. 331 c.p.p.",
         justification="a child disclosed violence at home",
     )

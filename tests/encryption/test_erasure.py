@@ -23,18 +23,11 @@ from uuid import UUID
 
 import msgspec
 import pytest
-from encryption_support import (
-    CaseStory,
-    Http,
-    RawDatabase,
-    Row,
-    TestClock,
-    open_outer,
-    people_of,
-    place,
-    state_of,
-    tell_case,
-)
+from encryption_support import CaseStory, open_outer, place, state_of, tell_case
+from support.clock import TestClock
+from support.http import Api
+from support.people import people_of
+from support.rawdb import RawDatabase, Row
 
 from application.rete import Rete
 from domain.case import Case
@@ -281,7 +274,7 @@ def test_the_views_read_her_data_as_null_and_erased_and_the_other_case_in_full(
 
 def test_erasure_over_http_reads_as_erased_everywhere_in_the_api_and_twice_is_idempotent(
     rete: Rete,
-    make_http: Callable[[Rete], Http],
+    make_http: Callable[[Rete], Api],
     two: SimpleNamespace,
     raw: RawDatabase,
 ) -> None:
@@ -328,7 +321,7 @@ def test_erasure_over_http_reads_as_erased_everywhere_in_the_api_and_twice_is_id
 
 
 def test_an_erasure_under_legal_hold_is_refused_with_a_problem_type_of_its_own(
-    rete: Rete, make_http: Callable[[Rete], Http], two: SimpleNamespace, raw: RawDatabase
+    rete: Rete, make_http: Callable[[Rete], Api], two: SimpleNamespace, raw: RawDatabase
 ) -> None:
     held = two.erased
     http = make_http(rete)
@@ -443,7 +436,7 @@ def test_a_write_racing_an_erasure_fails_with_case_erased_and_writes_nothing(
 
 
 def test_a_write_racing_an_erasure_over_http_answers_case_erased(
-    rete: Rete, make_http: Callable[[Rete], Http], clock: TestClock, people: SimpleNamespace
+    rete: Rete, make_http: Callable[[Rete], Api], clock: TestClock, people: SimpleNamespace
 ) -> None:
     story = tell_case(rete, people, clock)
     http = make_http(rete)

@@ -17,15 +17,10 @@ from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner, Result
-from encryption_support import (
-    RawDatabase,
-    TestClock,
-    every_aggregate,
-    every_event,
-    people_of,
-    settings_env,
-    tell_case,
-)
+from encryption_support import every_aggregate, every_event, tell_case
+from support.clock import TestClock
+from support.people import people_of
+from support.rawdb import RawDatabase
 
 from api import cli
 from application.rete import Rete
@@ -70,8 +65,8 @@ def only(version: int, key: bytes) -> Keyring:
 
 
 @pytest.fixture
-def env(backend: dict[str, str], var_dir: Path) -> dict[str, str]:
-    return settings_env(backend, var_dir, **SNAPSHOTS)
+def env(rete_env: dict[str, str]) -> dict[str, str]:
+    return {**rete_env, **SNAPSHOTS}
 
 
 def test_after_rotate_every_event_decrypts_no_event_byte_changed_and_the_old_kek_opens_nothing(

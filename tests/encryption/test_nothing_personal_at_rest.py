@@ -22,16 +22,10 @@ from types import SimpleNamespace
 from uuid import UUID
 
 import pytest
-from encryption_support import (
-    CATEGORIES,
-    Http,
-    Marker,
-    RawDatabase,
-    files_under,
-    found_in,
-    is_sqlite,
-    spellings,
-)
+from encryption_support import CATEGORIES, Marker, files_under, found_in, spellings
+from support.http import Api
+from support.rawdb import RawDatabase, is_sqlite
+from support.stories import record_consent, refer, refer_to_protect
 
 from application.rete import Rete
 from domain.case import Case
@@ -89,40 +83,13 @@ def plant(rete: Rete, p: SimpleNamespace) -> Planted:
     rete.cases.assess_risk(
         p.anna, ref, INSTRUMENT, no_answers(rete), "high", t("risk-justification")
     )
-    vital = rete.referrals.refer(
-        p.chiara,
-        ref,
-        recipient_service="pl-cesano",
-        kind="protection_measures",
-        urgency="emergency",
-        reason=t("vital-reason"),
-        scope=["safety", "violence"],
-        legal_basis="vital_interest",
-        justification=t("vital-justification"),
-    )
+    vital = refer_to_protect(rete, p.chiara, ref, t("vital-reason"), t("vital-justification"))
     rete.referrals.move(p.paolo, vital.id, Move.ACKNOWLEDGE, t("acknowledge-reason"))
     rete.referrals.move(p.paolo, vital.id, Move.ACCEPT, t("accept-reason"))
-    rete.cases.record_consent(
-        p.anna,
-        ref,
-        recipient_kinds=["social_services"],
-        recipient_services=[],
-        purposes=["social_support"],
-        categories_=["identity", "violence"],
-        expires_at=None,
-    )
-    on_consent = dict(
-        recipient_service="ss-cesano",
-        kind="social_support",
-        urgency="routine",
-        scope=["identity", "violence"],
-        legal_basis="consent",
-    )
-    declined = rete.referrals.refer(p.anna, ref, reason=t("consent-reason"), **on_consent)
+    record_consent(rete, p.anna, ref)
+    declined = refer(rete, p.anna, ref, reason=t("consent-reason"))
     rete.referrals.move(p.bea, declined.id, Move.DECLINE, t("decline-reason"))
-    withdrawn = rete.referrals.refer(
-        p.anna, ref, reason=t("withdrawn-referral-reason"), **on_consent
-    )
+    withdrawn = refer(rete, p.anna, ref, reason=t("withdrawn-referral-reason"))
     rete.referrals.move(p.anna, withdrawn.id, Move.WITHDRAW, t("withdraw-reason"))
     rete.cases.place_legal_hold(p.chiara, ref, t("legal-hold-reason"))
 
@@ -254,7 +221,7 @@ def test_the_demo_on_the_same_database_leaves_none_of_its_personal_strings_at_re
 # -- over HTTP: the logs too ------------------------------------------------------
 
 
-def http_story(http: Http, m: dict[str, Marker]) -> tuple[str, int]:
+def http_story(http: Api, m: dict[str, Marker]) -> tuple[str, int]:
     """The same story over HTTP, plus refused requests carrying markers; returns the
     case reference and how many requests were made."""
     calls = 0
@@ -376,7 +343,7 @@ HTTP_PLACES = (
 def test_over_http_no_marker_reaches_the_logs_nor_the_disk(
     backend: dict[str, str],
     rete: Rete,
-    make_http: Callable[[Rete], Http],
+    make_http: Callable[[Rete], Api],
     raw: RawDatabase,
     tmp_path: Path,
 ) -> None:

@@ -25,18 +25,15 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from encryption_support import (
-    CATEGORIES,
-    MONDAY,
-    RawDatabase,
-    Row,
-    open_outer,
-    people_of,
-    reseal_outer,
-)
+from encryption_support import CATEGORIES, open_outer, reseal_outer
 from eventsourcing.domain import Aggregate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.clock import MONDAY
+from support.hypothesis_profiles import examples
+from support.people import people_of
+from support.rawdb import RawDatabase, Row
+from support.stories import record_consent, refer, refer_to_protect
 
 from application.rete import Rete
 from domain.case import Case, case_id_for
@@ -74,38 +71,19 @@ def populate(rete: Rete, p: SimpleNamespace, cases: int, notes: int) -> list[str
         for n in range(notes):
             case.add_note(Category(CATEGORIES[n % len(CATEGORIES)]), text("note"), p.anna, MONDAY)
         store.save(case)
-        rete.cases.record_consent(
-            p.anna,
-            ref,
-            recipient_kinds=["social_services"],
-            recipient_services=[],
-            purposes=["social_support"],
-            categories_=["identity", "violence"],
-            expires_at=None,
-        )
+        record_consent(rete, p.anna, ref)
         rete.cases.assess_risk(p.anna, ref, INSTRUMENT, answers, "high", text("justification"))
-        taken = rete.referrals.refer(
-            p.anna,
-            ref,
-            recipient_service="ss-cesano",
-            kind="social_support",
-            urgency="routine",
-            reason=text("reason"),
-            scope=["identity", "violence"],
-            legal_basis="consent",
-        )
+        taken = refer(rete, p.anna, ref, reason=text("reason"))
         rete.referrals.move(p.bea, taken.id, Move.ACKNOWLEDGE)
         rete.referrals.move(p.bea, taken.id, Move.ACCEPT)
-        refused = rete.referrals.refer(
+        refused = refer_to_protect(
+            rete,
             p.chiara,
             ref,
-            recipient_service="pl-cesano",
-            kind="protection_measures",
+            text("reason"),
+            text("justification"),
             urgency="urgent",
-            reason=text("reason"),
             scope=["violence"],
-            legal_basis="vital_interest",
-            justification=text("justification"),
         )
         rete.referrals.move(p.paolo, refused.id, Move.DECLINE, text("decline"))
     return texts
@@ -187,7 +165,7 @@ RELATIONS: dict[str, Callable[[Row, Row], bool]] = {
 }
 
 
-@settings(PROPERTY, max_examples=40)
+@settings(PROPERTY, max_examples=examples(40))
 @given(data=st.data())
 def test_a_record_copied_onto_another_row_does_not_open(
     data: st.DataObject,
@@ -209,7 +187,7 @@ def test_a_record_copied_onto_another_row_does_not_open(
 # -- truncation and bit flips ---------------------------------------------------------
 
 
-@settings(PROPERTY, max_examples=25)
+@settings(PROPERTY, max_examples=examples(25))
 @given(data=st.data())
 def test_a_truncated_record_does_not_open(
     data: st.DataObject,
@@ -246,7 +224,7 @@ def flip(blob: bytes, data: st.DataObject) -> bytes:
     return bytes(flipped)
 
 
-@settings(PROPERTY, max_examples=80)
+@settings(PROPERTY, max_examples=examples(80))
 @given(data=st.data())
 def test_any_single_flipped_bit_does_not_open(
     data: st.DataObject,
@@ -261,7 +239,7 @@ def test_any_single_flipped_bit_does_not_open(
         assert_detected(read_fresh, row, texts, flipped)
 
 
-@settings(PROPERTY, max_examples=12)
+@settings(PROPERTY, max_examples=examples(12))
 @given(data=st.data())
 def test_a_record_relabelled_with_another_event_type_does_not_open(
     data: st.DataObject,
@@ -299,7 +277,7 @@ def personal_rows(rows: list[Row], make_rete: Callable[..., Rete]) -> list[tuple
     return opened
 
 
-@settings(PROPERTY, max_examples=35)
+@settings(PROPERTY, max_examples=examples(35))
 @given(data=st.data())
 def test_an_altered_personal_blob_does_not_open_even_under_a_valid_outer_seal(
     data: st.DataObject,
@@ -348,7 +326,7 @@ def snapshot_rows(make_rete: Callable[..., Rete], raw: RawDatabase) -> list[Row]
     return list(newest.values())
 
 
-@settings(PROPERTY, max_examples=20)
+@settings(PROPERTY, max_examples=examples(20))
 @given(data=st.data())
 def test_a_tampered_snapshot_does_not_open(
     data: st.DataObject,

@@ -25,16 +25,11 @@ from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 import pytest
-from encryption_support import (
-    RawDatabase,
-    TestClock,
-    files_under,
-    found_in,
-    spellings,
-    tell_case,
-)
+from encryption_support import files_under, found_in, spellings, tell_case
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import _topic_cache, get_topic
+from support.clock import TestClock
+from support.rawdb import RawDatabase
 
 from application.rete import Rete
 from domain.case import Case

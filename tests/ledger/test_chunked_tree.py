@@ -7,12 +7,13 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ledger_support import leaves_of, ref_mth
+from support.hypothesis_profiles import examples
 
 from infrastructure.ledger.chunks import CHUNK, CHUNK_LEVEL, ChunkedTree, levels_of
 from infrastructure.ledger.compact import CompactRange
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(count=st.integers(min_value=1, max_value=300), salt=st.binary(max_size=8))
 def test_each_level_holds_the_roots_of_the_complete_runs(count: int, salt: bytes) -> None:
     leaves = leaves_of(count, salt)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ledger_support import NodeStore, leaves_of, ref_mth
+from support.hypothesis_profiles import examples
 
 from infrastructure.ledger.compact import CompactRange, Node
 from infrastructure.ledger.merkle import (
@@ -25,7 +26,7 @@ sizes = st.integers(min_value=1, max_value=MAX_LEAVES)
 salts = st.binary(max_size=8)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(size=sizes, salt=salts)
 def test_frontier_root_is_the_mth_of_all_leaves_at_every_size(size: int, salt: bytes) -> None:
     leaves = leaves_of(size, salt)
@@ -38,7 +39,7 @@ def test_frontier_root_is_the_mth_of_all_leaves_at_every_size(size: int, salt: b
     assert len(frontier.hashes) == size.bit_count()  # O(log n) memory
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(size=sizes, salt=salts)
 def test_reported_nodes_are_every_perfect_subtree_once_with_its_mth(size: int, salt: bytes) -> None:
     leaves = leaves_of(size, salt)
@@ -61,7 +62,7 @@ def test_reported_nodes_are_every_perfect_subtree_once_with_its_mth(size: int, s
         assert node.hash == ref_mth(leaves[start : start + (1 << node.level)])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(data=st.data(), total=sizes, salt=salts)
 def test_proofs_from_reported_nodes_verify(data: st.DataObject, total: int, salt: bytes) -> None:
     """Proofs for any earlier size too: nodes never change once complete, so the
@@ -81,7 +82,7 @@ def test_proofs_from_reported_nodes_verify(data: st.DataObject, total: int, salt
     verify_consistency(first, size, proof, mth(leaves[:first]), root)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(size=st.integers(min_value=0, max_value=MAX_LEAVES), more=st.integers(0, 40))
 def test_a_frontier_restored_from_stored_nodes_carries_on(size: int, more: int) -> None:
     """After a restart the frontier is read back from the store, not rebuilt."""

@@ -4,21 +4,18 @@ the database (or to a backup) could."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import psycopg
-from psycopg import sql
+from support.clock import MONDAY
+from support.rawdb import connect, is_sqlite, table_of
 
 from application.rete import Rete
 from domain.case import Case
 from domain.vocabulary import Category
-
-MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 Row = tuple[int, str, int, str, bytes]  # position, stream id (text), version, topic, state
 
@@ -46,26 +43,17 @@ class EventsTable:
 
     @property
     def sqlite(self) -> bool:
-        return self.backend["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+        return is_sqlite(self.backend)
 
-    @contextmanager
-    def _conn(self) -> Iterator[Any]:
-        if self.sqlite:
-            conn = sqlite3.connect(self.backend["SQLITE_DBNAME"], isolation_level=None)
-            try:
-                yield conn
-            finally:
-                conn.close()
-        else:
-            with psycopg.connect(self.backend["POSTGRES_URL"], autocommit=True) as conn:
-                yield conn
+    def _conn(self) -> Any:
+        return connect(self.backend)
 
     def table(self, name: str = "events") -> str:
         """A table of the test's database by name (``events``: the event store's)."""
         if self.sqlite:
             return {"events": "stored_events"}.get(name, name)
         table = {"events": "rete_events"}.get(name, name)
-        return sql.Identifier(self.backend["POSTGRES_SCHEMA"], table).as_string()
+        return str(table_of(self.backend, table).as_string())
 
     @property
     def _pos(self) -> str:

@@ -4,40 +4,20 @@ when" 4)."""
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from ledger_store_support import EventsTable
+from support.processes import kill_when_ready
 
 from infrastructure.ledger.ledger import Ledger
 from infrastructure.ledger.verification import verify_live
 
 CHILD = Path(__file__).with_name("crash_child.py")
-PROJECT = Path(__file__).resolve().parents[2]
 
 
 def run_and_kill(env: dict[str, str], page: int, after: float) -> None:
-    child = subprocess.Popen(
-        [sys.executable, str(CHILD), str(page)],
-        cwd=PROJECT,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(after)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(30)
-    assert child.returncode == -signal.SIGKILL
+    kill_when_ready([str(CHILD), str(page)], env, after)
 
 
 def test_a_killed_writer_leaves_a_ledger_of_every_record_exactly_once(

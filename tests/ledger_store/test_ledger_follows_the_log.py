@@ -3,13 +3,13 @@ stored nodes, checkpoints only for trees that extend the last one signed."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from ledger_store_support import EventsTable, write_cases
+from support.followers import catching_up
 
 from application.rete import Rete
 from infrastructure.ledger import merkle
@@ -103,24 +103,9 @@ def test_two_followers_racing_append_each_record_exactly_once(
     rete: Rete, make_ledger: Callable[[], Ledger], events: EventsTable
 ) -> None:
     followers = [make_ledger(), make_ledger()]
-    done = threading.Event()
-    errors: list[BaseException] = []
-
-    def follow(ledger: Ledger) -> None:
-        try:
-            while not done.is_set():
-                ledger.catch_up()
-        except BaseException as e:  # surfaced below
-            errors.append(e)
-
-    threads = [threading.Thread(target=follow, args=(f,)) for f in followers]
-    for thread in threads:
-        thread.start()
-    for n in range(12):
-        write_cases(rete, 1, 7, start=n)
-    done.set()
-    for thread in threads:
-        thread.join(30)
+    with catching_up(followers) as errors:
+        for n in range(12):
+            write_cases(rete, 1, 7, start=n)
     assert not errors
     followers[0].catch_up()
     assert followers[0].store.head().size == events.count() == 96

@@ -5,78 +5,37 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable, Iterator
-from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from ledger_store_support import EventsTable, flip, write_cases
-from litestar.testing import TestClient
+from support.http import Api
+from support.problems import assert_problem as problem
 
-from api.app import create_app
-from api.auth import mint_token
-from application.rete import Rete
-from infrastructure.bootstrap import build_rete
-from infrastructure.dev_secret import load_or_create_dev_secret
 from infrastructure.ledger.ledger import Ledger
 from infrastructure.ledger.merkle import decode_leaf, leaf_hash
 from infrastructure.ledger.note import Verifier, open_checkpoint
 from infrastructure.ledger.proofs import verify_consistency, verify_inclusion
-from infrastructure.settings import Settings, load_settings
 
 LEDGER = "/api/v1/ledger"
-PEOPLE = {
-    "ugo": ("garanzia-cesano", "auditor"),
-    "anna": ("cav-scirocco", "caseworker"),
-    "chiara": ("cav-scirocco", "coordinator"),
-}
 
 
-class Http:
-    def __init__(self, client: TestClient[Any], settings: Settings, rete: Rete) -> None:
-        self.client, self.settings, self.rete = client, settings, rete
-        self.secret = load_or_create_dev_secret(settings.jwt_secret_file).key
+class Http(Api):
+    """The shared API client; a ledger read takes its query as keywords."""
 
-    def get(self, who: str | None, path: str, **params: int) -> httpx.Response:
-        headers = {}
-        if who is not None:
-            service, role = PEOPLE[who]
-            token = mint_token(
-                self.secret,
-                self.settings.jwt_issuer,
-                self.settings.jwt_audience,
-                who,
-                service,
-                [role],
-                timedelta(hours=1),
-            )
-            headers["Authorization"] = f"Bearer {token}"
-        return self.client.get(path, headers=headers, params=params)
+    def get(self, who: str | None, path: str, **params: Any) -> httpx.Response:
+        return super().get(who, path, params=params)
 
 
 @pytest.fixture
-def make_http(ledger_env: dict[str, str]) -> Iterator[Callable[..., Http]]:
-    opened: list[tuple[TestClient[Any], Rete]] = []
-
+def make_http(make_api: Callable[..., Api], ledger_env: dict[str, str]) -> Callable[..., Http]:
     def make(**extra: str) -> Http:
-        settings = load_settings({**ledger_env, **extra})
-        rete = build_rete(settings)
-        client = TestClient(create_app(settings, rete))
-        client.__enter__()
-        opened.append((client, rete))
-        return Http(client, settings, rete)
+        api = make_api({**ledger_env, **extra})
+        return Http(api.client, api.settings, api.rete, api.clock, api.secret)
 
-    yield make
-    for client, rete in opened:
-        client.__exit__(None, None, None)
-        rete.close()
-
-
-def problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["code"] == code
+    return make
 
 
 def b64(text: str) -> bytes:

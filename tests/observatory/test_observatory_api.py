@@ -7,8 +7,7 @@ import io
 import re
 from typing import Any
 
-import pytest
-from observatory_http import Api
+from support.http import Api
 
 from api.demo import load_demo
 from application.observatory.facts import StoreFacts
@@ -149,15 +148,3 @@ def test_a_year_shows_its_months_and_a_year_without_referrals_only_zeros(api: Ap
     every = api.get("oli", STATS).json()
     assert all(t["columns"] == ["2026"] for t in [*every["tables"], *every["times"]])
     problem(api.get("oli", STATS, params={"year": 26}), 400, "unknown-year")
-
-
-@pytest.fixture
-def problem():
-    def check(response, status: int, code: str) -> dict[str, Any]:
-        assert response.status_code == status, response.text
-        assert response.headers["content-type"].startswith("application/problem+json")
-        body: dict[str, Any] = response.json()
-        assert body["code"] == code, body
-        return body
-
-    return check

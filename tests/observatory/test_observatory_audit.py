@@ -11,6 +11,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from observatory_support import Attacker, System
+from support.hypothesis_profiles import examples
 
 from application.observatory.audit import interval
 from application.observatory.periods import TOTAL, Periods, month_label
@@ -49,7 +50,7 @@ def small_tables(draw: st.DrawFn) -> tuple[Table, set[tuple[str, str]]]:
     return table, hidden
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_tables())
 def test_the_auditor_finds_the_same_intervals_as_exhaustive_search(drawn) -> None:
     table, hidden = drawn

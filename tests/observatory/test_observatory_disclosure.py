@@ -20,6 +20,7 @@ from observatory_support import (
     fact_sets,
     grid_of,
 )
+from support.hypothesis_profiles import examples
 
 from application.observatory.facts import CaseFact, ReferralFact
 from application.observatory.periods import MONTHS, TOTAL, month_label, year_label
@@ -34,7 +35,9 @@ from application.observatory.publication import (
 from application.observatory.suppression import THRESHOLD
 from application.observatory.tables import Table
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def views(made: Release) -> list[int | None]:
@@ -102,7 +105,9 @@ def attack(grids: list[tuple[Grid, Table]], year: int | None, shared: bool) -> l
     return Attacker(system, ceiling).pinned(truths)
 
 
-ATTACK = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ATTACK = settings(
+    max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @ATTACK
@@ -118,7 +123,7 @@ def test_no_hidden_cell_is_recovered_from_its_table(referrals, cases) -> None:
             assert attack([(grid_of(view), table)], year, shared=False) == [], view.name
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fact_sets(most=8))
 def test_no_hidden_cell_is_recovered_from_the_referral_tables_together(referrals) -> None:
     """The five referral tables count the same referrals: their column totals are one."""

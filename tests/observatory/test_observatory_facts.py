@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
-from observatory_http import Api
+from support.http import Api
 
 from api.demo import load_demo
 from application.observatory.facts import StoreFacts

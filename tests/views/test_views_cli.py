@@ -3,22 +3,18 @@ follows the log in a process of its own (woken by NOTIFY on PostgreSQL)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 from click.testing import CliRunner
+from support.processes import start
 from views_support import actor, live_rows, positions
 
 from api.cli_views import views as views_group
 from api.demo import load_demo
 from application.rete import Rete
 from infrastructure.views import Views
-
-PROJECT = Path(__file__).resolve().parents[2]
 
 
 def test_rebuild_check_and_status(rete: Rete, views: Views, views_env: dict[str, str]) -> None:
@@ -66,14 +62,8 @@ def test_run_follows_the_log_until_stopped(
     postgres = views_env["RETE_DATABASE_URL"].startswith("postgresql")
     # On PostgreSQL the poll is long: only the NOTIFY can wake it in time.
     poll = "30" if postgres else "0.1"
-    child = subprocess.Popen(
-        [sys.executable, "-c", "from api.cli_views import views; views()", "run", "--poll", poll],
-        cwd=PROJECT,
-        env={**os.environ, **views_env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    runner = ["-c", "from api.cli_views import views; views()", "run", "--poll", poll]
+    child = start(runner, views_env, stderr=subprocess.PIPE)
     try:
         assert child.stderr is not None
         assert "Following the log" in child.stderr.readline()

@@ -4,21 +4,17 @@ behind, and the next catch-up, in any process, starts right after the last commi
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.clock import TestClock
+from support.followers import catching_up
+from support.processes import kill_when_ready
 from views_support import (
-    MovableClock,
     forget,
     leave_a_referral_unanswered,
     live_rows,
@@ -34,7 +30,6 @@ from infrastructure.views.projection import ALL_VIEWS, NetworkViews
 from infrastructure.views.runner import ViewRunner
 
 CHILD = Path(__file__).with_name("views_crash_child.py")
-PROJECT = Path(__file__).resolve().parents[2]
 
 
 class Failure(Exception):
@@ -90,7 +85,7 @@ def runner(views: Views, store: ReteEventStore, tables: ViewTables, page: int) -
 
 
 def test_a_batch_that_fails_halfway_leaves_nothing_and_the_next_run_resumes_after_the_last(
-    rete: Rete, views: Views, store: ReteEventStore, clock: MovableClock
+    rete: Rete, views: Views, store: ReteEventStore, clock: TestClock
 ) -> None:
     load_demo(rete)
     leave_a_referral_unanswered(rete, clock)
@@ -116,26 +111,11 @@ def test_a_batch_that_fails_halfway_leaves_nothing_and_the_next_run_resumes_afte
 
 
 def run_and_kill(env: dict[str, str], page: int, pause: float, after: float) -> None:
-    child = subprocess.Popen(
-        [sys.executable, str(CHILD), str(page), str(pause)],
-        cwd=PROJECT,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(after)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(30)
-    assert child.returncode == -signal.SIGKILL
+    kill_when_ready([str(CHILD), str(page), str(pause)], env, after)
 
 
 def test_a_runner_killed_in_the_middle_of_a_batch_resumes_without_skipping_or_repeating(
-    rete: Rete, views: Views, views_env: dict[str, str], clock: MovableClock
+    rete: Rete, views: Views, views_env: dict[str, str], clock: TestClock
 ) -> None:
     load_demo(rete)
     leave_a_referral_unanswered(rete, clock)
@@ -156,29 +136,12 @@ def test_a_runner_killed_in_the_middle_of_a_batch_resumes_without_skipping_or_re
 
 
 def test_runners_in_several_processes_share_the_work_and_apply_each_event_once(
-    rete: Rete, make_views: Callable[..., Views], clock: MovableClock
+    rete: Rete, make_views: Callable[..., Views], clock: TestClock
 ) -> None:
     workers = [make_views() for _ in range(3)]
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def follow(views: Views) -> None:
-        try:
-            while not stop.is_set():
-                views.catch_up()
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=follow, args=(w,)) for w in workers]
-    for thread in threads:
-        thread.start()
-    try:
+    with catching_up(workers) as errors:
         load_demo(rete)
         leave_a_referral_unanswered(rete, clock)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
     assert not errors
     views = workers[0]
     views.catch_up()

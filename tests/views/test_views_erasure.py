@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID
 
+from support.clock import TestClock
 from views_support import (
-    MovableClock,
     a_case_with_everything,
     actor,
     leave_a_referral_unanswered,
@@ -25,7 +25,7 @@ from infrastructure.views import Views
 
 
 def test_after_erasure_the_views_keep_every_fact_and_no_personal_field_opens(
-    rete: Rete, views: Views, store: ReteEventStore, clock: MovableClock
+    rete: Rete, views: Views, store: ReteEventStore, clock: TestClock
 ) -> None:
     erased_ref = a_case_with_everything(rete)
     kept_ref = a_case_with_everything(rete)

@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from uuid import UUID
 
-from hypothesis import HealthCheck, Phase, given, settings
-from views_story import STORY, Network
-from views_support import MARKER, MovableClock, a_case_with_everything, leave_a_referral_unanswered
+from hypothesis import given
+from support.clock import TestClock
+from views_story import STORY, Network, story_settings
+from views_support import MARKER, a_case_with_everything, leave_a_referral_unanswered
 
 from api.demo import load_demo
 from application.rete import Rete
@@ -39,17 +40,12 @@ def database_files(views_env: dict[str, str]) -> list[Path]:
     return [p for p in path.parent.glob(path.name + "*") if p.is_file()]
 
 
-@settings(
-    max_examples=8,
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@story_settings(8)
 @given(story=STORY)
 def test_no_view_holds_a_personal_field_in_clear(
     rete: Rete,
     views: Views,
-    clock: MovableClock,
+    clock: TestClock,
     views_env: dict[str, str],
     story: list[tuple[object, ...]],
 ) -> None:

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import TypeVar
 
 import pytest
-from views_support import MovableClock, actor, leave_a_referral_unanswered, working_services
+from support.clock import TestClock
+from views_support import actor, leave_a_referral_unanswered, working_services
 
 from api.demo import load_demo
 from application.loading import Loader, case_id
@@ -86,7 +87,7 @@ def every_page(read: Callable[[int, int], Slice[T]], size: int) -> list[T]:
 
 
 @pytest.fixture
-def story(rete: Rete, views: Views, clock: MovableClock) -> None:
+def story(rete: Rete, views: Views, clock: TestClock) -> None:
     load_demo(rete)
     leave_a_referral_unanswered(rete, clock)
     leave_a_referral_unanswered(rete, clock)
@@ -106,9 +107,7 @@ def test_each_service_lists_the_cases_it_may_see(rete: Rete, views: Views) -> No
 
 @pytest.mark.usefixtures("story")
 @pytest.mark.parametrize("box", ["inbox", "outbox"])
-def test_boxes_come_in_domain_order(
-    rete: Rete, views: Views, clock: MovableClock, box: str
-) -> None:
+def test_boxes_come_in_domain_order(rete: Rete, views: Views, clock: TestClock, box: str) -> None:
     read = views.queries.inbox if box == "inbox" else views.queries.outbox
     at = clock.now()
     for service in working_services(rete):

@@ -7,10 +7,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
+from support.clock import TestClock
 from views_agreement import assert_views_agree_with_the_store
-from views_story import STORY, Network
-from views_support import MovableClock, leave_a_referral_unanswered, live_rows, positions
+from views_story import STORY, Network, story_settings
+from views_support import leave_a_referral_unanswered, live_rows, positions
 
 from api.demo import load_demo
 from application.rete import Rete
@@ -39,7 +40,7 @@ def following(views: Views) -> Callable[[], None]:
 
 
 def test_after_the_demo_the_rebuilt_views_equal_the_live_ones(
-    rete: Rete, make_views: Callable[..., Views], clock: MovableClock
+    rete: Rete, make_views: Callable[..., Views], clock: TestClock
 ) -> None:
     views = make_views(catch_up_before_reads=True)
     stop = following(make_views())  # another process's runner, batch by batch
@@ -75,17 +76,10 @@ def test_one_view_is_rebuilt_alone_and_the_others_are_left_as_they_were(
     assert live_rows(views) == live
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    # Every example adds to the same database, so a shrunk story would not replay on
-    # its own: report the failing one as it came.
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@story_settings(25)
 @given(story=STORY)
 def test_after_a_random_story_the_rebuilt_views_equal_the_live_ones(
-    rete: Rete, views: Views, clock: MovableClock, story: list[tuple[object, ...]]
+    rete: Rete, views: Views, clock: TestClock, story: list[tuple[object, ...]]
 ) -> None:
     # Every example adds to the same database: the log only grows, as in life.
     Network(rete, clock, views).run(story)  # catch-ups fall where the story puts them

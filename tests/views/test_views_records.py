@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.clock import TestClock
 from views_support import (
-    MovableClock,
     a_case_with_everything,
     actor,
     leave_a_referral_unanswered,
@@ -41,7 +41,7 @@ def every_record(views: Views) -> list[StoredRecord]:
 
 
 def test_the_outer_seal_gives_what_the_mapper_gives_and_the_inner_one_stays_sealed(
-    rete: Rete, views: Views, store: ReteEventStore, clock: MovableClock
+    rete: Rete, views: Views, store: ReteEventStore, clock: TestClock
 ) -> None:
     a_case_with_everything(rete)
     leave_a_referral_unanswered(rete, clock)

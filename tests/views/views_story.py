@@ -7,8 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from views_support import MARKER, MovableClock, actor
+from support.clock import TestClock
+from support.hypothesis_profiles import examples
+from views_support import MARKER, actor
 
 from application.escalation import Escalations
 from application.rete import Rete
@@ -66,10 +69,22 @@ COMMAND = st.integers(0, len(_BY_DRAW) - 1).flatmap(lambda n: _BY_DRAW[n])
 STORY = st.lists(COMMAND, min_size=15, max_size=45)
 
 
+def story_settings(count: int) -> settings:
+    """Settings of a property test telling ``count`` stories (scaled by the profile).
+    Every example adds to the same database, so a shrunk story would not replay on
+    its own: the failing one is reported as it came."""
+    return settings(
+        max_examples=examples(count),
+        deadline=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
 @dataclass
 class Network:
     rete: Rete
-    clock: MovableClock
+    clock: TestClock
     views: Views
     cases: list[tuple[str, str]] = field(default_factory=list)  # (reference, owner)
     consents: dict[str, list[str]] = field(default_factory=dict)

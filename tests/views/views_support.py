@@ -1,10 +1,12 @@
-"""Helpers of the views tests: a clock the test moves, the views' rows as they are
-stored, and the people who act in the stories."""
+"""Helpers of the views tests: the views' rows as they are stored, the people who act
+in the stories, and two stories."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from support.clock import TestClock
+from support.stories import record_consent, refer
 
 from application.rete import Rete
 from domain.network import Actor
@@ -13,23 +15,8 @@ from infrastructure.views import Views
 from infrastructure.views.schema import ALL_TABLES, TRACKING
 from infrastructure.views.statements import TableSql
 
-MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
 # Present in every personal field the stories write, and in nothing else.
 MARKER = "ZQXJ-PLAINTEXT-MARKER"
-
-
-class MovableClock:
-    __test__ = False
-
-    def __init__(self, at: datetime = MONDAY) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
 
 
 Rows = dict[str, list[tuple[Any, ...]]]
@@ -59,7 +46,7 @@ def working_services(rete: Rete) -> list[str]:
     return [s.id for s in rete.ctx.directory if s.works_cases]
 
 
-def leave_a_referral_unanswered(rete: Rete, clock: MovableClock) -> str:
+def leave_a_referral_unanswered(rete: Rete, clock: TestClock) -> str:
     """A CAV case referred to social services, urgently, and left unanswered until both
     its deadlines passed and the escalation policy ran; returns its id."""
     from application.escalation import Escalations  # only the stories that need it
@@ -67,25 +54,9 @@ def leave_a_referral_unanswered(rete: Rete, clock: MovableClock) -> str:
     cav = actor(rete, "cav-scirocco")
     case = rete.cases.open(cav)
     rete.cases.add_note(cav, case.reference_code, "violence", f"{MARKER} what happened")
-    rete.cases.record_consent(
-        cav,
-        case.reference_code,
-        recipient_kinds=["social_services"],
-        recipient_services=[],
-        purposes=["social_support"],
-        categories_=["identity", "violence"],
-        expires_at=None,
-    )
-    referral = rete.referrals.refer(
-        cav,
-        case.reference_code,
-        recipient_service="ss-cesano",
-        kind="social_support",
-        urgency="urgent",
-        reason=f"{MARKER} she needs a home",
-        scope=["identity", "violence"],
-        legal_basis="consent",
-    )
+    record_consent(rete, cav, case.reference_code)
+    reason = f"{MARKER} she needs a home"
+    referral = refer(rete, cav, case.reference_code, urgency="urgent", reason=reason)
     clock.advance(hours=25)
     Escalations(rete.ctx).run()
     rete.referrals.move(actor(rete, "ss-cesano"), referral.id, Move.ACKNOWLEDGE)
@@ -100,27 +71,19 @@ def a_case_with_everything(rete: Rete) -> str:
     cav = actor(rete, "cav-scirocco")
     ref = rete.cases.open(cav).reference_code
     rete.cases.add_note(cav, ref, "health", f"{MARKER} her injuries")
-    rete.cases.record_consent(
+    record_consent(
+        rete,
         cav,
         ref,
-        recipient_kinds=["police"],
-        recipient_services=[],
+        kinds=["police"],
         purposes=["protection_measures"],
-        categories_=["identity", "safety"],
-        expires_at=None,
+        categories=["identity", "safety"],
     )
     items = rete.ctx.instrument("rete-screening-v1").items
     rete.cases.assess_risk(cav, ref, "rete-screening-v1", {i.id: True for i in items}, None, None)
-    referral = rete.referrals.refer(
-        cav,
-        ref,
-        recipient_service="pl-cesano",
-        kind="protection_measures",
-        urgency="emergency",
-        reason=f"{MARKER} he waits outside",
-        scope=["identity", "safety"],
-        legal_basis="consent",
-    )
+    on_consent = {"kind": "protection_measures", "urgency": "emergency"}
+    reason, scope = f"{MARKER} he waits outside", ["identity", "safety"]
+    referral = refer(rete, cav, ref, "pl-cesano", reason=reason, scope=scope, **on_consent)
     rete.referrals.move(actor(rete, "pl-cesano"), referral.id, Move.DECLINE, f"{MARKER} no")
     return ref
 

@@ -1,0 +1,202 @@
+"""The views in memory: ``application.view_ports.ViewReader`` answered from the
+aggregates of an in-memory event store, loaded at each read.
+
+The non-personal facts are the aggregates' own state (the domain's lifecycle, not
+a copy of the projections); the times the aggregates do not keep (acknowledged,
+answered) come from the referral's ``Moved`` events. Each personal part is the
+sealed part of its stored record, so ``PersonalParts`` is the production opener
+(``SealedPartOpener``): it opens with the case key, and reads ``ERASED`` once the
+case's keys are destroyed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from application import view_rows as vr
+from application.presenting import case_row
+from domain.access import AccessRecord
+from domain.case import Case
+from domain.entries import CaseStatus
+from domain.referral import Referral, ReferralStatus
+from domain.vocabulary import Urgency
+from infrastructure.store import ReteEventStore
+from infrastructure.views.records import open_outer
+
+T = TypeVar("T")
+URGENCY_RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 2}
+ANSWERS = frozenset({ReferralStatus.ACCEPTED, ReferralStatus.DECLINED})
+
+
+class MemoryViews:
+    """Implements ``application.view_ports.ViewReader`` over an in-memory store."""
+
+    def __init__(self, store: ReteEventStore) -> None:
+        self._store = store
+
+    # -- the port ---------------------------------------------------------------------
+
+    def cases_of(self, service_id: str, offset: int, limit: int) -> vr.Slice[vr.CaseRow]:
+        mine = [
+            case_row(case)
+            for case in self._cases()
+            if case.owner_service == service_id
+            or any(
+                service_id in (r.sender_service, r.recipient_service)
+                for r in case.referrals.values()
+            )
+        ]
+        mine.reverse()  # the most recently opened first
+        return _slice(mine, offset, limit)
+
+    def standings(self, case_ids: Sequence[UUID]) -> dict[UUID, vr.CaseStanding]:
+        found = {}
+        for case_id in case_ids:
+            held = self.case(case_id)
+            if held is not None:
+                found[case_id] = vr.CaseStanding(held.owner_service, held.consents, held.referrals)
+        return found
+
+    def case(self, case_id: UUID) -> vr.CaseRows | None:
+        if case_id not in self._store.ids_of(Case):
+            return None
+        case = self._store.get(Case, case_id)
+        history = self._store.history_of(case_id)
+        notes = [e for e in history if isinstance(e, Case.NoteAdded)]
+        assessed = [e for e in history if isinstance(e, Case.RiskAssessed)]
+        return vr.CaseRows(
+            case=case_row(case),
+            entries=[
+                _row(vr.EntryRow, entry, case_id=case.id, sealed=self._sealed(event))
+                for entry, event in zip(case.entries, notes, strict=True)
+            ],
+            referrals=[self._referral_row(UUID(rid), case) for rid in case.referrals],
+            consents=dict(case.consents),
+            assessments=[
+                _row(
+                    vr.AssessmentRow,
+                    assessment,
+                    case_id=case.id,
+                    high_risk=event.high_risk,
+                    sealed=self._sealed(event),
+                )
+                for assessment, event in zip(case.assessments, assessed, strict=True)
+            ],
+        )
+
+    def referral(self, referral_id: UUID) -> vr.ReferralRow | None:
+        if referral_id not in self._store.ids_of(Referral):
+            return None
+        return self._referral_row(referral_id)
+
+    def inbox(self, service_id: str, *window: Any) -> vr.Slice[vr.ReferralRow]:
+        """``(at, statuses, offset, limit)``: the port's, in the port's order."""
+        mine = [r for r in self._referral_rows() if r.recipient_service == service_id]
+        return _box(mine, *window)
+
+    def outbox(self, service_id: str, *window: Any) -> vr.Slice[vr.ReferralRow]:
+        mine = [r for r in self._referral_rows() if r.sender_service == service_id]
+        return _box(mine, *window)
+
+    def overdue(self, at: datetime) -> list[vr.ReferralRow]:
+        rows = [r for r in self._referral_rows() if r.overdue(at) and not _erased(r)]
+        return sorted(rows, key=_due)
+
+    def worklist(self, service_id: str) -> list[vr.ReferralRow]:
+        rows = [
+            r
+            for r in self._referral_rows()
+            if service_id in (r.sender_service, r.recipient_service)
+            and r.escalations
+            and r.due() is not None
+            and not _erased(r)
+        ]
+        return sorted(rows, key=_due)
+
+    def access_records(self, case_id: UUID) -> list[UUID]:
+        records = (self._store.get(AccessRecord, i) for i in self._store.ids_of(AccessRecord))
+        return [r.id for r in records if r.case_id == case_id]
+
+    def observatory_facts(self) -> vr.ObservatoryFacts:
+        return vr.ObservatoryFacts(
+            [_row(vr.CaseFact, case_row(c)) for c in self._cases()],
+            [_row(vr.ReferralFact, r) for r in self._referral_rows()],
+        )
+
+    def catch_up(self) -> int:
+        """Nothing to catch up: every read loads the aggregates as they are."""
+        return 0
+
+    # -- inside ------------------------------------------------------------------------
+
+    def _cases(self) -> list[Case]:
+        return [self._store.get(Case, i) for i in self._store.ids_of(Case)]
+
+    def _referral_rows(self) -> list[vr.ReferralRow]:
+        return [self._referral_row(i) for i in self._store.ids_of(Referral)]
+
+    def _referral_row(self, referral_id: UUID, case: Case | None = None) -> vr.ReferralRow:
+        referral = self._store.get(Referral, referral_id)
+        case = case or self._store.get(Case, referral.case_id)
+        sent, *later = self._store.history_of(referral_id)
+        moves = [e for e in later if isinstance(e, Referral.Moved)]
+        acknowledged = [m.timestamp for m in moves if m.to_status == ReferralStatus.ACKNOWLEDGED]
+        answered = [m.timestamp for m in moves if ReferralStatus(m.to_status) in ANSWERS]
+        return _row(
+            vr.ReferralRow,
+            referral,
+            case_reference=case.reference_code,
+            case_high_risk=case.high_risk,
+            case_status=case.status,
+            acknowledged_at=acknowledged[-1] if acknowledged else None,
+            answered_at=answered[0] if answered else None,
+            sealed=self._sealed(sent),
+        )
+
+    def _sealed(self, event: Any) -> vr.SealedPart:
+        """The sealed personal part of an event's stored record, as a projection copies it."""
+        stream_id, version = event.originator_id, event.originator_version
+        (stored,) = self._store.recorder.select_events(stream_id, gt=version - 1, lte=version)
+        _, blob = open_outer(
+            self._store.keys, str(stream_id), version, stored.topic, stored.state, typed=False
+        )
+        assert blob is not None, f"{stored.topic} has no personal part"
+        return vr.SealedPart(blob, stream_id, version, stored.topic)
+
+
+def _row(kind: type[T], source: Any, **given: Any) -> T:
+    """A row of ``kind``: the fields ``given``, the others read from ``source`` by name."""
+    names = (f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
+    return kind(**{n: given[n] if n in given else getattr(source, n) for n in names})
+
+
+def _erased(row: vr.ReferralRow) -> bool:
+    return row.case_status == CaseStatus.ERASED
+
+
+def _due(row: vr.ReferralRow) -> datetime:
+    due = row.due()
+    assert due is not None
+    return due
+
+
+def _box(
+    rows: list[vr.ReferralRow],
+    at: datetime,
+    statuses: frozenset[ReferralStatus],
+    offset: int,
+    limit: int,
+) -> vr.Slice[vr.ReferralRow]:
+    """DOMAIN.md's order: active first; by urgency; the most overdue (the earliest
+    deadline still owed; none owed counts as due now); the oldest."""
+    wanted = [r for r in rows if not statuses or r.status in statuses]
+    wanted.sort(key=lambda r: (not r.is_active, URGENCY_RANK[r.urgency], r.due() or at, r.sent_at))
+    return _slice(wanted, offset, limit)
+
+
+def _slice(items: list[T], offset: int, limit: int) -> vr.Slice[T]:
+    return vr.Slice(list(items[offset : offset + limit]), len(items) > offset + limit)

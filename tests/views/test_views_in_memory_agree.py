@@ -1,0 +1,37 @@
+"""The in-memory views (``support.memory``, which the fast application tests read
+through) answer every question of the port as the views do, over the same store."""
+
+from __future__ import annotations
+
+from support.clock import TestClock
+from support.memory.views import MemoryViews
+from views_support import leave_a_referral_unanswered, working_services
+
+from api.demo import load_demo
+from application.rete import Rete
+from domain.case import Case
+from infrastructure.store import ReteEventStore
+from infrastructure.views import Views
+
+EVERYTHING = 1000
+
+
+def test_the_in_memory_views_answer_as_the_views_do(
+    rete: Rete, views: Views, store: ReteEventStore, clock: TestClock
+) -> None:
+    load_demo(rete)
+    leave_a_referral_unanswered(rete, clock)
+    memory, queries, at = MemoryViews(store), views.queries, clock.now()
+    for case_id in store.ids_of(Case):
+        assert memory.case(case_id) == queries.case(case_id)
+    assert memory.standings(store.ids_of(Case)) == queries.standings(store.ids_of(Case))
+    for service in working_services(rete):
+        assert memory.cases_of(service, 0, EVERYTHING) == queries.cases_of(service, 0, EVERYTHING)
+        for box in ("inbox", "outbox"):
+            read = getattr(memory, box), getattr(queries, box)
+            assert read[0](service, at, frozenset(), 0, EVERYTHING) == read[1](
+                service, at, frozenset(), 0, EVERYTHING
+            ), box
+        assert memory.worklist(service) == queries.worklist(service)
+    assert memory.overdue(at) == queries.overdue(at)
+    assert memory.observatory_facts() == queries.observatory_facts()
