@@ -392,9 +392,10 @@ class Referral(Aggregate):
             raise errors.EmptyText("declining needs a reason")
         if move == Move.EXPIRE:
             by.require(Role.COORDINATOR)
-            due = self.lifecycle.due()
-            if due is not None and not self.lifecycle.overdue(at):
-                raise errors.DeadlineNotPassed(f"the deadline is {due.isoformat()}")
+            if not self.lifecycle.overdue(at):
+                due = self.lifecycle.due()
+                when = due.isoformat() if due else "not set"
+                raise errors.DeadlineNotPassed(f"the deadline is {when}")
         self.trigger_event(
             self.Moved,
             timestamp=at,
