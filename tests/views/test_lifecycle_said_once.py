@@ -155,7 +155,7 @@ def test_a_lifecycle_rule_changed_once_moves_every_reader(
     seen = read_everything(network, referral_id, clock.now())
 
     due = sent_at + change.due_after
-    late = WAITED > change.due_after
+    late = change.due_after < WAITED
     outcome = ReferralStatus.EXPIRED if late else ReferralStatus.SENT
     assert seen == Readings(
         aggregate_due=due,
