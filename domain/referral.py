@@ -430,6 +430,9 @@ class Referral(Aggregate):
 # -- the lifecycle, folded from the events --------------------------------------------
 
 
+_STATUSES = {s.value: s for s in ReferralStatus}  # as ReferralStatus(text), for less
+
+
 @singledispatch
 def lifecycle_after(event: object, lifecycle: Lifecycle | None) -> Lifecycle | None:
     """The referral's lifecycle once ``event`` happened (its events, in order, from
@@ -447,7 +450,7 @@ def _sent(event: Referral.Sent, lifecycle: Lifecycle | None) -> Lifecycle | None
 def _moved(event: Referral.Moved, lifecycle: Lifecycle | None) -> Lifecycle | None:
     if lifecycle is None:
         return None
-    return lifecycle.entered(ReferralStatus(event.to_status), event.timestamp)
+    return lifecycle.entered(_STATUSES[event.to_status], event.timestamp)
 
 
 @lifecycle_after.register

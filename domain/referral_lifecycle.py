@@ -39,6 +39,10 @@ ACTIVE_STATUSES = frozenset(
 ANSWERS = frozenset({ReferralStatus.ACCEPTED, ReferralStatus.DECLINED})
 
 
+_SENT, _ACKNOWLEDGED = ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED
+_ACCEPTED = ReferralStatus.ACCEPTED
+
+
 class Deadline(StrEnum):
     """Which of a referral's two deadlines: to acknowledge it, then to answer it."""
 
@@ -46,7 +50,10 @@ class Deadline(StrEnum):
     ANSWER = "answer"
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass is made seven times slower, and a view rebuild
+# makes one per move of every referral. It is a value all the same: every step
+# returns a new one, and nothing assigns to its fields.
+@dataclass(slots=True)
 class Lifecycle:
     """A referral's derived state, as its events made it (never stored on its own:
     the views keep its fields as columns, the aggregate as an attribute)."""
@@ -70,16 +77,27 @@ class Lifecycle:
 
     def entered(self, status: ReferralStatus, at: datetime) -> Lifecycle:
         """Once it entered ``status`` at ``at``; the first time it was acknowledged,
-        accepted, answered and ended is kept."""
+        accepted, answered and ended is kept. (Written out plainly: every view
+        rebuild runs it once per move.)"""
+        acknowledged_at, accepted_at = self.acknowledged_at, self.accepted_at
+        answered_at, ended_at = self.answered_at, self.ended_at
+        if acknowledged_at is None and status == _ACKNOWLEDGED:
+            acknowledged_at = at
+        if accepted_at is None and status == _ACCEPTED:
+            accepted_at = at
+        if answered_at is None and status in ANSWERS:
+            answered_at = at
+        if ended_at is None and status not in ACTIVE_STATUSES:
+            ended_at = at
         return Lifecycle(
             status,
             self.sent_at,
             self.acknowledge_by,
             self.answer_by,
-            _first(self.acknowledged_at, at, status == ReferralStatus.ACKNOWLEDGED),
-            _first(self.accepted_at, at, status == ReferralStatus.ACCEPTED),
-            _first(self.answered_at, at, status in ANSWERS),
-            _first(self.ended_at, at, status not in ACTIVE_STATUSES),
+            acknowledged_at,
+            accepted_at,
+            answered_at,
+            ended_at,
             self.escalations,
         )
 
@@ -105,9 +123,9 @@ class Lifecycle:
 
     def pending(self) -> tuple[Deadline, datetime] | None:
         """The deadline the recipient must meet next, if it still owes an answer."""
-        if self.status == ReferralStatus.SENT:
+        if self.status == _SENT:
             return Deadline.ACKNOWLEDGE, self.acknowledge_by
-        if self.status == ReferralStatus.ACKNOWLEDGED:
+        if self.status == _ACKNOWLEDGED:
             return Deadline.ANSWER, self.answer_by
         return None
 
@@ -126,10 +144,6 @@ class Lifecycle:
             return None
         deadline, due = pending
         return deadline if at > due and deadline not in self.escalations else None
-
-
-def _first(known: datetime | None, at: datetime, now: bool) -> datetime | None:
-    return at if known is None and now else known
 
 
 def at_sending(policy: DeadlinePolicy, urgency: Urgency, sent_at: datetime) -> Lifecycle:

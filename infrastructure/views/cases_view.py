@@ -62,12 +62,12 @@ def _case(rows: RowSet, at: Place) -> Row:
     return case
 
 
-def _changed(at: Place, rows: RowSet) -> None:
+def _changed(event: object, at: Place, rows: RowSet) -> None:
     _case(rows, at)
 
 
 def _setting(column: str, value: object) -> PlaceHandler:
-    def handle(at: Place, rows: RowSet) -> None:
+    def handle(event: object, at: Place, rows: RowSet) -> None:
         _case(rows, at)[column] = value
 
     return handle

@@ -11,7 +11,8 @@ work of the event store's mapper:
 * the personal fields are absent: they stay sealed, and a projection copies the
   sealed part (``Place.sealed``) instead of reading them;
 * the event's id and version are not set on it: they are the place's
-  (``Place.stream``, ``Place.version``), in clear in the log.
+  (``Place.stream``, ``Place.version``), in clear in the log; the place is the
+  opened record itself, read through the ``Place`` protocol.
 
 A record that no view reads beyond its place is not decoded at all: its handler
 gets only the place (``View.place_only``).
@@ -21,8 +22,7 @@ from __future__ import annotations
 
 import typing
 from datetime import datetime
-from typing import Any, NamedTuple
-from uuid import UUID
+from typing import Any, NamedTuple, Protocol
 
 import msgspec
 
@@ -36,23 +36,27 @@ from infrastructure.views.records import OpenedRecord, event_class
 _AS_UNPACKED = frozenset({str, int, float, bool, bytes, datetime, type(None)})
 
 
-class Place(NamedTuple):
-    """Where a record stands in the log, and its personal part still sealed under
-    its case key (None for a record with no personal part, or not opened)."""
+class Place(Protocol):
+    """Where a record stands in the log, and its personal part still sealed under its
+    case key (None for a record with no personal part, or not opened). An
+    ``OpenedRecord`` is one: a handler reads its place and nothing else of it."""
 
-    position: int
-    stream: str  # the stream id, as text
-    version: int
-    topic: str
-    sealed: bytes | None
+    @property
+    def position(self) -> int: ...
 
-    def sealed_part(self) -> SealedPart:
-        if self.sealed is None:
-            raise RecordIntegrityError(f"{self.describe()}: it has no personal part")
-        return SealedPart(self.sealed, UUID(self.stream), self.version, self.topic)
+    @property
+    def stream(self) -> str: ...  # the stream id, as text
 
-    def describe(self) -> str:
-        return f"stored event {self.topic} v{self.version} of stream {self.stream}"
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def sealed(self) -> bytes | None: ...
+
+    def sealed_part(self) -> SealedPart: ...
 
 
 def _as_unpacked(hint: Any) -> bool:
@@ -84,10 +88,10 @@ def _kind(topic: str) -> _Kind:
     return kind
 
 
-def decoded(record: OpenedRecord) -> tuple[Any, Place]:
-    """The record's event (its non-personal fields, typed) and its place."""
-    position, stream, version, topic, fields, sealed = record
-    cls, converted = _kind(topic)
+def decoded(record: OpenedRecord) -> Any:
+    """The record's event: its non-personal fields, typed as its class declares them."""
+    fields = record.state
+    cls, converted = _kind(record.topic)
     try:
         for name, hint in converted:
             if name in fields:
@@ -96,9 +100,9 @@ def decoded(record: OpenedRecord) -> tuple[Any, Place]:
         raise RecordIntegrityError(f"{record.describe()}: {e}") from None
     event = object.__new__(cls)
     object.__setattr__(event, "__dict__", fields)
-    return event, Place(position, stream, version, topic, sealed)
+    return event
 
 
 def place_of(position: int, stream: str, version: int, topic: str) -> Place:
     """The place of a record that is not opened: no event, no sealed part."""
-    return Place(position, stream, version, topic, None)
+    return OpenedRecord(position, stream, version, topic, {}, None)

@@ -149,9 +149,11 @@ class NetworkViews:
                 if not handlers:
                     continue
             if stored.topic in place_only:
-                event, place = None, place_of(*stored[:4])
+                position, stream, version, topic, _ = stored
+                event, place = None, place_of(position, stream, version, topic)
             else:
-                event, place = decoded(opener.open(stored))
+                place = opener.open(stored)
+                event = decoded(place)
             for _, handle in handlers:
                 handle(event, place, rows)
             applied += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Final
 
-from domain.referral import Referral, lifecycle_after
+from domain.referral import Referral, ReferralStatus, lifecycle_after
 from domain.referral_lifecycle import Lifecycle
 from domain.vocabulary import Urgency
 from infrastructure.views import decoding
@@ -23,6 +23,8 @@ from infrastructure.views.view import View, sealed_columns
 
 # Plain text, not the enums: a rebuild compares and hashes these for every event.
 URGENCY_RANK = {Urgency.EMERGENCY.value: 0, Urgency.URGENT.value: 1, Urgency.ROUTINE.value: 2}
+
+_TEXT = {s: s.value for s in ReferralStatus}  # as ``.value``, for less
 
 # Not a column: the row's lifecycle, kept with it while a batch holds the row, so
 # that a referral sent and moved in one batch is not read back from its columns.
@@ -56,6 +58,9 @@ def _sent(event: Referral.Sent, at: Place, rows: RowSet) -> None:
     }
     lifecycle = lifecycle_after(event, None)
     assert lifecycle is not None  # a referral's lifecycle begins when it is sent
+    row["sent_at"] = lifecycle.sent_at
+    row["acknowledge_by"] = lifecycle.acknowledge_by
+    row["answer_by"] = lifecycle.answer_by
     _hold(row, lifecycle)
     rows.add(REFERRALS, row)
 
@@ -87,7 +92,7 @@ def _escalated(event: Referral.Escalated, at: Place, rows: RowSet) -> None:
 
 
 def _follow(event: object, at: Place, rows: RowSet) -> Row:
-    """The referral's row once ``event`` moved its lifecycle on."""
+    """The referral's row once ``event`` moved its lifecycle on (its deadlines stay)."""
     row = rows.get(REFERRALS, at.stream)
     row["version"] = at.version
     held = row.get(_LIFECYCLE)
@@ -98,20 +103,18 @@ def _follow(event: object, at: Place, rows: RowSet) -> Row:
 
 
 def _hold(row: Row, lifecycle: Lifecycle) -> None:
-    """The lifecycle's fields as columns (``decoding.lifecycle`` reads them back),
-    and what the read side orders by: whether it is active, and what is due."""
+    """What moves of the lifecycle, as columns (``decoding.lifecycle`` reads them
+    back), and what the read side orders by: whether it is active, and what is due."""
     row[_LIFECYCLE] = lifecycle
-    row["status"] = lifecycle.status.value
+    row["status"] = _TEXT[lifecycle.status]
     row["active"] = lifecycle.is_active
-    row["sent_at"] = lifecycle.sent_at
-    row["acknowledge_by"] = lifecycle.acknowledge_by
-    row["answer_by"] = lifecycle.answer_by
     row["due"] = lifecycle.due()
     row["acknowledged_at"] = lifecycle.acknowledged_at
     row["accepted_at"] = lifecycle.accepted_at
     row["answered_at"] = lifecycle.answered_at
     row["ended_at"] = lifecycle.ended_at
-    row["escalations"] = words(lifecycle.escalations)
+    escalations = lifecycle.escalations
+    row["escalations"] = words(escalations) if escalations else ""
 
 
 REFERRALS_VIEW = View(

@@ -16,8 +16,9 @@ from infrastructure.views.schema import Table
 Handler = Callable[[Any, Place, RowSet], None]
 """One event class's handler: the typed event, its place, the batch's rows."""
 
-PlaceHandler = Callable[[Place, RowSet], None]
-"""A handler that reads nothing of the event but its place."""
+PlaceHandler = Callable[[object, Place, RowSet], None]
+"""A handler that reads nothing of the event but its place: the event is ``None``
+when no view read it, and ``object`` to the type checker in any case."""
 
 
 class Projection(Protocol):
@@ -58,7 +59,7 @@ class View:
         for cls, by_place in self.place_only.items():
             if get_topic(cls) in found:
                 raise ValueError(f"{self.name}: {cls.__qualname__} both read and place-only")
-            found[get_topic(cls)] = _reading_place(by_place)
+            found[get_topic(cls)] = by_place
         return found
 
     def place_only_topics(self) -> frozenset[str]:
@@ -67,13 +68,6 @@ class View:
     def shape(self) -> str:
         text = f"{self.name}/{self.revision}/" + "/".join(t.fingerprint() for t in self.tables)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _reading_place(handler: PlaceHandler) -> Handler:
-    def handle(event: Any, place: Place, rows: RowSet) -> None:
-        handler(place, rows)
-
-    return handle
 
 
 def sealed_columns(place: Place) -> Row:
