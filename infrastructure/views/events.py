@@ -14,8 +14,9 @@ work of the event store's mapper:
   (``Place.stream``, ``Place.version``), in clear in the log; the place is the
   opened record itself, read through the ``Place`` protocol.
 
-A record that no view reads beyond its place is not decoded at all: its handler
-gets only the place (``View.place_only``).
+A record that no view reads beyond its place is neither opened nor decoded: its
+handlers (``View.place_only``) get its place, with no sealed part, and ``None``
+for the event.
 """
 
 from __future__ import annotations
