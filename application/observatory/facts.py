@@ -168,6 +168,7 @@ def _erased(event: Case.ErasureRecorded, fact: CaseFact | None, kind_of: KindOf)
 def fold(
     events: Iterable[Aggregate.Event], step: Callable[[object, F | None], F | None]
 ) -> F | None:
+    """What ``step`` makes of ``events``, one after the other, from nothing."""
     return reduce(lambda state, event: step(event, state), events, None)
 
 
