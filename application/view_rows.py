@@ -12,7 +12,7 @@ from uuid import UUID
 
 from domain.consent import Consent
 from domain.entries import CaseStatus
-from domain.referral import ACTIVE_STATUSES, Deadline, ReferralStatus
+from domain.referral_lifecycle import Deadline, Lifecycle, ReferralStatus
 from domain.vocabulary import Category, LegalBasis, ReferralKind, Urgency
 
 T = TypeVar("T")
@@ -75,7 +75,8 @@ class AssessmentRow:
 @dataclass(frozen=True, slots=True)
 class ReferralRow:
     """A referral's non-personal facts, with its case's reference, high-risk flag and status.
-    Attribute names follow ``domain.referral.Referral`` where they mean the same."""
+    Attribute names follow ``domain.referral.Referral`` where they mean the same; where
+    it stands (status, deadlines, what is due) is its ``lifecycle``, as the aggregate's."""
 
     id: UUID
     case_id: UUID
@@ -91,44 +92,62 @@ class ReferralRow:
     consent_id: str | None
     statute: str | None
     flagged_for_review: bool
-    status: ReferralStatus
     sent_by: str
-    sent_at: datetime
-    acknowledge_by: datetime
-    answer_by: datetime
-    acknowledged_at: datetime | None
-    accepted_at: datetime | None
-    answered_at: datetime | None  # accepted or declined
-    ended_at: datetime | None
-    escalations: frozenset[Deadline]
+    lifecycle: Lifecycle
     version: int
     sealed: SealedPart  # the Sent event's reason and justification
 
     @property
+    def status(self) -> ReferralStatus:
+        return self.lifecycle.status
+
+    @property
+    def sent_at(self) -> datetime:
+        return self.lifecycle.sent_at
+
+    @property
+    def acknowledge_by(self) -> datetime:
+        return self.lifecycle.acknowledge_by
+
+    @property
+    def answer_by(self) -> datetime:
+        return self.lifecycle.answer_by
+
+    @property
+    def acknowledged_at(self) -> datetime | None:
+        return self.lifecycle.acknowledged_at
+
+    @property
+    def accepted_at(self) -> datetime | None:
+        return self.lifecycle.accepted_at
+
+    @property
+    def answered_at(self) -> datetime | None:
+        return self.lifecycle.answered_at
+
+    @property
+    def ended_at(self) -> datetime | None:
+        return self.lifecycle.ended_at
+
+    @property
+    def escalations(self) -> frozenset[Deadline]:
+        return self.lifecycle.escalations
+
+    @property
     def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
+        return self.lifecycle.is_active
 
     def due(self) -> datetime | None:
         """The deadline the recipient must meet next, if it still owes an answer."""
-        if self.status == ReferralStatus.SENT:
-            return self.acknowledge_by
-        if self.status == ReferralStatus.ACKNOWLEDGED:
-            return self.answer_by
-        return None
+        return self.lifecycle.due()
 
     def unescalated(self, at: datetime) -> bool:
         """Past the deadline it owes, and not yet escalated for it (the aggregate,
         ``Referral.escalate``, decides; this only picks whom to ask)."""
-        owed = {
-            ReferralStatus.SENT: Deadline.ACKNOWLEDGE,
-            ReferralStatus.ACKNOWLEDGED: Deadline.ANSWER,
-        }
-        deadline = owed.get(self.status)
-        return deadline is not None and self.overdue(at) and deadline not in self.escalations
+        return self.lifecycle.unescalated(at) is not None
 
     def overdue(self, at: datetime) -> bool:
-        due = self.due()
-        return due is not None and at > due
+        return self.lifecycle.overdue(at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,12 +205,7 @@ class ReferralFact:
     kind: ReferralKind
     urgency: Urgency
     legal_basis: LegalBasis
-    status: ReferralStatus
-    sent_at: datetime
-    acknowledged_at: datetime | None
-    answered_at: datetime | None
-    ended_at: datetime | None
-    escalations: frozenset[Deadline]
+    lifecycle: Lifecycle
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,10 @@
 """The referral (invio): a case, or part of it, handed from one service to another.
 
 The lifecycle is a table (``MOVES``): who may make each move and from which
-states. Everything a referral may share is decided once, when it is sent.
+states. Everything a referral may share is decided once, when it is sent. Where
+a referral stands (status, deadlines, when it ended) is a ``Lifecycle``
+(``domain.referral_lifecycle``) folded from its events by ``lifecycle_after``:
+the aggregate, the views and the observatory all use that one fold.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import singledispatch
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
@@ -20,6 +24,10 @@ from domain.deadlines import DeadlinePolicy
 from domain.erased import Erased
 from domain.events import ActedEvent, NetworkEvent, SystemEvent, acted_by, rename_actor
 from domain.network import Actor, Service
+from domain.referral_lifecycle import ACTIVE_STATUSES as ACTIVE_STATUSES
+from domain.referral_lifecycle import Deadline as Deadline
+from domain.referral_lifecycle import Lifecycle, at_sending
+from domain.referral_lifecycle import ReferralStatus as ReferralStatus
 from domain.vocabulary import (
     PUBLIC_OFFICIAL_KINDS,
     Category,
@@ -29,30 +37,6 @@ from domain.vocabulary import (
     Urgency,
     parse,
 )
-
-
-class ReferralStatus(StrEnum):
-    SENT = "sent"
-    ACKNOWLEDGED = "acknowledged"
-    ACCEPTED = "accepted"
-    COMPLETED = "completed"
-    DECLINED = "declined"
-    WITHDRAWN = "withdrawn"
-    SUSPENDED = "suspended"
-    EXPIRED = "expired"
-
-
-# A referral is active (its recipient sees new data in scope) only in these states.
-ACTIVE_STATUSES = frozenset(
-    {ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED, ReferralStatus.ACCEPTED}
-)
-
-
-class Deadline(StrEnum):
-    """Which of a referral's two deadlines: to acknowledge it, then to answer it."""
-
-    ACKNOWLEDGE = "acknowledge"
-    ANSWER = "answer"
 
 
 class Side(StrEnum):
@@ -117,6 +101,9 @@ def _optional_text(value: str | None) -> str | None:
 
 
 class Referral(Aggregate):
+    # Version 2: its snapshots keep the lifecycle as one value (``upcast_v1_v2``).
+    class_version = 2
+
     class Event(NetworkEvent):
         aggregate = "referral"
 
@@ -157,7 +144,7 @@ class Referral(Aggregate):
         reason: str | Erased | None
 
         def apply(self, referral: Referral) -> None:
-            referral._enter(ReferralStatus(self.to_status), self.timestamp)
+            referral._follow(self)
 
     class Suspended(SystemEvent):
         """Its consent was withdrawn: the legal basis no longer stands."""
@@ -166,7 +153,7 @@ class Referral(Aggregate):
         consent_id: str
 
         def apply(self, referral: Referral) -> None:
-            referral._enter(ReferralStatus.SUSPENDED, self.timestamp)
+            referral._follow(self)
 
     class Escalated(SystemEvent):
         """A deadline passed with no answer: both services' coordinators are told."""
@@ -176,7 +163,7 @@ class Referral(Aggregate):
         due: datetime
 
         def apply(self, referral: Referral) -> None:
-            referral.escalations = referral.escalations | {Deadline(self.deadline)}
+            referral._follow(self)
 
     def __init__(
         self,
@@ -208,21 +195,72 @@ class Referral(Aggregate):
         self.statute = statute
         self.justification = justification
         self.flagged_for_review = flagged_for_review
-        self.acknowledge_by = acknowledge_by
-        self.answer_by = answer_by
         self.sent_by = by_user
-        self.status = ReferralStatus.SENT
-        self.sent_at = self.created_on
-        self.accepted_at: datetime | None = None
-        self.ended_at: datetime | None = None
-        self.escalations: frozenset[Deadline] = frozenset()
+        # As ``lifecycle_after`` begins it from the Sent event, which this mirrors.
+        self.lifecycle = Lifecycle.begun(self.created_on, acknowledge_by, answer_by)
 
-    def _enter(self, status: ReferralStatus, at: datetime) -> None:
-        self.status = status
-        if status == ReferralStatus.ACCEPTED:
-            self.accepted_at = at
-        if status not in ACTIVE_STATUSES and self.ended_at is None:
-            self.ended_at = at
+    def _follow(self, event: Aggregate.Event) -> None:
+        lifecycle = lifecycle_after(event, self.lifecycle)
+        assert lifecycle is not None  # it began when the referral was created
+        self.lifecycle = lifecycle
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Gather a version-1 snapshot's loose lifecycle attributes into ``lifecycle``.
+        Version 1 did not keep when the referral was acknowledged or answered: the
+        answer is known only when it was an acceptance."""
+        status = ReferralStatus(state.pop("status"))
+        accepted_at = state.pop("accepted_at")
+        state["lifecycle"] = Lifecycle(
+            status=status,
+            sent_at=state.pop("sent_at"),
+            acknowledge_by=state.pop("acknowledge_by"),
+            answer_by=state.pop("answer_by"),
+            accepted_at=accepted_at,
+            answered_at=accepted_at,
+            ended_at=state.pop("ended_at"),
+            escalations=frozenset(Deadline(d) for d in state.pop("escalations")),
+        )
+
+    # -- where it stands (its lifecycle says) ------------------------------------
+
+    @property
+    def status(self) -> ReferralStatus:
+        return self.lifecycle.status
+
+    @property
+    def sent_at(self) -> datetime:
+        return self.lifecycle.sent_at
+
+    @property
+    def acknowledge_by(self) -> datetime:
+        return self.lifecycle.acknowledge_by
+
+    @property
+    def answer_by(self) -> datetime:
+        return self.lifecycle.answer_by
+
+    @property
+    def accepted_at(self) -> datetime | None:
+        return self.lifecycle.accepted_at
+
+    @property
+    def ended_at(self) -> datetime | None:
+        return self.lifecycle.ended_at
+
+    @property
+    def escalations(self) -> frozenset[Deadline]:
+        return self.lifecycle.escalations
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifecycle.is_active
+
+    def due(self) -> datetime | None:
+        return self.lifecycle.due()
+
+    def overdue(self, at: datetime) -> bool:
+        return self.lifecycle.overdue(at)
 
     # -- sending ------------------------------------------------------------
 
@@ -271,7 +309,7 @@ class Referral(Aggregate):
         relied_on = cls._check_legal_basis(
             case, recipient, kind, scope, legal_basis, consent_id, statute, justification, by, at
         )
-        due = deadlines.for_referral(urgency, at)
+        begins = at_sending(deadlines, urgency, at)
         referral = cls._create(
             cls.Sent,
             id=uuid4(),
@@ -289,8 +327,8 @@ class Referral(Aggregate):
             justification=justification,
             # Mandatory reports and vital-interest referrals bypass consent: review them.
             flagged_for_review=legal_basis != LegalBasis.CONSENT,
-            acknowledge_by=due.acknowledge_by,
-            answer_by=due.answer_by,
+            acknowledge_by=begins.acknowledge_by,
+            answer_by=begins.answer_by,
             **acted_by(by),
         )
         case.record_referral(str(referral.id), recipient, relied_on, by, at)
@@ -356,16 +394,17 @@ class Referral(Aggregate):
         if self.side_of(by.service) not in rule.sides:
             raise _SIDE_ERRORS[rule.sides](f"the {' or '.join(sorted(rule.sides))} must {move}")
         if self.status not in rule.from_states or (
-            move == Move.WITHDRAW and self.accepted_at is not None
+            move == Move.WITHDRAW and self.lifecycle.accepted_at is not None
         ):
             raise errors.InvalidTransition(f"the referral is {self.status}: it cannot {move} now")
         if move == Move.DECLINE and not _optional_text(reason):
             raise errors.EmptyText("declining needs a reason")
         if move == Move.EXPIRE:
             by.require(Role.COORDINATOR)
-            deadline = self.acknowledge_by if self.status == S.SENT else self.answer_by
-            if at <= deadline:
-                raise errors.DeadlineNotPassed(f"the deadline is {deadline.isoformat()}")
+            if not self.lifecycle.overdue(at):
+                due = self.lifecycle.due()
+                when = due.isoformat() if due else "not set"
+                raise errors.DeadlineNotPassed(f"the deadline is {when}")
         self.trigger_event(
             self.Moved,
             timestamp=at,
@@ -383,36 +422,50 @@ class Referral(Aggregate):
                 self.Suspended, timestamp=at, case_id=self.case_id, consent_id=consent_id
             )
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
-
-    def pending_deadline(self) -> tuple[Deadline, datetime] | None:
-        """The deadline the recipient must meet next, if it still owes an answer."""
-        if self.status == S.SENT:
-            return Deadline.ACKNOWLEDGE, self.acknowledge_by
-        if self.status == S.ACKNOWLEDGED:
-            return Deadline.ANSWER, self.answer_by
-        return None
-
-    def due(self) -> datetime | None:
-        pending = self.pending_deadline()
-        return pending[1] if pending else None
-
     def escalate(self, at: datetime) -> bool:
         """Record, once per deadline, that it passed unanswered. Running the policy
         again (or after a restart) changes nothing: returns whether it escalated."""
-        pending = self.pending_deadline()
-        if pending is None:
-            return False
-        deadline, due = pending
-        if at <= due or deadline in self.escalations:
+        deadline = self.lifecycle.unescalated(at)
+        due = self.lifecycle.due()
+        if deadline is None or due is None:
             return False
         self.trigger_event(
             self.Escalated, timestamp=at, case_id=self.case_id, deadline=deadline.value, due=due
         )
         return True
 
-    def overdue(self, at: datetime) -> bool:
-        due = self.due()
-        return due is not None and at > due
+
+# -- the lifecycle, folded from the events --------------------------------------------
+
+
+_STATUSES = {s.value: s for s in ReferralStatus}  # as ReferralStatus(text), for less
+
+
+@singledispatch
+def lifecycle_after(event: object, lifecycle: Lifecycle | None) -> Lifecycle | None:
+    """The referral's lifecycle once ``event`` happened (its events, in order, from
+    ``None``): the one fold the aggregate, the views and the observatory use.
+    Events that do not move the lifecycle leave it as it was."""
+    return lifecycle
+
+
+@lifecycle_after.register
+def _sent(event: Referral.Sent, lifecycle: Lifecycle | None) -> Lifecycle | None:
+    return Lifecycle.begun(event.timestamp, event.acknowledge_by, event.answer_by)
+
+
+@lifecycle_after.register
+def _moved(event: Referral.Moved, lifecycle: Lifecycle | None) -> Lifecycle | None:
+    if lifecycle is None:
+        return None
+    return lifecycle.entered(_STATUSES[event.to_status], event.timestamp)
+
+
+@lifecycle_after.register
+def _suspended(event: Referral.Suspended, lifecycle: Lifecycle | None) -> Lifecycle | None:
+    return None if lifecycle is None else lifecycle.entered(S.SUSPENDED, event.timestamp)
+
+
+@lifecycle_after.register
+def _escalated(event: Referral.Escalated, lifecycle: Lifecycle | None) -> Lifecycle | None:
+    return None if lifecycle is None else lifecycle.escalated(Deadline(event.deadline))

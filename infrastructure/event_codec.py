@@ -78,5 +78,11 @@ def typed(event_class: type[Any], raw: Mapping[str, Any], fields: Iterable[str])
     return msgspec.structs.asdict(converted)
 
 
+def field_types(event_class: type[Any]) -> Mapping[str, Any]:
+    """Each field the class declares (its id and version aside), with the type it is
+    stored as."""
+    return _field_types(event_class)
+
+
 def declared_fields(event_class: type[Any]) -> frozenset[str]:
     return frozenset(_field_types(event_class))

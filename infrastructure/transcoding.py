@@ -19,6 +19,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from domain.consent import Consent
 from domain.entries import Entry, Erasure, LegalHold, ReferralLink
 from domain.erased import ERASED, Erased
+from domain.referral_lifecycle import Lifecycle
 from domain.risk import RiskAssessment
 
 VALUE_OBJECTS: tuple[type[Any], ...] = (
@@ -28,6 +29,7 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     LegalHold,
     ReferralLink,
     Erasure,
+    Lifecycle,
 )
 
 

@@ -1,11 +1,12 @@
 """The non-personal facts the observatory counts: one per referral, one per case.
 
 A fact holds only what DOMAIN.md calls non-personal (kinds, urgency, status,
-times) and no id or text. Each fact is folded from its aggregate's events, one
-event at a time (``referral_fact_after`` and ``case_fact_after``), so that a
-projection could keep them as rows; ``StoreFacts`` folds them from the event
-store, the reference that ``view_facts.ViewFacts`` (what the statistics read,
-from the views) is held to.
+times) and no id or text. A referral's fact is made by ``referral_fact`` from its
+kinds and its ``Lifecycle`` (``domain.referral_lifecycle``): its outcome and how
+long it took to be acknowledged and answered are what the lifecycle says, from
+the views (``view_facts.ViewFacts``, what the statistics read) or from the events
+(``StoreFacts``, the reference the views' facts are held to). A case's fact is
+folded from its events by ``case_fact_after``, handlers keyed by event class.
 
 An erased case keeps its facts: its erasure is recorded as a status, and every
 date, kind and urgency stays readable, so erasure changes no count.
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import reduce
+from functools import reduce, singledispatch
 from typing import Protocol, TypeVar
 
 from eventsourcing.domain import Aggregate
@@ -26,7 +27,8 @@ from domain import errors
 from domain.case import Case
 from domain.entries import CaseStatus
 from domain.network import NetworkDirectory
-from domain.referral import Move, Referral, ReferralStatus
+from domain.referral import Referral, ReferralStatus, lifecycle_after
+from domain.referral_lifecycle import Lifecycle
 from domain.vocabulary import ReferralKind, Urgency
 
 UNKNOWN_KIND = "unknown"
@@ -79,62 +81,95 @@ def kind_in(directory: NetworkDirectory, service_id: str) -> str:
         return UNKNOWN_KIND
 
 
-def _hours(since: datetime, until: datetime) -> float:
-    return (until - since).total_seconds() / 3600
+def _hours(since: datetime, until: datetime | None) -> float | None:
+    return None if until is None else (until - since).total_seconds() / 3600
 
 
-def referral_fact_after(
-    fact: ReferralFact | None, event: Aggregate.Event, kind_of: KindOf
-) -> ReferralFact | None:
-    """The referral's fact once ``event`` happened (events of one referral, in order)."""
-    if isinstance(event, Referral.Sent):
-        return ReferralFact(
-            sent_at=event.timestamp,
-            kind=ReferralKind(event.kind),
-            sender_kind=kind_of(event.sender_service),
-            recipient_kind=kind_of(event.recipient_service),
-            urgency=Urgency(event.urgency),
-            outcome=ReferralStatus.SENT,
+def referral_fact(
+    kind: ReferralKind,
+    urgency: Urgency,
+    sender_kind: str,
+    recipient_kind: str,
+    lifecycle: Lifecycle,
+) -> ReferralFact:
+    """A referral's fact: its kinds, and what its lifecycle says of its outcome and times."""
+    return ReferralFact(
+        sent_at=lifecycle.sent_at,
+        kind=kind,
+        sender_kind=sender_kind,
+        recipient_kind=recipient_kind,
+        urgency=urgency,
+        outcome=lifecycle.status,
+        hours_to_acknowledge=_hours(lifecycle.sent_at, lifecycle.acknowledged_at),
+        hours_to_answer=_hours(lifecycle.sent_at, lifecycle.answered_at),
+    )
+
+
+# -- folded from the events --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralFolded:
+    """What a referral's events say that its fact needs: how it was sent, and its lifecycle."""
+
+    sent: Referral.Sent
+    lifecycle: Lifecycle
+
+    def fact(self, kind_of: KindOf) -> ReferralFact:
+        sent = self.sent
+        return referral_fact(
+            ReferralKind(sent.kind),
+            Urgency(sent.urgency),
+            kind_of(sent.sender_service),
+            kind_of(sent.recipient_service),
+            self.lifecycle,
         )
-    if fact is None:
+
+
+@singledispatch
+def referral_after(event: object, folded: ReferralFolded | None) -> ReferralFolded | None:
+    """Any event after it was sent: the lifecycle says what, if anything, it changes."""
+    if folded is None:
         return None
-    if isinstance(event, Referral.Moved):
-        fact = replace(fact, outcome=ReferralStatus(event.to_status))
-        hours = _hours(fact.sent_at, event.timestamp)
-        if event.move == Move.ACKNOWLEDGE and fact.hours_to_acknowledge is None:
-            fact = replace(fact, hours_to_acknowledge=hours)
-        if event.move in (Move.ACCEPT, Move.DECLINE) and fact.hours_to_answer is None:
-            fact = replace(fact, hours_to_answer=hours)
-        return fact
-    if isinstance(event, Referral.Suspended):
-        return replace(fact, outcome=ReferralStatus.SUSPENDED)
+    lifecycle = lifecycle_after(event, folded.lifecycle)
+    if lifecycle is None or lifecycle is folded.lifecycle:
+        return folded
+    return ReferralFolded(folded.sent, lifecycle)
+
+
+@referral_after.register
+def _sent(event: Referral.Sent, folded: ReferralFolded | None) -> ReferralFolded | None:
+    lifecycle = lifecycle_after(event, None)
+    return None if lifecycle is None else ReferralFolded(event, lifecycle)
+
+
+@singledispatch
+def case_fact_after(event: object, fact: CaseFact | None, kind_of: KindOf) -> CaseFact | None:
+    """The case's fact once ``event`` happened (events of one case, in order); the
+    events not registered here change nothing of it."""
     return fact
 
 
-def case_fact_after(
-    fact: CaseFact | None, event: Aggregate.Event, kind_of: KindOf
-) -> CaseFact | None:
-    """The case's fact once ``event`` happened (events of one case, in order)."""
-    if isinstance(event, Case.Opened):
-        return CaseFact(event.timestamp, kind_of(event.owner_service), CaseStatus.OPEN)
-    if fact is None:
-        return None
-    if isinstance(event, Case.Closed):
-        return replace(fact, status=CaseStatus.CLOSED)
-    if isinstance(event, Case.ErasureRecorded):
-        return replace(fact, status=CaseStatus.ERASED)
-    return fact
+@case_fact_after.register
+def _opened(event: Case.Opened, fact: CaseFact | None, kind_of: KindOf) -> CaseFact | None:
+    return CaseFact(event.timestamp, kind_of(event.owner_service), CaseStatus.OPEN)
+
+
+@case_fact_after.register
+def _closed(event: Case.Closed, fact: CaseFact | None, kind_of: KindOf) -> CaseFact | None:
+    return None if fact is None else replace(fact, status=CaseStatus.CLOSED)
+
+
+@case_fact_after.register
+def _erased(event: Case.ErasureRecorded, fact: CaseFact | None, kind_of: KindOf) -> CaseFact | None:
+    return None if fact is None else replace(fact, status=CaseStatus.ERASED)
 
 
 def fold(
-    events: Iterable[Aggregate.Event],
-    step: Callable[[F | None, Aggregate.Event, KindOf], F | None],
-    kind_of: KindOf,
+    events: Iterable[Aggregate.Event], step: Callable[[object, F | None], F | None]
 ) -> F | None:
-    def apply(fact: F | None, event: Aggregate.Event) -> F | None:
-        return step(fact, event, kind_of)
-
-    return reduce(apply, events, None)
+    """What ``step`` makes of ``events``, one after the other, from nothing."""
+    return reduce(lambda state, event: step(event, state), events, None)
 
 
 class FactSource(Protocol):
@@ -156,19 +191,21 @@ class StoreFacts:
         return kind_in(self.ctx.directory, service_id)
 
     def referrals(self) -> Sequence[ReferralFact]:
-        return self._facts(Referral, referral_fact_after)
+        found = []
+        for events in self._histories(Referral):
+            folded = fold(events, referral_after)
+            if folded is not None:
+                found.append(folded.fact(self.kind_of))
+        return found
 
     def cases(self) -> Sequence[CaseFact]:
-        return self._facts(Case, case_fact_after)
-
-    def _facts(
-        self,
-        kind: type[Aggregate],
-        step: Callable[[F | None, Aggregate.Event, KindOf], F | None],
-    ) -> list[F]:
         found = []
-        for aggregate_id in self.ctx.store.ids_of(kind):
-            fact = fold(self.ctx.store.history_of(aggregate_id), step, self.kind_of)
+        for events in self._histories(Case):
+            fact = fold(events, lambda event, f: case_fact_after(event, f, self.kind_of))
             if fact is not None:
                 found.append(fact)
         return found
+
+    def _histories(self, kind: type[Aggregate]) -> Iterable[Iterable[Aggregate.Event]]:
+        for aggregate_id in self.ctx.store.ids_of(kind):
+            yield self.ctx.store.history_of(aggregate_id)

@@ -1,7 +1,8 @@
 """The observatory's facts read from the views: the source the statistics use.
 
 The views keep each case and referral as non-personal rows (``ObservatoryFacts``);
-here they become the observatory's facts, with services named by their kind.
+here they become the observatory's facts, with services named by their kind, made
+by ``facts.referral_fact`` from each referral's lifecycle as the events' facts are.
 ``StoreFacts`` folds the same facts from the events and stays as the reference the
 tests hold this source to.
 """
@@ -9,10 +10,9 @@ tests hold this source to.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from application.context import Context
-from application.observatory.facts import CaseFact, ReferralFact, kind_in
+from application.observatory.facts import CaseFact, ReferralFact, kind_in, referral_fact
 from application.view_rows import CaseFact as CaseRowFact
 from application.view_rows import ReferralFact as ReferralRowFact
 
@@ -33,20 +33,13 @@ class ViewFacts:
         return [self._case(c) for c in self.ctx.views.observatory_facts().cases]
 
     def _referral(self, r: ReferralRowFact) -> ReferralFact:
-        return ReferralFact(
-            sent_at=r.sent_at,
-            kind=r.kind,
-            sender_kind=self.kind_of(r.sender_service),
-            recipient_kind=self.kind_of(r.recipient_service),
-            urgency=r.urgency,
-            outcome=r.status,
-            hours_to_acknowledge=_hours(r.sent_at, r.acknowledged_at),
-            hours_to_answer=_hours(r.sent_at, r.answered_at),
+        return referral_fact(
+            r.kind,
+            r.urgency,
+            self.kind_of(r.sender_service),
+            self.kind_of(r.recipient_service),
+            r.lifecycle,
         )
 
     def _case(self, c: CaseRowFact) -> CaseFact:
         return CaseFact(c.opened_at, self.kind_of(c.owner_service), c.status)
-
-
-def _hours(since: datetime, until: datetime | None) -> float | None:
-    return None if until is None else (until - since).total_seconds() / 3600

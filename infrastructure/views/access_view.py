@@ -8,29 +8,26 @@ access log is one indexed query however many reads the network has logged.
 
 from __future__ import annotations
 
-from eventsourcing.utils import get_topic
+from functools import singledispatch
 
 from domain.access import AccessRecord
-from infrastructure.views.records import OpenedRecord
+from infrastructure.views.events import Place
 from infrastructure.views.rows import RowSet
 from infrastructure.views.schema import ACCESS
 from infrastructure.views.view import View
 
 
-def _recorded(rows: RowSet, record: OpenedRecord) -> None:
+@singledispatch
+def project(event: object, at: Place, rows: RowSet) -> None:
+    """Events this view does not read pass by."""
+
+
+@project.register
+def _recorded(event: AccessRecord.Recorded, at: Place, rows: RowSet) -> None:
     rows.add(
         ACCESS,
-        {
-            "record_id": record.stream,
-            "case_id": str(record.state["case_id"]),
-            "position": record.position,
-        },
+        {"record_id": at.stream, "case_id": str(event.case_id), "position": at.position},
     )
 
 
-ACCESS_VIEW = View(
-    name="access",
-    revision=1,
-    tables=(ACCESS,),
-    handlers={get_topic(AccessRecord.Recorded): _recorded},
-)
+ACCESS_VIEW = View(name="access", revision=1, tables=(ACCESS,), projection=project)

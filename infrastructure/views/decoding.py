@@ -17,7 +17,7 @@ from application.view_ports import (
 )
 from domain.consent import Consent
 from domain.entries import CaseStatus
-from domain.referral import Deadline, ReferralStatus
+from domain.referral_lifecycle import Deadline, Lifecycle, ReferralStatus
 from domain.vocabulary import Category, LegalBasis, ReferralKind, ServiceKind, Urgency
 from infrastructure.views.schema import unwords
 
@@ -95,8 +95,19 @@ def consent(row: Stored) -> Consent:
     )
 
 
-def _escalations(row: Stored) -> frozenset[Deadline]:
-    return frozenset(Deadline(d) for d in unwords(row["escalations"]))
+def lifecycle(row: Stored) -> Lifecycle:
+    """A referral's lifecycle from its columns (``referrals_view`` writes them)."""
+    return Lifecycle(
+        status=ReferralStatus(row["status"]),
+        sent_at=row["sent_at"],
+        acknowledge_by=row["acknowledge_by"],
+        answer_by=row["answer_by"],
+        acknowledged_at=row["acknowledged_at"],
+        accepted_at=row["accepted_at"],
+        answered_at=row["answered_at"],
+        ended_at=row["ended_at"],
+        escalations=frozenset(Deadline(d) for d in unwords(row["escalations"])),
+    )
 
 
 def referral_row(row: Stored) -> ReferralRow:
@@ -117,16 +128,8 @@ def referral_row(row: Stored) -> ReferralRow:
         consent_id=row["consent_id"],
         statute=row["statute"],
         flagged_for_review=bool(row["flagged"]),
-        status=ReferralStatus(row["status"]),
         sent_by=row["sent_by"],
-        sent_at=row["sent_at"],
-        acknowledge_by=row["acknowledge_by"],
-        answer_by=row["answer_by"],
-        acknowledged_at=row["acknowledged_at"],
-        accepted_at=row["accepted_at"],
-        answered_at=row["answered_at"],
-        ended_at=row["ended_at"],
-        escalations=_escalations(row),
+        lifecycle=lifecycle(row),
         version=int(row["version"]),
         sealed=sealed(row),
     )
@@ -141,10 +144,5 @@ def referral_fact(row: Stored) -> ReferralFact:
         kind=ReferralKind(row["kind"]),
         urgency=Urgency(row["urgency"]),
         legal_basis=LegalBasis(row["legal_basis"]),
-        status=ReferralStatus(row["status"]),
-        sent_at=row["sent_at"],
-        acknowledged_at=row["acknowledged_at"],
-        answered_at=row["answered_at"],
-        ended_at=row["ended_at"],
-        escalations=_escalations(row),
+        lifecycle=lifecycle(row),
     )

@@ -7,95 +7,101 @@ as they are.
 
 from __future__ import annotations
 
-from eventsourcing.utils import get_topic
+from functools import singledispatch
 
 from domain.case import Case
-from infrastructure.views.records import OpenedRecord
+from infrastructure.views.events import Place
 from infrastructure.views.rows import RowSet
 from infrastructure.views.schema import ASSESSMENTS, CONSENTS, ENTRIES, words
 from infrastructure.views.view import View, sealed_columns
 
+# -- entries ------------------------------------------------------------------------
 
-def _note_added(rows: RowSet, record: OpenedRecord) -> None:
-    s = record.state
+
+@singledispatch
+def project_entries(event: object, at: Place, rows: RowSet) -> None:
+    """Events this view does not read pass by."""
+
+
+@project_entries.register
+def _note_added(event: Case.NoteAdded, at: Place, rows: RowSet) -> None:
     rows.add(
         ENTRIES,
         {
-            "entry_id": s["entry_id"],
-            "case_id": record.stream,
-            "category": s["category"],
-            "author": s["by_user"],
-            "service_id": s["by_service"],
-            "recorded_at": s["timestamp"],
-            **sealed_columns(record),
+            "entry_id": event.entry_id,
+            "case_id": at.stream,
+            "category": event.category,
+            "author": event.by_user,
+            "service_id": event.by_service,
+            "recorded_at": event.timestamp,
+            **sealed_columns(at),
         },
     )
 
 
-def _consent_recorded(rows: RowSet, record: OpenedRecord) -> None:
-    s = record.state
+# -- consents -----------------------------------------------------------------------
+
+
+@singledispatch
+def project_consents(event: object, at: Place, rows: RowSet) -> None:
+    """Events this view does not read pass by."""
+
+
+@project_consents.register
+def _consent_recorded(event: Case.ConsentRecorded, at: Place, rows: RowSet) -> None:
     rows.add(
         CONSENTS,
         {
-            "consent_id": s["consent_id"],
-            "case_id": record.stream,
-            "version": record.version,
-            "recipient_kinds": words(s["recipient_kinds"]),
-            "recipient_services": words(s["recipient_services"]),
-            "purposes": words(s["purposes"]),
-            "categories": words(s["categories"]),
-            "recorded_at": s["timestamp"],
-            "recorded_by": s["by_user"],
-            "expires_at": s["expires_at"],
+            "consent_id": event.consent_id,
+            "case_id": at.stream,
+            "version": at.version,
+            "recipient_kinds": words(event.recipient_kinds),
+            "recipient_services": words(event.recipient_services),
+            "purposes": words(event.purposes),
+            "categories": words(event.categories),
+            "recorded_at": event.timestamp,
+            "recorded_by": event.by_user,
+            "expires_at": event.expires_at,
             "withdrawn_at": None,
             "withdrawn_by": None,
         },
     )
 
 
-def _consent_withdrawn(rows: RowSet, record: OpenedRecord) -> None:
-    row = rows.get(CONSENTS, record.state["consent_id"])
-    row["withdrawn_at"] = record.state["timestamp"]
-    row["withdrawn_by"] = record.state["by_user"]
+@project_consents.register
+def _consent_withdrawn(event: Case.ConsentWithdrawn, at: Place, rows: RowSet) -> None:
+    row = rows.get(CONSENTS, event.consent_id)
+    row["withdrawn_at"] = event.timestamp
+    row["withdrawn_by"] = event.by_user
 
 
-def _risk_assessed(rows: RowSet, record: OpenedRecord) -> None:
-    s = record.state
+# -- assessments --------------------------------------------------------------------
+
+
+@singledispatch
+def project_assessments(event: object, at: Place, rows: RowSet) -> None:
+    """Events this view does not read pass by."""
+
+
+@project_assessments.register
+def _risk_assessed(event: Case.RiskAssessed, at: Place, rows: RowSet) -> None:
     rows.add(
         ASSESSMENTS,
         {
-            "assessment_id": s["assessment_id"],
-            "case_id": record.stream,
-            "instrument_id": s["instrument_id"],
-            "service_id": s["by_service"],
-            "assessed_by": s["by_user"],
-            "assessed_at": s["timestamp"],
-            "high_risk": s["high_risk"],
-            **sealed_columns(record),
+            "assessment_id": event.assessment_id,
+            "case_id": at.stream,
+            "instrument_id": event.instrument_id,
+            "service_id": event.by_service,
+            "assessed_by": event.by_user,
+            "assessed_at": event.timestamp,
+            "high_risk": event.high_risk,
+            **sealed_columns(at),
         },
     )
 
 
-ENTRIES_VIEW = View(
-    name="entries",
-    revision=1,
-    tables=(ENTRIES,),
-    handlers={get_topic(Case.NoteAdded): _note_added},
-)
-
-CONSENTS_VIEW = View(
-    name="consents",
-    revision=1,
-    tables=(CONSENTS,),
-    handlers={
-        get_topic(Case.ConsentRecorded): _consent_recorded,
-        get_topic(Case.ConsentWithdrawn): _consent_withdrawn,
-    },
-)
-
+ENTRIES_VIEW = View(name="entries", revision=1, tables=(ENTRIES,), projection=project_entries)
+CONSENTS_VIEW = View(name="consents", revision=1, tables=(CONSENTS,), projection=project_consents)
 ASSESSMENTS_VIEW = View(
-    name="assessments",
-    revision=1,
-    tables=(ASSESSMENTS,),
-    handlers={get_topic(Case.RiskAssessed): _risk_assessed},
+    name="assessments", revision=1, tables=(ASSESSMENTS,), projection=project_assessments
 )

@@ -16,8 +16,9 @@ from infrastructure.views.access_view import ACCESS_VIEW
 from infrastructure.views.cases_view import CASES_VIEW
 from infrastructure.views.db.base import Dialect, ViewTx
 from infrastructure.views.entries_views import ASSESSMENTS_VIEW, CONSENTS_VIEW, ENTRIES_VIEW
+from infrastructure.views.events import decoded, place_of
 from infrastructure.views.log import StoredRecord
-from infrastructure.views.records import BatchOpener, OpenedRecord
+from infrastructure.views.records import BatchOpener
 from infrastructure.views.referrals_view import REFERRALS_VIEW
 from infrastructure.views.rows import RowSet
 from infrastructure.views.schema import Table
@@ -71,17 +72,16 @@ class NetworkViews:
         ]
         self.tables = {t: sql for b in self.bound for t, sql in b.tables.items()}
         by_topic: dict[str, list[tuple[str, Handler]]] = {}
+        place_only: dict[str, bool] = {}  # topic: no view bound here reads beyond the place
         for b in self.bound:
-            for topic, handler in b.view.handlers.items():
+            by_place = b.view.place_only_topics()
+            for topic, handler in b.view.handlers().items():
                 by_topic.setdefault(topic, []).append((b.tracking, handler))
+                place_only[topic] = place_only.get(topic, True) and topic in by_place
         self._by_topic = by_topic
         self.topics = sorted(by_topic)
-        # Topics no view bound here reads beyond the place: their seals stay closed.
-        self._place_only = frozenset(
-            topic
-            for topic in by_topic
-            if all(topic in b.view.place_only for b in self.bound if topic in b.view.handlers)
-        )
+        # Their seals stay closed.
+        self._place_only = frozenset(topic for topic, only in place_only.items() if only)
 
     # -- tables ------------------------------------------------------------------
 
@@ -150,11 +150,12 @@ class NetworkViews:
                     continue
             if stored.topic in place_only:
                 position, stream, version, topic, _ = stored
-                record = OpenedRecord(position, stream, version, topic, {}, None)
+                event, place = None, place_of(position, stream, version, topic)
             else:
-                record = opener.open(stored)
+                place = opener.open(stored)
+                event = decoded(place)
             for _, handle in handlers:
-                handle(rows, record)
+                handle(event, place, rows)
             applied += 1
         rows.flush()
         return applied

@@ -37,6 +37,15 @@ _topics: dict[str, bytes] = {}
 _LENGTHS: Final = tuple(n.to_bytes(4, "big") for n in range(256))
 
 
+def _number(version: int) -> bytes:
+    """A place's version part: ``i``, the length of its digits, its digits."""
+    digits = str(version).encode()
+    return b"i" + len(digits).to_bytes(4, "big") + digits
+
+
+_NUMBERS: Final = tuple(_number(n) for n in range(1024))
+
+
 def place(stream_id: UUID | str, version: int, topic: str) -> bytes:
     """The place of a record, as both seals bind it (after their layer): exactly
     ``sealing.context(str(stream_id), version, topic)``, built without its loop
@@ -137,6 +146,7 @@ class BatchOpener:
         self._keys = SystemKeys(keys)
         self._ciphers: dict[bytes, AESGCM] = {}  # by header
         self._topics: dict[str, tuple[bytes, bool, int]] = {}  # tail, has personal, version
+        self._streams: dict[str, bytes] = {}  # a place's stream part, by stream id
 
     def opening_key(self, key_id: bytes) -> bytes | None:
         key = self._keys.opening_key(key_id)
@@ -146,31 +156,22 @@ class BatchOpener:
 
     def open(self, record: StoredRecord) -> OpenedRecord:
         position, stream, version, topic, state = record
-        cipher = self._ciphers.get(state[: sealing.HEADER_SIZE])
+        header = state[: sealing.HEADER_SIZE]
+        cipher = self._ciphers.get(header)
         kind = self._topics.get(topic)
-        stream_bytes = stream.encode()
-        if (
-            cipher is None
-            or kind is None
-            or len(state) < sealing.MIN_BLOB_SIZE
-            or len(stream_bytes) >= len(_LENGTHS)
-        ):
+        if cipher is None or kind is None or len(state) < sealing.MIN_BLOB_SIZE:
             return self._learn(record)
         tail, personal, class_version = kind
-        number = str(version).encode()
-        aad = b"".join(
-            (
-                state[: sealing.HEADER_SIZE],
-                RECORD_LAYER,
-                b"s",
-                _LENGTHS[len(stream_bytes)],
-                stream_bytes,
-                b"i",
-                _LENGTHS[len(number)],
-                number,
-                tail,
-            )
-        )
+        # The place's stream part is shared by every record of the stream in the
+        # batch, and its version part by every record of that version.
+        streamed = self._streams.get(stream)
+        if streamed is None:
+            stream_bytes = stream.encode()
+            if len(stream_bytes) >= len(_LENGTHS):
+                return self._learn(record)
+            streamed = self._streams[stream] = b"s" + _LENGTHS[len(stream_bytes)] + stream_bytes
+        numbered = _NUMBERS[version] if 0 <= version < len(_NUMBERS) else _number(version)
+        aad = b"".join((header, RECORD_LAYER, streamed, numbered, tail))
         try:
             raw = cipher.decrypt(state[sealing.HEADER_SIZE : _NONCE_END], state[_NONCE_END:], aad)
             fmt, fields, sealed = event_codec.unpack(raw)

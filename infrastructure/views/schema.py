@@ -12,7 +12,7 @@ and the place it is bound to (stream id, version, topic).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -214,10 +214,12 @@ ALL_TABLES: Final = (
 )
 
 
-def words(values: object) -> str:
-    """A set of vocabulary words as stored: sorted, comma-separated."""
-    assert isinstance(values, list | tuple | set | frozenset)
-    return ",".join(sorted(str(v) for v in values))
+def words(values: Iterable[str]) -> str:
+    """A set of vocabulary words as stored: sorted, comma-separated (words of a
+    ``StrEnum`` join as their values)."""
+    if isinstance(values, str):
+        raise TypeError("words() takes a collection of words, not one text")
+    return ",".join(sorted(values))
 
 
 def unwords(text: str) -> list[str]:

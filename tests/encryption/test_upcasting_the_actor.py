@@ -20,9 +20,10 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from encryption_support import RawDatabase, open_outer
+from encryption_support import open_outer
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
+from support.rawdb import RawDatabase
 
 from application.audit_events import audit_event
 from application.rete import Rete

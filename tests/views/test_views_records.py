@@ -1,6 +1,7 @@
 """Opening only the outer seal of a stored record gives its non-personal fields exactly
-as the encrypting mapper gives them, and its personal part as stored: sealed, bound
-to its place, opening with the case key there and nowhere else."""
+as the encrypting mapper gives them (and the projections the mapper's event with
+them), and its personal part as stored: sealed, bound to its place, opening with
+the case key there and nowhere else."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from infrastructure.crypto import sealing
 from infrastructure.sealing_mapper import RecordIntegrityError
 from infrastructure.store import ReteEventStore
 from infrastructure.views import Views
+from infrastructure.views.events import decoded
 from infrastructure.views.log import StoredRecord
 from infrastructure.views.records import BatchOpener, open_outer, open_record, place
 
@@ -62,6 +64,11 @@ def test_the_outer_seal_gives_what_the_mapper_gives_and_the_inner_one_stays_seal
             if k not in personal and k not in ("originator_id", "originator_version")
         }
         assert fields == expected, record.topic
+        # What a projection gets: an event of the mapper's class, with the same
+        # non-personal fields, typed as the mapper types them.
+        typed = decoded(BatchOpener(store.keys).open(record))
+        assert type(typed) is type(store.mapper.to_domain_event(notification))
+        assert vars(typed) == expected, record.topic
         assert (sealed is None) == (not personal)
         if sealed is not None:
             part = SealedPart(sealed, UUID(record.stream), record.version, record.topic)
