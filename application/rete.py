@@ -8,6 +8,7 @@ from application.access_log import AccessLog
 from application.audit import Audit
 from application.cases import Cases
 from application.context import Context
+from application.observatory.statistics import Observatory
 from application.referrals import Referrals
 
 
@@ -18,6 +19,7 @@ class Rete:
         self.referrals = Referrals(ctx)
         self.access_log = AccessLog(ctx)
         self.audit = Audit(ctx, self.access_log)
+        self.observatory = Observatory(ctx)
         self._closing = list(closing)
 
     def close(self) -> None:

@@ -17,7 +17,7 @@ from msgspec import Meta
 from api.problems import API_PROBLEMS
 from api.routes._common import API_PREFIX, BEARER
 from application.observatory.publication import Stats
-from application.observatory.statistics import FIRST_YEAR, LAST_YEAR, Observatory
+from application.observatory.statistics import FIRST_YEAR, LAST_YEAR
 from application.rete import Rete
 from domain.network import Actor
 
@@ -59,7 +59,7 @@ class ObservatoryController(Controller):
         year: Year = None,
         format: Format = "json",
     ) -> Response[Stats] | Response[str]:
-        observatory = Observatory(rete.ctx)
+        observatory = rete.observatory
         if format == "csv":
             return _csv(observatory.stats_csv(actor, year), year)
         return Response(observatory.stats(actor, year))
@@ -75,4 +75,4 @@ class ObservatoryController(Controller):
     def stats_csv(
         self, rete: NamedDependency[Rete], actor: NamedDependency[Actor], year: Year = None
     ) -> Response[str]:
-        return _csv(Observatory(rete.ctx).stats_csv(actor, year), year)
+        return _csv(rete.observatory.stats_csv(actor, year), year)
