@@ -19,8 +19,15 @@ import msgspec
 from hypothesis import strategies as st
 
 from application.observatory.facts import CaseFact, ReferralFact
+from application.observatory.periods import Periods, month_label
 from application.observatory.publication import CountTable, Stats, TimeTable
-from application.observatory.tables import SERVICE_KINDS
+from application.observatory.tables import (
+    SERVICE_KINDS,
+    Table,
+    case_table,
+    referral_tables,
+    time_tables,
+)
 from domain.entries import CaseStatus
 from domain.referral import ReferralStatus as S
 from domain.vocabulary import ReferralKind, Urgency
@@ -251,6 +258,35 @@ class Attacker:
 
     def pinned(self, truth: dict[str, int]) -> list[str]:
         return [v for v in self.unknown if not self.other_value_possible(v, truth)]
+
+
+# -- the truth behind the answers -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Truth:
+    """Every table as it truly is, by month, year and all years: ``counts`` in the
+    order the answers list them, then ``times``."""
+
+    counts: list[Table]
+    times: list[Table]
+
+    def by_name(self) -> dict[str, Table]:
+        return {t.name: t for t in [*self.counts, *self.times]}
+
+
+def true_tables(referrals: Sequence[ReferralFact], cases: Sequence[CaseFact]) -> Truth:
+    years = {f.year for f in referrals} | {f.year for f in cases}
+    periods = Periods.monthly(years)
+
+    def month(f: ReferralFact | CaseFact) -> str:
+        return month_label(f.year, f.month)
+
+    times = time_tables(referrals, periods, month)
+    return Truth(
+        counts=[case_table(cases, periods, month), *referral_tables(referrals, periods, month)],
+        times=[d.table for d in times],
+    )
 
 
 # -- answers set against each other ------------------------------------------------------
