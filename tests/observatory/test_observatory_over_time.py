@@ -12,11 +12,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from observatory_http import Api
-from observatory_support import differences_from_one_to_four, shown
+from observatory_support import (
+    case_facts,
+    differences_from_one_to_four,
+    fact_sets,
+    referral_facts,
+    shown,
+)
 
 from api.demo import load_demo
+from application.observatory.answers import answer
+from application.observatory.facts import CaseFact, ReferralFact
+from application.observatory.monthly import by_month, month_tables
 from domain.network import Actor
+from domain.publication import Month
 from domain.vocabulary import Role
 
 STATS = "/api/v1/observatory/stats"
@@ -71,3 +83,34 @@ def test_one_report_between_two_answers_cannot_be_read_by_subtraction(
     assert ("cases_by_owner_kind", "school", "2026-03") not in month
     assert ("referrals_by_urgency", "emergency", "2026-03") not in month
     assert ("referrals_by_kind", "total", "2026-03") not in month
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fact_sets(most=8),
+    st.lists(case_facts(), max_size=12),
+    st.lists(referral_facts(years=(2026,)), max_size=8),
+    st.lists(case_facts(years=(2026,)), max_size=4),
+    st.one_of(referral_facts(), case_facts()),
+)
+def test_two_successive_publications_expose_no_count_from_one_to_four(
+    referrals: list[ReferralFact],
+    cases: list[CaseFact],
+    later_referrals: list[ReferralFact],
+    later_cases: list[CaseFact],
+    added: ReferralFact | CaseFact,
+) -> None:
+    """Every month published on time; then one more case or referral (of the next
+    month, or late: of a month already published) is recorded, and the next month
+    is published with it. Every answer before and after, every matching cell and
+    total, across the tables: no difference from 1 to 4."""
+    before = by_month(referrals, cases)
+    month = before[-1][0].next() if before else Month(2026, 1)
+    if isinstance(added, ReferralFact):
+        later_referrals = [*later_referrals, added]
+    else:
+        later_cases = [*later_cases, added]
+    after = [*before, (month, month_tables(month, later_referrals, later_cases))]
+    years = {m.year for m, _ in after}
+    for year in [None, *sorted(years)]:
+        assert differences_from_one_to_four(answer(before, year), answer(after, year)) == [], year
