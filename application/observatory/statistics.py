@@ -70,7 +70,7 @@ class Observatory:
         now = self.ctx.clock.now()
         publications = self._publications()
         last = publications.last
-        if last is not None and not _due(last.next(), now):
+        if not _due(last.next() if last else self._first_month(), now):
             return []  # (the common case: nothing to read from the log)
         recorded = Recorded(self.ctx.store, lambda s: kind_in(self.ctx.directory, s))
         month = last.next() if last is not None else recorded.first_month()
@@ -88,6 +88,11 @@ class Observatory:
                 return []  # another request published them first, from the same facts
         return made
 
+    def _first_month(self) -> Month | None:
+        """The month of the log's first event: none is due before it has ended."""
+        first = self.ctx.store.logged(0, 1)
+        return Month.of(first[0].event.timestamp) if first else None
+
     def _publications(self) -> Publications:
         try:
             return self.ctx.store.get(Publications, PUBLICATIONS_ID)
@@ -95,8 +100,8 @@ class Observatory:
             return Publications.start(self.ctx.clock.now())
 
 
-def _due(month: Month, now: datetime) -> bool:
-    return month.end + SETTLE <= now
+def _due(month: Month | None, now: datetime) -> bool:
+    return month is not None and month.end + SETTLE <= now
 
 
 def _cutoff(month: Month, up_to: int) -> Cutoff:
