@@ -149,6 +149,8 @@ class Publications(Aggregate):
             raise PeriodOutOfOrder(
                 f"{month.label} cannot follow {last.label}: months are published once, in order"
             )
+        if self.issues and up_to < self.issues[-1].cutoff.up_to:
+            raise PeriodOutOfOrder("a publication reads the log at least as far as the last one")
         self.trigger_event(
             self.Published,
             timestamp=at,

@@ -16,6 +16,7 @@ from api import cli
 from api.demo import load_demo
 from application.rete import Rete
 from domain import errors
+from domain.events import ActedEvent, SystemEvent
 from domain.network import Actor
 from domain.publication import Month, PeriodNotClosed, PeriodOutOfOrder, Publications
 from domain.vocabulary import Role
@@ -43,8 +44,17 @@ def test_a_month_is_published_once_it_ended_in_order_and_by_an_analyst(api: Api)
     for again in (FEBRUARY, Month(2026, 1), Month(2026, 4)):
         with pytest.raises(PeriodOutOfOrder):
             publications.publish(again, 7, {}, oli, datetime(2026, 6, 1, tzinfo=UTC))
+    with pytest.raises(PeriodOutOfOrder):  # (reading less of the log than the last one)
+        publications.publish(MARCH, 6, {}, oli, datetime(2026, 6, 1, tzinfo=UTC))
     assert [i.month for i in publications.issues] == [FEBRUARY]
     assert Month(2026, 12).next() == Month(2027, 1) and Month(2026, 12).end.year == 2027
+
+
+def test_a_publication_names_who_asked_for_it_and_starting_the_stream_names_no_one() -> None:
+    assert Publications.Event.aggregate == "publications"
+    assert issubclass(Publications.Published, ActedEvent)
+    assert issubclass(Publications.Started, SystemEvent)
+    assert not issubclass(Publications.Started, ActedEvent)
 
 
 def open_cases(rete: Rete, service: str, n: int) -> None:
