@@ -50,12 +50,12 @@ TITLES = {
         "referrals",
     ),
     "time_to_acknowledge": (
-        "Hours from sending to acknowledgement, by urgency (referrals acknowledged)",
+        "Hours from sending to acknowledgement, by urgency (referrals acknowledged by the close)",
         "urgency",
         "referrals",
     ),
     "time_to_answer": (
-        "Hours from sending to the answer (accepted or declined), by urgency",
+        "Hours from sending to the answer (accepted or declined by the close), by urgency",
         "urgency",
         "referrals",
     ),
