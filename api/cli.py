@@ -21,6 +21,7 @@ from api.cli_audit import audit
 from api.cli_common import command_settings
 from api.cli_errors import expected_errors
 from api.cli_ledger import ledger
+from api.cli_observatory import observatory
 from api.cli_views import views
 from api.demo import load_demo
 from application.ports import SYSTEM_SCOPE
@@ -211,3 +212,4 @@ def _versions(in_use: dict[int, int]) -> str:
 main.add_command(ledger)  # rete ledger checkpoint|export|verify (api/cli_ledger.py)
 main.add_command(audit)  # rete audit history (api/cli_audit.py)
 main.add_command(views)  # rete views rebuild|run (api/cli_views.py)
+main.add_command(observatory)  # rete observatory publish (api/cli_observatory.py)

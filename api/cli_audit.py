@@ -15,11 +15,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from api.cli_common import command_settings
+from api.cli_common import command_settings, operator_as
 from api.cli_errors import expected_errors
 from application.audit import CaseHistory
 from application.rete import Rete
-from domain import errors
 from domain.network import Actor
 from domain.vocabulary import Role, ServiceKind
 from infrastructure.bootstrap import build_rete
@@ -40,13 +39,7 @@ def _moment(value: str | None) -> datetime | None:
 
 def _auditor(rete: Rete, service_id: str | None) -> Actor:
     """The operator, as an auditor of the oversight service (the only one, unless named)."""
-    directory = rete.directory
-    if service_id is None:
-        oversight = directory.of_kind(ServiceKind.OVERSIGHT)
-        if len(oversight) != 1:
-            raise errors.UnknownService("name the oversight service with --service")
-        service_id = oversight[0].id
-    return Actor(CLI_AUDITOR, directory.service(service_id), frozenset({Role.AUDITOR}))
+    return operator_as(rete, CLI_AUDITOR, ServiceKind.OVERSIGHT, Role.AUDITOR, service_id)
 
 
 @click.group()

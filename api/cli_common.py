@@ -8,6 +8,10 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from application.rete import Rete
+from domain import errors
+from domain.network import Actor
+from domain.vocabulary import Role, ServiceKind
 from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings, load_settings
 
@@ -19,6 +23,20 @@ def command_settings() -> Settings:
     settings = load_settings()
     configure_logging(settings.log_format)
     return settings
+
+
+def operator_as(
+    rete: Rete, user_id: str, kind: ServiceKind, role: Role, service_id: str | None
+) -> Actor:
+    """The operator at the terminal, acting in ``role`` for the network's one service
+    of ``kind`` (or the one named, where the network has several)."""
+    directory = rete.directory
+    if service_id is None:
+        services = directory.of_kind(kind)
+        if len(services) != 1:
+            raise errors.UnknownService(f"name the {kind.value} service with --service")
+        service_id = services[0].id
+    return Actor(user_id, directory.service(service_id), frozenset({role}))
 
 
 @contextmanager

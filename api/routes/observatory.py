@@ -23,7 +23,9 @@ CSV = "text/csv; charset=utf-8"
 
 DESCRIPTION = (
     "Counts of cases and referrals by month (with `year`) or by year (without), and "
-    "the median hours to acknowledge and to answer, by urgency. A count from 1 to 4 "
+    "the median hours to acknowledge and to answer, by urgency, put together from the "
+    "publications of months that have ended (each made once, never recomputed; a "
+    "month due is published first). A count from 1 to 4 "
     "is suppressed, and so are enough other cells that none can be worked out from "
     "the totals: a suppressed cell reads `null` with `suppressed: true`."
 )

@@ -1,8 +1,8 @@
-"""What the observatory is answered: every table, hidden cells as ``null``.
+"""What the observatory is answered (``Stats``: every table, hidden cells as
+``null``), and ``release``: the tables built from facts and protected together.
 
-``release`` builds and protects every table over all periods at once;
-``publish`` cuts from it what a request asks for (one year by month, or every
-year), so that two answers can never be set against each other.
+A month's publication (``monthly``) is one ``release`` over that month alone;
+an answer (``answers``) is put together from publications only.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import msgspec
 
 from application.observatory.facts import CaseFact, ReferralFact
-from application.observatory.periods import MONTHS, TOTAL, month_label, year_label
+from application.observatory.periods import Periods
 from application.observatory.suppression import (
-    THRESHOLD,
     Protected,
     protect_counts,
     protect_times,
@@ -24,7 +23,7 @@ from application.observatory.tables import (
     CASE_TABLE,
     OUTCOME_TABLE,
     URGENCY_TABLE,
-    Cell,
+    Column,
     Durations,
     case_table,
     referral_tables,
@@ -45,14 +44,18 @@ TITLES = {
         "referrals",
     ),
     URGENCY_TABLE: ("Referrals sent, by urgency", "urgency", "referrals"),
-    OUTCOME_TABLE: ("Referrals sent, by their status today", "outcome", "referrals"),
+    OUTCOME_TABLE: (
+        "Referrals sent, by their status at the close of the month published",
+        "outcome",
+        "referrals",
+    ),
     "time_to_acknowledge": (
-        "Hours from sending to acknowledgement, by urgency (referrals acknowledged)",
+        "Hours from sending to acknowledgement, by urgency (referrals acknowledged by the close)",
         "urgency",
         "referrals",
     ),
     "time_to_answer": (
-        "Hours from sending to the answer (accepted or declined), by urgency",
+        "Hours from sending to the answer (accepted or declined by the close), by urgency",
         "urgency",
         "referrals",
     ),
@@ -108,10 +111,12 @@ class TimeTable(msgspec.Struct, frozen=True):
 
 
 class Stats(msgspec.Struct, frozen=True):
-    """Everything the observatory may see: aggregates only, small counts suppressed."""
+    """Everything the observatory may see: aggregates only, small counts suppressed,
+    put together from the months ``published`` (in order)."""
 
     year: int | None
     threshold: int
+    published: list[str]
     tables: list[CountTable]
     times: list[TimeTable]
 
@@ -124,79 +129,25 @@ class Release:
     times: Sequence[tuple[Durations, Protected]]
 
 
-def release(referrals: Sequence[ReferralFact], cases: Sequence[CaseFact]) -> Release:
-    referral = protect_counts(referral_tables(referrals))
+def release(
+    referrals: Sequence[ReferralFact],
+    cases: Sequence[CaseFact],
+    periods: Periods | None = None,
+    column: Column | None = None,
+) -> Release:
+    """Every table, protected: by month (times by year), or over ``periods`` with
+    each fact in its ``column`` (one month's publication)."""
+    if periods is None or column is None:
+        referral = protect_counts(referral_tables(referrals))
+        cases_table = case_table(cases)
+        acknowledge, answer = time_tables(referrals)
+    else:
+        referral = protect_counts(referral_tables(referrals, periods, column))
+        cases_table = case_table(cases, periods, column)
+        acknowledge, answer = time_tables(referrals, periods, column)
     by_name = {p.table.name: p for p in referral}
-    acknowledge, answer = time_tables(referrals)
     protected = protect_times(acknowledge, answer, by_name[URGENCY_TABLE], by_name[OUTCOME_TABLE])
     return Release(
-        counts=[*protect_counts([case_table(cases)]), *referral],
+        counts=[*protect_counts([cases_table]), *referral],
         times=list(zip((acknowledge, answer), protected, strict=True)),
-    )
-
-
-def _slice(groups: Sequence[str], year: int | None) -> tuple[list[str], str]:
-    """The columns shown (years, or one year's months), and the column shown as
-    each row's total (all years, or that year)."""
-    if year is None:
-        return list(groups), TOTAL
-    return [month_label(year, m) for m in MONTHS], year_label(year)
-
-
-def _count_table(protected: Protected, year: int | None) -> CountTable:
-    table = protected.table
-    columns, total = _slice(table.periods.groups, year)
-
-    def cell(key: Cell) -> CountCell:
-        if key not in table.counts:
-            return CountCell(0)  # a year with nothing in it
-        return CountCell(table[key]) if protected.shown(key) else CountCell(None, True)
-
-    def row(key: str) -> CountRow:
-        return CountRow(key, [cell((key, c)) for c in columns], cell((key, total)))
-
-    title, rows_are, counts = TITLES[table.name]
-    return CountTable(
-        name=table.name,
-        title=title,
-        counts=counts,
-        rows_are=rows_are,
-        columns=columns,
-        rows=[row(r) for r in table.rows],
-        total=row(TOTAL),
-    )
-
-
-def _time_table(durations: Durations, protected: Protected, year: int | None) -> TimeTable:
-    table = protected.table
-    columns, total = (list(table.periods.leaves), TOTAL) if year is None else ([], year_label(year))
-
-    def cell(key: Cell) -> TimeCell:
-        if key not in table.counts:
-            return TimeCell(0, None)
-        if not protected.shown(key):
-            return TimeCell(None, None, True)
-        count = table[key]
-        return TimeCell(count, durations.median(key) if count >= THRESHOLD else None)
-
-    def row(key: str) -> TimeRow:
-        return TimeRow(key, [cell((key, c)) for c in columns], cell((key, total)))
-
-    title, rows_are, _ = TITLES[table.name]
-    return TimeTable(
-        name=table.name,
-        title=title,
-        rows_are=rows_are,
-        columns=columns,
-        rows=[row(r) for r in table.rows],
-        total=row(TOTAL),
-    )
-
-
-def publish(made: Release, year: int | None = None) -> Stats:
-    return Stats(
-        year=year,
-        threshold=THRESHOLD,
-        tables=[_count_table(p, year) for p in made.counts],
-        times=[_time_table(d, p, year) for d, p in made.times],
     )

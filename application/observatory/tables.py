@@ -85,24 +85,33 @@ OUTCOME_TABLE = "referrals_by_outcome"
 CASE_TABLE = "cases_by_owner_kind"
 
 
-def referral_tables(facts: Sequence[ReferralFact]) -> list[Table]:
-    """Referrals by kind, sender kind, recipient kind, urgency and outcome, by month."""
-    periods = Periods.monthly(f.year for f in facts)
+Column = Callable[[ReferralFact | CaseFact], str]
+"""The period column a fact counts in (its month, unless a publication says otherwise)."""
+
+
+def _month(fact: ReferralFact | CaseFact) -> str:
+    return month_label(fact.year, fact.month)
+
+
+def referral_tables(
+    facts: Sequence[ReferralFact], periods: Periods | None = None, column: Column = _month
+) -> list[Table]:
+    """Referrals by kind, sender kind, recipient kind, urgency and outcome: by month,
+    or over ``periods`` with each fact in its ``column``."""
+    periods = periods or Periods.monthly(f.year for f in facts)
     return [
-        tabulate(
-            d.table,
-            d.rows,
-            periods,
-            ((str(d.value(f)), month_label(f.year, f.month)) for f in facts),
-        )
+        tabulate(d.table, d.rows, periods, ((str(d.value(f)), column(f)) for f in facts))
         for d in REFERRAL_DIMENSIONS
     ]
 
 
-def case_table(facts: Sequence[CaseFact]) -> Table:
-    """Cases opened, by the kind of the service that owns them, by month."""
-    periods = Periods.monthly(f.year for f in facts)
-    items = ((f.owner_kind, month_label(f.year, f.month)) for f in facts)
+def case_table(
+    facts: Sequence[CaseFact], periods: Periods | None = None, column: Column = _month
+) -> Table:
+    """Cases opened, by the kind of the service that owns them: by month, or over
+    ``periods`` with each fact in its ``column``."""
+    periods = periods or Periods.monthly(f.year for f in facts)
+    items = ((f.owner_kind, column(f)) for f in facts)
     return tabulate(CASE_TABLE, SERVICE_KINDS, periods, items)
 
 
@@ -122,26 +131,37 @@ ACKNOWLEDGE_TABLE = "time_to_acknowledge"
 ANSWER_TABLE = "time_to_answer"
 
 
+def _year(fact: ReferralFact | CaseFact) -> str:
+    return year_label(fact.year)
+
+
 def durations(
-    name: str, facts: Sequence[ReferralFact], hours_of: Callable[[ReferralFact], float | None]
+    name: str,
+    facts: Sequence[ReferralFact],
+    hours_of: Callable[[ReferralFact], float | None],
+    periods: Periods | None = None,
+    column: Column = _year,
 ) -> Durations:
-    """The referrals the event happened to, by urgency and year of sending, with
-    the hours from sending to the event."""
-    periods = Periods.yearly(f.year for f in facts)
+    """The referrals the event happened to, by urgency and year of sending (or over
+    ``periods``, each in its ``column``), with the hours from sending to the event."""
+    periods = periods or Periods.yearly(f.year for f in facts)
     timed = [(f, h) for f in facts if (h := hours_of(f)) is not None]
-    items = ((f.urgency.value, year_label(f.year)) for f, _ in timed)
+    items = ((f.urgency.value, column(f)) for f, _ in timed)
     table = tabulate(name, URGENCIES, periods, items)
     hours: dict[Cell, list[float]] = defaultdict(list)
     for f, h in timed:
         for row in (f.urgency.value, TOTAL):
-            for column in (year_label(f.year), TOTAL):
-                hours[row, column].append(h)
+            for at in (column(f), TOTAL):
+                hours[row, at].append(h)
     return Durations(table, {cell: tuple(sorted(v)) for cell, v in hours.items()})
 
 
-def time_tables(facts: Sequence[ReferralFact]) -> tuple[Durations, Durations]:
-    """Time to acknowledge, and time to answer (accept or decline)."""
+def time_tables(
+    facts: Sequence[ReferralFact], periods: Periods | None = None, column: Column = _year
+) -> tuple[Durations, Durations]:
+    """Time to acknowledge, and time to answer (accept or decline): by year, or over
+    ``periods`` with each fact in its ``column``."""
     return (
-        durations(ACKNOWLEDGE_TABLE, facts, lambda f: f.hours_to_acknowledge),
-        durations(ANSWER_TABLE, facts, lambda f: f.hours_to_answer),
+        durations(ACKNOWLEDGE_TABLE, facts, lambda f: f.hours_to_acknowledge, periods, column),
+        durations(ANSWER_TABLE, facts, lambda f: f.hours_to_answer, periods, column),
     )

@@ -13,12 +13,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
+import msgspec
 from hypothesis import strategies as st
 
 from application.observatory.facts import CaseFact, ReferralFact
+from application.observatory.periods import Periods, month_label
 from application.observatory.publication import CountTable, Stats, TimeTable
-from application.observatory.tables import SERVICE_KINDS
+from application.observatory.tables import (
+    SERVICE_KINDS,
+    Table,
+    case_table,
+    referral_tables,
+    time_tables,
+)
 from domain.entries import CaseStatus
 from domain.referral import ReferralStatus as S
 from domain.vocabulary import ReferralKind, Urgency
@@ -249,3 +258,90 @@ class Attacker:
 
     def pinned(self, truth: dict[str, int]) -> list[str]:
         return [v for v in self.unknown if not self.other_value_possible(v, truth)]
+
+
+# -- the truth behind the answers -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Truth:
+    """Every table as it truly is, by month, year and all years: ``counts`` in the
+    order the answers list them, then ``times``."""
+
+    counts: list[Table]
+    times: list[Table]
+
+    def by_name(self) -> dict[str, Table]:
+        return {t.name: t for t in [*self.counts, *self.times]}
+
+
+def true_tables(referrals: Sequence[ReferralFact], cases: Sequence[CaseFact]) -> Truth:
+    years = {f.year for f in referrals} | {f.year for f in cases}
+    periods = Periods.monthly(years)
+
+    def month(f: ReferralFact | CaseFact) -> str:
+        return month_label(f.year, f.month)
+
+    times = time_tables(referrals, periods, month)
+    return Truth(
+        counts=[case_table(cases, periods, month), *referral_tables(referrals, periods, month)],
+        times=[d.table for d in times],
+    )
+
+
+# -- answers set against each other ------------------------------------------------------
+
+REFERRAL_TABLES = frozenset(
+    {
+        "referrals_by_kind",
+        "referrals_by_sender_kind",
+        "referrals_by_recipient_kind",
+        "referrals_by_urgency",
+        "referrals_by_outcome",
+    }
+)
+
+
+def _plain(stats: Stats | dict[str, Any]) -> dict[str, Any]:
+    return stats if isinstance(stats, dict) else msgspec.to_builtins(stats)
+
+
+def shown(stats: Stats | dict[str, Any]) -> dict[tuple[str, str, str], int]:
+    """Every count shown, by (table, row, column); a table's total row is named
+    ``total``, and a row's total the column ``total``."""
+    found = {}
+    body = _plain(stats)
+    for table in [*body["tables"], *body["times"]]:
+        columns = [*table["columns"], "total"]
+        for row in [*table["rows"], table["total"]]:
+            for column, cell in zip(columns, [*row["cells"], row["total"]], strict=True):
+                value = cell.get("value", cell.get("count"))
+                if not cell["suppressed"] and value is not None:
+                    found[table["name"], row["key"], column] = value
+    return found
+
+
+def _matching(cells: dict[tuple[str, str, str], int]) -> dict[tuple[str, str, str], set[int]]:
+    """Cells by what they count: the referral tables' total rows count the same
+    referrals, so each is also filed under one shared name."""
+    found: dict[tuple[str, str, str], set[int]] = {}
+    for (table, row, column), value in cells.items():
+        found.setdefault((table, row, column), set()).add(value)
+        if table in REFERRAL_TABLES and row == "total":
+            found.setdefault(("referrals", row, column), set()).add(value)
+    return found
+
+
+def differences_from_one_to_four(
+    before: Stats | dict[str, Any], after: Stats | dict[str, Any]
+) -> list[tuple[tuple[str, str, str], int]]:
+    """Every matching cell and total shown in both answers, across tables, whose
+    difference is a count from 1 to 4: what an analyst learns by subtraction."""
+    a, b = _matching(shown(before)), _matching(shown(after))
+    return sorted(
+        (key, abs(y - x))
+        for key in a.keys() & b.keys()
+        for x in a[key]
+        for y in b[key]
+        if 0 < abs(y - x) < 5
+    )

@@ -1,8 +1,9 @@
 """No small count is ever published, and no hidden count can be worked out.
 
 Run on random sets of facts (tiny, lopsided, plain), straight through the
-application's pipeline (facts -> tables -> suppression -> what the API answers).
-The attacker (``observatory_support.Attacker``) is independent of the auditor.
+application's pipeline (facts -> each month's tables, protected, as published ->
+what the API answers, put together from the publications). The attacker
+(``observatory_support.Attacker``) is independent of the auditor.
 """
 
 from __future__ import annotations
@@ -19,19 +20,15 @@ from observatory_support import (
     case_facts,
     fact_sets,
     grid_of,
+    true_tables,
 )
 from support.hypothesis_profiles import examples
 
+from application.observatory.answers import answer
 from application.observatory.facts import CaseFact, ReferralFact
-from application.observatory.periods import MONTHS, TOTAL, month_label, year_label
-from application.observatory.publication import (
-    CountCell,
-    Release,
-    Stats,
-    TimeCell,
-    publish,
-    release,
-)
+from application.observatory.monthly import by_month
+from application.observatory.periods import TOTAL, year_label
+from application.observatory.publication import CountCell, Stats, TimeCell
 from application.observatory.suppression import THRESHOLD
 from application.observatory.tables import Table
 
@@ -40,10 +37,9 @@ SETTINGS = settings(
 )
 
 
-def views(made: Release) -> list[int | None]:
+def views(years: set[int]) -> list[int | None]:
     """Every answer the API can give about these facts: all years, each year, and
     a year with nothing in it."""
-    years = {int(y) for p in made.counts for y in p.table.periods.groups}
     return [None, *sorted(years), 1999 + 1]
 
 
@@ -55,8 +51,10 @@ def truth(table: Table, year: int | None, row: str, column: str) -> int:
 
 
 def published(referrals: Sequence[ReferralFact], cases: Sequence[CaseFact]):
-    made = release(referrals, cases)
-    return made, {year: publish(made, year) for year in views(made)}
+    """The true tables, and every answer from the publications made on time."""
+    months = by_month(referrals, cases)
+    made = true_tables(referrals, cases)
+    return made, {year: answer(months, year) for year in views({m.year for m, _ in months})}
 
 
 @SETTINGS
@@ -79,9 +77,7 @@ def test_no_published_count_is_from_one_to_four(referrals, cases) -> None:
 @given(fact_sets(), st.lists(case_facts(), max_size=15))
 def test_shown_counts_are_true_and_small_ones_are_hidden(referrals, cases) -> None:
     made, answers = published(referrals, cases)
-    tables = {p.table.name: p.table for p in made.counts} | {
-        p.table.name: p.table for _, p in made.times
-    }
+    tables = {t.name: t for t in [*made.counts, *made.times]}
     for year, stats in answers.items():
         for name, row, column, cell in all_cells(stats):
             true = truth(tables[name], year, row, column)
@@ -116,8 +112,8 @@ def test_no_hidden_cell_is_recovered_from_its_table(referrals, cases) -> None:
     made, answers = published(referrals, cases)
     for year, stats in answers.items():
         pairs = [
-            *zip(stats.tables, (p.table for p in made.counts), strict=True),
-            *zip(stats.times, (p.table for _, p in made.times), strict=True),
+            *zip(stats.tables, made.counts, strict=True),
+            *zip(stats.times, made.times, strict=True),
         ]
         for view, table in pairs:
             assert attack([(grid_of(view), table)], year, shared=False) == [], view.name
@@ -128,7 +124,7 @@ def test_no_hidden_cell_is_recovered_from_its_table(referrals, cases) -> None:
 def test_no_hidden_cell_is_recovered_from_the_referral_tables_together(referrals) -> None:
     """The five referral tables count the same referrals: their column totals are one."""
     made, answers = published(referrals, [])
-    tables = [p.table for p in made.counts if p.table.name.startswith("referrals_")]
+    tables = [t for t in made.counts if t.name.startswith("referrals_")]
     for year, stats in answers.items():
         views_ = [v for v in stats.tables if v.name.startswith("referrals_")]
         grids = [(grid_of(v), t) for v, t in zip(views_, tables, strict=True)]
@@ -138,24 +134,25 @@ def test_no_hidden_cell_is_recovered_from_the_referral_tables_together(referrals
 def hierarchy(table: Table, answers: dict[int | None, Stats]) -> tuple[System, dict[str, int]]:
     """One table as every answer shows it, months, years and all years at once."""
     system, names = System(), {}
-    years = list(table.periods.groups)
+    months: dict[str, list[str]] = {}
     for year, stats in answers.items():
-        view = next(v for v in stats.tables if v.name == table.name)
+        view = next(v for v in [*stats.tables, *stats.times] if v.name == table.name)
         grid = grid_of(view)
+        if year is not None and grid.columns:
+            months[year_label(year)] = grid.columns
         for (row, column), value in grid.values.items():
-            if year is None or str(year) in years:
-                real = truth_column(year, column)
-                names[f"{row}:{real}"] = table.counts[(row, real)]
-                if value is not None:
-                    system.known[f"{row}:{real}"] = value
-    for row in [*table.rows, TOTAL]:
-        for y in years:
-            system.equations.append(
-                (f"{row}:{y}", [f"{row}:{month_label(int(y), m)}" for m in MONTHS])
-            )
-        system.equations.append((f"{row}:{TOTAL}", [f"{row}:{y}" for y in years]))
-    for column in table.periods.columns:
-        system.equations.append((f"{TOTAL}:{column}", [f"{r}:{column}" for r in table.rows]))
+            real = truth_column(year, column)
+            names[f"{row}:{real}"] = table.counts.get((row, real), 0)
+            if value is not None:
+                system.known[f"{row}:{real}"] = value
+    rows = {key.split(":")[0] for key in names} - {TOTAL}
+    columns = [*months, *(m for ms in months.values() for m in ms), TOTAL]
+    for row in [*sorted(rows), TOTAL]:
+        for y, ms in months.items():
+            system.equations.append((f"{row}:{y}", [f"{row}:{m}" for m in ms]))
+        system.equations.append((f"{row}:{TOTAL}", [f"{row}:{y}" for y in months]))
+    for column in columns:
+        system.equations.append((f"{TOTAL}:{column}", [f"{r}:{column}" for r in sorted(rows)]))
     return system, names
 
 
@@ -172,7 +169,7 @@ def test_no_hidden_cell_is_recovered_by_setting_answers_against_each_other(
 ) -> None:
     """The answer for each year and for all years, together, pin nothing."""
     made, answers = published(referrals, cases)
-    for protected in made.counts:
-        system, names = hierarchy(protected.table, answers)
-        ceiling = 2 * protected.table.counts[(TOTAL, TOTAL)] + 5
-        assert Attacker(system, ceiling).pinned(names) == [], protected.table.name
+    for table in [*made.counts, *made.times]:
+        system, names = hierarchy(table, answers)
+        ceiling = 2 * table.counts[(TOTAL, TOTAL)] + 5
+        assert Attacker(system, ceiling).pinned(names) == [], table.name

@@ -9,11 +9,12 @@ from support.http import Api
 
 from api.demo import load_demo
 from application.observatory.facts import StoreFacts
-from application.observatory.statistics import Observatory
+from application.observatory.monthly import by_month
 from application.observatory.view_facts import ViewFacts
 from domain.entries import CaseStatus
+from domain.network import Actor
 from domain.referral import ReferralStatus as S
-from domain.vocabulary import ReferralKind, Urgency
+from domain.vocabulary import ReferralKind, Role, Urgency
 
 
 def test_the_demo_story_gives_one_fact_per_referral_and_case(api: Api) -> None:
@@ -84,4 +85,15 @@ def test_the_statistics_read_from_the_views_the_facts_the_events_give(api: Api) 
     from_views = ViewFacts(api.rete.ctx)
     assert from_views.cases() == StoreFacts(api.rete.ctx).cases()
     assert CaseStatus.ERASED in {c.status for c in from_views.cases()}
-    assert isinstance(Observatory(api.rete.ctx).facts, ViewFacts)
+
+
+def test_a_publication_counts_the_facts_the_events_give(api: Api) -> None:
+    """February, the demo's month, is published from the log: the same tables as
+    its facts folded from the events give (nothing happened to them after it)."""
+    load_demo(api.rete)
+    facts = StoreFacts(api.rete.ctx)
+    analyst = Actor(
+        "oli", api.rete.ctx.directory.service("osservatorio"), frozenset({Role.ANALYST})
+    )
+    assert api.rete.observatory.publish(analyst) == ["2026-02"]
+    assert api.rete.observatory.published() == by_month(facts.referrals(), facts.cases())

@@ -6,8 +6,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from statistics import median
 
+from application.observatory.answers import answer
 from application.observatory.facts import ReferralFact
-from application.observatory.publication import TimeTable, publish, release
+from application.observatory.monthly import by_month
+from application.observatory.publication import TimeTable
 from domain.referral import ReferralStatus as S
 from domain.vocabulary import ReferralKind, Urgency
 
@@ -45,15 +47,15 @@ def by_row(table: TimeTable) -> dict[str, tuple[int | None, float | None, bool]]
 
 def test_a_busy_year_shows_its_medians_and_counts() -> None:
     facts = busy_year()
-    stats = publish(release(facts, []), 2026)
-    acknowledge, answer = stats.times
+    stats = answer(by_month(facts, []), 2026)
+    acknowledge, answered = stats.times
     assert by_row(acknowledge) == {
         "emergency": (0, None, False),
         "urgent": (10, 2.8, False),
         "routine": (40, 20.5, False),
         "total": (50, round(median(f.hours_to_acknowledge or 0 for f in facts), 1), False),
     }
-    assert by_row(answer)["routine"] == (40, 41.0, False)
+    assert by_row(answered)["routine"] == (40, 41.0, False)
 
 
 def test_a_count_that_leaves_out_a_few_referrals_is_hidden() -> None:
@@ -66,7 +68,7 @@ def test_a_count_that_leaves_out_a_few_referrals_is_hidden() -> None:
         *[replace(withdrawn, urgency=Urgency.URGENT)] * 3,
         *[withdrawn] * 2,
     ]
-    stats = publish(release(facts, []), 2026)
+    stats = answer(by_month(facts, []), 2026)
     urgency = next(t for t in stats.tables if t.name == "referrals_by_urgency")
     assert [r.total.value for r in urgency.rows] == [0, 13, 42]
     acknowledge = by_row(stats.times[0])
@@ -84,9 +86,9 @@ def test_a_year_whose_outcomes_are_partly_hidden_hides_all_its_times() -> None:
         replace(f, outcome=o, hours_to_answer=None)
         for f, o in zip(facts[:4], [S.EXPIRED, S.EXPIRED, S.SUSPENDED, S.SUSPENDED], strict=True)
     ]
-    made = release(facts, [])
+    made = by_month(facts, [])
     for year in (None, 2026):
-        for table in publish(made, year).times:
+        for table in answer(made, year).times:
             cells = [c for r in [*table.rows, table.total] for c in [*r.cells, r.total]]
             assert all(c.suppressed or c.count == 0 for c in cells)
             assert any(c.suppressed for c in cells)
