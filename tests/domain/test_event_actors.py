@@ -9,6 +9,7 @@ from eventsourcing.domain import Aggregate, CanMutateAggregate
 from domain.access import AccessRecord
 from domain.case import Case
 from domain.events import ActedEvent, NetworkEvent, SystemEvent
+from domain.publication import Publications
 from domain.reference import ReferenceSequence
 from domain.referral import Move, Referral
 from domain.risk import RiskInstrument, RiskItem
@@ -19,6 +20,7 @@ AGGREGATES: dict[type[Aggregate], str] = {
     Referral: "referral",
     AccessRecord: "access_record",
     ReferenceSequence: "reference_sequence",
+    Publications: "publications",
 }
 
 INSTRUMENT = RiskInstrument(
@@ -63,6 +65,7 @@ def test_what_the_network_does_itself_names_no_one() -> None:
         "Referral.Escalated",
         "ReferenceSequence.Started",
         "ReferenceSequence.Issued",
+        "Publications.Started",
     }
 
 
