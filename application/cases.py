@@ -199,7 +199,7 @@ class Cases:
 
     def list(self, actor: Actor, cursor: str | None = None, limit: int = 50) -> CasePage:
         """Cases the actor's service may see, most recently opened first, each with the
-        categories the service may see of it."""
+        categories the service may see of it and its version as that service sees it."""
         authorise(actor, Action.WORK_CASES)
         offset = offset_of(cursor, limit)
         found = self.ctx.views.cases_of(actor.service.id, offset, limit)
@@ -210,8 +210,11 @@ class Cases:
             if standing is None:
                 continue
             access = access_of(actor.service, standing, standing.referrals)
-            if access.sees_case:  # the views' participants say so; the rule decides
-                items.append(case_summary(row, access, self._version_seen(row, access)))
+            if not access.sees_case:  # the views' participants say so; the rule decides
+                continue
+            version = self._version_seen(row, access)
+            if version is not None:
+                items.append(case_summary(row, access, version))
         return CasePage(items, cursor_after(offset, limit, found.more))
 
     # -- helpers ------------------------------------------------------------
@@ -235,13 +238,14 @@ class Cases:
         rows, access = self.load.visible_rows(actor, str(case_id))
         return case_summary(rows.case, access, visible_version(rows, access))
 
-    def _version_seen(self, row: CaseRow, access: CaseAccess) -> int:
+    def _version_seen(self, row: CaseRow, access: CaseAccess) -> int | None:
         """A listed case's version as the reader sees it; only a reader that may not
-        see everything of it needs its rows for that."""
+        see everything of it needs its rows for that (``None``: the views no longer
+        hold them, and the case is left out, as ``standings`` leaves it out)."""
         if sees_everything(access):
             return row.version
         rows = self.ctx.views.case(row.id)
-        return row.version if rows is None else visible_version(rows, access)
+        return None if rows is None else visible_version(rows, access)
 
     def _workable(self, actor: Actor, case_ref: str) -> tuple[Case, Sequence[Referral], CaseAccess]:
         """A case the actor's service owns or holds an active referral on."""

@@ -10,13 +10,19 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from eventsourcing.domain import Aggregate
+from support.clock import TestClock
 
-from application.errors import NotFound
+from application.errors import Conflict, NotFound
 from application.rete import Rete
 from domain.case import Case
 from domain.reference import ALPHABET, canonical_reference, new_reference
+from infrastructure.bootstrap import build_keys, build_rete
+from infrastructure.settings import Settings
+from infrastructure.store import ReteEventStore
 
 NEW_CODE = re.compile(rf"^CB-2026-[{ALPHABET}]{{3}}-[{ALPHABET}]{{3}}$")
 
@@ -114,3 +120,35 @@ def test_two_openings_drawing_the_same_code_both_succeed(rete: Rete, people) -> 
     second = rete.cases.open(people.anna)
     assert second.reference_code == fresh
     assert rete.cases.get(people.anna, taken).id != second.id
+
+
+class UnconfirmedStore(ReteEventStore):
+    """The event store, as when the driver cannot confirm a commit that happened: the
+    first save is stored, then reported as a conflict (the library's retry of an
+    insert whose commit it did not see)."""
+
+    name = "Rete"  # the library names an application's settings and tables after it
+    unconfirmed = 1
+
+    def save(self, *aggregates: Aggregate, **kwargs: Any) -> Any:
+        stored = super().save(*aggregates, **kwargs)
+        if self.unconfirmed:
+            self.unconfirmed -= 1
+            raise Conflict("someone else changed this first; nothing was written")
+        return stored
+
+
+def test_an_opening_whose_commit_went_unconfirmed_opens_one_case(
+    settings: Settings, clock: TestClock, people
+) -> None:
+    store = UnconfirmedStore(
+        settings.eventsourcing_env(), build_keys(settings), settings.snapshot_interval
+    )
+    rete = build_rete(settings, clock=clock, store=store)
+    try:
+        opened = rete.cases.open(people.anna)
+        listed = rete.cases.list(people.anna).items
+        assert [c.reference_code for c in listed] == [opened.reference_code]
+    finally:
+        rete.close()
+        store.close()
