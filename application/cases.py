@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from uuid import UUID
 
 from application.access_log import IN_PROCESS, case_categories, record_read
 from application.authorisation import Action, authorise, require_works_on
@@ -20,7 +21,7 @@ from application.presenting import (
     consent_view,
     entry_view,
 )
-from application.view_rows import CaseRows
+from application.view_rows import CaseRow, CaseRows
 from application.views import (
     CasePage,
     CaseSummary,
@@ -29,18 +30,20 @@ from application.views import (
     EntryView,
     RiskAssessmentView,
 )
+from application.visible_version import sees_everything, visible_version
 from domain import errors
 from domain.case import Case
 from domain.entries import CaseStatus
 from domain.network import Actor
-from domain.reference import ReferenceSequence, sequence_id_for
+from domain.reference import new_reference
 from domain.referral import Referral
 from domain.risk import RiskLevel
 from domain.visibility import CaseAccess, access_of
 from domain.vocabulary import Category, ReferralKind, ServiceKind, categories, parse
 
-# Opening a case only conflicts with another opening in the same second on the
-# same sequence; a few fresh tries always get through in practice.
+# An opening conflicts only when its random code is already taken (one draw in
+# thousands at the largest network's scale, ``domain.reference``): the next draws
+# get through; eight taken codes in a row do not happen.
 _OPEN_ATTEMPTS = 8
 
 
@@ -48,27 +51,28 @@ class Cases:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.load = Loader(ctx)
+        # Draws a reference code for (network, year); tests draw taken codes with it.
+        self.draw_code: Callable[[str, int], str] = new_reference
 
     # -- commands -----------------------------------------------------------
 
     def open(self, actor: Actor) -> CaseView:
-        """Open a case for the actor's service, numbered in this year's sequence."""
+        """Open a case for the actor's service, under a reference code drawn at random.
+
+        The case's id follows from its code, so a code already taken conflicts on
+        the new case's first event, and the opening draws another."""
         for _ in range(_OPEN_ATTEMPTS):
             at = self.ctx.clock.now()
-            prefix = f"{self.ctx.directory.code}-{at.year}"
+            case = Case.open(self.draw_code(self.ctx.directory.code, at.year), actor, at)
             try:
-                sequence = self.ctx.store.get(ReferenceSequence, sequence_id_for(prefix))
-            except NotFound:
-                sequence = ReferenceSequence.start(prefix, at)
-            case = Case.open(sequence.issue(at), actor, at)
-            try:
-                self.ctx.store.save(sequence, case)
+                self.ctx.store.save(case)
             except Conflict:
-                continue
+                if not self._written_by_this_opening(case):
+                    continue
             # A new case holds nothing personal yet: its answer needs no read.
             rows = CaseRows(case_row(case), entries=[], referrals=[], consents={}, assessments=[])
             return case_view(rows, access_of(actor.service, case, []), self.ctx.parts.open, at)
-        raise Conflict("the case numbering is busy; try again")
+        raise Conflict("every reference code drawn was taken; try again")
 
     def add_note(self, actor: Actor, case_ref: str, category: str, text: str) -> EntryView:
         case, _, _ = self._workable(actor, case_ref)
@@ -148,22 +152,22 @@ class Cases:
     # personal, so they leave no entry in the access log.
 
     def place_legal_hold(self, actor: Actor, case_ref: str, reason: str) -> CaseSummary:
-        case, _, access = self.load.visible_case(actor, case_ref)
+        case, _, _ = self.load.visible_case(actor, case_ref)
         case.place_legal_hold(reason, actor, self.ctx.clock.now())
         self.ctx.store.save(case)
-        return case_summary(case_row(case), access)
+        return self._summary(actor, case.id)
 
     def lift_legal_hold(self, actor: Actor, case_ref: str) -> CaseSummary:
-        case, _, access = self.load.visible_case(actor, case_ref)
+        case, _, _ = self.load.visible_case(actor, case_ref)
         case.lift_legal_hold(actor, self.ctx.clock.now())
         self.ctx.store.save(case)
-        return case_summary(case_row(case), access)
+        return self._summary(actor, case.id)
 
     def close(self, actor: Actor, case_ref: str) -> CaseSummary:
-        case, _, access = self.load.visible_case(actor, case_ref)
+        case, _, _ = self.load.visible_case(actor, case_ref)
         case.close(actor, self.ctx.clock.now())
         self.ctx.store.save(case)
-        return case_summary(case_row(case), access)
+        return self._summary(actor, case.id)
 
     def erase(self, actor: Actor, case_ref: str, reason: str) -> CaseView:
         """Erase a case: record the erasure, then destroy every copy of its key.
@@ -195,7 +199,7 @@ class Cases:
 
     def list(self, actor: Actor, cursor: str | None = None, limit: int = 50) -> CasePage:
         """Cases the actor's service may see, most recently opened first, each with the
-        categories the service may see of it."""
+        categories the service may see of it and its version as that service sees it."""
         authorise(actor, Action.WORK_CASES)
         offset = offset_of(cursor, limit)
         found = self.ctx.views.cases_of(actor.service.id, offset, limit)
@@ -206,11 +210,42 @@ class Cases:
             if standing is None:
                 continue
             access = access_of(actor.service, standing, standing.referrals)
-            if access.sees_case:  # the views' participants say so; the rule decides
-                items.append(case_summary(row, access))
+            if not access.sees_case:  # the views' participants say so; the rule decides
+                continue
+            version = self._version_seen(row, access)
+            if version is not None:
+                items.append(case_summary(row, access, version))
         return CasePage(items, cursor_after(offset, limit, found.more))
 
     # -- helpers ------------------------------------------------------------
+
+    def _written_by_this_opening(self, case: Case) -> bool:
+        """After a conflict on a new case's first event: whether that event is this
+        opening's own, stored by a write whose commit the driver could not confirm
+        (then the case is opened, and opening again would make a second one)."""
+        try:
+            stored = self.ctx.store.get(Case, case.id)
+        except NotFound:
+            return False
+        return (stored.owner_service, stored.opened_by, stored.created_on) == (
+            case.owner_service,
+            case.opened_by,
+            case.created_on,
+        )
+
+    def _summary(self, actor: Actor, case_id: UUID) -> CaseSummary:
+        """A command's answer: the case's summary as the actor's service now sees it."""
+        rows, access = self.load.visible_rows(actor, str(case_id))
+        return case_summary(rows.case, access, visible_version(rows, access))
+
+    def _version_seen(self, row: CaseRow, access: CaseAccess) -> int | None:
+        """A listed case's version as the reader sees it; only a reader that may not
+        see everything of it needs its rows for that (``None``: the views no longer
+        hold them, and the case is left out, as ``standings`` leaves it out)."""
+        if sees_everything(access):
+            return row.version
+        rows = self.ctx.views.case(row.id)
+        return None if rows is None else visible_version(rows, access)
 
     def _workable(self, actor: Actor, case_ref: str) -> tuple[Case, Sequence[Referral], CaseAccess]:
         """A case the actor's service owns or holds an active referral on."""

@@ -2,7 +2,10 @@
 
 Commands load aggregates from the event store; reads load rows from the views.
 Either way a case or a referral the actor's service may not see answers "not
-found" (the rules are ``application.authorisation``'s).
+found" (the rules are ``application.authorisation``'s), and a command finds
+that out from the views before it loads anything: a hidden case and a missing
+one take the same path, in the same time, to the same answer. A name that is
+not a reference code at all is refused before anything is read.
 """
 
 from __future__ import annotations
@@ -15,16 +18,33 @@ from application.errors import NotFound
 from application.view_ports import CaseRows, ReferralRow
 from domain.case import Case, case_id_for
 from domain.network import Actor
+from domain.reference import canonical_reference
 from domain.referral import Referral
 from domain.visibility import CaseAccess, access_of
 
 
+class InvalidReference(NotFound):
+    """A name that no case could have: not an id, and not a reference code (a symbol
+    mistyped or two swapped, which the check character catches)."""
+
+    code = "invalid-reference"
+    title = "Not a valid reference code"
+
+
 def case_id(case_ref: str) -> UUID:
-    """A case is named by its id or its reference code."""
+    """A case is named by its id or its reference code (read as spoken: any case,
+    ``O`` for ``0``, ``I`` or ``L`` for ``1``)."""
     try:
         return UUID(case_ref)
     except ValueError:
-        return case_id_for(case_ref)
+        pass
+    code = canonical_reference(case_ref)
+    if code is None:
+        raise InvalidReference(
+            "this is not a valid reference code: a character is mistyped or two are "
+            "swapped (check it against the written code)"
+        )
+    return case_id_for(code)
 
 
 class Loader:
@@ -36,18 +56,38 @@ class Loader:
 
     def case(self, case_ref: str) -> Case:
         """Load a case by id or reference code, whoever asks (authorise before showing it)."""
+        return self._case(case_id(case_ref))
+
+    def _case(self, case_id_: UUID) -> Case:
         try:
-            return self.ctx.store.get(Case, case_id(case_ref))
+            return self.ctx.store.get(Case, case_id_)
         except NotFound:
             raise NotFound("no such case") from None
 
     def visible_case(self, actor: Actor, case_ref: str) -> tuple[Case, list[Referral], CaseAccess]:
-        """Load a case the actor's service may see; any other answers "not found"."""
-        case = self.case(case_ref)
+        """Load a case the actor's service may see; any other answers "not found".
+
+        Whether it may see it is read from the views first (``require_visible``),
+        so a case it may not see is never loaded; the aggregates loaded then decide
+        again, as the rules of the write."""
+        found = case_id(case_ref)
+        self.require_visible(actor, found)
+        case = self._case(found)
         referrals = self.referrals_of(case)
         access = access_of(actor.service, case, referrals)
         require_sees_case(access)
         return case, referrals, access
+
+    def require_visible(self, actor: Actor, case_id_: UUID) -> None:
+        """ "Not found" unless the views hold the case and the actor's service may see
+        it: the same answer, by the same path, whether it is missing or hidden."""
+        standing = self.ctx.views.standings([case_id_]).get(case_id_)
+        visible = (
+            standing is not None
+            and access_of(actor.service, standing, standing.referrals).sees_case
+        )
+        if not visible:
+            raise NotFound("no such case")
 
     def case_rows(self, case_ref: str) -> CaseRows:
         """A case's rows in the views, whoever asks (authorise before showing them)."""

@@ -41,6 +41,7 @@ from application.views import (
     ReferralView,
     RiskAssessmentView,
 )
+from application.visible_version import visible_version
 from domain.case import Case
 from domain.consent import Consent
 from domain.entries import CaseStatus, Entry
@@ -283,7 +284,9 @@ def case_row(case: Case) -> CaseRow:
     )
 
 
-def case_summary(case: CaseRow, access: CaseAccess) -> CaseSummary:
+def case_summary(case: CaseRow, access: CaseAccess, version: int) -> CaseSummary:
+    """The case's non-personal facts, with ``version`` as the reader sees it
+    (``application.visible_version``)."""
     return CaseSummary(
         id=str(case.id),
         reference_code=case.reference_code,
@@ -292,7 +295,7 @@ def case_summary(case: CaseRow, access: CaseAccess) -> CaseSummary:
         high_risk=case.high_risk,
         legal_hold=case.legal_hold,
         opened_at=case.opened_at,
-        version=case.version,
+        version=version,
         visible_categories=sorted(access.categories),
     )
 
@@ -300,7 +303,8 @@ def case_summary(case: CaseRow, access: CaseAccess) -> CaseSummary:
 def case_view(rows: CaseRows, access: CaseAccess, open_part: OpenPart, at: datetime) -> CaseView:
     """The case as one service may see it (``application.authorisation`` says what
     it shows): entries and assessments filtered by category and time; referrals it
-    takes part in; consents for the owner only. Only what passes the rule is opened."""
+    takes part in; consents for the owner only. Only what passes the rule is opened.
+    Its version is the reader's own: it counts only the events the reader can see."""
     case = rows.case
     erased = case.status == CaseStatus.ERASED
 
@@ -324,7 +328,7 @@ def case_view(rows: CaseRows, access: CaseAccess, open_part: OpenPart, at: datet
         if shows_referral(access, r.sender_service, r.recipient_service)
     ]
     return CaseView(
-        **msgspec.structs.asdict(case_summary(case, access)),
+        **msgspec.structs.asdict(case_summary(case, access, visible_version(rows, access))),
         entries=entries,
         consents=[consent_view(c, at) for c in rows.consents.values()]
         if shows_consents(access)

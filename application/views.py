@@ -94,6 +94,7 @@ class CaseSummary(msgspec.Struct, frozen=True):
     high_risk: bool
     legal_hold: bool
     opened_at: datetime
+    # The reader's own: how many of the case's events its service can see (the ETag).
     version: int
     visible_categories: list[str]
 

@@ -47,12 +47,14 @@ def api_delete(path: str, **options: Any) -> delete:
 
 
 def etag(version: int) -> str:
-    """A strong entity tag: the aggregate's version (what ``If-Match`` will compare)."""
+    """A strong entity tag: the version the reader was answered with. A referral's is
+    its own version; a case's is the reader's (``application.visible_version``),
+    which moves only when what that service sees of the case changes."""
     return f'"{version}"'
 
 
 def versioned(view: V, status_code: int = 200) -> Response[V]:
-    """Answer a case or referral with its version as ``ETag``."""
+    """Answer a case or referral with its ``version`` as ``ETag``."""
     return Response(view, status_code=status_code, headers={"ETag": etag(view.version)})
 
 

@@ -40,7 +40,8 @@ from application.views import (
     RiskAssessmentView,
 )
 
-# A case is named by its id or its reference code (CB-2026-0042).
+# A case is named by its id or its reference code (CB-2026-7KQ-4MW, or an old
+# numbered CB-2026-0042); a garbled code answers 404 invalid-reference.
 CaseRef = FromPath[str]
 ConsentId = FromPath[str]
 

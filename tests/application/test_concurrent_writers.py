@@ -14,6 +14,7 @@ import pytest
 
 from application.errors import Conflict
 from domain import errors
+from domain.reference import canonical_reference
 from domain.referral import Move
 
 RACES = {
@@ -121,15 +122,11 @@ def test_cases_opened_at_the_same_moment_get_distinct_reference_codes(
     for t in threads:
         t.join(timeout=60)
 
-    assert sorted(codes) == [f"CB-2026-{n:04d}" for n in range(1, openers + 1)], codes
+    # Codes are drawn at random (test_reference_codes): distinct, and each a valid code.
+    assert all(isinstance(c, str) and canonical_reference(c) == c for c in codes), codes
+    assert len(set(codes)) == openers
     listed = make_rete().cases.list(people.anna).items
     assert sorted(c.reference_code for c in listed) == sorted(codes)
-
-
-def test_desks_taking_turns_share_one_numbering(make_rete, people) -> None:
-    one, two = make_rete(), make_rete()
-    codes = [desk.cases.open(people.anna).reference_code for desk in (one, two, one, two)]
-    assert codes == ["CB-2026-0001", "CB-2026-0002", "CB-2026-0003", "CB-2026-0004"]
 
 
 def test_withdrawal_racing_an_acceptance_writes_all_of_itself_or_nothing(

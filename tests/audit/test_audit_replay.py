@@ -36,7 +36,6 @@ def test_the_log_in_order_with_every_personal_field_sealed(http: Http, story: St
         "case",
         "referral",
         "access_record",
-        "reference_sequence",
     }
     answer = http.get("ugo", f"{AUDIT}/events", params={"limit": 500}).text
     assert not [m for m in story.markers if m in answer]

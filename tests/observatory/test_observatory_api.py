@@ -16,7 +16,7 @@ from application.observatory.periods import TOTAL, year_label
 from application.observatory.suppression import THRESHOLD
 
 STATS = "/api/v1/observatory/stats"
-OPENED = re.compile(r"\b(CB-\d{4}-\d{4})  opened by (\S+)")
+OPENED = re.compile(r"\b(CB-\d{4}-[0-9A-Z]{3}-[0-9A-Z]{3})  opened by (\S+)")
 
 
 def cells(body: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:

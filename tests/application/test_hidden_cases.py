@@ -1,0 +1,119 @@
+"""A case another service may not see answers exactly as a case that does not exist,
+by the same path: whether it may be seen is decided from the views, before any
+aggregate is loaded, so neither the answer nor the time it takes tells them apart.
+
+Runs on SQLite and on PostgreSQL, over the project's own event store (a subclass
+that counts what it loads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+from uuid import UUID
+
+import pytest
+from eventsourcing.domain import Aggregate
+from support.clock import TestClock
+
+from application.errors import NotFound
+from application.rete import Rete
+from domain.reference import new_reference
+from domain.referral import Move
+from infrastructure.bootstrap import build_keys, build_rete
+from infrastructure.settings import Settings
+from infrastructure.store import ReteEventStore
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class CountingStore(ReteEventStore):
+    """The event store, counting the aggregates it loads."""
+
+    name = "Rete"  # the library names an application's settings and tables after it
+    loads = 0
+
+    def get(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
+        self.loads += 1
+        return super().get(kind, aggregate_id, version)
+
+
+@pytest.fixture
+def watched(settings: Settings, clock: TestClock) -> Iterator[tuple[Rete, CountingStore]]:
+    """Another worker on the test's database, over a counting store."""
+    store = CountingStore(
+        settings.eventsourcing_env(), build_keys(settings), settings.snapshot_interval
+    )
+    rete = build_rete(settings, clock=clock, store=store)
+    yield rete, store
+    rete.close()
+    store.close()
+
+
+# Every command on a case, as the police (who take no part in it) would try it.
+COMMANDS: dict[str, Callable[[Rete, Any, str], object]] = {
+    "note": lambda r, p, ref: r.cases.add_note(p.paolo, ref, "violence", "x"),
+    "consent": lambda r, p, ref: r.cases.record_consent(
+        p.paolo,
+        ref,
+        recipient_kinds=["police"],
+        recipient_services=[],
+        purposes=["protection_measures"],
+        categories_=["violence"],
+        expires_at=None,
+    ),
+    "withdrawal": lambda r, p, ref: r.cases.withdraw_consent(p.paolo, ref, "c"),
+    "risk": lambda r, p, ref: r.cases.assess_risk(
+        p.paolo, ref, "rete-screening-v1", {}, None, None
+    ),
+    "hold": lambda r, p, ref: r.cases.place_legal_hold(p.paolo, ref, "a court asked"),
+    "lift": lambda r, p, ref: r.cases.lift_legal_hold(p.paolo, ref),
+    "close": lambda r, p, ref: r.cases.close(p.paolo, ref),
+    "erase": lambda r, p, ref: r.cases.erase(p.paolo, ref, "her request"),
+    "refer": lambda r, p, ref: r.referrals.refer(
+        p.paolo,
+        ref,
+        recipient_service="ss-cesano",
+        kind="social_support",
+        urgency="routine",
+        reason="r",
+        scope=["violence"],
+        legal_basis="consent",
+    ),
+}
+
+
+def _refusal(command: Callable[[], object]) -> tuple[str, str, str]:
+    with pytest.raises(NotFound) as refused:
+        command()
+    return (type(refused.value).__name__, refused.value.code, str(refused.value))
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_command_on_a_hidden_case_loads_nothing_and_answers_as_for_a_missing_one(
+    watched: tuple[Rete, CountingStore], people, consented_case, send, name: str
+) -> None:
+    rete, store = watched
+    hidden, _ = consented_case
+    send(rete, people.anna, hidden)  # to social services: the police take no part
+    missing = new_reference("CB", 2026)
+    command = COMMANDS[name]
+
+    store.loads = 0
+    as_hidden = _refusal(lambda: command(rete, people, hidden))
+    as_missing = _refusal(lambda: command(rete, people, missing))
+    assert as_hidden == as_missing
+    assert store.loads == 0
+
+
+def test_a_move_on_a_hidden_referral_loads_nothing_and_answers_as_for_a_missing_one(
+    watched: tuple[Rete, CountingStore], people, consented_case, send
+) -> None:
+    rete, store = watched
+    ref, _ = consented_case
+    referral = send(rete, people.anna, ref)
+    store.loads = 0
+    as_hidden = _refusal(lambda: rete.referrals.move(people.paolo, referral.id, Move.ACCEPT))
+    as_missing = _refusal(lambda: rete.referrals.move(people.paolo, str(UUID(int=7)), Move.ACCEPT))
+    assert as_hidden == as_missing
+    assert store.loads == 0
