@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from api.cli_errors import expected_errors
+from infrastructure.db import database_of
 from infrastructure.ledger.checkpoints import LedgerInconsistent, NothingToSign
 from infrastructure.ledger.db import LedgerTables, open_tables
 from infrastructure.ledger.export import ExportError, export_log
@@ -49,7 +50,7 @@ def _tables(settings: Settings) -> Iterator[LedgerTables]:
     """The ledger's tables, without the signing key (reading needs only the public one)."""
     log = open_event_log(settings)
     try:
-        tables = open_tables(settings.database_url, events_table(log.recorder))
+        tables = open_tables(database_of(log.recorder), events_table(log.recorder))
         try:
             yield tables
         finally:

@@ -15,11 +15,11 @@ from types import TracebackType
 
 from eventsourcing.persistence import ApplicationRecorder
 
+from infrastructure.db import database_of, events_table_name
 from infrastructure.ledger.checkpoints import CheckpointSigner, SignOutcome
 from infrastructure.ledger.db import LedgerTables, open_tables
 from infrastructure.ledger.follower import LedgerFollower
 from infrastructure.ledger.note import Signer, Verifier
-from infrastructure.ledger.records import events_table
 from infrastructure.ledger.signing import load_signing_key
 from infrastructure.ledger.store import LedgerStore
 from infrastructure.settings import Settings
@@ -70,8 +70,9 @@ class Ledger:
 def open_ledger(
     settings: Settings, recorder: ApplicationRecorder, *, signing: bool = True
 ) -> Ledger:
-    """The ledger beside the event store of ``recorder``. With ``signing``, the signing
-    key is loaded (the development one created on first run)."""
+    """The ledger beside the event store of ``recorder``, on the pool the recorder
+    was built on. With ``signing``, the signing key is loaded (the development one
+    created on first run)."""
     signer = load_signing_key(settings).signer if signing else None
-    tables = open_tables(settings.database_url, events_table(recorder))
+    tables = open_tables(database_of(recorder), events_table_name(recorder))
     return Ledger(tables, recorder, signer)

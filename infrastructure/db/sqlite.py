@@ -1,0 +1,99 @@
+"""The database on SQLite: the connections of the event store's ``SQLiteDatastore``.
+
+Reads take a reader's connection; writes a writer's, which the pool hands to one
+thread at a time (the event store's writes included), and ``BEGIN IMMEDIATE``
+takes the database's write lock, so writers in other processes wait their turn.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from eventsourcing.sqlite import SQLiteConnection, SQLiteDatastore
+
+from infrastructure.db.database import Database, Durability
+from infrastructure.db.dialect import SQLITE
+from infrastructure.db.tx import SqliteTx, Tx
+
+
+class SqliteDatabase(Database):
+    dialect = SQLITE
+
+    def __init__(self, datastore: SQLiteDatastore) -> None:
+        if datastore.pool.is_sqlite_memory_mode:
+            raise ValueError("Rete keeps its tables beside the events in a database file")
+        self.datastore = datastore
+        super().__init__()
+
+    @property
+    def pool_size(self) -> int:
+        pool = self.datastore.pool
+        return int(pool.pool_size + pool.max_overflow)
+
+    @contextmanager
+    def _connection(self, *, writer: bool) -> Iterator[sqlite3.Cursor]:
+        pool = self.datastore.pool
+        conn: SQLiteConnection = pool.get_connection(is_writer=writer)
+        try:
+            with conn.cursor() as cursor:
+                yield cursor
+        finally:
+            pool.put_connection(conn)
+
+    @contextmanager
+    def _read(self, snapshot: bool, scan: bool) -> Iterator[Tx]:
+        with self._connection(writer=False) as cursor:
+            if not snapshot:
+                yield SqliteTx(cursor)
+                return
+            cursor.execute("BEGIN")
+            try:
+                yield SqliteTx(cursor)
+            finally:
+                cursor.execute("COMMIT")
+
+    @contextmanager
+    def _write(
+        self, lock: str | None, durability: Durability, scan: bool, scrub: bool
+    ) -> Iterator[Tx]:
+        with self._connection(writer=True) as cursor:
+            # Settings of the connection, for this transaction only: the event
+            # store's own writes use the same connections with the defaults.
+            restore = []
+            if durability != "full":
+                # Rows kept with their position in each transaction: a commit lost to
+                # a power cut loses both, and the work is done again. So no sync at
+                # this commit (WAL stays consistent; checkpoints still sync).
+                (synchronous,) = cursor.execute("PRAGMA synchronous").fetchone()
+                cursor.execute("PRAGMA synchronous = NORMAL")
+                restore.append(f"PRAGMA synchronous = {int(synchronous)}")
+            if scrub:
+                # Deleted rows are overwritten with zeros rather than left in free pages.
+                cursor.execute("PRAGMA secure_delete = ON")
+                restore.append("PRAGMA secure_delete = OFF")
+            try:
+                # IMMEDIATE takes the database's write lock now, not at the first
+                # write: a read-then-write inside is atomic against other processes.
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield SqliteTx(cursor)
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
+            finally:
+                for statement in restore:
+                    cursor.execute(statement)
+
+    def _join_lock(self, tx: Tx, lock: str) -> None:
+        # The transaction already holds the database's write lock.
+        pass
+
+    def scrub_log(self) -> None:
+        # secure_delete zeroed the rows in the pages; the WAL may still hold the
+        # page images from when they were written. Fold it back and truncate it.
+        # Best effort: a reader elsewhere can keep part of the WAL alive.
+        with self._connection(writer=False) as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
