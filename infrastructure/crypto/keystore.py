@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Final
 
 from application.ports import KeyDestroyed, UnknownKey
@@ -34,6 +33,7 @@ from infrastructure.crypto.keycache import KeyCache
 from infrastructure.crypto.keydb import KeyRow, KeyTables
 from infrastructure.crypto.scopes import SYSTEM_SCOPE, check_scope
 from infrastructure.db import Database, open_database
+from infrastructure.db.closing import Closing
 from infrastructure.settings import Settings
 
 DATA_KEY_SIZE: Final = sealing.KEY_SIZE
@@ -47,7 +47,7 @@ def wrapping_aad(key_id: bytes, scope: str) -> bytes:
     return sealing.context("rete data key", key_id, scope)
 
 
-class SqlKeyStore:
+class SqlKeyStore(Closing):
     """Implements ``application.ports.KeyStore``; thread-safe."""
 
     def __init__(
@@ -178,17 +178,6 @@ class SqlKeyStore:
 
     def close(self) -> None:
         self._tables.close()
-
-    def __enter__(self) -> SqlKeyStore:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- inside ------------------------------------------------------------------
 

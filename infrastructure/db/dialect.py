@@ -50,20 +50,22 @@ class Dialect(ABC):
 
     name: str
     schema: str  # where the tables live (SQLite: the one database file, "main")
-    types: dict[str, str]
+    types: dict[str, str]  # column kind -> the backend's type
+    encoders: dict[str, Convert]  # column kind -> Python value to stored value
+    decoders: dict[str, Convert]  # column kind -> stored value to Python value
     length: str  # the function giving a blob's length in bytes
 
     @abstractmethod
     def qualify(self, table: str) -> str:
         """The table's name as statements write it (schema-qualified on PostgreSQL)."""
 
-    @abstractmethod
     def encoder(self, kind: str) -> Convert | None:
         """Python value -> stored value, for a column kind (None: as it is)."""
+        return self.encoders.get(kind)
 
-    @abstractmethod
     def decoder(self, kind: str) -> Convert | None:
         """Stored value -> Python value, for a column kind (None: as it is)."""
+        return self.decoders.get(kind)
 
     @abstractmethod
     def rename_table(self, old: str, new: str) -> list[str]:
@@ -115,28 +117,17 @@ class SqliteDialect(Dialect):
         "stamp": "TEXT",
         "blob": "BLOB",
     }
+    encoders: dict[str, Convert] = {"time": to_micros, "stamp": _iso}
+    decoders: dict[str, Convert] = {
+        "time": from_micros,
+        "stamp": _from_iso,
+        "bool": bool,
+        "blob": bytes,
+    }
     length = "length"
 
     def qualify(self, table: str) -> str:
         return f'"{table}"'
-
-    def encoder(self, kind: str) -> Convert | None:
-        if kind == "time":
-            return to_micros
-        if kind == "stamp":
-            return _iso
-        return None
-
-    def decoder(self, kind: str) -> Convert | None:
-        if kind == "time":
-            return from_micros
-        if kind == "stamp":
-            return _from_iso
-        if kind == "bool":
-            return bool
-        if kind == "blob":
-            return bytes
-        return None
 
     def rename_table(self, old: str, new: str) -> list[str]:
         # The key's automatic index follows the table.
@@ -153,6 +144,8 @@ class PostgresDialect(Dialect):
         "stamp": "TIMESTAMPTZ",
         "blob": "BYTEA",
     }
+    encoders: dict[str, Convert] = {}
+    decoders: dict[str, Convert] = {"time": _utc, "blob": bytes}
     length = "octet_length"
 
     def __init__(self, schema: str) -> None:
@@ -163,16 +156,6 @@ class PostgresDialect(Dialect):
 
     def create_schema(self) -> list[str]:
         return [f"CREATE SCHEMA IF NOT EXISTS {sql.Identifier(self.schema).as_string()}"]
-
-    def encoder(self, kind: str) -> Convert | None:
-        return None
-
-    def decoder(self, kind: str) -> Convert | None:
-        if kind == "time":
-            return _utc
-        if kind == "blob":
-            return bytes
-        return None
 
     def rename_table(self, old: str, new: str) -> list[str]:
         # The key's index is named after the table it was created with.

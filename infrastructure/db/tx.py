@@ -26,7 +26,6 @@ class Tx(ABC):
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
 
-    @abstractmethod
     def query(
         self,
         statement: str,
@@ -38,6 +37,12 @@ class Tx(ABC):
         """The rows. ``binary``: in the backend's binary format where it has one (no
         text to parse, but each column must be of a type it loads as Python wants);
         ``prepare``: prepared at once on PostgreSQL (None: after a few uses)."""
+        return self._fetch(statement, params, binary, prepare)
+
+    @abstractmethod
+    def _fetch(
+        self, statement: str, params: Sequence[Any], binary: bool, prepare: bool | None
+    ) -> list[Row]: ...
 
     @abstractmethod
     def command(self, statement: str, params: Sequence[Any] = ()) -> int:
@@ -79,13 +84,8 @@ class SqliteTx(Tx):
         cursor.row_factory = None
         self._cursor = cursor
 
-    def query(
-        self,
-        statement: str,
-        params: Sequence[Any] = (),
-        *,
-        binary: bool = False,
-        prepare: bool | None = None,
+    def _fetch(
+        self, statement: str, params: Sequence[Any], binary: bool, prepare: bool | None
     ) -> list[Row]:
         return self._cursor.execute(_sqlite(statement), params).fetchall()
 
@@ -121,13 +121,8 @@ class PostgresTx(Tx):
         super().__init__(dialect)
         self._conn = conn
 
-    def query(
-        self,
-        statement: str,
-        params: Sequence[Any] = (),
-        *,
-        binary: bool = False,
-        prepare: bool | None = None,
+    def _fetch(
+        self, statement: str, params: Sequence[Any], binary: bool, prepare: bool | None
     ) -> list[Row]:
         # The event store's connections make dicts; statements here want tuples.
         with self._conn.cursor(binary=binary, row_factory=tuple_row) as cursor:

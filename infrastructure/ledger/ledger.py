@@ -11,11 +11,10 @@ written before it was signed.
 
 from __future__ import annotations
 
-from types import TracebackType
-
 from eventsourcing.persistence import ApplicationRecorder
 
 from infrastructure.db import database_of, events_table_name
+from infrastructure.db.closing import Closing
 from infrastructure.ledger.checkpoints import CheckpointSigner, SignOutcome
 from infrastructure.ledger.db import LedgerTables, open_tables
 from infrastructure.ledger.follower import LedgerFollower
@@ -25,7 +24,7 @@ from infrastructure.ledger.store import LedgerStore
 from infrastructure.settings import Settings
 
 
-class Ledger:
+class Ledger(Closing):
     def __init__(
         self, tables: LedgerTables, recorder: ApplicationRecorder, signer: Signer | None
     ) -> None:
@@ -54,17 +53,6 @@ class Ledger:
 
     def close(self) -> None:
         self.tables.close()
-
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def open_ledger(

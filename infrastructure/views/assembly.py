@@ -13,12 +13,12 @@ How they follow the log:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
 
 from eventsourcing.persistence import ApplicationRecorder
 
 from application.ports import KeyStore
 from infrastructure.db import EventsTable, database_of, events_table_name
+from infrastructure.db.closing import Closing
 from infrastructure.settings import Settings
 from infrastructure.views.db import ViewTables
 from infrastructure.views.log import EventLog
@@ -29,7 +29,7 @@ from infrastructure.views.rebuild import Difference, Rebuild
 from infrastructure.views.runner import Progress, ViewRunner
 
 
-class Views:
+class Views(Closing):
     def __init__(
         self,
         tables: ViewTables,
@@ -70,17 +70,6 @@ class Views:
 
     def close(self) -> None:
         self.tables.close()
-
-    def __enter__(self) -> Views:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def open_views(

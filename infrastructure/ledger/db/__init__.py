@@ -10,18 +10,9 @@ from __future__ import annotations
 from typing import Final
 
 from infrastructure.db import Database, open_database
-from infrastructure.ledger.db.base import (
-    Head,
-    LedgerTables,
-    LedgerTx,
-    RawRecord,
-    RecordRow,
-    StoredCheckpoint,
-    StoredChunk,
-    StoredLeaf,
-    TablesAddress,
-)
+from infrastructure.ledger.db.base import LedgerTables, LedgerTx, StoredChunk, TablesAddress
 from infrastructure.ledger.db.postgres import PostgresLedgerTx
+from infrastructure.ledger.db.schema import Head, RawRecord, RecordRow, StoredCheckpoint, StoredLeaf
 from infrastructure.ledger.db.sqlite import SqliteLedgerTx
 
 __all__ = [

@@ -26,23 +26,6 @@ from infrastructure.ledger.db.schema import (
 )
 from infrastructure.ledger.merkle import NodeId
 
-__all__ = [
-    "CHECKPOINTS",
-    "DDL",
-    "HEAD",
-    "LEAVES",
-    "NODES",
-    "Head",
-    "LedgerTables",
-    "LedgerTx",
-    "RawRecord",
-    "RecordRow",
-    "StoredCheckpoint",
-    "StoredChunk",
-    "StoredLeaf",
-    "TablesAddress",
-]
-
 
 @dataclass(frozen=True, slots=True)
 class TablesAddress:
@@ -103,7 +86,6 @@ class LedgerTx(ABC):
         """``record_rows`` as ``RawRecord``s."""
         return list(map(RawRecord._make, self.record_rows(after, stop, limit)))
 
-    @abstractmethod
     def stored_chunk(self, start: int, size: int) -> StoredChunk:
         """The node hashes and leaf positions of leaves ``[start, start + size)``, each
         concatenated by the database: one value instead of a row per node. The nodes
@@ -117,6 +99,15 @@ class LedgerTx(ABC):
         ``leaf_rows`` and ``node_ranges``, whose order is promised. ``None`` where a
         level or the leaves have no row at all.
         """
+        statement = self._stored_chunk_sql(size.bit_length())
+        ranges = self._chunk_ranges(start, size)
+        rows = self._tx.query(statement, ranges, binary=True, prepare=True)
+        nodes, positions = rows[0] if rows else (None, None)
+        return StoredChunk(None if nodes is None else bytes(nodes), positions)
+
+    @abstractmethod
+    def _stored_chunk_sql(self, levels: int) -> str:
+        """``stored_chunk``'s statement for a chunk whose tree has ``levels`` levels."""
 
     @staticmethod
     def _chunk_ranges(start: int, size: int) -> list[int]:

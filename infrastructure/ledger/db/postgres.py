@@ -6,7 +6,7 @@ import functools
 from collections.abc import Sequence
 
 from infrastructure.ledger.compact import Node
-from infrastructure.ledger.db.base import LedgerTx, StoredChunk
+from infrastructure.ledger.db.base import LedgerTx
 from infrastructure.ledger.merkle import NodeId
 
 
@@ -43,11 +43,8 @@ class PostgresLedgerTx(LedgerTx):
         )
         return {NodeId(int(level), int(index)): bytes(h) for level, index, h in rows}
 
-    def stored_chunk(self, start: int, size: int) -> StoredChunk:
-        statement = _stored_chunk_sql(size.bit_length()).format(**self._n)
-        rows = self._tx.query(statement, self._chunk_ranges(start, size), binary=True, prepare=True)
-        nodes, positions = rows[0] if rows else (None, None)
-        return StoredChunk(None if nodes is None else bytes(nodes), positions)
+    def _stored_chunk_sql(self, levels: int) -> str:
+        return _stored_chunk_sql(levels).format(**self._n)
 
 
 @functools.cache

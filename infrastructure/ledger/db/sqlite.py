@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from infrastructure.ledger.db.base import LEAVES, NODES, LedgerTx, StoredChunk
+from infrastructure.ledger.db.base import LedgerTx
+from infrastructure.ledger.db.schema import LEAVES, NODES
 from infrastructure.ledger.merkle import NodeId
 
 
@@ -23,11 +24,8 @@ class SqliteLedgerTx(LedgerTx):
         )
         return {NodeId(int(level), int(index)): bytes(h) for level, index, h in rows}
 
-    def stored_chunk(self, start: int, size: int) -> StoredChunk:
-        statement = _stored_chunk_sql(size.bit_length())
-        rows = self._tx.query(statement, self._chunk_ranges(start, size))
-        nodes, positions = rows[0] if rows else (None, None)
-        return StoredChunk(None if nodes is None else bytes(nodes), positions)
+    def _stored_chunk_sql(self, levels: int) -> str:
+        return _stored_chunk_sql(levels)
 
 
 @functools.cache
