@@ -8,7 +8,7 @@ from eventsourcing.sqlite import SQLiteFactory
 
 from infrastructure.db.database import Database
 from infrastructure.db.postgres import PostgresDatabase
-from infrastructure.db.sqlite import SqliteDatabase
+from infrastructure.db.sqlite import SqliteDatabase, SqlitePool
 from infrastructure.settings import Settings, eventsourcing_env
 
 # How long a thread waits for a connection when all are in use (SQLite; on
@@ -27,10 +27,19 @@ def open_database(database_url: str, pool_size: int) -> Database:
         database = PostgresDatabase(PostgresFactory(env).datastore)
     else:
         datastore = SQLiteFactory(env).datastore
-        # The library's SQLite factory reads no pool size: set it here, no overflow.
-        datastore.pool.pool_size = pool_size
-        datastore.pool.max_overflow = 0
-        datastore.pool.pool_timeout = _WAIT_FOR_CONNECTION
+        # The library's SQLite factory reads no pool size: our pool, of that size
+        # with no overflow, in place of the one it made (which never connected).
+        unused, datastore.pool = (
+            datastore.pool,
+            SqlitePool(
+                db_name=datastore.pool.db_name,
+                lock_timeout=datastore.pool.lock_timeout,
+                pool_size=pool_size,
+                max_overflow=0,
+                pool_timeout=_WAIT_FOR_CONNECTION,
+            ),
+        )
+        unused.close()
         database = SqliteDatabase(datastore)
     database.url = database_url
     return database

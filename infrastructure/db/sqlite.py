@@ -11,11 +11,45 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from eventsourcing.sqlite import SQLiteConnection, SQLiteDatastore
+from eventsourcing.persistence import InterfaceError
+from eventsourcing.sqlite import (
+    SQLITE3_DEFAULT_LOCK_TIMEOUT,
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteDatastore,
+)
 
 from infrastructure.db.database import Database, Durability
 from infrastructure.db.dialect import SQLITE
 from infrastructure.db.tx import SqliteTx, Tx
+
+# Prepared statements each connection keeps (sqlite3's default). The library's
+# connections keep one (``cached_statements=True``): a views' batch alternating
+# between a dozen statements would prepare each again at every row.
+_STATEMENTS = 128
+
+
+class SqlitePool(SQLiteConnectionPool):
+    """The library's pool, its connections made as the library makes them (WAL,
+    autocommit, ``sqlite3.Row`` rows) but keeping their prepared statements."""
+
+    def _create_connection(self) -> SQLiteConnection:
+        try:
+            conn = sqlite3.connect(
+                database=self.db_name,
+                uri=True,
+                check_same_thread=False,
+                isolation_level=None,
+                cached_statements=_STATEMENTS,
+                timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,
+            )
+        except (sqlite3.Error, TypeError) as e:
+            raise InterfaceError(e) from e
+        if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
+            conn.execute("PRAGMA journal_mode = WAL")
+            self.is_journal_mode_wal = True
+        conn.row_factory = sqlite3.Row
+        return SQLiteConnection(sqlite_conn=conn, max_age=self.max_age)
 
 
 class SqliteDatabase(Database):
