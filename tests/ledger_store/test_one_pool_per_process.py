@@ -19,7 +19,7 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.auth import mint_token
 from infrastructure.dev_secret import load_or_create_dev_secret
-from infrastructure.settings import Settings, load_settings
+from infrastructure.settings import Settings, SettingsError, load_settings
 
 POOL = 3
 
@@ -108,3 +108,13 @@ def test_the_server_and_its_background_work_hold_one_pool_of_the_configured_size
     else:
         assert seen[-1] >= 1
     assert _connections(backend, name) == 0  # all closed at shutdown
+
+
+def test_the_pool_size_is_one_setting() -> None:
+    assert load_settings({}).database_pool_size == 5
+    url = "postgresql://rete@127.0.0.1:5432/rete?schema=s"
+    env = load_settings({"RETE_DATABASE_URL": url, "RETE_DATABASE_POOL_SIZE": "7"})
+    assert env.eventsourcing_env()["POSTGRES_POOL_SIZE"] == "7"
+    assert env.eventsourcing_env()["POSTGRES_MAX_OVERFLOW"] == "0"
+    with pytest.raises(SettingsError, match="RETE_DATABASE_POOL_SIZE"):
+        load_settings({"RETE_DATABASE_POOL_SIZE": "0"})
