@@ -63,12 +63,19 @@ class Database(ABC):
         (every query sees the same state); otherwise each sees the latest commit.
         ``scan``: the planner told to read by index in key order (the ledger's range
         scans of tables that may not have been analysed yet)."""
-        joined = self._current()
+        local = self._local
+        joined: Tx | None = getattr(local, "tx", None)
         if joined is not None:
             yield joined
             return
-        with self._read(snapshot, scan) as tx, self._entered(tx, writing=False):
-            yield tx
+        # Inline rather than nested context managers: an idle catch-up of the views
+        # is one read, before every API read.
+        with self._read(snapshot, scan) as tx:
+            local.tx, local.writing = tx, False
+            try:
+                yield tx
+            finally:
+                local.tx = None
 
     @contextmanager
     def write(

@@ -52,6 +52,16 @@ class SqlitePool(SQLiteConnectionPool):
         return SQLiteConnection(sqlite_conn=conn, max_age=self.max_age)
 
 
+def _cursor(conn: SQLiteConnection) -> sqlite3.Cursor:
+    """The connection's cursor for our statements, made once (a pooled connection
+    serves one thread at a time)."""
+    cursor: sqlite3.Cursor | None = getattr(conn, "rete_cursor", None)
+    if cursor is None:
+        cursor = conn.cursor().sqlite_cursor
+        conn.rete_cursor = cursor  # type: ignore[attr-defined]
+    return cursor
+
+
 class SqliteDatabase(Database):
     dialect = SQLITE
 
@@ -68,23 +78,25 @@ class SqliteDatabase(Database):
 
     @contextmanager
     def _connection(self, *, writer: bool) -> Iterator[sqlite3.Cursor]:
+        # Readers are not counted (is_writer=None): that only matters to in-memory
+        # databases, which are refused.
         pool = self.datastore.pool
-        conn: SQLiteConnection = pool.get_connection(is_writer=writer)
+        conn: SQLiteConnection = pool.get_connection(is_writer=True if writer else None)
         try:
-            with conn.cursor() as cursor:
-                yield cursor
+            yield _cursor(conn)
         finally:
             pool.put_connection(conn)
 
     @contextmanager
     def _read(self, snapshot: bool, scan: bool) -> Iterator[Tx]:
         with self._connection(writer=False) as cursor:
+            tx = SqliteTx(cursor)
             if not snapshot:
-                yield SqliteTx(cursor)
+                yield tx
                 return
             cursor.execute("BEGIN")
             try:
-                yield SqliteTx(cursor)
+                yield tx
             finally:
                 cursor.execute("COMMIT")
 

@@ -6,8 +6,7 @@ conversions by column kind (``schema.Column.kind``) are the dialect's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from infrastructure.db import Database, Dialect, Tx
 from infrastructure.db.dialect import from_micros, to_micros
@@ -25,23 +24,19 @@ class ViewTables:
         self.dialect: Dialect = database.dialect
         self._lock = f"rete views {database.dialect.schema}"
 
-    @contextmanager
-    def read(self, snapshot: bool = True) -> Iterator[ViewTx]:
+    def read(self, snapshot: bool = True) -> AbstractContextManager[ViewTx]:
         """Statements in one read-only snapshot (every query sees the same state);
         ``snapshot=False`` for one statement on its own (one round trip)."""
-        with self.database.read(snapshot) as tx:
-            yield tx
+        return self.database.read(snapshot)
 
-    @contextmanager
-    def write(self, bulk: bool = False) -> Iterator[ViewTx]:
+    def write(self, bulk: bool = False) -> AbstractContextManager[ViewTx]:
         """One transaction, serialised with every other writer of the views, in any
         process (the projections' batches, a rebuild's swap). Views are derived
         data, kept with their position in each transaction: a commit lost to a
         power cut loses both, and the runner applies them again. ``bulk``: a batch
         of a rebuild's side tables, which a crash may lose whole (the rebuild starts
         over); never the live views nor the swap."""
-        with self.database.write(self._lock, durability="bulk" if bulk else "derived") as tx:
-            yield tx
+        return self.database.write(self._lock, durability="bulk" if bulk else "derived")
 
     def close(self) -> None:
         """Nothing to close: the connections are the process's (``Database``)."""
