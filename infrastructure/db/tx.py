@@ -39,10 +39,11 @@ class Tx(ABC):
         ``prepare``: prepared at once on PostgreSQL (None: after a few uses)."""
         return self._fetch(statement, params, binary, prepare)
 
-    @abstractmethod
     def _fetch(
         self, statement: str, params: Sequence[Any], binary: bool, prepare: bool | None
-    ) -> list[Row]: ...
+    ) -> list[Row]:
+        """``query`` on the backend (a wrapper may override ``query`` instead)."""
+        raise NotImplementedError
 
     @abstractmethod
     def command(self, statement: str, params: Sequence[Any] = ()) -> int:
