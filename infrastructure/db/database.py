@@ -5,11 +5,13 @@ The pool is the eventsourcing library's own (its ``SQLiteDatastore`` or
 ``PostgresDatastore``): the event store's recorder is built on it, and the other
 tables borrow its connections. Its size is ``RETE_DATABASE_POOL_SIZE``.
 
-A thread already inside a transaction of this database that asks for another one
-joins it, on the same connection (a key read while the views project, for
-instance), rather than taking a second connection: a thread then never holds two
-connections of the pool at once, so a full pool makes threads wait, never
-deadlock.
+A thread already inside a read or write of this database that asks for another
+read, or inside a write that asks for another write, joins it on the same
+connection (a key read while the views project, for instance) rather than taking
+a second one; and the event store's own calls take theirs outside these
+transactions (the ledger's follower reads the log on its batch's connection). So
+a thread holds one connection of the pool at a time, and a full pool makes
+threads wait, not deadlock, whatever its size.
 """
 
 from __future__ import annotations
