@@ -52,14 +52,14 @@ class SqlitePool(SQLiteConnectionPool):
         return SQLiteConnection(sqlite_conn=conn, max_age=self.max_age)
 
 
-def _cursor(conn: SQLiteConnection) -> sqlite3.Cursor:
-    """The connection's cursor for our statements, made once (a pooled connection
-    serves one thread at a time)."""
-    cursor: sqlite3.Cursor | None = getattr(conn, "rete_cursor", None)
-    if cursor is None:
-        cursor = conn.cursor().sqlite_cursor
-        conn.rete_cursor = cursor  # type: ignore[attr-defined]
-    return cursor
+def _tx(conn: SQLiteConnection) -> SqliteTx:
+    """The connection's transaction for our statements, made once (a pooled
+    connection serves one thread at a time)."""
+    tx: SqliteTx | None = getattr(conn, "rete_tx", None)
+    if tx is None:
+        tx = SqliteTx(conn.cursor().sqlite_cursor)
+        conn.rete_tx = tx  # type: ignore[attr-defined]
+    return tx
 
 
 class SqliteDatabase(Database):
@@ -77,34 +77,40 @@ class SqliteDatabase(Database):
         return int(pool.pool_size + pool.max_overflow)
 
     @contextmanager
-    def _connection(self, *, writer: bool) -> Iterator[sqlite3.Cursor]:
+    def _connection(self, *, writer: bool) -> Iterator[SqliteTx]:
         # Readers are not counted (is_writer=None): that only matters to in-memory
         # databases, which are refused.
         pool = self.datastore.pool
         conn: SQLiteConnection = pool.get_connection(is_writer=True if writer else None)
         try:
-            yield _cursor(conn)
+            yield _tx(conn)
         finally:
             pool.put_connection(conn)
 
     @contextmanager
     def _read(self, snapshot: bool, scan: bool) -> Iterator[Tx]:
-        with self._connection(writer=False) as cursor:
-            tx = SqliteTx(cursor)
+        # One generator, not two: an idle catch-up of the views is one read here.
+        pool = self.datastore.pool
+        conn: SQLiteConnection = pool.get_connection()
+        try:
+            tx = _tx(conn)
             if not snapshot:
                 yield tx
                 return
-            cursor.execute("BEGIN")
+            tx.cursor.execute("BEGIN")
             try:
                 yield tx
             finally:
-                cursor.execute("COMMIT")
+                tx.cursor.execute("COMMIT")
+        finally:
+            pool.put_connection(conn)
 
     @contextmanager
     def _write(
         self, lock: str | None, durability: Durability, scan: bool, scrub: bool
     ) -> Iterator[Tx]:
-        with self._connection(writer=True) as cursor:
+        with self._connection(writer=True) as tx:
+            cursor = tx.cursor
             # Settings of the connection, for this transaction only: the event
             # store's own writes use the same connections with the defaults.
             restore = []
@@ -124,7 +130,7 @@ class SqliteDatabase(Database):
                 # write: a read-then-write inside is atomic against other processes.
                 cursor.execute("BEGIN IMMEDIATE")
                 try:
-                    yield SqliteTx(cursor)
+                    yield tx
                 except BaseException:
                     cursor.execute("ROLLBACK")
                     raise
@@ -141,5 +147,5 @@ class SqliteDatabase(Database):
         # secure_delete zeroed the rows in the pages; the WAL may still hold the
         # page images from when they were written. Fold it back and truncate it.
         # Best effort: a reader elsewhere can keep part of the WAL alive.
-        with self._connection(writer=False) as cursor:
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        with self._connection(writer=False) as tx:
+            tx.cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()

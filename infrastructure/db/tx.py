@@ -83,21 +83,21 @@ class SqliteTx(Tx):
         # The event store's connections make sqlite3.Row rows; this cursor gives
         # tuples, as PostgreSQL's side does.
         cursor.row_factory = None
-        self._cursor = cursor
+        self.cursor = cursor
 
     def _fetch(
         self, statement: str, params: Sequence[Any], binary: bool, prepare: bool | None
     ) -> list[Row]:
-        return self._cursor.execute(_sqlite(statement), params).fetchall()
+        return self.cursor.execute(_sqlite(statement), params).fetchall()
 
     def command(self, statement: str, params: Sequence[Any] = ()) -> int:
-        return self._cursor.execute(_sqlite(statement), params).rowcount
+        return self.cursor.execute(_sqlite(statement), params).rowcount
 
     def many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
-        self._cursor.executemany(_sqlite(statement), rows)
+        self.cursor.executemany(_sqlite(statement), rows)
 
     def table_exists(self, table: str) -> bool:
-        found = self._cursor.execute(
+        found = self.cursor.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
         ).fetchall()
         return bool(found)
