@@ -8,7 +8,7 @@ repeatable-read, read-only transactions.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Final
 
 import psycopg
@@ -30,6 +30,18 @@ _SCAN: Final = (
     ("enable_seqscan", "off"),
 )
 _BULK: Final = (("synchronous_commit", "off"),)
+
+# Read transactions: (snapshot, scan) -> the statements opening one.
+_BEGIN: Final = {
+    (snapshot, scan): "; ".join(
+        [
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" if snapshot else "BEGIN READ ONLY",
+            *(f"SET LOCAL {name} = {value}" for name, value in (_SCAN if scan else ())),
+        ]
+    )
+    for snapshot in (False, True)
+    for scan in (False, True)
+}
 
 
 def _settings(*pairs: tuple[str, str]) -> tuple[str, list[str]]:
@@ -61,12 +73,15 @@ class PostgresDatabase(Database):
             if not snapshot and not scan:
                 yield PostgresTx(conn, self._dialect)
                 return
-            with conn.transaction():
-                if snapshot:
-                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                if scan:
-                    conn.execute(*_settings(*_SCAN))
+            # The transaction and its settings in one round trip (one simple query).
+            conn.execute(_BEGIN[snapshot, scan])
+            try:
                 yield PostgresTx(conn, self._dialect)
+            except BaseException:
+                with suppress(psycopg.Error):  # a broken connection: the pool drops it
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     @contextmanager
     def _write(

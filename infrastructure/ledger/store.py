@@ -75,39 +75,37 @@ def _ids(plan: merkle.ProofPlan) -> list[NodeId]:
 
 
 class LedgerStore:
-    """Read side of the ledger: heads, roots, proofs, leaves and checkpoints. A
-    proof is a few primary-key lookups: read without ``scan``'s planner settings
-    (no transaction to open for them on PostgreSQL)."""
+    """Read side of the ledger: heads, roots, proofs, leaves and checkpoints."""
 
     def __init__(self, tables: LedgerTables) -> None:
         self._tables = tables
 
     def head(self) -> Head:
-        with self._tables.read(scan=False) as tx:
+        with self._tables.read() as tx:
             return tx.head()
 
     def root(self, size: int) -> bytes:
-        with self._tables.read(scan=False) as tx:
+        with self._tables.read() as tx:
             return FetchedNodes(tx, merkle.root_plan(size), size).root(size)
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         """The audit path alone: one query for its O(log n) nodes."""
         plan = merkle.inclusion_plan(index, size)
-        with self._tables.read(scan=False) as tx:
+        with self._tables.read() as tx:
             nodes = FetchedNodes(tx, _ids(plan), size)
         return merkle.proof_from_plan(plan, nodes.get)
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """The consistency proof alone: one query for its O(log n) nodes."""
         plan = merkle.consistency_plan(first, second)
-        with self._tables.read(scan=False) as tx:
+        with self._tables.read() as tx:
             nodes = FetchedNodes(tx, _ids(plan), second)
         return merkle.proof_from_plan(plan, nodes.get)
 
     def inclusion(self, index: int, size: int) -> InclusionProof:
         """Leaf ``index``'s audit path in the tree of ``size``, the root, and the leaf."""
         plan = merkle.inclusion_plan(index, size)
-        with self._tables.read(scan=False) as tx:
+        with self._tables.read() as tx:
             wanted = [*_ids(plan), *merkle.root_plan(size), NodeId(0, index)]
             nodes = FetchedNodes(tx, wanted, size)
             position = tx.position(index)
@@ -125,7 +123,7 @@ class LedgerStore:
     def consistency(self, first: int, second: int) -> ConsistencyProof:
         """The proof that the tree of ``first`` leaves is a prefix of the tree of ``second``."""
         plan = merkle.consistency_plan(first, second)
-        with self._tables.read(scan=False) as tx:
+        with self._tables.read() as tx:
             wanted = [*_ids(plan), *merkle.root_plan(first), *merkle.root_plan(second)]
             nodes = FetchedNodes(tx, wanted, second)
         return ConsistencyProof(
@@ -147,9 +145,9 @@ class LedgerStore:
         return rows[0] if rows else None
 
     def checkpoints(self) -> list[StoredCheckpoint]:
-        with self._tables.read(scan=False) as tx:
+        with self._tables.read() as tx:
             return tx.checkpoints()
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
-        with self._tables.read(scan=False) as tx:
+        with self._tables.read() as tx:
             return tx.latest_checkpoint()

@@ -270,11 +270,12 @@ class LedgerTables:
                 )
 
     @contextmanager
-    def read(self, scan: bool = True) -> Iterator[LedgerTx]:
-        """Statements outside any explicit write transaction (each sees the latest
-        commit). ``scan``: the planner told to read by index in key order (page and
-        chunk scans); proofs, a few primary-key lookups, need not."""
-        with self.database.read(scan=scan) as tx:
+    def read(self) -> Iterator[LedgerTx]:
+        """Statements outside any write transaction (each sees the latest commit),
+        the planner told to read by index in key order: on tables just filled or
+        restored, not yet analysed, it chose whole scans even for a proof's few
+        primary-key lookups."""
+        with self.database.read(scan=True) as tx:
             yield self._make_tx(tx, self._events)
 
     @contextmanager
