@@ -25,6 +25,7 @@ from domain.risk import RiskInstrument
 from infrastructure.clock import SystemClock
 from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
+from infrastructure.db import database_of
 from infrastructure.health import DatabaseCheck
 from infrastructure.ledger.db import LedgerTables
 from infrastructure.ledger.db import open_tables as open_ledger_tables
@@ -164,7 +165,7 @@ def ledger_tables(settings: Settings) -> Iterator[LedgerTables]:
     """The ledger's tables, without the signing key (reading needs only the public one)."""
     log = open_event_log(settings)
     try:
-        tables = open_ledger_tables(settings.database_url, events_table(log.recorder))
+        tables = open_ledger_tables(database_of(log.recorder), events_table(log.recorder))
         try:
             yield tables
         finally:

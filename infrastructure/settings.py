@@ -40,6 +40,8 @@ class Settings:
     ledger_origin: str
     checkpoint_interval_seconds: float  # 0: no periodic checkpoints
     escalation_interval_seconds: float  # 0: no periodic escalation policy
+    # Connections a process holds to the database, all in one pool (infrastructure/db).
+    database_pool_size: int = 5
 
     @property
     def is_postgres(self) -> bool:
@@ -47,30 +49,44 @@ class Settings:
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing library's own variables, derived from ``database_url``."""
-        if self.is_postgres:
-            url = urlsplit(self.database_url)
-            env = {
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                "POSTGRES_DBNAME": url.path.lstrip("/") or "rete",
-                "POSTGRES_HOST": url.hostname or "127.0.0.1",
-                "POSTGRES_PORT": str(url.port or 5432),
-                "POSTGRES_USER": unquote(url.username or "postgres"),
-                "POSTGRES_PASSWORD": unquote(url.password or ""),
-            }
-            for part in url.query.split("&"):
-                key, _, value = part.partition("=")
-                if key == "schema" and value:
-                    env["POSTGRES_SCHEMA"] = unquote(value)
-            return env
-        if self.database_url.startswith("sqlite:///"):
-            path = self.database_url.removeprefix("sqlite:///")
-            if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
-        raise SettingsError(
-            "RETE_DATABASE_URL must start with sqlite:/// or postgresql:// "
-            f"(got a value starting {self.database_url[:12]!r})"
-        )
+        return eventsourcing_env(self.database_url, self.database_pool_size)
+
+
+def eventsourcing_env(database_url: str, pool_size: int) -> dict[str, str]:
+    """The eventsourcing library's variables for ``database_url``, its pool holding
+    ``pool_size`` connections at most (the only pool of a process: infrastructure/db)."""
+    if database_url.startswith(("postgresql://", "postgres://")):
+        url = urlsplit(database_url)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "rete",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_POOL_SIZE": str(pool_size),
+            "POSTGRES_MAX_OVERFLOW": "0",
+        }
+        for part in url.query.split("&"):
+            key, _, value = part.partition("=")
+            if key == "schema" and value:
+                env["POSTGRES_SCHEMA"] = unquote(value)
+        return env
+    if database_url.startswith("sqlite:///"):
+        path = database_url.removeprefix("sqlite:///")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # A writer waits for another process's write lock up to 30 s (the library's
+        # default is 5): the views' and the ledger's batches share the lock.
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    raise SettingsError(
+        "RETE_DATABASE_URL must start with sqlite:/// or postgresql:// "
+        f"(got a value starting {database_url[:12]!r})"
+    )
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -124,4 +140,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ledger_origin=env.get("RETE_LEDGER_ORIGIN", "rete.cesano-boscone.example/ledger"),
         checkpoint_interval_seconds=_seconds(env, "RETE_CHECKPOINT_INTERVAL", 60.0),
         escalation_interval_seconds=_seconds(env, "RETE_ESCALATION_INTERVAL", 60.0),
+        database_pool_size=_int(env, "RETE_DATABASE_POOL_SIZE", 5),
     )

@@ -1,5 +1,6 @@
 """The event store: the eventsourcing library's application on SQLite or PostgreSQL,
-every record sealed by the ``SealingMapper``."""
+every record sealed by the ``SealingMapper``, its recorder built on the process's
+one pool (``infrastructure.db``), the key store's."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+)
+from eventsourcing.utils import Environment, get_topic
 
 from application.errors import Conflict, NotFound
 from application.ports import KeyDestroyed, Logged
@@ -21,6 +27,7 @@ from domain.errors import CaseErased
 from domain.reference import ReferenceSequence
 from domain.referral import Referral
 from infrastructure.crypto.keystore import SqlKeyStore
+from infrastructure.db import build_on
 from infrastructure.sealing_mapper import SealingMapper, SnapshotErased
 from infrastructure.transcoding import register_domain_values
 
@@ -59,6 +66,10 @@ class ReteEventStore(Application[UUID]):
         self._ids: dict[str, list[UUID]] = {}
         self._indexed_up_to = 0
         self._index_lock = Lock()
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory:
+        # The recorder is built on the key store's pool: one pool for the process.
+        return build_on(super().construct_factory(env), self.keys.database)
 
     def close(self) -> None:
         super().close()
@@ -108,11 +119,9 @@ class ReteEventStore(Application[UUID]):
         return [Logged(at, e) for at, e in decoded if isinstance(e, Aggregate.Event)]
 
     def ids_of(self, kind: type[Aggregate]) -> Sequence[UUID]:
-        """Ids of a kind of aggregate, from their creation events in the log.
-
-        An interim index for the lists until the views arrive: it reads only the
-        notifications it has not read before (creation topics are stored in clear).
-        """
+        """Ids of a kind of aggregate, from their creation events in the log (the
+        creation topics are stored in clear). Kept in memory; each call reads only
+        the notifications it has not read before."""
         with self._index_lock:
             topics = list(_CREATION_TOPICS.values())
             while True:

@@ -24,18 +24,21 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Final
 
 from application.ports import KeyDestroyed, UnknownKey
 from infrastructure.crypto import sealing
 from infrastructure.crypto.kek import KeyEncryptionKeys, UnwrapError
 from infrastructure.crypto.keycache import KeyCache
-from infrastructure.crypto.keydb import KeyRow, KeyTables, open_tables
+from infrastructure.crypto.keydb import KeyRow, KeyTables
 from infrastructure.crypto.scopes import SYSTEM_SCOPE, check_scope
+from infrastructure.db import Database, open_database
+from infrastructure.db.closing import Closing
 from infrastructure.settings import Settings
 
 DATA_KEY_SIZE: Final = sealing.KEY_SIZE
+# Connections of a store opened on a bare database URL (tools and tests).
+_OWN_POOL: Final = 2
 KEY_ID_SIZE: Final = sealing.KEY_ID_SIZE
 
 
@@ -44,28 +47,42 @@ def wrapping_aad(key_id: bytes, scope: str) -> bytes:
     return sealing.context("rete data key", key_id, scope)
 
 
-class SqlKeyStore:
+class SqlKeyStore(Closing):
     """Implements ``application.ports.KeyStore``; thread-safe."""
 
     def __init__(
         self,
-        database_url: str,
+        database: Database | str,
         kek: KeyEncryptionKeys,
         *,
         case_key_ttl: float = 5.0,
         system_key_refresh: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        owns_database: bool = False,
     ) -> None:
+        """The store on ``database`` (the process's pool; closed with the store when
+        ``owns_database``), or on a small pool of its own opened on a database URL."""
         self._kek = kek
         self._cache = KeyCache(ttl=case_key_ttl, system_refresh=system_key_refresh, clock=clock)
-        self._tables: KeyTables = open_tables(database_url)
+        owned = owns_database or isinstance(database, str)
+        opened = open_database(database, _OWN_POOL) if isinstance(database, str) else database
+        try:
+            self._tables = KeyTables(opened, owned=owned)
+        except BaseException:
+            if owned:
+                opened.close()
+            raise
+        self.database = opened  # the event store built beside these keys shares it
 
     @classmethod
     def from_settings(
         cls, settings: Settings, kek: KeyEncryptionKeys, *, case_key_ttl: float = 5.0
     ) -> SqlKeyStore:
-        """The store in the events' database (``?schema=`` honoured on PostgreSQL)."""
-        return cls(settings.database_url, kek, case_key_ttl=case_key_ttl)
+        """The store in the events' database (``?schema=`` honoured on PostgreSQL),
+        on the process's pool of ``RETE_DATABASE_POOL_SIZE`` connections, which it
+        opens: an event store built with these keys shares it (``database``)."""
+        database = open_database(settings.database_url, settings.database_pool_size)
+        return cls(database, kek, case_key_ttl=case_key_ttl, owns_database=True)
 
     # -- the port -------------------------------------------------------------
 
@@ -161,17 +178,6 @@ class SqlKeyStore:
 
     def close(self) -> None:
         self._tables.close()
-
-    def __enter__(self) -> SqlKeyStore:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- inside ------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The follower: appends every new stored record of the log to the Merkle tree.
 
-It reads records in notification order (``select_notifications``), turns each
-into a leaf, appends it to the frontier (``CompactRange``) and stores, in ONE
+It reads records in notification order (inside the batch's transaction, on its
+connection: the events table as the ledger's tables read it), turns each into a leaf, appends it to the frontier (``CompactRange``) and stores, in ONE
 transaction per batch, the perfect subtrees the batch completed, the leaves'
 positions and the new head. A crash (even SIGKILL) rolls back the batch in
 flight; the next call resumes exactly after the last committed head, so no
@@ -23,33 +23,22 @@ from __future__ import annotations
 
 import threading
 from typing import Final
-from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.persistence import ApplicationRecorder
 
 from infrastructure.ledger.compact import CompactRange, Node
 from infrastructure.ledger.db import Head, LedgerTables, LedgerTx
 from infrastructure.ledger.merkle import leaf_hash, root_plan
-from infrastructure.ledger.records import leaf_data
+from infrastructure.ledger.records import LeafHasher
 
 # Records per transaction: big enough to catch up a backlog quickly, small
 # enough that the event store's writers (SQLite: one write lock) barely wait.
 PAGE: Final = 2000
+_END: Final = 2**63 - 1  # no position is beyond it
 
 
 class LedgerCorrupt(Exception):
     """The ledger's own tables are missing nodes they must hold."""
-
-
-def leaf_of(notification: Notification) -> bytes:
-    stream = notification.originator_id  # a UUID with the store's settings, on both backends
-    return leaf_data(
-        notification.id,
-        stream if isinstance(stream, UUID) else UUID(str(stream)),
-        notification.originator_version,
-        notification.topic,
-        notification.state,
-    )
 
 
 def frontier_at(tx: LedgerTx, size: int) -> CompactRange:
@@ -107,18 +96,20 @@ class LedgerFollower:
     def _append_batch(self, limit: int) -> int:
         with self._tables.write() as tx:
             head = tx.head()
-            batch = self._recorder.select_notifications(start=head.last_position + 1, limit=limit)
+            # On this transaction's connection: a thread never holds two of the pool's.
+            batch = tx.records(head.last_position, _END, limit)
             if not batch:
                 self._seen = head.last_position
                 return 0
             frontier = self._frontier(tx, head)
             nodes: list[Node] = []
             leaves: list[tuple[int, int]] = []
-            for notification in batch:
-                leaves.append((frontier.size, notification.id))
-                nodes.extend(frontier.append(leaf_hash(leaf_of(notification))))
+            hasher = LeafHasher()
+            for record in batch:
+                leaves.append((frontier.size, record.position))
+                nodes.extend(frontier.append(leaf_hash(hasher.leaf(record))))
             tx.add_nodes(nodes, leaves)
-            new_head = Head(frontier.size, batch[-1].id)
+            new_head = Head(frontier.size, batch[-1].position)
             tx.set_head(new_head)
         # Only once committed does the frontier become the cache.
         self._cached = (new_head, frontier)

@@ -11,21 +11,20 @@ written before it was signed.
 
 from __future__ import annotations
 
-from types import TracebackType
-
 from eventsourcing.persistence import ApplicationRecorder
 
+from infrastructure.db import database_of, events_table_name
+from infrastructure.db.closing import Closing
 from infrastructure.ledger.checkpoints import CheckpointSigner, SignOutcome
 from infrastructure.ledger.db import LedgerTables, open_tables
 from infrastructure.ledger.follower import LedgerFollower
 from infrastructure.ledger.note import Signer, Verifier
-from infrastructure.ledger.records import events_table
 from infrastructure.ledger.signing import load_signing_key
 from infrastructure.ledger.store import LedgerStore
 from infrastructure.settings import Settings
 
 
-class Ledger:
+class Ledger(Closing):
     def __init__(
         self, tables: LedgerTables, recorder: ApplicationRecorder, signer: Signer | None
     ) -> None:
@@ -55,23 +54,13 @@ class Ledger:
     def close(self) -> None:
         self.tables.close()
 
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 def open_ledger(
     settings: Settings, recorder: ApplicationRecorder, *, signing: bool = True
 ) -> Ledger:
-    """The ledger beside the event store of ``recorder``. With ``signing``, the signing
-    key is loaded (the development one created on first run)."""
+    """The ledger beside the event store of ``recorder``, on the pool the recorder
+    was built on. With ``signing``, the signing key is loaded (the development one
+    created on first run)."""
     signer = load_signing_key(settings).signer if signing else None
-    tables = open_tables(settings.database_url, events_table(recorder))
+    tables = open_tables(database_of(recorder), events_table_name(recorder))
     return Ledger(tables, recorder, signer)

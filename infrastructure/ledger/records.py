@@ -14,8 +14,10 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
+from eventsourcing.utils import Environment
 
+from infrastructure.db import build_on, events_table_name, open_from_settings
 from infrastructure.ledger import merkle
 from infrastructure.ledger.db import RawRecord, RecordRow
 from infrastructure.ledger.merkle import encode_leaf, leaf_hash
@@ -114,15 +116,19 @@ class _EventLog(Application[UUID]):
 
     name = ReteEventStore.name
 
+    def __init__(self, settings: Settings) -> None:
+        self.database = open_from_settings(settings)
+        super().__init__(settings.eventsourcing_env())
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory:
+        # Built on the process's one pool, which the ledger's tables share.
+        return build_on(super().construct_factory(env), self.database)
+
 
 def open_event_log(settings: Settings) -> Application[UUID]:
-    return _EventLog(settings.eventsourcing_env())
+    return _EventLog(settings)
 
 
 def events_table(recorder: ApplicationRecorder) -> str:
-    """The table the recorder stores events in (``stored_events`` on SQLite,
-    ``rete_events`` in the schema on PostgreSQL)."""
-    name = getattr(recorder, "events_table_name", None)
-    if not isinstance(name, str):
-        raise TypeError("the ledger follows SQLite or PostgreSQL event stores only")
-    return name
+    """The table the recorder stores events in (``infrastructure.db.events_table_name``)."""
+    return events_table_name(recorder)

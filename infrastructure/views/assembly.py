@@ -13,13 +13,14 @@ How they follow the log:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
 
 from eventsourcing.persistence import ApplicationRecorder
 
 from application.ports import KeyStore
+from infrastructure.db import EventsTable, database_of, events_table_name
+from infrastructure.db.closing import Closing
 from infrastructure.settings import Settings
-from infrastructure.views.db import ViewTables, open_tables
+from infrastructure.views.db import ViewTables
 from infrastructure.views.log import EventLog
 from infrastructure.views.opening import SealedPartOpener
 from infrastructure.views.projection import ALL_VIEWS, NetworkViews
@@ -28,16 +29,7 @@ from infrastructure.views.rebuild import Difference, Rebuild
 from infrastructure.views.runner import Progress, ViewRunner
 
 
-def events_table(recorder: ApplicationRecorder) -> str:
-    """The table the event store's recorder writes (``stored_events`` on SQLite,
-    ``rete_events`` in the schema on PostgreSQL)."""
-    name = getattr(recorder, "events_table_name", None)
-    if not isinstance(name, str):
-        raise TypeError("the views follow SQLite or PostgreSQL event stores only")
-    return name
-
-
-class Views:
+class Views(Closing):
     def __init__(
         self,
         tables: ViewTables,
@@ -49,7 +41,7 @@ class Views:
         self.tables = tables
         self.recorder = recorder
         self.keys = keys
-        self.log = EventLog(tables.dialect, events_table(recorder))
+        self.log = EventLog(EventsTable(tables.dialect, events_table_name(recorder)))
         self.runner = ViewRunner(tables, self.log, keys, NetworkViews(ALL_VIEWS, tables.dialect))
         with tables.write() as tx:
             self.fresh = self.runner.views.prepare(tx)  # views started afresh
@@ -79,17 +71,6 @@ class Views:
     def close(self) -> None:
         self.tables.close()
 
-    def __enter__(self) -> Views:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 def open_views(
     settings: Settings,
@@ -98,14 +79,11 @@ def open_views(
     *,
     catch_up_before_reads: bool | None = None,
 ) -> Views:
-    """The views in the events' database (created if missing). By default reads
-    catch up first on SQLite and not on PostgreSQL (see the module's docstring)."""
+    """The views in the events' database (created if missing), on the pool the
+    event store's ``recorder`` was built on. By default reads catch up first on
+    SQLite and not on PostgreSQL (see the module's docstring)."""
     before_reads = (
         not settings.is_postgres if catch_up_before_reads is None else catch_up_before_reads
     )
-    tables = open_tables(settings.database_url)
-    try:
-        return Views(tables, recorder, keys, catch_up_before_reads=before_reads)
-    except BaseException:
-        tables.close()
-        raise
+    tables = ViewTables(database_of(recorder))
+    return Views(tables, recorder, keys, catch_up_before_reads=before_reads)

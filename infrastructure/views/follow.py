@@ -21,7 +21,7 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from psycopg import sql
 
-from infrastructure.crypto.keydb import split_schema
+from infrastructure.db import split_schema
 from infrastructure.logging import get_logger
 from infrastructure.views.assembly import Views
 

@@ -1,14 +1,16 @@
-"""The statements on the ledger's tables (``schema``), shared by both backends."""
+"""The ledger's tables (``schema``) on the process's database (``infrastructure.db``),
+and the statements on them."""
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from infrastructure.db import Database, Dialect, EventsTable, Tx
 from infrastructure.ledger.compact import Node
 from infrastructure.ledger.db.schema import (
     CHECKPOINTS,
@@ -23,23 +25,6 @@ from infrastructure.ledger.db.schema import (
     StoredLeaf,
 )
 from infrastructure.ledger.merkle import NodeId
-
-__all__ = [
-    "CHECKPOINTS",
-    "DDL",
-    "HEAD",
-    "LEAVES",
-    "NODES",
-    "Head",
-    "LedgerTables",
-    "LedgerTx",
-    "RawRecord",
-    "RecordRow",
-    "StoredCheckpoint",
-    "StoredChunk",
-    "StoredLeaf",
-    "TablesAddress",
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,39 +46,46 @@ class StoredChunk:
 
 
 class LedgerTx(ABC):
-    """The ledger's statements, run on one connection (and, for writes, one transaction)."""
+    """The ledger's statements, run on one connection (and, for writes, one
+    transaction); a subclass per backend for the few written differently."""
 
-    def __init__(self, names: dict[str, str]) -> None:
-        self._n = names
+    def __init__(self, tx: Tx, events: EventsTable) -> None:
+        self._tx = tx
+        self._events = events
+        q = tx.dialect.qualify
+        self._n = {"nodes": q(NODES), "leaves": q(LEAVES), "head": q(HEAD)}
+        self._n["checkpoints"] = q(CHECKPOINTS)
 
-    @abstractmethod
-    def _query(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]: ...
+    @property
+    def dialect(self) -> Dialect:
+        return self._tx.dialect
 
-    @abstractmethod
-    def _command(self, statement: str, params: Sequence[Any]) -> None: ...
+    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._tx.query(statement, params, prepare=True)
 
-    @abstractmethod
-    def _many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    def _command(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self._tx.command(statement, params)
 
-    @abstractmethod
-    def _to_db_time(self, moment: datetime) -> Any: ...
-
-    @abstractmethod
-    def _from_db_time(self, value: Any) -> datetime: ...
+    def _many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._tx.many(statement, rows)
 
     @abstractmethod
     def nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
         """The stored hashes of these nodes (missing ones are absent), in one query."""
 
-    @abstractmethod
     def record_rows(self, after: int, stop: int, limit: int) -> list[RecordRow]:
-        """Stored records with ``after < position <= stop``, in log order, as rows."""
+        """Stored records with ``after < position <= stop``, in log order, as rows
+        (the stream id as the events table holds it on SQLite)."""
+        # Binary results on PostgreSQL: bytea arrives as bytes without decoding hex,
+        # and the id as text, as SQLite has it (hashing a str is C, a UUID's is Python).
+        return self._tx.query(
+            self._records, self._events.record_params(after, stop, limit), binary=True, prepare=True
+        )
 
     def records(self, after: int, stop: int, limit: int) -> list[RawRecord]:
         """``record_rows`` as ``RawRecord``s."""
         return list(map(RawRecord._make, self.record_rows(after, stop, limit)))
 
-    @abstractmethod
     def stored_chunk(self, start: int, size: int) -> StoredChunk:
         """The node hashes and leaf positions of leaves ``[start, start + size)``, each
         concatenated by the database: one value instead of a row per node. The nodes
@@ -107,6 +99,15 @@ class LedgerTx(ABC):
         ``leaf_rows`` and ``node_ranges``, whose order is promised. ``None`` where a
         level or the leaves have no row at all.
         """
+        statement = self._stored_chunk_sql(size.bit_length())
+        ranges = self._chunk_ranges(start, size)
+        rows = self._tx.query(statement, ranges, binary=True, prepare=True)
+        nodes, positions = rows[0] if rows else (None, None)
+        return StoredChunk(None if nodes is None else bytes(nodes), positions)
+
+    @abstractmethod
+    def _stored_chunk_sql(self, levels: int) -> str:
+        """``stored_chunk``'s statement for a chunk whose tree has ``levels`` levels."""
 
     @staticmethod
     def _chunk_ranges(start: int, size: int) -> list[int]:
@@ -117,6 +118,10 @@ class LedgerTx(ABC):
 
     def _sql(self, template: str) -> str:
         return template.format(**self._n)
+
+    @functools.cached_property
+    def _records(self) -> str:
+        return self._events.records(hyphenated=False)
 
     def head(self) -> Head:
         rows = self._query(self._sql("SELECT size, last_position FROM {head} WHERE id = 1"), ())
@@ -211,27 +216,74 @@ class LedgerTx(ABC):
                 checkpoint.size,
                 checkpoint.root,
                 checkpoint.note,
-                self._to_db_time(checkpoint.signed_at),
+                self._tx.dialect.encode("stamp", checkpoint.signed_at),
             ),
         )
 
     def _checkpoint(self, row: tuple[Any, ...]) -> StoredCheckpoint:
         size, root, note, signed_at = row
-        return StoredCheckpoint(int(size), bytes(root), bytes(note), self._from_db_time(signed_at))
+        return StoredCheckpoint(
+            int(size), bytes(root), bytes(note), self._tx.dialect.decode("stamp", signed_at)
+        )
 
 
-class LedgerTables(ABC):
-    """A connection to the ledger's tables, beside the events."""
+class LedgerTables:
+    """The ledger's tables beside the events, on ``database`` (closed with the
+    tables when ``owned``). ``create``: the tables are created if missing (False
+    for a reader that knows they exist: no write, no lock)."""
 
-    address: TablesAddress | None = None  # set by ``open_tables``; None: not reopenable
+    def __init__(
+        self,
+        database: Database,
+        events_table: str,
+        make_tx: Callable[[Tx, EventsTable], LedgerTx],
+        *,
+        create: bool = True,
+        owned: bool = False,
+    ) -> None:
+        self.database = database
+        self._events = EventsTable(database.dialect, events_table)
+        self._make_tx = make_tx
+        self._owned = owned
+        self._lock = f"rete ledger {database.dialect.schema}"
+        # Where these tables were opened from, so that another process (a
+        # verification worker) can open the same tables; None: not reopenable.
+        self.address = TablesAddress(database.url, events_table) if database.url else None
+        if create:
+            self._create()
 
-    @abstractmethod
-    def read(self) -> AbstractContextManager[LedgerTx]:
-        """Statements outside any explicit transaction (each sees the latest commit)."""
+    def _create(self) -> None:
+        with self.write() as tx:  # the lock also keeps two starting processes apart
+            dialect = tx.dialect
+            sqlite = dialect.name == "sqlite"
+            for statement in DDL:
+                tx._command(
+                    statement.format(
+                        **tx._n,
+                        blob=dialect.types["blob"],
+                        time=dialect.types["stamp"],
+                        length=dialect.length,
+                        # SQLite: INTEGER PRIMARY KEY is the rowid itself, no second index.
+                        leaf_key="INTEGER" if sqlite else "BIGINT",
+                        without_rowid=" WITHOUT ROWID" if sqlite else "",
+                    )
+                )
 
-    @abstractmethod
-    def write(self) -> AbstractContextManager[LedgerTx]:
+    @contextmanager
+    def read(self) -> Iterator[LedgerTx]:
+        """Statements outside any write transaction (each sees the latest commit),
+        the planner told to read by index in key order: on tables just filled or
+        restored, not yet analysed, it chose whole scans even for a proof's few
+        primary-key lookups."""
+        with self.database.read(scan=True) as tx:
+            yield self._make_tx(tx, self._events)
+
+    @contextmanager
+    def write(self) -> Iterator[LedgerTx]:
         """One transaction, serialised with every other ledger writer, in any process."""
+        with self.database.write(self._lock, scan=True) as tx:
+            yield self._make_tx(tx, self._events)
 
-    @abstractmethod
-    def close(self) -> None: ...
+    def close(self) -> None:
+        if self._owned:
+            self.database.close()

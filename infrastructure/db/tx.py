@@ -1,0 +1,159 @@
+"""Statements on one connection: one transaction type per backend.
+
+Every table beside the events (the key store's, the views', the ledger's) runs its
+statements through a ``Tx``: rows come back as plain tuples, ``%s`` is the
+placeholder on both backends, and ``command`` returns the rows it changed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+import psycopg
+from psycopg.rows import tuple_row
+
+from infrastructure.db.dialect import SQLITE, Dialect, PostgresDialect
+
+Row = tuple[Any, ...]
+
+
+class Tx(ABC):
+    """Statements on one connection (and, inside ``Database.write``, one transaction)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+
+    def query(
+        self,
+        statement: str,
+        params: Sequence[Any] = (),
+        *,
+        binary: bool = False,
+        prepare: bool | None = None,
+    ) -> list[Row]:
+        """The rows. ``binary``: in the backend's binary format where it has one (no
+        text to parse, but each column must be of a type it loads as Python wants);
+        ``prepare``: prepared at once on PostgreSQL (None: after a few uses)."""
+        return self._fetch(statement, params, binary, prepare)
+
+    def _fetch(
+        self, statement: str, params: Sequence[Any], binary: bool, prepare: bool | None
+    ) -> list[Row]:
+        """``query`` on the backend (a wrapper may override ``query`` instead)."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def command(self, statement: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; how many rows it changed."""
+
+    @abstractmethod
+    def many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    @abstractmethod
+    def table_exists(self, table: str) -> bool: ...
+
+    def lock_table(self, table: str) -> None:
+        """Keep other writers of ``table`` out until this transaction ends."""
+        raise NotImplementedError
+
+    def insert_rows(
+        self, insert: str, table: str, columns: Sequence[str], kinds: Sequence[str], rows: list[Any]
+    ) -> None:
+        """Plain inserts of many rows (``insert`` is the statement for one; ``table``
+        is qualified; ``kinds`` the columns' kinds): a backend may load them faster."""
+        self.many(insert, rows)
+
+
+_statements: dict[str, str] = {}
+
+
+def _sqlite(statement: str) -> str:
+    converted = _statements.get(statement)
+    if converted is None:
+        converted = _statements[statement] = statement.replace("%s", "?")
+    return converted
+
+
+class SqliteTx(Tx):
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        super().__init__(SQLITE)
+        # The event store's connections make sqlite3.Row rows; this cursor gives
+        # tuples, as PostgreSQL's side does.
+        cursor.row_factory = None
+        self.cursor = cursor
+
+    def _fetch(
+        self, statement: str, params: Sequence[Any], binary: bool, prepare: bool | None
+    ) -> list[Row]:
+        return self.cursor.execute(_sqlite(statement), params).fetchall()
+
+    def command(self, statement: str, params: Sequence[Any] = ()) -> int:
+        return self.cursor.execute(_sqlite(statement), params).rowcount
+
+    def many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.cursor.executemany(_sqlite(statement), rows)
+
+    def table_exists(self, table: str) -> bool:
+        found = self.cursor.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchall()
+        return bool(found)
+
+    def lock_table(self, table: str) -> None:
+        # A write transaction (BEGIN IMMEDIATE) already holds the database's write lock.
+        pass
+
+
+_COPY_TYPES: Final = {
+    "text": "text",
+    "int": "int8",
+    "bool": "bool",
+    "time": "timestamptz",
+    "stamp": "timestamptz",
+    "blob": "bytea",
+}
+
+
+class PostgresTx(Tx):
+    def __init__(self, conn: psycopg.Connection[Any], dialect: PostgresDialect) -> None:
+        super().__init__(dialect)
+        self._conn = conn
+
+    def _fetch(
+        self, statement: str, params: Sequence[Any], binary: bool, prepare: bool | None
+    ) -> list[Row]:
+        # The event store's connections make dicts; statements here want tuples.
+        with self._conn.cursor(binary=binary, row_factory=tuple_row) as cursor:
+            cursor.execute(statement, params, prepare=prepare)
+            return cursor.fetchall()
+
+    def command(self, statement: str, params: Sequence[Any] = ()) -> int:
+        with self._conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(statement, params)
+            return cursor.rowcount
+
+    def many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self._conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.executemany(statement, list(rows))
+
+    def insert_rows(
+        self, insert: str, table: str, columns: Sequence[str], kinds: Sequence[str], rows: list[Any]
+    ) -> None:
+        # Binary COPY: several times faster than batched INSERTs for a rebuild's bulk
+        # load, and as strict (a duplicate key fails the transaction).
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        with self._conn.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.set_types([_COPY_TYPES[kind] for kind in kinds])
+            for row in rows:
+                copy.write_row(row)
+
+    def table_exists(self, table: str) -> bool:
+        found = self.query("SELECT to_regclass(%s) IS NOT NULL", (self.dialect.qualify(table),))
+        return bool(found and found[0][0])
+
+    def lock_table(self, table: str) -> None:
+        # Blocks inserts, deletes and updates by others until we commit.
+        self.command(f"LOCK TABLE {self.dialect.qualify(table)} IN SHARE ROW EXCLUSIVE MODE")
