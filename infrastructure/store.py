@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from threading import Lock
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
@@ -20,7 +20,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, get_topic
 
 from application.errors import Conflict, NotFound
-from application.ports import KeyDestroyed, Logged
+from application.ports import KeyDestroyed, KeyStore, Logged
 from domain.access import AccessRecord
 from domain.case import Case
 from domain.errors import CaseErased
@@ -43,6 +43,12 @@ _CREATION_TOPICS: dict[type[Aggregate], str] = {
 _PAGE = 1000
 
 
+class ClosingKeyStore(KeyStore, Protocol):
+    """A key store that is not in the database (the tests' in-memory one)."""
+
+    def close(self) -> None: ...
+
+
 class ReteEventStore(Application[UUID]):
     """Implements the application's ``EventStore`` port."""
 
@@ -50,7 +56,10 @@ class ReteEventStore(Application[UUID]):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Case: 50, Referral: 50}
 
     def __init__(
-        self, env: Mapping[str, str], keys: SqlKeyStore, snapshot_interval: int = 50
+        self,
+        env: Mapping[str, str],
+        keys: SqlKeyStore | ClosingKeyStore,
+        snapshot_interval: int = 50,
     ) -> None:
         self.keys = keys  # before the library constructs the mapper, which needs them
         super().__init__(env)
@@ -68,8 +77,12 @@ class ReteEventStore(Application[UUID]):
         self._index_lock = Lock()
 
     def construct_factory(self, env: Environment) -> InfrastructureFactory:
-        # The recorder is built on the key store's pool: one pool for the process.
-        return build_on(super().construct_factory(env), self.keys.database)
+        # The recorder is built on the key store's pool: one pool for the process. A
+        # key store kept in memory (over the library's in-memory recorder) has none.
+        factory = super().construct_factory(env)
+        if isinstance(self.keys, SqlKeyStore):
+            return build_on(factory, self.keys.database)
+        return factory
 
     def close(self) -> None:
         super().close()

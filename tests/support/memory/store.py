@@ -4,8 +4,6 @@ eventsourcing library's plain-Python persistence module instead of a database.""
 
 from __future__ import annotations
 
-from typing import Any
-
 from infrastructure.store import ReteEventStore
 from support.memory.keys import MemoryKeyStore
 
@@ -13,5 +11,4 @@ from support.memory.keys import MemoryKeyStore
 def memory_store(keys: MemoryKeyStore | None = None, snapshot_interval: int = 50) -> ReteEventStore:
     """An event store held in this process; another instance never sees its events."""
     env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    store_keys: Any = keys or MemoryKeyStore()  # the port's KeyStore, as the mapper uses it
-    return ReteEventStore(env, store_keys, snapshot_interval)
+    return ReteEventStore(env, keys or MemoryKeyStore(), snapshot_interval)
