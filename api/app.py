@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import BearerAuthentication, TokenVerifier, current_actor
 from api.background import BackgroundPlugin
 from api.problems import problem_details_plugin
+from api.request_body import JsonRequest
 from api.request_log import ReteApp
 from api.routes.audit import AuditController
 from api.routes.cases import CasesController
@@ -119,5 +120,6 @@ def create_app(
         openapi_config=_openapi(),
         on_shutdown=[close_owned],
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=JsonRequest,
         logging_config=None,
     )
