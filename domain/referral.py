@@ -20,6 +20,7 @@ from domain.deadlines import DeadlinePolicy
 from domain.erased import Erased
 from domain.events import ActedEvent, NetworkEvent, SystemEvent, acted_by, rename_actor
 from domain.network import Actor, Service
+from domain.text import readable, required_text
 from domain.vocabulary import (
     PUBLIC_OFFICIAL_KINDS,
     Category,
@@ -113,7 +114,7 @@ def referral_kind(value: str) -> ReferralKind:
 
 
 def _optional_text(value: str | None) -> str | None:
-    return value.strip() if value and value.strip() else None
+    return readable(value)
 
 
 class Referral(Aggregate):
@@ -264,9 +265,7 @@ class Referral(Aggregate):
             raise errors.ScopeNotVisibleToSender(
                 f"your service cannot itself see on this case: {', '.join(sorted(unseen))}"
             )
-        reason = reason.strip() if reason else ""
-        if not reason:
-            raise errors.EmptyText("a referral needs a reason")
+        reason = required_text(reason, "a referral's reason")
         statute, justification = _optional_text(statute), _optional_text(justification)
         relied_on = cls._check_legal_basis(
             case, recipient, kind, scope, legal_basis, consent_id, statute, justification, by, at
@@ -359,8 +358,8 @@ class Referral(Aggregate):
             move == Move.WITHDRAW and self.accepted_at is not None
         ):
             raise errors.InvalidTransition(f"the referral is {self.status}: it cannot {move} now")
-        if move == Move.DECLINE and not _optional_text(reason):
-            raise errors.EmptyText("declining needs a reason")
+        if move == Move.DECLINE:
+            required_text(reason, "the reason for declining")
         if move == Move.EXPIRE:
             by.require(Role.COORDINATOR)
             deadline = self.acknowledge_by if self.status == S.SENT else self.answer_by
