@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from infrastructure.private_files import private_sqlite
+
 
 class SettingsError(Exception):
     """A setting has a value we cannot use; the message names the variable."""
@@ -65,7 +67,7 @@ class Settings:
         if self.database_url.startswith("sqlite:///"):
             path = self.database_url.removeprefix("sqlite:///")
             if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite(path)
             return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
         raise SettingsError(
             "RETE_DATABASE_URL must start with sqlite:/// or postgresql:// "

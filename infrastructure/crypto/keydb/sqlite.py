@@ -7,10 +7,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from infrastructure.crypto.keydb.base import DDL, GONE, KEYS, SCOPES, KeyTables, KeyTx
+from infrastructure.private_files import private_sqlite
 
 
 class _SqliteTx(KeyTx):
@@ -37,7 +37,7 @@ class SqliteKeyTables(KeyTables):
 
     def __init__(self, path: str) -> None:
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite(path)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         self._conn = sqlite3.connect(
             path, timeout=30.0, isolation_level=None, check_same_thread=False

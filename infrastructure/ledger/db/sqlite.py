@@ -8,7 +8,6 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from infrastructure.ledger.db.base import (
@@ -23,6 +22,7 @@ from infrastructure.ledger.db.base import (
     StoredChunk,
 )
 from infrastructure.ledger.merkle import NodeId
+from infrastructure.private_files import private_sqlite
 
 _NAMES = {"nodes": NODES, "leaves": LEAVES, "head": HEAD, "checkpoints": CHECKPOINTS}
 
@@ -106,7 +106,7 @@ class SqliteLedgerTables(LedgerTables):
 
     def __init__(self, path: str, events_table: str, *, create: bool = True) -> None:
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite(path)
         self._events = events_table
         self._writer = self._connect(path)
         self._reader = self._connect(path)

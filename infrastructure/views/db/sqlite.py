@@ -6,9 +6,9 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
+from infrastructure.private_files import private_sqlite
 from infrastructure.views.db.base import (
     Convert,
     Dialect,
@@ -89,7 +89,7 @@ class SqliteViewTables(ViewTables):
     def __init__(self, path: str) -> None:
         if path == ":memory:" or "mode=memory" in path:
             raise ValueError("the views live beside the events in a database file, not in memory")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(path)
         self._writer = self._connect(path)
         self._reader = self._connect(path)
         self._write_lock = threading.Lock()
