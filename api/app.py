@@ -55,9 +55,13 @@ def load_verifier(settings: Settings) -> TokenVerifier:
             pem = settings.jwt_public_key_file.read_bytes()
         except OSError as e:
             raise SettingsError(f"RETE_JWT_PUBLIC_KEY_FILE: cannot read it: {e.strerror}") from None
-        return TokenVerifier.for_public_key(pem, settings.jwt_issuer, settings.jwt_audience)
+        return TokenVerifier.for_public_key(
+            pem, settings.jwt_issuer, settings.jwt_audience, settings.max_token_lifetime
+        )
     secret = load_or_create_dev_secret(settings.jwt_secret_file)
-    return TokenVerifier.for_secret(secret.key, settings.jwt_issuer, settings.jwt_audience)
+    return TokenVerifier.for_secret(
+        secret.key, settings.jwt_issuer, settings.jwt_audience, settings.max_token_lifetime
+    )
 
 
 def _openapi() -> OpenAPIConfig:

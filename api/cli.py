@@ -106,6 +106,12 @@ def token(user: str, service: str, roles: tuple[str, ...], ttl: str) -> None:
     lifetime = parse_ttl(ttl)
     with expected_errors():
         settings = command_settings()
+        if lifetime > settings.max_token_lifetime:
+            raise click.BadParameter(
+                f"the server refuses tokens living longer than {settings.max_token_lifetime} "
+                "(RETE_MAX_TOKEN_LIFETIME)",
+                param_hint="--ttl",
+            )
         if settings.jwt_public_key_file is not None:
             raise SettingsError(
                 "RETE_JWT_PUBLIC_KEY_FILE is set: tokens come from the identity provider, "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -42,6 +43,8 @@ class Settings:
     ledger_origin: str
     checkpoint_interval_seconds: float  # 0: no periodic checkpoints
     escalation_interval_seconds: float  # 0: no periodic escalation policy
+    # The API refuses tokens that live longer, whoever minted them.
+    max_token_lifetime: timedelta = timedelta(hours=12)
 
     @property
     def is_postgres(self) -> bool:
@@ -126,4 +129,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ledger_origin=env.get("RETE_LEDGER_ORIGIN", "rete.cesano-boscone.example/ledger"),
         checkpoint_interval_seconds=_seconds(env, "RETE_CHECKPOINT_INTERVAL", 60.0),
         escalation_interval_seconds=_seconds(env, "RETE_ESCALATION_INTERVAL", 60.0),
+        max_token_lifetime=timedelta(seconds=_int(env, "RETE_MAX_TOKEN_LIFETIME", 12 * 3600)),
     )
