@@ -10,13 +10,16 @@ settings (and the same JWT secret file).
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Response, Router
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.status_codes import HTTP_404_NOT_FOUND
 
 from api.auth import BearerAuthentication, TokenVerifier, current_actor
 from api.background import BackgroundPlugin
@@ -64,12 +67,27 @@ def load_verifier(settings: Settings) -> TokenVerifier:
     )
 
 
+def _problem_not_html(response: Response[Any]) -> Response[Any]:
+    """Litestar answers an unknown ``/schema/...`` path with an HTML 404 page of
+    its own; raised instead, it becomes the ``not-found`` problem every other
+    route answers."""
+    if response.status_code == HTTP_404_NOT_FOUND:
+        raise NotFoundException()
+    return response
+
+
 def _openapi() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Rete",
         version=package_version(),
         description="Referrals between the services of a local network against gender-based violence.",
         path="/schema",
+        openapi_router=Router(
+            "/schema",
+            route_handlers=[],
+            include_in_schema=False,
+            after_request=_problem_not_html,
+        ),
         render_plugins=[ScalarRenderPlugin(path="/"), JsonRenderPlugin()],
         components=Components(
             security_schemes={
