@@ -197,7 +197,7 @@ class Fuzzer:
                 req.what.append(f"path:{name}")
             path = path.replace("{" + name + "}", quote(value, safe=""))
         if self.rng.random() < 0.03:
-            path += self.rng.choice(["/", "//", "/x", "%00", "/..", ";x=1"])
+            path += self.rng.choice(["/", "//", "/x", "%00", "/..", ";x=1", "%ff%fe", "%"])
             req.what.append("path-suffix")
         return path
 
@@ -258,7 +258,8 @@ class Fuzzer:
         for name, values in (
             ("If-Match", ['"1"', '"999"', "*", 'W/"1"', "garbage", '"' + "9" * 40 + '"']),
             ("Accept", ["application/xml", "*/*", "text/csv", "application/json;q=0", "ä"]),
-            ("X-Request-ID", ["x", "\u00e9" * 3, "a" * 500, "../"]),
+            ("X-Request-ID", ["x", "\u00e9" * 3, "a" * 500, "../", "\xff\xfe"]),
+            ("Content-Type", ["application/json; charset=\xff", "\xff", "application/json"]),
             ("Content-Encoding", ["gzip", "br", "identity"]),
             ("Transfer-Encoding", ["chunked"]),
             ("Range", ["bytes=0-1", "bytes=9-1"]),

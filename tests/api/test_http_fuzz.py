@@ -32,7 +32,7 @@ from fuzz import Fuzzer, FuzzRequest, routes_of
 from domain import vocabulary as v
 from infrastructure.ledger.ledger import open_ledger
 
-DEFAULT_REQUESTS = 300
+DEFAULT_REQUESTS = 600
 FULL_REQUESTS = 10_000
 SEED = 20261204
 
@@ -158,8 +158,17 @@ def problem_shape(response: httpx.Response) -> str | None:
     return f"problem fields {wrong}" if wrong else None
 
 
+def _raw(text: str) -> bytes:
+    """Header bytes: characters up to U+00FF as single bytes (so invalid UTF-8
+    reaches the server), anything beyond as UTF-8."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode()
+
+
 def send(api, req: FuzzRequest) -> httpx.Response:
-    headers = [(k.encode("latin-1", "replace"), v.encode()) for k, v in req.headers]
+    headers = [(_raw(k), _raw(v)) for k, v in req.headers]
     return api.client.request(req.method, req.url, headers=headers, content=req.content)
 
 
