@@ -26,6 +26,7 @@ from api.demo import load_demo
 from application.ports import SYSTEM_SCOPE
 from domain import errors
 from domain.network import Actor
+from domain.text import required_text
 from domain.vocabulary import Role, parse
 from infrastructure.bootstrap import build_keys, build_rete, key_operations
 from infrastructure.crypto.kek import Keyring, load_keyring
@@ -118,8 +119,7 @@ def token(user: str, service: str, roles: tuple[str, ...], ttl: str) -> None:
                 "not from this command"
             )
         directory = load_directory(settings.directory_file)
-        if not user.strip():
-            raise errors.EmptyText("--user must not be empty")
+        required_text(user, "--user")
         # The same checks the API makes on every token it receives.
         Actor(
             user,

@@ -123,3 +123,17 @@ def test_a_cursor_longer_than_declared_is_refused(any_backend_api, problem):
     api = any_backend_api
     response = api.get("anna", CASES, params={"cursor": "A" * 201})
     assert problem(response, 400, "invalid-parameter")["errors"][0]["field"] == "cursor"
+
+
+def test_the_api_document_says_which_routes_may_refuse_a_body(api):
+    paths = api.client.get("/schema/openapi.json").json()["paths"]
+    notes = paths["/api/v1/cases/{case_ref}/notes"]["post"]["responses"]
+    assert {"413", "415"} <= set(notes)
+    assert notes["415"]["content"].keys() == {"application/problem+json"}
+    closure = paths["/api/v1/cases/{case_ref}/closure"]["post"]["responses"]
+    assert not {"413", "415"} & set(closure)
+
+
+def test_an_unknown_schema_page_is_a_problem_too(api, problem):
+    problem(api.client.get("/schema/swagger"), 404, "not-found")
+    assert api.client.get("/schema").status_code == 200
