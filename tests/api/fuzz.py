@@ -169,6 +169,9 @@ class Fuzzer:
     words: Sequence[str]
     tokens: Sequence[str]
     forge: Callable[[random.Random], str]
+    # Values that make sense for a body field of this name (its words, ids); a
+    # dict field's keys under "<name>.keys". Mostly used, so requests get deep.
+    fields: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     def request(self, index: int) -> FuzzRequest:
         """The ``index``-th request: routes in turn, so every route gets its share."""
@@ -296,10 +299,10 @@ class Fuzzer:
     def _body(self, route: Route, req: FuzzRequest) -> None:
         rng = self.rng
         value = self._from_schema(route.body or {"type": "object"}, depth=0)
-        if rng.random() < 0.6:
+        if rng.random() < 0.45:
             value = self._mutate(value, req)
         raw = json.dumps(value, ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass")
-        if rng.random() < 0.35:
+        if rng.random() < 0.3:
             raw = self._corrupt(raw, req)
         media = "application/json"
         if rng.random() < 0.12:
@@ -309,28 +312,31 @@ class Fuzzer:
             req.headers.append(("Content-Type", media))
         req.content = raw
 
-    def _from_schema(self, schema: Mapping[str, Any], depth: int) -> Any:
+    def _from_schema(self, schema: Mapping[str, Any], depth: int, name: str = "") -> Any:
         rng = self.rng
         if "oneOf" in schema:
             options = [s for s in schema["oneOf"] if s.get("type") != "null"] or [{"type": "null"}]
-            return self._from_schema(rng.choice(options), depth)
+            return self._from_schema(rng.choice(options), depth, name)
         kind = _type_of(schema)
         if kind == "object" or "properties" in schema:
             props = schema.get("properties", {})
             required = set(schema.get("required", ()))
             out = {
-                name: self._from_schema(sub, depth + 1)
-                for name, sub in props.items()
-                if name in required or rng.random() < 0.5
+                prop: self._from_schema(sub, depth + 1, prop)
+                for prop, sub in props.items()
+                if prop in required or rng.random() < 0.5
             }
             extra = schema.get("additionalProperties")
             if isinstance(extra, dict):
-                for key in rng.sample(list(self.words), k=min(len(self.words), rng.randint(0, 12))):
+                keys = list(self.fields.get(f"{name}.keys", ())) or list(self.words)
+                if rng.random() < 0.3:
+                    keys = rng.sample(keys, k=rng.randint(0, len(keys)))
+                for key in keys:
                     out[key] = self._from_schema(extra, depth + 1)
             return out
         if kind == "array":
             items = schema.get("items", {})
-            return [self._from_schema(items, depth + 1) for _ in range(rng.randint(0, 3))]
+            return [self._from_schema(items, depth + 1, name) for _ in range(rng.randint(1, 3))]
         if kind == "boolean":
             return rng.random() < 0.5
         if kind == "integer":
@@ -339,6 +345,8 @@ class Fuzzer:
             return rng.choice(["2027-01-01T00:00:00Z", "2026-03-01T00:00:00+01:00"])
         if kind == "null":
             return None
+        if name in self.fields and rng.random() < 0.85:
+            return rng.choice(self.fields[name])
         return rng.choice([*self.words, "he threatened her again", "the facts"])
 
     def _mutate(self, value: Any, req: FuzzRequest) -> Any:
