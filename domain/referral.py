@@ -14,13 +14,12 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from domain import errors
+from domain import errors, text
 from domain.case import Case
 from domain.deadlines import DeadlinePolicy
 from domain.erased import Erased
 from domain.events import ActedEvent, NetworkEvent, SystemEvent, acted_by, rename_actor
 from domain.network import Actor, Service
-from domain.text import readable, required_text
 from domain.vocabulary import (
     PUBLIC_OFFICIAL_KINDS,
     Category,
@@ -114,7 +113,7 @@ def referral_kind(value: str) -> ReferralKind:
 
 
 def _optional_text(value: str | None) -> str | None:
-    return readable(value)
+    return text.readable(value)
 
 
 class Referral(Aggregate):
@@ -265,7 +264,7 @@ class Referral(Aggregate):
             raise errors.ScopeNotVisibleToSender(
                 f"your service cannot itself see on this case: {', '.join(sorted(unseen))}"
             )
-        reason = required_text(reason, "a referral's reason")
+        reason = text.required_text(reason, "a referral's reason")
         statute, justification = _optional_text(statute), _optional_text(justification)
         relied_on = cls._check_legal_basis(
             case, recipient, kind, scope, legal_basis, consent_id, statute, justification, by, at
@@ -359,7 +358,7 @@ class Referral(Aggregate):
         ):
             raise errors.InvalidTransition(f"the referral is {self.status}: it cannot {move} now")
         if move == Move.DECLINE:
-            required_text(reason, "the reason for declining")
+            text.required_text(reason, "the reason for declining")
         if move == Move.EXPIRE:
             by.require(Role.COORDINATOR)
             deadline = self.acknowledge_by if self.status == S.SENT else self.answer_by
