@@ -10,17 +10,21 @@ settings (and the same JWT secret file).
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Response, Router
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.status_codes import HTTP_404_NOT_FOUND
 
 from api.auth import BearerAuthentication, TokenVerifier, current_actor
 from api.background import BackgroundPlugin
 from api.problems import problem_details_plugin
+from api.request_body import JsonRequest
 from api.request_log import ReteApp
 from api.routes.audit import AuditController
 from api.routes.cases import CasesController
@@ -54,9 +58,22 @@ def load_verifier(settings: Settings) -> TokenVerifier:
             pem = settings.jwt_public_key_file.read_bytes()
         except OSError as e:
             raise SettingsError(f"RETE_JWT_PUBLIC_KEY_FILE: cannot read it: {e.strerror}") from None
-        return TokenVerifier.for_public_key(pem, settings.jwt_issuer, settings.jwt_audience)
+        return TokenVerifier.for_public_key(
+            pem, settings.jwt_issuer, settings.jwt_audience, settings.max_token_lifetime
+        )
     secret = load_or_create_dev_secret(settings.jwt_secret_file)
-    return TokenVerifier.for_secret(secret.key, settings.jwt_issuer, settings.jwt_audience)
+    return TokenVerifier.for_secret(
+        secret.key, settings.jwt_issuer, settings.jwt_audience, settings.max_token_lifetime
+    )
+
+
+def _problem_not_html(response: Response[Any]) -> Response[Any]:
+    """Litestar answers an unknown ``/schema/...`` path with an HTML 404 page of
+    its own; raised instead, it becomes the ``not-found`` problem every other
+    route answers."""
+    if response.status_code == HTTP_404_NOT_FOUND:
+        raise NotFoundException()
+    return response
 
 
 def _openapi() -> OpenAPIConfig:
@@ -65,6 +82,12 @@ def _openapi() -> OpenAPIConfig:
         version=package_version(),
         description="Referrals between the services of a local network against gender-based violence.",
         path="/schema",
+        openapi_router=Router(
+            "/schema",
+            route_handlers=[],
+            include_in_schema=False,
+            after_request=_problem_not_html,
+        ),
         render_plugins=[ScalarRenderPlugin(path="/"), JsonRenderPlugin()],
         components=Components(
             security_schemes={
@@ -119,5 +142,6 @@ def create_app(
         openapi_config=_openapi(),
         on_shutdown=[close_owned],
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=JsonRequest,
         logging_config=None,
     )

@@ -4,8 +4,12 @@ Every token must carry ``sub``, ``service``, ``roles`` (a list of strings),
 ``iss``, ``aud``, ``exp`` and ``iat``; issuer and audience must be ours, and the
 signature must use an algorithm on the verifier's allow-list (``HS256`` for the
 development secret; ``EdDSA`` or ``RS256`` for a configured public key; never
-``none``). Expired tokens, and tokens issued or valid only in the future beyond
-``LEEWAY``, are refused.
+``none``). Expired tokens (``expired-token``), and tokens issued or valid only
+in the future beyond ``LEEWAY`` (``invalid-token``), are refused. So is a token
+that lives longer than the verifier's ``max_lifetime`` (the setting
+``RETE_MAX_TOKEN_LIFETIME``, 12 hours by default), counted from its ``iat`` and
+from now (``token-lifetime-too-long``): whoever mints tokens, a stolen one is
+worth at most that long.
 
 All refusals answer 401 with ``WWW-Authenticate: Bearer``, including a valid
 signature over claims that describe nobody we know (a service missing from the
@@ -40,6 +44,7 @@ from domain.network import Actor
 
 DEV_ALGORITHM = "HS256"
 LEEWAY = timedelta(seconds=30)
+DEFAULT_MAX_LIFETIME = timedelta(hours=12)
 # Anchored: Litestar's exclude patterns are searched anywhere in the path.
 PUBLIC_PATHS = (r"^/health$", r"^/schema(/.*)?$")
 
@@ -74,26 +79,46 @@ def unauthenticated(code: str, detail: str) -> Problem:
 class TokenVerifier:
     """Checks a token's signature and claims; knows nothing of the network."""
 
-    def __init__(self, key: Any, algorithms: Sequence[str], issuer: str, audience: str) -> None:
+    def __init__(
+        self,
+        key: Any,
+        algorithms: Sequence[str],
+        issuer: str,
+        audience: str,
+        max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
+    ) -> None:
         if not algorithms or any(a.lower() == "none" for a in algorithms):
             raise ValueError("a verifier needs real signature algorithms")
         self._key = key
         self._algorithms = list(algorithms)
         self.issuer = issuer
         self.audience = audience
+        self.max_lifetime = max_lifetime
 
     @classmethod
-    def for_secret(cls, secret: bytes, issuer: str, audience: str) -> TokenVerifier:
-        return cls(secret, [DEV_ALGORITHM], issuer, audience)
+    def for_secret(
+        cls,
+        secret: bytes,
+        issuer: str,
+        audience: str,
+        max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
+    ) -> TokenVerifier:
+        return cls(secret, [DEV_ALGORITHM], issuer, audience, max_lifetime)
 
     @classmethod
-    def for_public_key(cls, pem: bytes, issuer: str, audience: str) -> TokenVerifier:
+    def for_public_key(
+        cls,
+        pem: bytes,
+        issuer: str,
+        audience: str,
+        max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
+    ) -> TokenVerifier:
         """Production: EdDSA (Ed25519) or RS256, as the key's type says."""
         key = load_pem_public_key(pem)
         if isinstance(key, Ed25519PublicKey):
-            return cls(key, ["EdDSA"], issuer, audience)
+            return cls(key, ["EdDSA"], issuer, audience, max_lifetime)
         if isinstance(key, RSAPublicKey):
-            return cls(key, ["RS256"], issuer, audience)
+            return cls(key, ["RS256"], issuer, audience, max_lifetime)
         raise ValueError("the public key must be Ed25519 or RSA")
 
     def verify(self, token: str) -> Claims:
@@ -112,7 +137,21 @@ class TokenVerifier:
             raise unauthenticated("expired-token", "the token has expired") from None
         except (jwt.PyJWTError, msgspec.ValidationError):
             raise unauthenticated("invalid-token", "the token is not valid here") from None
+        self._check_lifetime(payload)
         return Claims(claims.sub, claims.service, tuple(claims.roles))
+
+    def _check_lifetime(self, payload: dict[str, Any]) -> None:
+        """``exp`` at most ``max_lifetime`` after ``iat``, and after now (PyJWT has
+        checked both are numbers, ``iat`` not in the future and ``exp`` not past)."""
+        limit = self.max_lifetime.total_seconds()
+        now = datetime.now(UTC).timestamp()
+        exp, iat = payload["exp"], payload["iat"]
+        if exp - iat > limit or exp - now > limit + LEEWAY.total_seconds():
+            hours = limit / 3600
+            raise unauthenticated(
+                "token-lifetime-too-long",
+                f"the token lives longer than this server accepts ({hours:g} hours)",
+            )
 
 
 def mint_token(

@@ -27,6 +27,7 @@ from api.demo import load_demo
 from application.ports import SYSTEM_SCOPE
 from domain import errors
 from domain.network import Actor
+from domain.text import required_text
 from domain.vocabulary import Role, parse
 from infrastructure.bootstrap import build_keys, build_rete, key_operations
 from infrastructure.crypto.kek import Keyring, load_keyring
@@ -107,14 +108,19 @@ def token(user: str, service: str, roles: tuple[str, ...], ttl: str) -> None:
     lifetime = parse_ttl(ttl)
     with expected_errors():
         settings = command_settings()
+        if lifetime > settings.max_token_lifetime:
+            raise click.BadParameter(
+                f"the server refuses tokens living longer than {settings.max_token_lifetime} "
+                "(RETE_MAX_TOKEN_LIFETIME)",
+                param_hint="--ttl",
+            )
         if settings.jwt_public_key_file is not None:
             raise SettingsError(
                 "RETE_JWT_PUBLIC_KEY_FILE is set: tokens come from the identity provider, "
                 "not from this command"
             )
         directory = load_directory(settings.directory_file)
-        if not user.strip():
-            raise errors.EmptyText("--user must not be empty")
+        required_text(user, "--user")
         # The same checks the API makes on every token it receives.
         Actor(
             user,

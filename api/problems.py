@@ -107,6 +107,8 @@ _DOCUMENTED = {
     403: "Your role or service may not do this",
     404: "No such thing, or not one your service may see",
     409: "It does not fit the current state",
+    413: "The body is larger than the server accepts",
+    415: "The body is not JSON (send it as application/json, in UTF-8)",
     422: "A rule of the network refuses it",
     503: "The database does not answer",
 }
@@ -126,6 +128,8 @@ def documented(*statuses: int) -> dict[int, ResponseSpec]:
 
 
 API_PROBLEMS = documented(400, 401, 403, 404, 409, 422)
+# A route that reads a body may also refuse it whole.
+BODY_PROBLEMS = documented(400, 401, 403, 404, 409, 413, 415, 422)
 
 
 def internal_error() -> Problem:
@@ -243,9 +247,18 @@ def _plain(status: int, headers: Mapping[str, str] | None) -> Problem:
     return Problem(status, code, phrase, detail, headers=kept or None)
 
 
+def invalid_body(detail: str) -> Problem:
+    """A body that cannot be read as JSON at all (no field to name)."""
+    return Problem(400, "invalid-body", "Invalid request body", detail)
+
+
+def unsupported_media_type() -> Problem:
+    return _plain(415, None)
+
+
 @_total
 def from_serialization_error(_: SerializationException) -> Problem:
-    return Problem(400, "invalid-body", "Invalid request body", "the body is not valid JSON")
+    return invalid_body("the body is not valid JSON")
 
 
 # -- everything else -----------------------------------------------------------

@@ -23,6 +23,7 @@ from domain import errors
 from domain.deadlines import DeadlinePolicy
 from domain.network import Actor, NetworkDirectory
 from domain.risk import RiskInstrument
+from domain.text import readable
 from domain.vocabulary import Role, parse
 
 
@@ -40,7 +41,7 @@ class Context:
     def identify(self, user_id: str, service_id: str, roles: Iterable[str]) -> Actor:
         """The actor a verified token speaks for; refuses unknown services and roles
         the service's kind cannot hold."""
-        if not user_id.strip():
+        if readable(user_id) is None:
             raise errors.EmptyText("a token needs a subject")
         service = self.directory.service(service_id)
         return Actor(

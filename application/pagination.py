@@ -12,6 +12,9 @@ from domain.errors import InvalidValue
 T = TypeVar("T")
 
 MAX_LIMIT = 200
+# No list is this long; a cursor past it was not given out, and the databases'
+# integers would overflow on the way (a 500 rather than this 400).
+MAX_OFFSET = 2**31 - 1
 
 
 class InvalidLimit(InvalidValue):
@@ -35,7 +38,7 @@ def _decode(cursor: str) -> int:
         offset = int(number)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidCursor("pass back the next_cursor of a previous page") from None
-    if prefix != "o" or offset < 0:
+    if prefix != "o" or not 0 <= offset <= MAX_OFFSET:
         raise InvalidCursor("pass back the next_cursor of a previous page")
     return offset
 

@@ -24,6 +24,7 @@ from eventsourcing.domain import Aggregate
 from domain import errors
 from domain.events import ActedEvent, NetworkEvent, acted_by, rename_actor
 from domain.network import Actor
+from domain.text import required_text
 from domain.vocabulary import Category, Role
 
 MAX_REASON = 4_000
@@ -115,12 +116,9 @@ class AccessRecord(Aggregate):
         by: Actor,
         at: datetime,
     ) -> AccessRecord:
-        if not via.strip():
-            raise errors.EmptyText("an access record names the route it was read through")
+        via = required_text(via, "an access record's route")
         if kind is AccessKind.DISCLOSURE:
-            reason = (reason or "").strip()
-            if not reason:
-                raise errors.EmptyText("a disclosure needs a written reason")
+            reason = required_text(reason, "a disclosure's written reason")
             if len(reason) > MAX_REASON:
                 raise ReasonTooLong(f"a reason is at most {MAX_REASON} characters")
         return cls._create(
@@ -130,7 +128,7 @@ class AccessRecord(Aggregate):
             case_id=case_id,
             **acted_by(by),
             categories=sorted({Category(c).value for c in categories}),
-            route=via.strip(),
+            route=via,
             kind=kind.value,
             reason=reason,
         )

@@ -23,6 +23,7 @@ from domain.erased import Erased, unless_erased
 from domain.events import ActedEvent, NetworkEvent, acted_by, rename_actor
 from domain.network import Actor, Service
 from domain.risk import RiskAssessment, RiskInstrument, RiskLevel, judged_level
+from domain.text import readable, required_text
 from domain.vocabulary import Category, ReferralKind, Role, ServiceKind
 
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:rete:case")
@@ -34,9 +35,7 @@ def case_id_for(reference_code: str) -> UUID:
 
 
 def _text(value: str | None, what: str) -> str:
-    if value is None or not value.strip():
-        raise errors.EmptyText(f"{what} must not be empty")
-    return value.strip()
+    return required_text(value, what)
 
 
 class Case(Aggregate):
@@ -346,7 +345,7 @@ class Case(Aggregate):
             score=score,
             computed_level=computed.value,
             level=level.value,
-            justification=justification.strip() if justification else None,
+            justification=readable(justification),
             high_risk=level == RiskLevel.HIGH,
             **acted_by(by),
         )

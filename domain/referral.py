@@ -18,7 +18,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from domain import errors
+from domain import errors, text
 from domain.case import Case
 from domain.deadlines import DeadlinePolicy
 from domain.erased import Erased
@@ -97,7 +97,7 @@ def referral_kind(value: str) -> ReferralKind:
 
 
 def _optional_text(value: str | None) -> str | None:
-    return value.strip() if value and value.strip() else None
+    return text.readable(value)
 
 
 class Referral(Aggregate):
@@ -302,9 +302,7 @@ class Referral(Aggregate):
             raise errors.ScopeNotVisibleToSender(
                 f"your service cannot itself see on this case: {', '.join(sorted(unseen))}"
             )
-        reason = reason.strip() if reason else ""
-        if not reason:
-            raise errors.EmptyText("a referral needs a reason")
+        reason = text.required_text(reason, "a referral's reason")
         statute, justification = _optional_text(statute), _optional_text(justification)
         relied_on = cls._check_legal_basis(
             case, recipient, kind, scope, legal_basis, consent_id, statute, justification, by, at
@@ -397,8 +395,8 @@ class Referral(Aggregate):
             move == Move.WITHDRAW and self.lifecycle.accepted_at is not None
         ):
             raise errors.InvalidTransition(f"the referral is {self.status}: it cannot {move} now")
-        if move == Move.DECLINE and not _optional_text(reason):
-            raise errors.EmptyText("declining needs a reason")
+        if move == Move.DECLINE:
+            text.required_text(reason, "the reason for declining")
         if move == Move.EXPIRE:
             by.require(Role.COORDINATOR)
             if not self.lifecycle.overdue(at):

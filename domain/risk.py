@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from domain import errors
 from domain.erased import Erased
+from domain.text import readable
 
 
 class RiskLevel(StrEnum):
@@ -88,6 +89,6 @@ def judged_level(
         raise errors.RiskLevelLowered(
             f"the instrument computed {computed}; judgement cannot lower it to {judgement}"
         )
-    if judgement.rank > computed.rank and not (justification and justification.strip()):
+    if judgement.rank > computed.rank and readable(justification) is None:
         raise errors.JustificationRequired("raising the computed level needs a justification")
     return judgement

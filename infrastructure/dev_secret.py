@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infrastructure.logging import get_logger
+from infrastructure.private_files import private_directory
 
 SECRET_BYTES = 32
 
@@ -52,7 +53,7 @@ def load_or_create_dev_secret(path: Path) -> DevSecret:
 
 def _create(path: Path) -> bool:
     """Write a fresh secret atomically; False when another process won the race."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

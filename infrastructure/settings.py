@@ -9,8 +9,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from infrastructure.private_files import private_sqlite
 
 
 class SettingsError(Exception):
@@ -42,6 +45,8 @@ class Settings:
     escalation_interval_seconds: float  # 0: no periodic escalation policy
     # Connections a process holds to the database, all in one pool (infrastructure/db).
     database_pool_size: int = 5
+    # The API refuses tokens that live longer, whoever minted them.
+    max_token_lifetime: timedelta = timedelta(hours=12)
 
     @property
     def is_postgres(self) -> bool:
@@ -75,7 +80,7 @@ def eventsourcing_env(database_url: str, pool_size: int) -> dict[str, str]:
     if database_url.startswith("sqlite:///"):
         path = database_url.removeprefix("sqlite:///")
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite(path)
         # A writer waits for another process's write lock up to 30 s (the library's
         # default is 5): the views' and the ledger's batches share the lock.
         return {
@@ -141,4 +146,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         checkpoint_interval_seconds=_seconds(env, "RETE_CHECKPOINT_INTERVAL", 60.0),
         escalation_interval_seconds=_seconds(env, "RETE_ESCALATION_INTERVAL", 60.0),
         database_pool_size=_int(env, "RETE_DATABASE_POOL_SIZE", 5),
+        max_token_lifetime=timedelta(seconds=_int(env, "RETE_MAX_TOKEN_LIFETIME", 12 * 3600)),
     )

@@ -3,21 +3,29 @@ and the route decorators with the options every use-case route takes.
 
 ``api_get``, ``api_post`` and ``api_delete`` are Litestar's ``get``, ``post`` and
 ``delete`` run in a worker thread (the use cases block on the database) and
-documenting the problems a use case may answer (``API_PROBLEMS``). Handlers take
+documenting the problems a use case may answer (``API_PROBLEMS``, and
+``BODY_PROBLEMS`` for a handler that takes a body as ``data``). Handlers take
 the application as ``rete: App`` and the caller as ``actor: Me``.
+
+Bounds on query parameters are given to Litestar's ``QueryParameter``: a
+``msgspec.Meta`` around an optional type (``Annotated[X, Meta(...)] | None``)
+is dropped by Litestar's signature model, so it would be documented nowhere and
+enforced never.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from litestar import Request, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response
-from msgspec import Meta
 
-from api.problems import API_PROBLEMS
+from api.problems import API_PROBLEMS, BODY_PROBLEMS
 from application.rete import Rete
 from application.views import CaseSummary, CaseView, ReferralSummary, ReferralView
 from domain.network import Actor
@@ -30,20 +38,32 @@ BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
 
 App = NamedDependency[Rete]
 Me = NamedDependency[Actor]
-Cursor = FromQuery[Annotated[str, Meta(max_length=200)] | None]
+Cursor = Annotated[str | None, QueryParameter(max_length=200)]
 Limit = FromQuery[int]
+
+Handler = Callable[..., Any]
+
+
+def _problems(fn: Handler) -> dict[int, Any]:
+    return BODY_PROBLEMS if "data" in inspect.signature(fn).parameters else API_PROBLEMS
 
 
 def api_get(path: str, **options: Any) -> get:
     return get(path, sync_to_thread=True, responses=API_PROBLEMS, **options)
 
 
-def api_post(path: str, **options: Any) -> post:
-    return post(path, sync_to_thread=True, responses=API_PROBLEMS, **options)
+def api_post(path: str, **options: Any) -> Callable[[Handler], HTTPRouteHandler]:
+    def route(fn: Handler) -> HTTPRouteHandler:
+        return post(path, sync_to_thread=True, responses=_problems(fn), **options)(fn)
+
+    return route
 
 
-def api_delete(path: str, **options: Any) -> delete:
-    return delete(path, sync_to_thread=True, responses=API_PROBLEMS, **options)
+def api_delete(path: str, **options: Any) -> Callable[[Handler], HTTPRouteHandler]:
+    def route(fn: Handler) -> HTTPRouteHandler:
+        return delete(path, sync_to_thread=True, responses=_problems(fn), **options)(fn)
+
+    return route
 
 
 def etag(version: int) -> str:

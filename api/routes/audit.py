@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.routes._common import API_PREFIX, BEARER, App, Me, api_get, api_post, route_of
 from api.schemas import ReasonBody
@@ -14,6 +14,10 @@ from application.audit import AuditEventsPage, CaseHistory
 from application.views import CaseView
 
 CaseRef = FromPath[str]
+# Past this no log position exists, and the database's 64-bit integers overflow
+# near it: 2**53 - 1 is also the largest integer every JSON client reads exactly.
+MAX_POSITION = 2**53 - 1
+Position = Annotated[int, QueryParameter(le=MAX_POSITION)]
 
 
 class AuditController(Controller):
@@ -31,7 +35,7 @@ class AuditController(Controller):
         ),
     )
     def events(
-        self, rete: App, actor: Me, after: FromQuery[int] = 0, limit: FromQuery[int] = 100
+        self, rete: App, actor: Me, after: Position = 0, limit: FromQuery[int] = 100
     ) -> AuditEventsPage:
         return rete.audit.events(actor, after, limit)
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Router
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Response
 from msgspec import Meta
 
@@ -81,7 +81,7 @@ class ReferralsController(Controller):
         rete: App,
         actor: Me,
         box: FromQuery[Word] = "inbox",
-        status: FromQuery[Annotated[list[Word], Meta(max_length=10)] | None] = None,
+        status: Annotated[list[Word] | None, QueryParameter(max_length=10)] = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> ReferralPage:

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
+from infrastructure.private_files import private_directory
+
 
 class PrivateFileError(Exception):
     """A private file is missing, not a regular file, or readable by others."""
@@ -104,7 +106,7 @@ def create_private(path: Path, data: bytes) -> bool:
     cannot both create (and one overwrite) the file, and no reader ever sees it
     half-written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     temp = _write_temp(path.parent, path.name, data)
     try:
         os.link(temp, path)
