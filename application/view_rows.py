@@ -12,7 +12,7 @@ from uuid import UUID
 
 from domain.consent import Consent
 from domain.entries import CaseStatus
-from domain.referral_lifecycle import Deadline, Lifecycle, ReferralStatus
+from domain.referral_lifecycle import Lifecycle, StandsByLifecycle
 from domain.vocabulary import Category, LegalBasis, ReferralKind, Urgency
 
 T = TypeVar("T")
@@ -73,7 +73,7 @@ class AssessmentRow:
 
 
 @dataclass(frozen=True, slots=True)
-class ReferralRow:
+class ReferralRow(StandsByLifecycle):
     """A referral's non-personal facts, with its case's reference, high-risk flag and status.
     Attribute names follow ``domain.referral.Referral`` where they mean the same; where
     it stands (status, deadlines, what is due) is its ``lifecycle``, as the aggregate's."""
@@ -97,57 +97,10 @@ class ReferralRow:
     version: int
     sealed: SealedPart  # the Sent event's reason and justification
 
-    @property
-    def status(self) -> ReferralStatus:
-        return self.lifecycle.status
-
-    @property
-    def sent_at(self) -> datetime:
-        return self.lifecycle.sent_at
-
-    @property
-    def acknowledge_by(self) -> datetime:
-        return self.lifecycle.acknowledge_by
-
-    @property
-    def answer_by(self) -> datetime:
-        return self.lifecycle.answer_by
-
-    @property
-    def acknowledged_at(self) -> datetime | None:
-        return self.lifecycle.acknowledged_at
-
-    @property
-    def accepted_at(self) -> datetime | None:
-        return self.lifecycle.accepted_at
-
-    @property
-    def answered_at(self) -> datetime | None:
-        return self.lifecycle.answered_at
-
-    @property
-    def ended_at(self) -> datetime | None:
-        return self.lifecycle.ended_at
-
-    @property
-    def escalations(self) -> frozenset[Deadline]:
-        return self.lifecycle.escalations
-
-    @property
-    def is_active(self) -> bool:
-        return self.lifecycle.is_active
-
-    def due(self) -> datetime | None:
-        """The deadline the recipient must meet next, if it still owes an answer."""
-        return self.lifecycle.due()
-
     def unescalated(self, at: datetime) -> bool:
         """Past the deadline it owes, and not yet escalated for it (the aggregate,
         ``Referral.escalate``, decides; this only picks whom to ask)."""
         return self.lifecycle.unescalated(at) is not None
-
-    def overdue(self, at: datetime) -> bool:
-        return self.lifecycle.overdue(at)
 
 
 @dataclass(frozen=True, slots=True)

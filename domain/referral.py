@@ -26,7 +26,7 @@ from domain.events import ActedEvent, NetworkEvent, SystemEvent, acted_by, renam
 from domain.network import Actor, Service
 from domain.referral_lifecycle import ACTIVE_STATUSES as ACTIVE_STATUSES
 from domain.referral_lifecycle import Deadline as Deadline
-from domain.referral_lifecycle import Lifecycle, at_sending
+from domain.referral_lifecycle import Lifecycle, StandsByLifecycle, at_sending
 from domain.referral_lifecycle import ReferralStatus as ReferralStatus
 from domain.vocabulary import (
     PUBLIC_OFFICIAL_KINDS,
@@ -100,7 +100,7 @@ def _optional_text(value: str | None) -> str | None:
     return text.readable(value)
 
 
-class Referral(Aggregate):
+class Referral(StandsByLifecycle, Aggregate):
     # Version 2: its snapshots keep the lifecycle as one value (``upcast_v1_v2``).
     class_version = 2
 
@@ -221,46 +221,6 @@ class Referral(Aggregate):
             ended_at=state.pop("ended_at"),
             escalations=frozenset(Deadline(d) for d in state.pop("escalations")),
         )
-
-    # -- where it stands (its lifecycle says) ------------------------------------
-
-    @property
-    def status(self) -> ReferralStatus:
-        return self.lifecycle.status
-
-    @property
-    def sent_at(self) -> datetime:
-        return self.lifecycle.sent_at
-
-    @property
-    def acknowledge_by(self) -> datetime:
-        return self.lifecycle.acknowledge_by
-
-    @property
-    def answer_by(self) -> datetime:
-        return self.lifecycle.answer_by
-
-    @property
-    def accepted_at(self) -> datetime | None:
-        return self.lifecycle.accepted_at
-
-    @property
-    def ended_at(self) -> datetime | None:
-        return self.lifecycle.ended_at
-
-    @property
-    def escalations(self) -> frozenset[Deadline]:
-        return self.lifecycle.escalations
-
-    @property
-    def is_active(self) -> bool:
-        return self.lifecycle.is_active
-
-    def due(self) -> datetime | None:
-        return self.lifecycle.due()
-
-    def overdue(self, at: datetime) -> bool:
-        return self.lifecycle.overdue(at)
 
     # -- sending ------------------------------------------------------------
 

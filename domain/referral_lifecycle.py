@@ -151,3 +151,59 @@ def at_sending(policy: DeadlinePolicy, urgency: Urgency, sent_at: datetime) -> L
     network's policy gives its deadlines, which its ``Sent`` event then records."""
     due = policy.for_referral(urgency, sent_at)
     return Lifecycle.begun(sent_at, due.acknowledge_by, due.answer_by)
+
+
+class StandsByLifecycle:
+    """Where a referral stands, read from its ``lifecycle`` and nothing else: the
+    aggregate (``domain.referral.Referral``) and the views' row
+    (``application.view_rows.ReferralRow``) answer with these same readings."""
+
+    __slots__ = ()
+    lifecycle: Lifecycle
+
+    @property
+    def status(self) -> ReferralStatus:
+        return self.lifecycle.status
+
+    @property
+    def sent_at(self) -> datetime:
+        return self.lifecycle.sent_at
+
+    @property
+    def acknowledge_by(self) -> datetime:
+        return self.lifecycle.acknowledge_by
+
+    @property
+    def answer_by(self) -> datetime:
+        return self.lifecycle.answer_by
+
+    @property
+    def acknowledged_at(self) -> datetime | None:
+        return self.lifecycle.acknowledged_at
+
+    @property
+    def accepted_at(self) -> datetime | None:
+        return self.lifecycle.accepted_at
+
+    @property
+    def answered_at(self) -> datetime | None:
+        return self.lifecycle.answered_at
+
+    @property
+    def ended_at(self) -> datetime | None:
+        return self.lifecycle.ended_at
+
+    @property
+    def escalations(self) -> frozenset[Deadline]:
+        return self.lifecycle.escalations
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifecycle.is_active
+
+    def due(self) -> datetime | None:
+        """The deadline the recipient must meet next, if it still owes an answer."""
+        return self.lifecycle.due()
+
+    def overdue(self, at: datetime) -> bool:
+        return self.lifecycle.overdue(at)
