@@ -1,0 +1,58 @@
+"""Several caseworkers writing at once on SQLite, while every background task runs.
+
+The ledger signs a checkpoint every 0.1 s (following the log between) and the
+escalation policy runs every 0.1 s: writers must never wait on them. Every
+request is answered without a 5xx, none takes over 2 s.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from support.http import Api
+
+from infrastructure.settings import load_settings
+
+WRITERS = 6
+SECONDS = 3.0
+SLOWEST = 2.0
+
+
+def test_writers_never_wait_on_the_background(make_api, sqlite_env) -> None:
+    env = {
+        **sqlite_env,
+        "RETE_CHECKPOINT_INTERVAL": "0.1",
+        "RETE_ESCALATION_INTERVAL": "0.1",
+    }
+    settings = load_settings(env)
+    assert settings.checkpoint_interval_seconds > 0 and settings.escalation_interval_seconds > 0
+    api: Api = make_api(env)
+    headers = api.headers("anna")  # minted once, before the threads share it
+    statuses: list[int] = []
+    slowest: list[float] = []
+    errors: list[BaseException] = []
+    end = time.monotonic() + SECONDS
+
+    def write() -> None:
+        try:
+            while time.monotonic() < end:
+                started = time.monotonic()
+                response = api.client.post("/api/v1/cases", headers=headers)
+                slowest.append(time.monotonic() - started)
+                statuses.append(response.status_code)
+        except BaseException as e:  # reported below, not lost in the thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=write) for _ in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors
+    assert statuses, "no request was answered"
+    failed = [s for s in statuses if s >= 500]
+    assert failed == [], f"{len(failed)} of {len(statuses)} answered 5xx"
+    assert set(statuses) == {201}
+    assert max(slowest) < SLOWEST, f"the slowest request took {max(slowest):.2f} s"
