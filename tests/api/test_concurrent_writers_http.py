@@ -7,11 +7,14 @@ request is answered without a 5xx, none takes over 2 s.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 
+import pytest
 from support.http import Api
 
+from infrastructure.db.opening import open_database
 from infrastructure.settings import load_settings
 
 WRITERS = 6
@@ -56,3 +59,19 @@ def test_writers_never_wait_on_the_background(make_api, sqlite_env) -> None:
     assert failed == [], f"{len(failed)} of {len(statuses)} answered 5xx"
     assert set(statuses) == {201}
     assert max(slowest) < SLOWEST, f"the slowest request took {max(slowest):.2f} s"
+
+
+def test_the_event_stores_writes_take_the_write_lock_when_they_begin(tmp_path) -> None:
+    """A deferred ``BEGIN`` would take it at the first write, and fail at once (no
+    busy wait) if another process wrote since its snapshot."""
+    database = open_database(f"sqlite:///{tmp_path / 'rete.sqlite'}", 2)
+    try:
+        with database.datastore.transaction(commit=True):
+            other = sqlite3.connect(tmp_path / "rete.sqlite", timeout=0, isolation_level=None)
+            try:
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("BEGIN IMMEDIATE")
+            finally:
+                other.close()
+    finally:
+        database.close()
