@@ -1,6 +1,6 @@
 """Concurrent writers on SQLite, with the background tasks on and off.
 
-Starts a real server (``rete serve``, uvicorn, one worker) on 127.0.0.1 and a free
+Starts a real server (``rete serve``, uvicorn, ``--workers`` processes, one by default) on 127.0.0.1 and a free
 port over a fresh SQLite database, then ``--writers`` clients each create cases
 (``POST /api/v1/cases``) for ``--seconds`` seconds. Twice, each on a fresh
 database: once with every background task on (checkpoints every
@@ -10,6 +10,7 @@ created, the 5xx answers, p50/p99 and the slowest request, and the throughput
 ratio on/off (issue 11 asks for at least 0.9, 0 5xx answers, none over 2 s).
 
     python -m bench.writers [--writers 8] [--seconds 60] [--checkpoint 1] [--escalation 1]
+                            [--workers 1]
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not answer within 60 s")
 
 
-def run_once(label: str, writers: int, seconds: float, checkpoint: float, escalation: float) -> Run:
+def run_once(
+    label: str, writers: int, seconds: float, checkpoint: float, escalation: float, workers: int
+) -> Run:
     with tempfile.TemporaryDirectory(prefix="rete-writers-") as tmp:
         port = _free_port()
         env = {
@@ -104,7 +107,7 @@ def run_once(label: str, writers: int, seconds: float, checkpoint: float, escala
         }
         token = _token(env)
         server = subprocess.Popen(
-            [_RETE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [_RETE, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -151,10 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--checkpoint", type=float, default=1.0, help="checkpoint interval (on)")
     parser.add_argument("--escalation", type=float, default=1.0, help="escalation interval (on)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (rete serve)")
     args = parser.parse_args(argv)
-    on = run_once("background on", args.writers, args.seconds, args.checkpoint, args.escalation)
+    on = run_once(
+        "background on", args.writers, args.seconds, args.checkpoint, args.escalation, args.workers
+    )
     print(on.line(), flush=True)
-    off = run_once("background off", args.writers, args.seconds, 0, 0)
+    off = run_once("background off", args.writers, args.seconds, 0, 0, args.workers)
     print(off.line(), flush=True)
     ratio = on.created / off.created if off.created else 0.0
     print(f"{args.writers} writers, {args.seconds:g} s: throughput on/off {ratio:.2f}")
