@@ -103,7 +103,6 @@ def run_once(
             "RETE_VAR_DIR": str(Path(tmp) / "var"),
             "RETE_CHECKPOINT_INTERVAL": str(checkpoint),
             "RETE_ESCALATION_INTERVAL": str(escalation),
-            "RETE_LOG_LEVEL": "warning",
         }
         token = _token(env)
         server = subprocess.Popen(
