@@ -11,9 +11,11 @@ from infrastructure.db.postgres import PostgresDatabase
 from infrastructure.db.sqlite import SqliteDatabase, SqlitePool
 from infrastructure.settings import Settings, eventsourcing_env
 
-# How long a thread waits for a connection when all are in use (SQLite; on
-# PostgreSQL the library's POSTGRES_CONNECT_TIMEOUT, 30 s by default).
-_WAIT_FOR_CONNECTION = 30.0
+# How long a thread waits for a connection when all are in use, the write
+# connection included (SQLite; on PostgreSQL the library's POSTGRES_CONNECT_TIMEOUT,
+# 30 s by default). Each holder keeps it for one transaction, milliseconds (the
+# background's batches included): a request waiting longer ends with an error.
+_WAIT_FOR_CONNECTION = 10.0
 
 
 def open_database(database_url: str, pool_size: int) -> Database:

@@ -1,8 +1,11 @@
 """The database on SQLite: the connections of the event store's ``SQLiteDatastore``.
 
 Reads take a reader's connection; writes a writer's, which the pool hands to one
-thread at a time (the event store's writes included), and ``BEGIN IMMEDIATE``
-takes the database's write lock, so writers in other processes wait their turn.
+thread at a time (the event store's writes included), and every write transaction,
+the event store's too, begins with ``BEGIN IMMEDIATE``: it takes the database's
+write lock before its first statement, so writers in other processes wait their
+turn (up to the busy timeout) instead of failing at once when a deferred
+transaction's snapshot went stale.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from eventsourcing.persistence import InterfaceError
+from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.sqlite import (
     SQLITE3_DEFAULT_LOCK_TIMEOUT,
     SQLiteConnection,
     SQLiteConnectionPool,
+    SQLiteCursor,
     SQLiteDatastore,
+    SQLiteTransaction,
 )
 
 from infrastructure.db.database import Database, Durability
@@ -29,9 +34,32 @@ from infrastructure.db.tx import SqliteTx, Tx
 _STATEMENTS = 128
 
 
+class _ImmediateTransaction(SQLiteTransaction):
+    """The library's transaction (its commit, rollback and error types), a writing
+    one begun with ``BEGIN IMMEDIATE`` rather than a deferred ``BEGIN``."""
+
+    def __enter__(self) -> SQLiteCursor:
+        if not self.commit:
+            return super().__enter__()
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:  # busy past the timeout: the library's type
+            raise OperationalError(e) from e
+        return cursor
+
+
+class _Connection(SQLiteConnection):
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
+        with _ImmediateTransaction(self, commit=commit) as curs, curs:
+            yield curs
+
+
 class SqlitePool(SQLiteConnectionPool):
     """The library's pool, its connections made as the library makes them (WAL,
-    autocommit, ``sqlite3.Row`` rows) but keeping their prepared statements."""
+    autocommit, ``sqlite3.Row`` rows) but keeping their prepared statements, and
+    beginning the event store's writes with ``BEGIN IMMEDIATE``."""
 
     def _create_connection(self) -> SQLiteConnection:
         try:
@@ -49,7 +77,7 @@ class SqlitePool(SQLiteConnectionPool):
             conn.execute("PRAGMA journal_mode = WAL")
             self.is_journal_mode_wal = True
         conn.row_factory = sqlite3.Row
-        return SQLiteConnection(sqlite_conn=conn, max_age=self.max_age)
+        return _Connection(sqlite_conn=conn, max_age=self.max_age)
 
 
 def _tx(conn: SQLiteConnection) -> SqliteTx:
