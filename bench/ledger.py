@@ -39,6 +39,7 @@ from rich.table import Table
 
 from bench.backends import Backend, add_backend_options, chosen_backends
 from bench.stories import rete_settings
+from bench.tables import by_backend
 from domain.reference import ReferenceSequence
 from infrastructure.bootstrap import build_store
 from infrastructure.ledger.chunks import CHUNK, levels_of
@@ -219,43 +220,42 @@ def run(backends: list[Backend], records: int, repeat: int, jobs: int = JOBS) ->
 
 
 def ledger_table(results: list[LedgerResult]) -> Table:
-    table = Table(
-        title="rete ledger verify vs SHA-256 of the same leaves, in the same run",
-        caption=(
+    return by_backend(
+        "rete ledger verify vs SHA-256 of the same leaves, in the same run",
+        (
             "median of interleaved rounds; ratio = baseline time / verify time (target >= 0.3); "
             "proofs: mean of 200 from stored nodes; peak: one more verify in a fresh "
             "interpreter (not holding the baseline's leaves), its own max RSS + jobs x its "
             "largest worker's (an upper bound: forked workers share pages); load: 1-min "
             "load average before the rounds (2 cores)"
         ),
+        (
+            "records",
+            "jobs",
+            "verify s",
+            "sha-256 s",
+            "ratio",
+            "inclusion ms",
+            "consistency ms",
+            "peak MiB",
+            "load",
+        ),
+        [
+            (
+                r.backend,
+                f"{r.records:,}",
+                str(r.jobs),
+                f"{r.verify_s:.3f}",
+                f"{r.baseline_s:.3f}",
+                f"{r.ratio:.2f}x",
+                f"{r.inclusion_ms:.2f}",
+                f"{r.consistency_ms:.2f}",
+                _peak(r),
+                f"{r.load:.1f}",
+            )
+            for r in results
+        ],
     )
-    table.add_column("backend")
-    for column in (
-        "records",
-        "jobs",
-        "verify s",
-        "sha-256 s",
-        "ratio",
-        "inclusion ms",
-        "consistency ms",
-        "peak MiB",
-        "load",
-    ):
-        table.add_column(column, justify="right")
-    for r in results:
-        table.add_row(
-            r.backend,
-            f"{r.records:,}",
-            str(r.jobs),
-            f"{r.verify_s:.3f}",
-            f"{r.baseline_s:.3f}",
-            f"{r.ratio:.2f}x",
-            f"{r.inclusion_ms:.2f}",
-            f"{r.consistency_ms:.2f}",
-            _peak(r),
-            f"{r.load:.1f}",
-        )
-    return table
 
 
 def _peak(r: LedgerResult) -> str:
