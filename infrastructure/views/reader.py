@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from functools import partialmethod
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -120,26 +121,6 @@ class ViewQueries:
             found = self._referral_rows(tx, "WHERE r.id = %s", (str(referral_id),))
         return found[0] if found else None
 
-    def inbox(
-        self,
-        service_id: str,
-        at: datetime,
-        statuses: frozenset[ReferralStatus],
-        offset: int,
-        limit: int,
-    ) -> Slice[ReferralRow]:
-        return self._box("recipient_service", service_id, at, statuses, offset, limit)
-
-    def outbox(
-        self,
-        service_id: str,
-        at: datetime,
-        statuses: frozenset[ReferralStatus],
-        offset: int,
-        limit: int,
-    ) -> Slice[ReferralRow]:
-        return self._box("sender_service", service_id, at, statuses, offset, limit)
-
     def overdue(self, at: datetime) -> list[ReferralRow]:
         now = self._tables.dialect.encode_row(("time",), (at,))[0]
         where = "WHERE r.due < %s AND c.status <> %s ORDER BY r.due, r.position"
@@ -196,6 +177,11 @@ class ViewQueries:
         with self._read() as tx:
             found = self._referral_rows(tx, where, (service_id, *wanted, now, limit + 1, offset))
         return _slice(found, limit)
+
+    # The port's ``inbox`` and ``outbox``: the same query, on the recipient's side or
+    # the sender's.
+    inbox = partialmethod(_box, "recipient_service")
+    outbox = partialmethod(_box, "sender_service")
 
     def _referral_rows(self, tx: ViewTx, where: str, params: Sequence[Any]) -> list[ReferralRow]:
         decode = tx.dialect.decode_row
