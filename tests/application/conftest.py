@@ -4,19 +4,21 @@ The shared fixtures (``tests/conftest.py``) give ``make_rete``, which builds an
 application from settings on the test's backend (calling it again builds another
 instance on the same database: a restarted process, or a second worker), the
 tests' clock (``support.clock.TestClock``) and the ``people`` of the network.
-Here: one consented case, and ``send``, a referral with ordinary terms
+Here: one consented case (and one with a referral acknowledged), and ``send``, a referral with ordinary terms
 (``support.stories.refer``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from support.clock import TestClock
 from support.stories import record_consent, refer
 
 from application.rete import Rete
+from domain.referral import Move
 
 
 @pytest.fixture
@@ -46,3 +48,13 @@ def consented_case(rete: Rete, people) -> tuple[str, str]:
 def send():
     """``send(rete, actor, case_ref, to=..., **terms)``: see ``refer``."""
     return refer
+
+
+@pytest.fixture
+def acknowledged(rete: Rete, people, consented_case: tuple[str, str]) -> tuple[str, str, Any]:
+    """The consented case, its consent, and a referral of it to social services,
+    acknowledged by Bea there."""
+    ref, consent_id = consented_case
+    referral = refer(rete, people.anna, ref)
+    rete.referrals.move(people.bea, referral.id, Move.ACKNOWLEDGE)
+    return ref, consent_id, referral

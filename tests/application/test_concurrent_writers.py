@@ -126,11 +126,9 @@ def test_cases_opened_at_the_same_moment_get_distinct_reference_codes(
 
 
 def test_withdrawal_racing_an_acceptance_writes_all_of_itself_or_nothing(
-    rete, make_rete, people, consented_case, send
+    rete, make_rete, people, acknowledged
 ) -> None:
-    ref, consent_id = consented_case
-    referral = send(rete, people.anna, ref)
-    rete.referrals.move(people.bea, referral.id, Move.ACKNOWLEDGE)
+    ref, consent_id, referral = acknowledged
     social_services = make_rete()
     case_version = rete.cases.get(people.anna, ref).version
 

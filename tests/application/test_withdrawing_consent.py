@@ -62,11 +62,9 @@ def test_consent_withdrawal_suspends_the_open_referral_in_the_same_write(
 
 
 def test_after_withdrawal_nothing_new_reaches_the_recipient(
-    rete, people, clock, consented_case, send
+    rete, people, clock, acknowledged, send
 ) -> None:
-    ref, consent_id = consented_case
-    referral = send(rete, people.anna, ref)
-    rete.referrals.move(people.bea, referral.id, Move.ACKNOWLEDGE)
+    ref, consent_id, referral = acknowledged
     rete.referrals.move(people.bea, referral.id, Move.ACCEPT)
     clock.advance(hours=1)
     rete.cases.withdraw_consent(people.anna, ref, consent_id)
