@@ -58,3 +58,20 @@ def acknowledged(rete: Rete, people, consented_case: tuple[str, str]) -> tuple[s
     referral = refer(rete, people.anna, ref)
     rete.referrals.move(people.bea, referral.id, Move.ACKNOWLEDGE)
     return ref, consent_id, referral
+
+
+@pytest.fixture
+def refer_meanwhile(rete: Rete, make_rete, people) -> Callable[..., list[Any]]:
+    """``refer_meanwhile(case_ref, **terms)``: another desk sends Anna's referral of
+    the case while the test's next write is between its load and its save. Returns
+    the list the referral is in once sent."""
+
+    def arrange(case_ref: str, **terms: Any) -> list[Any]:
+        other_desk = make_rete()
+        sent: list[Any] = []
+        rete.ctx.clock.meanwhile(
+            lambda: sent.append(refer(other_desk, people.anna, case_ref, **terms))
+        )
+        return sent
+
+    return arrange

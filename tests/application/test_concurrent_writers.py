@@ -150,16 +150,10 @@ def test_withdrawal_racing_an_acceptance_writes_all_of_itself_or_nothing(
 
 
 def test_two_referrals_sent_at_once_on_one_case_neither_is_lost(
-    rete, make_rete, people, consented_case, send
+    rete, make_rete, people, consented_case, send, refer_meanwhile
 ) -> None:
     ref, _ = consented_case
-    other_desk = make_rete()
-    sent = []
-    rete.ctx.clock.meanwhile(
-        lambda: sent.append(
-            send(other_desk, people.anna, ref, to="pl-cesano", kind="protection_measures")
-        )
-    )
+    sent = refer_meanwhile(ref, to="pl-cesano", kind="protection_measures")
     with pytest.raises(Conflict):
         send(rete, people.anna, ref)
     retried = send(rete, people.anna, ref)
