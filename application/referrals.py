@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from application.access_log import IN_PROCESS, record_read, referral_categories
 from application.authorisation import Action, authorise
 from application.context import Context
 from application.loading import Loader
 from application.pagination import cursor_after, offset_of
 from application.presenting import CaseMark, referral_summary, referral_view, referral_view_of
+from application.view_ports import Box
 from application.views import ReferralPage, ReferralSummary, ReferralView
 from domain import errors
 from domain.entries import CaseStatus
@@ -17,11 +16,6 @@ from domain.erased import ERASED
 from domain.network import Actor
 from domain.referral import Move, Referral, ReferralStatus, referral_kind
 from domain.vocabulary import LegalBasis, Urgency, categories, parse
-
-
-class Box(StrEnum):
-    INBOX = "inbox"
-    OUTBOX = "outbox"
 
 
 class UnknownBox(errors.InvalidValue):
@@ -119,7 +113,6 @@ class Referrals:
         wanted = frozenset(parse(ReferralStatus, s, UnknownStatus) for s in status or [])
         offset = offset_of(cursor, limit)
         at = self.ctx.clock.now()
-        read = self.ctx.views.inbox if which is Box.INBOX else self.ctx.views.outbox
-        found = read(actor.service.id, at, wanted, offset, limit)
+        found = self.ctx.views.box(which, actor.service.id, at, wanted, offset, limit)
         items = [referral_summary(r, CaseMark.of_row(r), at) for r in found.items]
         return ReferralPage(items, cursor_after(offset, limit, found.more))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -48,6 +49,13 @@ __all__ = [
 ]
 
 
+class Box(StrEnum):
+    """A service's referrals: those sent to it, or those it sent."""
+
+    INBOX = "inbox"
+    OUTBOX = "outbox"
+
+
 class ViewReader(Protocol):
     """What the application reads the network through. Each method answers from the
     views as they are after every event written before the call (on SQLite the
@@ -70,27 +78,18 @@ class ViewReader(Protocol):
 
     def referral(self, referral_id: UUID) -> ReferralRow | None: ...
 
-    def inbox(
+    def box(
         self,
+        which: Box,
         service_id: str,
         at: datetime,
         statuses: frozenset[ReferralStatus],
         offset: int,
         limit: int,
     ) -> Slice[ReferralRow]:
-        """Referrals to the service (all statuses when ``statuses`` is empty): active
-        first, then by urgency, then the most overdue at ``at``, then the oldest."""
-        ...
-
-    def outbox(
-        self,
-        service_id: str,
-        at: datetime,
-        statuses: frozenset[ReferralStatus],
-        offset: int,
-        limit: int,
-    ) -> Slice[ReferralRow]:
-        """Referrals from the service, in the inbox's order."""
+        """Referrals to the service (``INBOX``) or from it (``OUTBOX``), all statuses
+        when ``statuses`` is empty: active first, then by urgency, then the most
+        overdue at ``at``, then the oldest."""
         ...
 
     def overdue(self, at: datetime) -> list[ReferralRow]:

@@ -39,6 +39,7 @@ from rich.table import Table
 
 from bench.backends import Backend, add_backend_options, chosen_backends
 from bench.stories import rete_settings
+from bench.tables import by_backend
 from domain.reference import ReferenceSequence
 from infrastructure.bootstrap import build_store
 from infrastructure.ledger.chunks import CHUNK, levels_of
@@ -49,6 +50,8 @@ from infrastructure.ledger.records import LeafHasher
 from infrastructure.ledger.signing import load_signing_key
 from infrastructure.ledger.store import LedgerStore
 from infrastructure.ledger.verification import verify_live
+from infrastructure.settings import Settings
+from infrastructure.store import ReteEventStore
 
 JOBS = os.cpu_count() or 1  # what ``rete ledger verify`` uses unless told
 
@@ -161,27 +164,43 @@ def _peak_mib(tables: LedgerTables, var_dir: Path, jobs: int) -> tuple[float, fl
     return float(own), float(workers)
 
 
-def measure(backend: Backend, records: int, repeat: int, jobs: int = JOBS) -> LedgerResult:
+@dataclass(frozen=True)
+class _Filled:
+    settings: Settings
+    var_dir: Path
+    store: ReteEventStore
+    leaves: list[bytes]
+
+
+@contextmanager
+def _filled(backend: Backend, records: int) -> Iterator[_Filled]:
+    """A fresh database of ``backend`` holding ``records`` events, its store open
+    (closed after the block), and the ledger's leaves of those events."""
     with backend.fresh() as storage:
         settings = rete_settings(storage.database_url, storage.var_dir)
         store = build_store(settings)
         try:
             _fill(store, records)
-            leaves = _leaves(store)
-            with open_ledger(settings, store.recorder) as ledger:
-                ledger.sign_checkpoint()
-                verifier = load_signing_key(settings).signer.verifier()
-                load = os.getloadavg()[0]
-                ours, base = [], []
-                for _ in range(repeat):
-                    start = time.perf_counter()
-                    verify_live(ledger.tables, [verifier], settings.ledger_origin, jobs=jobs)
-                    ours.append(time.perf_counter() - start)
-                    base.append(_baseline(leaves))
-                inclusion, consistency = _proof_ms(LedgerStore(ledger.tables), len(leaves))
-                peak, worker_peak = _peak_mib(ledger.tables, storage.var_dir, jobs)
+            yield _Filled(settings, storage.var_dir, store, _leaves(store))
         finally:
             store.close()
+
+
+def measure(backend: Backend, records: int, repeat: int, jobs: int = JOBS) -> LedgerResult:
+    with _filled(backend, records) as filled:
+        settings, leaves = filled.settings, filled.leaves
+        with open_ledger(settings, filled.store.recorder) as ledger:
+            ledger.sign_checkpoint()
+            verifier = load_signing_key(settings).signer.verifier()
+            load = os.getloadavg()[0]
+            ours, base = [], []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                verify_live(ledger.tables, [verifier], settings.ledger_origin, jobs=jobs)
+                ours.append(time.perf_counter() - start)
+                base.append(_baseline(leaves))
+            inclusion, consistency = _proof_ms(LedgerStore(ledger.tables), len(leaves))
+            peak, worker_peak = _peak_mib(ledger.tables, filled.var_dir, jobs)
     return LedgerResult(
         backend.name,
         len(leaves),
@@ -201,43 +220,42 @@ def run(backends: list[Backend], records: int, repeat: int, jobs: int = JOBS) ->
 
 
 def ledger_table(results: list[LedgerResult]) -> Table:
-    table = Table(
-        title="rete ledger verify vs SHA-256 of the same leaves, in the same run",
-        caption=(
+    return by_backend(
+        "rete ledger verify vs SHA-256 of the same leaves, in the same run",
+        (
             "median of interleaved rounds; ratio = baseline time / verify time (target >= 0.3); "
             "proofs: mean of 200 from stored nodes; peak: one more verify in a fresh "
             "interpreter (not holding the baseline's leaves), its own max RSS + jobs x its "
             "largest worker's (an upper bound: forked workers share pages); load: 1-min "
             "load average before the rounds (2 cores)"
         ),
+        (
+            "records",
+            "jobs",
+            "verify s",
+            "sha-256 s",
+            "ratio",
+            "inclusion ms",
+            "consistency ms",
+            "peak MiB",
+            "load",
+        ),
+        [
+            (
+                r.backend,
+                f"{r.records:,}",
+                str(r.jobs),
+                f"{r.verify_s:.3f}",
+                f"{r.baseline_s:.3f}",
+                f"{r.ratio:.2f}x",
+                f"{r.inclusion_ms:.2f}",
+                f"{r.consistency_ms:.2f}",
+                _peak(r),
+                f"{r.load:.1f}",
+            )
+            for r in results
+        ],
     )
-    table.add_column("backend")
-    for column in (
-        "records",
-        "jobs",
-        "verify s",
-        "sha-256 s",
-        "ratio",
-        "inclusion ms",
-        "consistency ms",
-        "peak MiB",
-        "load",
-    ):
-        table.add_column(column, justify="right")
-    for r in results:
-        table.add_row(
-            r.backend,
-            f"{r.records:,}",
-            str(r.jobs),
-            f"{r.verify_s:.3f}",
-            f"{r.baseline_s:.3f}",
-            f"{r.ratio:.2f}x",
-            f"{r.inclusion_ms:.2f}",
-            f"{r.consistency_ms:.2f}",
-            _peak(r),
-            f"{r.load:.1f}",
-        )
-    return table
 
 
 def _peak(r: LedgerResult) -> str:
@@ -295,17 +313,12 @@ def breakdown(tables: LedgerTables, leaves: list[bytes]) -> dict[str, tuple[floa
 
 
 def _print_breakdown(backend: Backend, records: int, console: Console) -> None:
-    with backend.fresh() as storage:
-        settings = rete_settings(storage.database_url, storage.var_dir)
-        store = build_store(settings)
-        try:
-            _fill(store, records)
-            leaves = _leaves(store)
-            with open_ledger(settings, store.recorder) as ledger:
-                ledger.catch_up()
-                costs = breakdown(ledger.tables, leaves)
-        finally:
-            store.close()
+    with (
+        _filled(backend, records) as filled,
+        open_ledger(filled.settings, filled.store.recorder) as ledger,
+    ):
+        ledger.catch_up()
+        costs = breakdown(ledger.tables, filled.leaves)
     table = Table(title=f"one process, whole chunks, {backend.name}: us per record")
     table.add_column("step")
     table.add_column("cpu us", justify="right")

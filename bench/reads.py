@@ -32,6 +32,7 @@ from rich.table import Table
 
 from bench.backends import Backend, add_backend_options, chosen_backends
 from bench.stories import Ours
+from bench.tables import by_backend
 from domain.referral import ACTIVE_STATUSES, Referral
 from domain.vocabulary import Urgency
 
@@ -118,27 +119,26 @@ def run(backends: list[Backend], sizes: list[int], calls: int) -> list[ReadTimes
 
 
 def reads_table(results: list[ReadTimes]) -> Table:
-    table = Table(
-        title="Reads as the store grows: views vs aggregates, in the same run",
-        caption=(
+    return by_backend(
+        "Reads as the store grows: views vs aggregates, in the same run",
+        (
             f"median ms per call; first page of {PAGE}; case = one case page with its "
             "access-log write; ratio = inbox from aggregates / inbox from the views"
         ),
+        ("stories", "inbox", "cases", "case", "inbox from aggregates", "ratio"),
+        [
+            (
+                r.backend,
+                f"{r.stories:,}",
+                f"{r.inbox_ms:.2f}",
+                f"{r.cases_ms:.2f}",
+                f"{r.case_ms:.2f}",
+                f"{r.aggregates_inbox_ms:,.1f}",
+                f"{r.ratio:,.0f}x",
+            )
+            for r in results
+        ],
     )
-    table.add_column("backend")
-    for column in ("stories", "inbox", "cases", "case", "inbox from aggregates", "ratio"):
-        table.add_column(column, justify="right")
-    for r in results:
-        table.add_row(
-            r.backend,
-            f"{r.stories:,}",
-            f"{r.inbox_ms:.2f}",
-            f"{r.cases_ms:.2f}",
-            f"{r.case_ms:.2f}",
-            f"{r.aggregates_inbox_ms:,.1f}",
-            f"{r.ratio:,.0f}x",
-        )
-    return table
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,6 +42,7 @@ from bench import throughput
 from bench.backends import Backend, add_backend_options, chosen_backends
 from bench.sealing import NOTE
 from bench.stories import Ours, rete_settings
+from bench.tables import by_backend
 from infrastructure.views import Views, open_views
 from infrastructure.views.rebuild import REBUILD_PAGE, Rebuild
 
@@ -155,30 +156,29 @@ def run(backends: list[Backend], stories: int = 500, repeat: int = 5) -> list[Vi
 
 
 def views_table(results: list[ViewsComparison]) -> Table:
-    table = Table(
-        title="Rebuilding the views from the log vs reading it, in the same run",
-        caption=(
+    columns = ("events", "applied", "read ms", "rebuild ms", "ratio", "raw read ms", "idle µs")
+    return by_backend(
+        "Rebuilding the views from the log vs reading it, in the same run",
+        (
             "median of interleaved rounds; read = the recorder's notifications; ratio = read "
             "time / rebuild time (target >= 0.5); raw read = the log as the rebuild reads it; "
             "idle = one catch_up() with nothing new"
         ),
+        columns,
+        [
+            (
+                r.backend,
+                f"{r.events:,}",
+                f"{r.applied:,}",
+                f"{r.read_s * 1000:,.1f}",
+                f"{r.rebuild_s * 1000:,.1f}",
+                f"{r.ratio:.2f}x",
+                f"{r.raw_read_s * 1000:,.1f}",
+                f"{r.idle_catch_up_us:.0f}",
+            )
+            for r in results
+        ],
     )
-    table.add_column("backend")
-    columns = ("events", "applied", "read ms", "rebuild ms", "ratio", "raw read ms", "idle µs")
-    for column in columns:
-        table.add_column(column, justify="right")
-    for r in results:
-        table.add_row(
-            r.backend,
-            f"{r.events:,}",
-            f"{r.applied:,}",
-            f"{r.read_s * 1000:,.1f}",
-            f"{r.rebuild_s * 1000:,.1f}",
-            f"{r.ratio:.2f}x",
-            f"{r.raw_read_s * 1000:,.1f}",
-            f"{r.idle_catch_up_us:.0f}",
-        )
-    return table
 
 
 @dataclass(frozen=True)
@@ -214,25 +214,24 @@ def throughput_with_views(
 
 
 def throughput_table(results: list[ThroughputWithViews], stories: int) -> Table:
-    table = Table(
-        title="Command throughput with the views on (the walking skeleton's benchmark)",
-        caption=(
+    return by_backend(
+        "Command throughput with the views on (the walking skeleton's benchmark)",
+        (
             f"{stories} stories per round; rete as the API assembles it (views caught up "
             "before every read); ratio = median of the paired rete / baseline ratios"
         ),
+        ("rete stories/s", "baseline stories/s", "rete / baseline", "range"),
+        [
+            (
+                r.backend,
+                f"{r.rete_stories_per_s:,.1f}",
+                f"{r.baseline_stories_per_s:,.1f}",
+                f"{r.ratio:.2f}",
+                f"{min(r.ratios):.2f}-{max(r.ratios):.2f}",
+            )
+            for r in results
+        ],
     )
-    table.add_column("backend")
-    for column in ("rete stories/s", "baseline stories/s", "rete / baseline", "range"):
-        table.add_column(column, justify="right")
-    for r in results:
-        table.add_row(
-            r.backend,
-            f"{r.rete_stories_per_s:,.1f}",
-            f"{r.baseline_stories_per_s:,.1f}",
-            f"{r.ratio:.2f}",
-            f"{min(r.ratios):.2f}-{max(r.ratios):.2f}",
-        )
-    return table
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ commands that need only one part (``rete keys``, ``rete views``, ``rete ledger``
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -141,34 +142,27 @@ def build_rete(
 def operated_views(settings: Settings) -> Iterator[Views]:
     """The views and their event store, for the commands that drive the views
     (``rete views``): reads do not catch up on their own."""
-    store = build_store(settings)
-    try:
-        with build_views(settings, store, for_reads=False) as views:
-            yield views
-    finally:
-        store.close()
+    with (
+        contextlib.closing(build_store(settings)) as store,
+        build_views(settings, store, for_reads=False) as views,
+    ):
+        yield views
 
 
 @contextmanager
 def signing_ledger(settings: Settings) -> Iterator[Ledger]:
     """The ledger beside the configured log, with its signing key (``rete ledger checkpoint``)."""
-    log = open_event_log(settings)
-    try:
-        with open_ledger(settings, log.recorder) as ledger:
-            yield ledger
-    finally:
-        log.close()
+    with (
+        contextlib.closing(open_event_log(settings)) as log,
+        open_ledger(settings, log.recorder) as ledger,
+    ):
+        yield ledger
 
 
 @contextmanager
 def ledger_tables(settings: Settings) -> Iterator[LedgerTables]:
     """The ledger's tables, without the signing key (reading needs only the public one)."""
-    log = open_event_log(settings)
-    try:
+    with contextlib.closing(open_event_log(settings)) as log:
         tables = open_ledger_tables(database_of(log.recorder), events_table(log.recorder))
-        try:
+        with contextlib.closing(tables):
             yield tables
-        finally:
-            tables.close()
-    finally:
-        log.close()

@@ -14,7 +14,7 @@ only when a single month of it had any referral (then it is that month's).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from application.observatory.monthly import MonthCounts, MonthTables, MonthTimes, month_tables
@@ -67,24 +67,9 @@ def _month_count(table: MonthCounts, row: str | None) -> int | None:
 
 
 def _count_table(shape: MonthCounts, groups: Sequence[Group]) -> CountTable:
-    parts = [(label, [_named(shape.name, t.counts) for t in ts]) for label, ts in groups]
-    rows = _rows(shape.rows, [t for _, ts in parts for t in ts])
-
-    def row(key: str | None) -> CountRow:
-        cells = [[_month_count(t, key) for t in ts] for _, ts in parts]
-        whole = _count([v for c in cells for v in c])
-        return CountRow(key or TOTAL, [_count(c) for c in cells], whole)
-
+    rows, total = _lines(shape, groups, lambda t: t.counts, _month_count, _count, CountRow)
     title, rows_are, counts = TITLES[shape.name]
-    return CountTable(
-        name=shape.name,
-        title=title,
-        counts=counts,
-        rows_are=rows_are,
-        columns=[label for label, _ in groups],
-        rows=[row(r) for r in rows],
-        total=row(None),
-    )
+    return CountTable(shape.name, title, counts, rows_are, _columns(groups), rows, total)
 
 
 def _month_time(table: MonthTimes, row: str | None) -> tuple[int | None, float | None]:
@@ -106,30 +91,46 @@ def _time(cells: Sequence[tuple[int | None, float | None]]) -> TimeCell:
 
 
 def _time_table(shape: MonthTimes, groups: Sequence[Group]) -> TimeTable:
-    parts = [(label, [_named(shape.name, t.times) for t in ts]) for label, ts in groups]
-    rows = _rows(shape.rows, [t for _, ts in parts for t in ts])
-
-    def row(key: str | None) -> TimeRow:
-        cells = [[_month_time(t, key) for t in ts] for _, ts in parts]
-        whole = _time([v for c in cells for v in c])
-        return TimeRow(key or TOTAL, [_time(c) for c in cells], whole)
-
+    rows, total = _lines(shape, groups, lambda t: t.times, _month_time, _time, TimeRow)
     title, rows_are, _ = TITLES[shape.name]
-    return TimeTable(
-        name=shape.name,
-        title=title,
-        rows_are=rows_are,
-        columns=[label for label, _ in groups],
-        rows=[row(r) for r in rows],
-        total=row(None),
-    )
+    return TimeTable(shape.name, title, rows_are, _columns(groups), rows, total)
+
+
+def _columns(groups: Sequence[Group]) -> list[str]:
+    return [label for label, _ in groups]
 
 
 T = TypeVar("T", MonthCounts, MonthTimes)
 
 
+V = TypeVar("V")
+C = TypeVar("C")
+R = TypeVar("R")
+
+
 def _named(name: str, tables: Sequence[T]) -> T:
     return next(t for t in tables if t.name == name)
+
+
+def _lines(
+    shape: T,
+    groups: Sequence[Group],
+    of: Callable[[MonthTables], Sequence[T]],
+    value: Callable[[T, str | None], V],
+    add: Callable[[Sequence[V]], C],
+    line: Callable[[str, list[C], C], R],
+) -> tuple[list[R], R]:
+    """The rows of ``shape``'s table over ``groups``, and its row of column totals:
+    in each row, one cell per column (the ``value``s of its publications, ``add``ed
+    up) and the row's total over every column."""
+    parts = [(label, [_named(shape.name, of(t)) for t in ts]) for label, ts in groups]
+    keys = _rows(shape.rows, [t for _, ts in parts for t in ts])
+
+    def row(key: str | None) -> R:
+        cells = [[value(t, key) for t in ts] for _, ts in parts]
+        return line(key or TOTAL, [add(c) for c in cells], add([v for c in cells for v in c]))
+
+    return [row(k) for k in keys], row(None)
 
 
 # The shape of every table (its name and rows), as a month with nothing in it.

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from application.view_ports import (
+    Box,
     CaseRow,
     CaseRows,
     CaseStanding,
@@ -120,25 +121,28 @@ class ViewQueries:
             found = self._referral_rows(tx, "WHERE r.id = %s", (str(referral_id),))
         return found[0] if found else None
 
-    def inbox(
+    def box(
         self,
+        which: Box,
         service_id: str,
         at: datetime,
         statuses: frozenset[ReferralStatus],
         offset: int,
         limit: int,
     ) -> Slice[ReferralRow]:
-        return self._box("recipient_service", service_id, at, statuses, offset, limit)
-
-    def outbox(
-        self,
-        service_id: str,
-        at: datetime,
-        statuses: frozenset[ReferralStatus],
-        offset: int,
-        limit: int,
-    ) -> Slice[ReferralRow]:
-        return self._box("sender_service", service_id, at, statuses, offset, limit)
+        # DOMAIN.md's order: active first; by urgency; the most overdue (the earliest
+        # deadline still owed; none owed counts as due now); the oldest.
+        side = "recipient_service" if which is Box.INBOX else "sender_service"
+        wanted = sorted(s.value for s in statuses)
+        among = f" AND r.status IN ({', '.join(['%s'] * len(wanted))})" if wanted else ""
+        now = self._tables.dialect.encode_row(("time",), (at,))[0]
+        where = (
+            f"WHERE r.{side} = %s{among} ORDER BY r.active DESC, r.urgency_rank, "
+            "COALESCE(r.due, %s), r.sent_at, r.position LIMIT %s OFFSET %s"
+        )
+        with self._read() as tx:
+            found = self._referral_rows(tx, where, (service_id, *wanted, now, limit + 1, offset))
+        return _slice(found, limit)
 
     def overdue(self, at: datetime) -> list[ReferralRow]:
         now = self._tables.dialect.encode_row(("time",), (at,))[0]
@@ -174,28 +178,6 @@ class ViewQueries:
     def _read(self) -> AbstractContextManager[ViewTx]:
         self.catch_up()
         return self._tables.read()
-
-    def _box(
-        self,
-        side: str,
-        service_id: str,
-        at: datetime,
-        statuses: frozenset[ReferralStatus],
-        offset: int,
-        limit: int,
-    ) -> Slice[ReferralRow]:
-        # DOMAIN.md's order: active first; by urgency; the most overdue (the earliest
-        # deadline still owed; none owed counts as due now); the oldest.
-        wanted = sorted(s.value for s in statuses)
-        among = f" AND r.status IN ({', '.join(['%s'] * len(wanted))})" if wanted else ""
-        now = self._tables.dialect.encode_row(("time",), (at,))[0]
-        where = (
-            f"WHERE r.{side} = %s{among} ORDER BY r.active DESC, r.urgency_rank, "
-            "COALESCE(r.due, %s), r.sent_at, r.position LIMIT %s OFFSET %s"
-        )
-        with self._read() as tx:
-            found = self._referral_rows(tx, where, (service_id, *wanted, now, limit + 1, offset))
-        return _slice(found, limit)
 
     def _referral_rows(self, tx: ViewTx, where: str, params: Sequence[Any]) -> list[ReferralRow]:
         decode = tx.dialect.decode_row

@@ -10,6 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from support.http import anna_claims
 
 from api.auth import Claims, TokenVerifier
 
@@ -18,16 +19,7 @@ CASES = "/api/v1/cases"
 
 def claims(api, **overrides):
     now = int(datetime.now(UTC).timestamp())
-    payload = {
-        "sub": "anna",
-        "service": "cav-scirocco",
-        "roles": ["caseworker"],
-        "iss": api.settings.jwt_issuer,
-        "aud": api.settings.jwt_audience,
-        "iat": now,
-        "exp": now + 3600,
-    }
-    payload.update(overrides)
+    payload = {**anna_claims(api.settings, now, now + 3600), **overrides}
     return {k: v for k, v in payload.items() if v is not None}
 
 

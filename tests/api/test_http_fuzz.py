@@ -28,6 +28,7 @@ import httpx
 import jwt
 import pytest
 from fuzz import Fuzzer, FuzzRequest, routes_of
+from support.http import anna_claims
 
 from domain import vocabulary as v
 from infrastructure.ledger.ledger import open_ledger
@@ -136,15 +137,7 @@ def forger(api):
 
     def forge(rng: random.Random) -> str:
         now = int(datetime.now(UTC).timestamp())
-        claims: dict[str, Any] = {
-            "sub": "anna",
-            "service": "cav-scirocco",
-            "roles": ["caseworker"],
-            "iss": api.settings.jwt_issuer,
-            "aud": api.settings.jwt_audience,
-            "iat": now,
-            "exp": now + 600,
-        }
+        claims = anna_claims(api.settings, now, now + 600)
         key = rng.choice(["sub", "service", "roles", "iss", "aud", "iat", "exp", "nbf", "x"])
         claims[key] = rng.choice(
             [None, "", "\u200b", 10**30, -1, now + 10**9, [], ["analyst"], ["x" * 60], "x" * 300]

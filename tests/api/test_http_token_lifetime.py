@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from click.testing import CliRunner
+from support.http import anna_claims
 
 from api.cli import main
 from infrastructure.settings import SettingsError, load_settings
@@ -22,16 +23,7 @@ HOUR = 3600
 
 
 def token(api, iat: int, exp: int) -> str:
-    payload = {
-        "sub": "anna",
-        "service": "cav-scirocco",
-        "roles": ["caseworker"],
-        "iss": api.settings.jwt_issuer,
-        "aud": api.settings.jwt_audience,
-        "iat": iat,
-        "exp": exp,
-    }
-    return jwt.encode(payload, api.secret, algorithm="HS256")
+    return jwt.encode(anna_claims(api.settings, iat, exp), api.secret, algorithm="HS256")
 
 
 def call(api, bearer: str):

@@ -8,6 +8,7 @@ the network asks for a written text (notes, reasons, justifications).
 from __future__ import annotations
 
 import pytest
+from http_stories import police_referral
 
 CASES = "/api/v1/cases"
 REFERRALS = "/api/v1/referrals"
@@ -44,21 +45,12 @@ def case_ref(any_backend_api):
     return ref
 
 
-def referral(reason: str) -> dict[str, object]:
-    return {
-        "recipient_service": "pl-cesano",
-        "kind": "protection_measures",
-        "urgency": "urgent",
-        "reason": reason,
-        "scope": ["violence"],
-        "legal_basis": "consent",
-    }
-
-
 @pytest.fixture
 def referral_id(any_backend_api, case_ref):
     api = any_backend_api
-    sent = api.post("anna", f"{CASES}/{case_ref}/referrals", json=referral("he threatened her"))
+    sent = api.post(
+        "anna", f"{CASES}/{case_ref}/referrals", json=police_referral("he threatened her")
+    )
     assert sent.status_code == 201, sent.text
     rid = sent.json()["id"]
     api.post("paolo", f"{REFERRALS}/{rid}/acknowledge")
@@ -73,7 +65,9 @@ def test_invisible_texts_are_empty_everywhere_a_text_is_required(
         "note": lambda t: api.post(
             "anna", f"{CASES}/{case_ref}/notes", json={"category": "violence", "text": t}
         ),
-        "referral": lambda t: api.post("anna", f"{CASES}/{case_ref}/referrals", json=referral(t)),
+        "referral": lambda t: api.post(
+            "anna", f"{CASES}/{case_ref}/referrals", json=police_referral(t)
+        ),
         "decline": lambda t: api.post(
             "paolo", f"{REFERRALS}/{referral_id}/decline", json={"reason": t}
         ),

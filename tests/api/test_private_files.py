@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
+from support.http import anna_headers
 
 from api.app import create_app
-from api.auth import mint_token
-from infrastructure.dev_secret import load_or_create_dev_secret
 from infrastructure.settings import load_settings
 
 
@@ -39,17 +38,7 @@ def serve_a_little(var: Path) -> None:
     and write a case, so the database, its WAL and every key exist."""
     settings = load_settings({"RETE_VAR_DIR": str(var)})
     with TestClient(create_app(settings)) as client:
-        secret = load_or_create_dev_secret(settings.jwt_secret_file).key
-        token = mint_token(
-            secret,
-            settings.jwt_issuer,
-            settings.jwt_audience,
-            "anna",
-            "cav-scirocco",
-            ["caseworker"],
-            timedelta(minutes=5),
-        )
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = anna_headers(settings, timedelta(minutes=5))
         ref = client.post("/api/v1/cases", headers=headers).json()["reference_code"]
         note = {"category": "violence", "text": "the facts"}
         assert client.post(f"/api/v1/cases/{ref}/notes", json=note, headers=headers).is_success

@@ -8,6 +8,8 @@ loading and saving; threads race for real where that is the point.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -29,6 +31,31 @@ RACES = {
 def stored_moves(rete, referral_id: str) -> list[tuple[int, str]]:
     events = rete.ctx.store.events.get(UUID(referral_id))
     return [(e.originator_version, getattr(e, "move", "sent")) for e in events]
+
+
+def race_desks(make_rete, another_clock, racers: int, act: Callable[[Any], object]) -> list[object]:
+    """``act`` on as many desks at once, each in its own thread: what each returned
+    or raised, in desk order."""
+    barrier = threading.Barrier(racers)
+    desks = []
+    for _ in range(racers):  # built one by one: the tables exist before the race
+        desk_clock = another_clock()
+        desk_clock.barrier = barrier  # everyone has loaded before anyone moves
+        desks.append(make_rete(desk_clock))
+    outcomes: list[object] = [None] * racers
+
+    def run(i: int) -> None:
+        try:
+            outcomes[i] = act(desks[i])
+        except Exception as exc:
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes
 
 
 @pytest.mark.parametrize("race", list(RACES))
@@ -70,27 +97,12 @@ def test_many_desks_racing_to_acknowledge_exactly_one_succeeds(
 ) -> None:
     ref, _ = consented_case
     referral = send(rete, people.anna, ref)
-    racers = 6
-    barrier = threading.Barrier(racers)
-    desks = []
-    for _ in range(racers):  # built one by one: the tables exist before the race
-        desk_clock = another_clock()
-        desk_clock.barrier = barrier  # everyone has loaded before anyone moves
-        desks.append(make_rete(desk_clock))
-    outcomes: list[object] = [None] * racers
-
-    def acknowledge(i: int) -> None:
-        try:
-            outcomes[i] = desks[i].referrals.move(people.bea, referral.id, Move.ACKNOWLEDGE)
-        except Exception as exc:
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=acknowledge, args=(i,)) for i in range(racers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-
+    outcomes = race_desks(
+        make_rete,
+        another_clock,
+        6,
+        lambda desk: desk.referrals.move(people.bea, referral.id, Move.ACKNOWLEDGE),
+    )
     won = [o for o in outcomes if not isinstance(o, Exception)]
     lost = [o for o in outcomes if isinstance(o, Exception)]
     assert len(won) == 1, outcomes
@@ -102,25 +114,9 @@ def test_cases_opened_at_the_same_moment_get_distinct_reference_codes(
     make_rete, another_clock, people
 ) -> None:
     openers = 5
-    barrier = threading.Barrier(openers)
-    desks = []
-    for _ in range(openers):
-        desk_clock = another_clock()
-        desk_clock.barrier = barrier
-        desks.append(make_rete(desk_clock))
-    codes: list[object] = [None] * openers
-
-    def open_case(i: int) -> None:
-        try:
-            codes[i] = desks[i].cases.open(people.anna).reference_code
-        except Exception as exc:
-            codes[i] = exc
-
-    threads = [threading.Thread(target=open_case, args=(i,)) for i in range(openers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    codes = race_desks(
+        make_rete, another_clock, openers, lambda desk: desk.cases.open(people.anna).reference_code
+    )
 
     # Codes are drawn at random (test_reference_codes): distinct, and each a valid code.
     assert all(isinstance(c, str) and canonical_reference(c) == c for c in codes), codes
@@ -130,11 +126,9 @@ def test_cases_opened_at_the_same_moment_get_distinct_reference_codes(
 
 
 def test_withdrawal_racing_an_acceptance_writes_all_of_itself_or_nothing(
-    rete, make_rete, people, consented_case, send
+    rete, make_rete, people, acknowledged
 ) -> None:
-    ref, consent_id = consented_case
-    referral = send(rete, people.anna, ref)
-    rete.referrals.move(people.bea, referral.id, Move.ACKNOWLEDGE)
+    ref, consent_id, referral = acknowledged
     social_services = make_rete()
     case_version = rete.cases.get(people.anna, ref).version
 
@@ -156,16 +150,10 @@ def test_withdrawal_racing_an_acceptance_writes_all_of_itself_or_nothing(
 
 
 def test_two_referrals_sent_at_once_on_one_case_neither_is_lost(
-    rete, make_rete, people, consented_case, send
+    rete, make_rete, people, consented_case, send, refer_meanwhile
 ) -> None:
     ref, _ = consented_case
-    other_desk = make_rete()
-    sent = []
-    rete.ctx.clock.meanwhile(
-        lambda: sent.append(
-            send(other_desk, people.anna, ref, to="pl-cesano", kind="protection_measures")
-        )
-    )
+    sent = refer_meanwhile(ref, to="pl-cesano", kind="protection_measures")
     with pytest.raises(Conflict):
         send(rete, people.anna, ref)
     retried = send(rete, people.anna, ref)

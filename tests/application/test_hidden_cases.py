@@ -15,6 +15,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.domain import Aggregate
 from support.clock import TestClock
+from support.stories import refer
 
 from application.errors import NotFound
 from application.rete import Rete
@@ -70,16 +71,7 @@ COMMANDS: dict[str, Callable[[Rete, Any, str], object]] = {
     "lift": lambda r, p, ref: r.cases.lift_legal_hold(p.paolo, ref),
     "close": lambda r, p, ref: r.cases.close(p.paolo, ref),
     "erase": lambda r, p, ref: r.cases.erase(p.paolo, ref, "her request"),
-    "refer": lambda r, p, ref: r.referrals.refer(
-        p.paolo,
-        ref,
-        recipient_service="ss-cesano",
-        kind="social_support",
-        urgency="routine",
-        reason="r",
-        scope=["violence"],
-        legal_basis="consent",
-    ),
+    "refer": lambda r, p, ref: refer(r, p.paolo, ref, reason="r", scope=["violence"]),
 }
 
 

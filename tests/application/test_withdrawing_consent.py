@@ -62,11 +62,9 @@ def test_consent_withdrawal_suspends_the_open_referral_in_the_same_write(
 
 
 def test_after_withdrawal_nothing_new_reaches_the_recipient(
-    rete, people, clock, consented_case, send
+    rete, people, clock, acknowledged, send
 ) -> None:
-    ref, consent_id = consented_case
-    referral = send(rete, people.anna, ref)
-    rete.referrals.move(people.bea, referral.id, Move.ACKNOWLEDGE)
+    ref, consent_id, referral = acknowledged
     rete.referrals.move(people.bea, referral.id, Move.ACCEPT)
     clock.advance(hours=1)
     rete.cases.withdraw_consent(people.anna, ref, consent_id)
@@ -102,12 +100,10 @@ def test_a_referral_racing_a_withdrawal_of_its_consent_is_refused(
 
 
 def test_a_withdrawal_racing_a_new_referral_suspends_it_on_retry(
-    rete, make_rete, people, consented_case, send
+    rete, people, consented_case, refer_meanwhile
 ) -> None:
     ref, consent_id = consented_case
-    other_desk = make_rete()
-    sent = []
-    rete.ctx.clock.meanwhile(lambda: sent.append(send(other_desk, people.anna, ref)))
+    sent = refer_meanwhile(ref)
     with pytest.raises(Conflict):
         rete.cases.withdraw_consent(people.anna, ref, consent_id)
     [referral] = sent

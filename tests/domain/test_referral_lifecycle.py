@@ -286,12 +286,17 @@ def test_a_caseworker_cannot_expire_a_referral_only_a_coordinator_can(
     assert story.referral.status == "expired"
 
 
-@pytest.mark.parametrize("urgency", ["emergency", "urgent", "routine"])
+@pytest.fixture(params=["emergency", "urgent", "routine"])
+def urgent(request: pytest.FixtureRequest, desk) -> tuple[Story, timedelta, timedelta]:
+    """A referral sent at each urgency, and its deadlines: to acknowledge, to answer."""
+    acknowledge_within, answer_within = DEADLINES[request.param]
+    return Story(desk, request.param), acknowledge_within, answer_within
+
+
 def test_unanswered_referral_expires_only_once_the_acknowledgement_deadline_passed(
-    desk, urgency: str
+    desk, urgent: tuple[Story, timedelta, timedelta]
 ) -> None:
-    story = Story(desk, urgency)
-    acknowledge_within, _ = DEADLINES[urgency]
+    story, acknowledge_within, _ = urgent
     desk.now = story.sent_at + acknowledge_within  # still in time, to the second
     with pytest.raises(errors.DeadlineNotPassed):
         story.move("expire", RECIPIENT)
@@ -302,12 +307,10 @@ def test_unanswered_referral_expires_only_once_the_acknowledgement_deadline_pass
     assert story.referral.ended_at == desk.now
 
 
-@pytest.mark.parametrize("urgency", ["emergency", "urgent", "routine"])
 def test_acknowledged_referral_expires_only_once_the_answer_deadline_passed(
-    desk, urgency: str
+    desk, urgent: tuple[Story, timedelta, timedelta]
 ) -> None:
-    story = Story(desk, urgency)
-    acknowledge_within, answer_within = DEADLINES[urgency]
+    story, acknowledge_within, answer_within = urgent
     desk.now = story.sent_at + acknowledge_within / 2
     story.move("acknowledge", RECIPIENT, "caseworker")
     desk.now = story.sent_at + acknowledge_within + timedelta(seconds=1)

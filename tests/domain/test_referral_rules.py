@@ -28,6 +28,13 @@ ONE_OF_KIND = {
 EVERY_PURPOSE = tuple(k.value for k in ReferralKind)
 STATUTE = "art. 331 c.p.p."
 WHY = "the child described violence at home to her teacher"
+KNIFE_AT_THE_DOOR = {  # an emergency on her vital interest, without her consent
+    "kind": "protection_measures",
+    "urgency": "emergency",
+    "scope": ("identity", "safety"),
+    "basis": "vital_interest",
+    "justification": "he is outside her door with a knife",
+}
 
 
 def consent_to_everyone(desk, case):
@@ -304,15 +311,7 @@ def test_mandatory_report_shares_only_what_the_police_may_see(desk) -> None:
 def test_vital_interest_is_a_coordinators_decision(desk) -> None:
     case = desk.open_case("cav-scirocco")
     with pytest.raises(errors.VitalInterestNeedsCoordinator):
-        desk.refer(
-            case,
-            "pl-cesano",
-            kind="protection_measures",
-            urgency="emergency",
-            scope=("identity", "safety"),
-            basis="vital_interest",
-            justification="he is outside her door with a knife",
-        )
+        desk.refer(case, "pl-cesano", **KNIFE_AT_THE_DOOR)
 
 
 @pytest.mark.parametrize("justification", [None, "  "])
@@ -333,14 +332,7 @@ def test_vital_interest_must_be_justified(desk, justification: str | None) -> No
 def test_coordinator_refers_on_vital_interest_and_it_is_flagged_for_review(desk) -> None:
     case = desk.open_case("cav-scirocco")
     referral = desk.refer(
-        case,
-        "pl-cesano",
-        kind="protection_measures",
-        urgency="emergency",
-        scope=("identity", "safety"),
-        basis="vital_interest",
-        justification="he is outside her door with a knife",
-        by=desk.coordinator("cav-scirocco"),
+        case, "pl-cesano", **KNIFE_AT_THE_DOOR, by=desk.coordinator("cav-scirocco")
     )
     assert referral.legal_basis == "vital_interest"
     assert referral.consent_id is None

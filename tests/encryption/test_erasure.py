@@ -28,6 +28,7 @@ from support.clock import TestClock
 from support.http import Api
 from support.people import people_of
 from support.rawdb import RawDatabase, Row
+from support.stories import refer
 
 from application.rete import Rete
 from domain.case import Case
@@ -388,6 +389,11 @@ def test_an_erased_case_with_snapshots_reads_from_its_events(
 # -- racing writes ------------------------------------------------------------------------
 
 
+def one_more_referral(rete: Rete, p: SimpleNamespace, case_ref: str) -> Any:
+    """Another referral of the case, not yet acknowledged (so still declinable)."""
+    return refer(rete, p.anna, case_ref, reason="one more", scope=["identity"])
+
+
 def note(rete: Rete, p: SimpleNamespace, story: CaseStory) -> None:
     rete.cases.add_note(p.anna, story.ref, "violence", "written while she was being erased")
 
@@ -411,18 +417,7 @@ def test_a_write_racing_an_erasure_fails_with_case_erased_and_writes_nothing(
     p = people_of(writer)
     story = tell_case(writer, p, clock)
     if write is decline:  # the referral taken on is declinable only before acceptance
-        story.referrals[0] = UUID(
-            writer.referrals.refer(
-                p.anna,
-                story.ref,
-                recipient_service="ss-cesano",
-                kind="social_support",
-                urgency="routine",
-                reason="one more",
-                scope=["identity"],
-                legal_basis="consent",
-            ).id
-        )
+        story.referrals[0] = UUID(one_more_referral(writer, p, story.ref).id)
     eraser = writer if where == "in the same process" else make_rete(TestClock(clock.at))
     before = raw.rows()
 
@@ -458,16 +453,7 @@ def cached_writer_race(
     writer = make_rete(RETE_KEY_CACHE_SECONDS="3600")
     p = people_of(writer)
     story = tell_case(writer, p, clock)
-    fresh = writer.referrals.refer(
-        p.anna,
-        story.ref,
-        recipient_service="ss-cesano",
-        kind="social_support",
-        urgency="routine",
-        reason="one more",
-        scope=["identity"],
-        legal_basis="consent",
-    )
+    fresh = one_more_referral(writer, p, story.ref)
     eraser = make_rete(TestClock(clock.at))
     clock.meanwhile(lambda: eraser.cases.erase(people_of(eraser).chiara, story.ref, WHY))
     before = len(raw.rows())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -33,10 +34,6 @@ from infrastructure.settings import Settings
 from infrastructure.store import ReteEventStore
 
 SNAPSHOTS = {"RETE_SNAPSHOT_INTERVAL": "3"}
-
-
-def keys_command(env: dict[str, str], *args: str) -> Result:
-    return CliRunner().invoke(cli.main, ["keys", *args], env=env)
 
 
 def told(rete: Rete, clock: TestClock) -> SimpleNamespace:
@@ -64,47 +61,64 @@ def only(version: int, key: bytes) -> Keyring:
     return Keyring(KeyringData(primary=version, keys={version: key}), source="the old KEK alone")
 
 
+@dataclass(frozen=True)
+class Site:
+    """What each test here works on: its application instances and their settings,
+    its clock, its rows as stored, and the operator's environment."""
+
+    make_rete: Callable[..., Rete]
+    settings_for: Callable[..., Settings]
+    clock: TestClock
+    raw: RawDatabase
+    env: dict[str, str]
+
+    def keys(self, *args: str, **env: str) -> Result:
+        """``rete keys ARGS`` as an operator runs it, with ``env`` over the site's."""
+        return CliRunner().invoke(cli.main, ["keys", *args], env={**self.env, **env})
+
+
 @pytest.fixture
-def env(rete_env: dict[str, str]) -> dict[str, str]:
-    return {**rete_env, **SNAPSHOTS}
-
-
-def test_after_rotate_every_event_decrypts_no_event_byte_changed_and_the_old_kek_opens_nothing(
+def site(
     make_rete: Callable[..., Rete],
     settings_for: Callable[..., Settings],
     clock: TestClock,
     raw: RawDatabase,
-    env: dict[str, str],
-    var_dir: Path,
+    rete_env: dict[str, str],
+) -> Site:
+    return Site(make_rete, settings_for, clock, raw, {**rete_env, **SNAPSHOTS})
+
+
+def test_after_rotate_every_event_decrypts_no_event_byte_changed_and_the_old_kek_opens_nothing(
+    site: Site, var_dir: Path
 ) -> None:
-    settings = settings_for(**SNAPSHOTS)
+    settings = site.settings_for(**SNAPSHOTS)
     # Another process keeps running through the rotation; it re-reads keys at every use.
-    running = make_rete(**SNAPSHOTS, RETE_KEY_CACHE_SECONDS="0")
-    story = told(running, clock)
+    running = site.make_rete(**SNAPSHOTS, RETE_KEY_CACHE_SECONDS="0")
+    story = told(running, site.clock)
     events_before, aggregates_before = readable(settings)
     assert len(events_before) > 60 and len(aggregates_before) >= 12
-    events_table, snapshots_table = raw.digest(), raw.digest(raw.snapshots)
+    events_table, snapshots_table = site.raw.digest(), site.raw.digest(site.raw.snapshots)
     assert snapshots_table[0] > 0, "snapshots are part of what must keep reading"
 
     old_key = parse_keyring(kek_file(var_dir).read_bytes(), "the key file").keys[1]
-    rows_before = raw.key_rows()
+    rows_before = site.raw.key_rows()
     assert {kek for *_, kek, _ in rows_before} == {1}
     for key_id, scope, _, kek, wrapped in rows_before:  # the control: it did open them
         only(1, old_key).unwrap(kek, wrapped, wrapping_aad(key_id, scope))
     assert f"case:{story.erased.id}" not in {scope for _, scope, *_ in rows_before}
 
-    rotated = keys_command(env, "rotate")
+    rotated = site.keys("rotate")
     assert rotated.exit_code == 0, rotated.output
     assert f"KEK version 2 is now primary; {len(rows_before)} data keys rewrapped." in (
         rotated.stdout
     )
 
     # Not one byte of the event table (nor of the snapshots) was rewritten.
-    assert raw.digest() == events_table
-    assert raw.digest(raw.snapshots) == snapshots_table
+    assert site.raw.digest() == events_table
+    assert site.raw.digest(site.raw.snapshots) == snapshots_table
 
     # The same keys, each wrapped anew under version 2, in a key file still 0600.
-    rows_after = raw.key_rows()
+    rows_after = site.raw.key_rows()
     assert [r[:3] for r in rows_after] == [r[:3] for r in rows_before]
     assert {kek for *_, kek, _ in rows_after} == {2}
     assert not {w for *_, w in rows_after} & {w for *_, w in rows_before}
@@ -138,77 +152,67 @@ def test_after_rotate_every_event_decrypts_no_event_byte_changed_and_the_old_kek
     p = people_of(running)
     new = running.cases.open(p.anna).reference_code
     running.cases.add_note(p.anna, new, "identity", "written after the rotation")
-    assert {kek for *_, kek, _ in raw.key_rows()} == {2}
-    assert len(raw.key_rows()) == len(rows_before) + 1
+    assert {kek for *_, kek, _ in site.raw.key_rows()} == {2}
+    assert len(site.raw.key_rows()) == len(rows_before) + 1
 
-    status = keys_command(env, "status")
+    status = site.keys("status")
     assert status.exit_code == 0, status.output
     assert "Primary KEK version: 2; known: [1, 2]" in status.stdout
     assert f"v2: {len(rows_before) + 1}" in status.stdout
     assert "v1:" not in status.stdout
 
 
-def test_rotate_with_system_starts_a_new_system_key_and_the_old_one_still_opens(
-    make_rete: Callable[..., Rete],
-    settings_for: Callable[..., Settings],
-    clock: TestClock,
-    raw: RawDatabase,
-    env: dict[str, str],
-) -> None:
-    rete = make_rete()
-    told(rete, clock)
-    before = raw.rows()
+def test_rotate_with_system_starts_a_new_system_key_and_the_old_one_still_opens(site: Site) -> None:
+    rete = site.make_rete()
+    told(rete, site.clock)
+    before = site.raw.rows()
     old_system_ids = {sealing.key_id_of(r.state) for r in before}
     assert len(old_system_ids) == 1
 
-    rotated = keys_command(env, "rotate", "--system")
+    rotated = site.keys("rotate", "--system")
     assert rotated.exit_code == 0, rotated.output
     assert "A new system key seals from now on" in rotated.stdout
-    system_keys = [r for r in raw.key_rows() if r[1] == "system"]
+    system_keys = [r for r in site.raw.key_rows() if r[1] == "system"]
     assert [generation for _, _, generation, _, _ in system_keys] == [1, 2]
     new_system_id = system_keys[1][0]
 
     # A new process seals under the new system key; the old records stay as they were.
-    writer = make_rete()
+    writer = site.make_rete()
     p = people_of(writer)
     writer.cases.add_note(p.anna, writer.cases.open(p.anna).reference_code, "safety", "later")
-    after = raw.rows()
+    after = site.raw.rows()
     assert after[: len(before)] == before
     assert {sealing.key_id_of(r.state) for r in after[len(before) :]} == {new_system_id}
-    events, _ = readable(settings_for())
+    events, _ = readable(site.settings_for())
     assert len(events) == len(after)
 
 
 def test_with_the_kek_in_the_environment_rotate_refuses_and_rewrap_moves_every_key(
-    make_rete: Callable[..., Rete],
-    settings_for: Callable[..., Settings],
-    clock: TestClock,
-    raw: RawDatabase,
-    env: dict[str, str],
+    site: Site,
 ) -> None:
     v1 = KeyringData.fresh()
     first = v1.to_json().decode()
-    rete = make_rete(RETE_KEK=first)
-    told(rete, clock)
-    events_table = raw.digest()
-    events_before, aggregates_before = readable(settings_for(RETE_KEK=first))
+    rete = site.make_rete(RETE_KEK=first)
+    told(rete, site.clock)
+    events_table = site.raw.digest()
+    events_before, aggregates_before = readable(site.settings_for(RETE_KEK=first))
 
-    refused = keys_command({**env, "RETE_KEK": first}, "rotate")
+    refused = site.keys("rotate", RETE_KEK=first)
     assert refused.exit_code == 1
     assert refused.stderr.startswith("Error: the KEK comes from the environment variable RETE_KEK")
     assert "Traceback" not in refused.output
 
     # The operator adds version 2 to the variable, makes it primary, then rewraps.
     second = v1.with_new_version()
-    rewrapped = keys_command({**env, "RETE_KEK": second.to_json().decode()}, "rewrap")
+    rewrapped = site.keys("rewrap", RETE_KEK=second.to_json().decode())
     assert rewrapped.exit_code == 0, rewrapped.output
     assert "data keys rewrapped under KEK version 2." in rewrapped.stdout
-    assert raw.digest() == events_table
-    for key_id, scope, _, kek, wrapped in raw.key_rows():
+    assert site.raw.digest() == events_table
+    for key_id, scope, _, kek, wrapped in site.raw.key_rows():
         assert kek == 2
         with pytest.raises(UnwrapError):
             only(1, v1.keys[1]).unwrap(1, wrapped, wrapping_aad(key_id, scope))
-    assert readable(settings_for(RETE_KEK=second.to_json().decode())) == (
+    assert readable(site.settings_for(RETE_KEK=second.to_json().decode())) == (
         events_before,
         aggregates_before,
     )

@@ -19,7 +19,8 @@ another case) and seals the outer layer again, validly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
@@ -51,6 +52,17 @@ PROPERTY = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+def drawing(max_examples: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A property test that draws what it alters from ``data``, ``max_examples`` times
+    (scaled by the Hypothesis profile)."""
+
+    def wrap(test: Callable[..., None]) -> Callable[..., None]:
+        drawn: Callable[..., None] = given(data=st.data())(test)
+        return settings(PROPERTY, max_examples=examples(max_examples))(drawn)
+
+    return wrap
 
 
 def populate(rete: Rete, p: SimpleNamespace, cases: int, notes: int) -> list[str]:
@@ -95,14 +107,20 @@ def texts(make_rete: Callable[..., Rete]) -> list[str]:
     return populate(writer, people_of(writer), cases=7, notes=20)
 
 
-def read_all(settings: Settings, rows: list[Row]) -> None:
-    """Every stream reads, through one fresh instance."""
+def read_streams(settings: Settings, streams: Iterable[Any]) -> None:
+    """Each stream reads, through one fresh instance (its own key store and
+    connections: nothing cached from the writer)."""
     store = build_store(settings)
     try:
-        for stream in {r.stream for r in rows}:
+        for stream in streams:
             store.get(Aggregate, stream)
     finally:
         store.close()
+
+
+def read_all(settings: Settings, rows: list[Row]) -> None:
+    """Every stream reads, through one fresh instance."""
+    read_streams(settings, {r.stream for r in rows})
 
 
 @pytest.fixture
@@ -124,15 +142,7 @@ def read_fresh(settings_for: Callable[..., Settings]) -> Callable[[Row], None]:
     """Read a row's aggregate through a new application instance (its own key
     store and connections: nothing cached from the writer)."""
     settings = settings_for(**NO_SNAPSHOTS)
-
-    def read(row: Row) -> None:
-        store = build_store(settings)
-        try:
-            store.get(Aggregate, row.stream)
-        finally:
-            store.close()
-
-    return read
+    return lambda row: read_streams(settings, [row.stream])
 
 
 def header_unreadable(blob: bytes) -> bool:
@@ -151,6 +161,38 @@ def assert_detected(read: Callable[[Row], None], row: Row, texts: list[str], blo
         assert isinstance(caught.value, RecordIntegrityError), repr(caught.value)
 
 
+@dataclass(frozen=True)
+class Tamperer:
+    """Alters one stored row at a time, and checks that a fresh read detects it."""
+
+    raw: RawDatabase
+    read: Callable[[Row], None]
+    texts: list[str]
+
+    def detects(
+        self,
+        row: Row,
+        blob: bytes,
+        *,
+        state: bytes | None = None,
+        topic: str | None = None,
+        shown: Row | None = None,
+    ) -> None:
+        """With ``row``'s ``state`` or ``topic`` altered, reading ``shown`` (the row
+        as it now stands; ``row`` by default) fails, naming it; ``blob`` is the
+        sealed part the reader now meets."""
+        with self.raw.altered(row, state=state, topic=topic):
+            assert_detected(self.read, shown or row, self.texts, blob)
+
+
+@pytest.fixture
+def tamper(
+    rows: list[Row], raw: RawDatabase, read_fresh: Callable[[Row], None], texts: list[str]
+) -> Tamperer:
+    """Over the populated store (``rows`` checks it reads before and after)."""
+    return Tamperer(raw, read_fresh, texts)
+
+
 # -- copies -------------------------------------------------------------------------
 
 RELATIONS: dict[str, Callable[[Row, Row], bool]] = {
@@ -165,14 +207,9 @@ RELATIONS: dict[str, Callable[[Row, Row], bool]] = {
 }
 
 
-@settings(PROPERTY, max_examples=examples(40))
-@given(data=st.data())
+@drawing(40)
 def test_a_record_copied_onto_another_row_does_not_open(
-    data: st.DataObject,
-    rows: list[Row],
-    raw: RawDatabase,
-    read_fresh: Callable[[Row], None],
-    texts: list[str],
+    data: st.DataObject, rows: list[Row], tamper: Tamperer
 ) -> None:
     relation = data.draw(st.sampled_from(sorted(RELATIONS)), label="onto")
     source = data.draw(st.sampled_from(rows), label="source")
@@ -180,26 +217,19 @@ def test_a_record_copied_onto_another_row_does_not_open(
     if not targets:
         return
     target = data.draw(st.sampled_from(targets), label="target")
-    with raw.altered(target, state=source.state):
-        assert_detected(read_fresh, target, texts, source.state)
+    tamper.detects(target, source.state, state=source.state)
 
 
 # -- truncation and bit flips ---------------------------------------------------------
 
 
-@settings(PROPERTY, max_examples=examples(25))
-@given(data=st.data())
+@drawing(25)
 def test_a_truncated_record_does_not_open(
-    data: st.DataObject,
-    rows: list[Row],
-    raw: RawDatabase,
-    read_fresh: Callable[[Row], None],
-    texts: list[str],
+    data: st.DataObject, rows: list[Row], tamper: Tamperer
 ) -> None:
     row = data.draw(st.sampled_from(rows), label="row")
     cut = data.draw(st.integers(0, len(row.state) - 1), label="kept bytes")
-    with raw.altered(row, state=row.state[:cut]):
-        assert_detected(read_fresh, row, texts, row.state[:cut])
+    tamper.detects(row, row.state[:cut], state=row.state[:cut])
 
 
 def regions(blob: bytes) -> dict[str, tuple[int, int]]:
@@ -224,29 +254,18 @@ def flip(blob: bytes, data: st.DataObject) -> bytes:
     return bytes(flipped)
 
 
-@settings(PROPERTY, max_examples=examples(80))
-@given(data=st.data())
+@drawing(80)
 def test_any_single_flipped_bit_does_not_open(
-    data: st.DataObject,
-    rows: list[Row],
-    raw: RawDatabase,
-    read_fresh: Callable[[Row], None],
-    texts: list[str],
+    data: st.DataObject, rows: list[Row], tamper: Tamperer
 ) -> None:
     row = data.draw(st.sampled_from(rows), label="row")
     flipped = flip(row.state, data)
-    with raw.altered(row, state=flipped):
-        assert_detected(read_fresh, row, texts, flipped)
+    tamper.detects(row, flipped, state=flipped)
 
 
-@settings(PROPERTY, max_examples=examples(12))
-@given(data=st.data())
+@drawing(12)
 def test_a_record_relabelled_with_another_event_type_does_not_open(
-    data: st.DataObject,
-    rows: list[Row],
-    raw: RawDatabase,
-    read_fresh: Callable[[Row], None],
-    texts: list[str],
+    data: st.DataObject, rows: list[Row], tamper: Tamperer
 ) -> None:
     row = data.draw(st.sampled_from(rows), label="row")
     same_aggregate = sorted(
@@ -257,8 +276,7 @@ def test_a_record_relabelled_with_another_event_type_does_not_open(
         return
     topic = data.draw(st.sampled_from(same_aggregate), label="topic")
     relabelled = Row(row.table, row.key, row.stream, row.version, topic, row.state)
-    with raw.altered(row, topic=topic):
-        assert_detected(read_fresh, relabelled, texts, row.state)
+    tamper.detects(row, row.state, topic=topic, shown=relabelled)
 
 
 # -- the inner layer, under a valid outer seal -------------------------------------------
@@ -277,14 +295,9 @@ def personal_rows(rows: list[Row], make_rete: Callable[..., Rete]) -> list[tuple
     return opened
 
 
-@settings(PROPERTY, max_examples=examples(35))
-@given(data=st.data())
+@drawing(35)
 def test_an_altered_personal_blob_does_not_open_even_under_a_valid_outer_seal(
-    data: st.DataObject,
-    personal_rows: list[tuple[Row, Any]],
-    raw: RawDatabase,
-    read_fresh: Callable[[Row], None],
-    texts: list[str],
+    data: st.DataObject, personal_rows: list[tuple[Row, Any]], tamper: Tamperer
 ) -> None:
     row, (key_id, key, record) = data.draw(st.sampled_from(personal_rows), label="row")
     inner: bytes = record[2]
@@ -306,8 +319,7 @@ def test_an_altered_personal_blob_does_not_open_even_under_a_valid_outer_seal(
         ]
         altered = data.draw(st.sampled_from(others), label="other blob")
     forged = reseal_outer(key_id, key, row, [record[0], record[1], altered])
-    with raw.altered(row, state=forged):
-        assert_detected(read_fresh, row, texts, altered)
+    tamper.detects(row, altered, state=forged)
 
 
 # -- snapshots ------------------------------------------------------------------------------
@@ -326,8 +338,7 @@ def snapshot_rows(make_rete: Callable[..., Rete], raw: RawDatabase) -> list[Row]
     return list(newest.values())
 
 
-@settings(PROPERTY, max_examples=examples(20))
-@given(data=st.data())
+@drawing(20)
 def test_a_tampered_snapshot_does_not_open(
     data: st.DataObject,
     snapshot_rows: list[Row],
@@ -343,16 +354,8 @@ def test_a_tampered_snapshot_does_not_open(
     else:
         altered = data.draw(st.sampled_from([r for r in snapshot_rows if r != row])).state
     settings = settings_for(RETE_SNAPSHOT_INTERVAL="4")
-
-    def read(_: Row) -> None:
-        store = build_store(settings)
-        try:
-            store.get(Aggregate, row.stream)
-        finally:
-            store.close()
-
     with raw.altered(row, state=altered):
-        assert_detected(read, row, [], altered)
+        assert_detected(lambda _: read_streams(settings, [row.stream]), row, [], altered)
 
 
 # -- the exact error type ---------------------------------------------------------------

@@ -63,6 +63,11 @@ del Diary  # the library refuses to define a module's class twice under one name
 # -- the same diary, later (version 2) ------------------------------------------------------
 
 
+def _owner_unknown(state: dict[str, Any]) -> None:
+    """Version 1 named no owner: neither its ``Started`` events nor its snapshots."""
+    state["owner"] = "unknown"
+
+
 class Diary(Aggregate):  # type: ignore[no-redef]
     """Version 2: every diary has an owner, and every page a mood."""
 
@@ -73,9 +78,7 @@ class Diary(Aggregate):  # type: ignore[no-redef]
         title: str
         owner: str
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            state["owner"] = "unknown"
+        upcast_v1_v2 = staticmethod(_owner_unknown)
 
     class Written(Aggregate.Event):
         class_version = 2
@@ -97,7 +100,7 @@ class Diary(Aggregate):  # type: ignore[no-redef]
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:  # snapshots of version 1
-        state["owner"] = "unknown"
+        _owner_unknown(state)
         state["pages"] = [f"{p.upper()} (unrecorded)" for p in state["pages"]]
 
 
@@ -190,16 +193,23 @@ def tidy(state: dict[str, Any]) -> None:
     state["text"] = unless_erased(state["text"], lambda t: f"[v1] {t}")
 
 
+@pytest.fixture
+def story(
+    monkeypatch: pytest.MonkeyPatch, rete: Rete, people: SimpleNamespace, clock: TestClock
+) -> SimpleNamespace:
+    """A case told at version 1; then ``Case.NoteAdded`` gains a version that ``tidy``s."""
+    told = tell_case(rete, people, clock)
+    add_text_version(monkeypatch, tidy)
+    return told
+
+
 def test_a_case_event_of_version_1_loads_with_its_personal_field_decrypted_then_upcast(
-    monkeypatch: pytest.MonkeyPatch,
+    story: SimpleNamespace,
     rete: Rete,
     people: SimpleNamespace,
-    clock: TestClock,
     settings_for: Callable[..., Settings],
 ) -> None:
-    story = tell_case(rete, people, clock)
     notes = [t for t in story.texts if " note-" in t or t.startswith("note-")]
-    add_text_version(monkeypatch, tidy)
 
     store = fresh(settings_for())
     try:
@@ -212,14 +222,11 @@ def test_a_case_event_of_version_1_loads_with_its_personal_field_decrypted_then_
 
 
 def test_an_upcaster_of_a_personal_field_reads_an_erased_case_without_crashing(
-    monkeypatch: pytest.MonkeyPatch,
+    story: SimpleNamespace,
     rete: Rete,
     people: SimpleNamespace,
-    clock: TestClock,
     settings_for: Callable[..., Settings],
 ) -> None:
-    story = tell_case(rete, people, clock)
-    add_text_version(monkeypatch, tidy)
     rete.cases.erase(people.chiara, story.ref, "her request")
 
     store = fresh(settings_for())

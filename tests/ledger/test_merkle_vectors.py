@@ -8,6 +8,7 @@ from stored nodes are the reference proofs, byte for byte.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,32 +44,31 @@ def test_roots_of_sizes_0_to_8_byte_for_byte() -> None:
             store.append(leaves[size])
 
 
-@pytest.mark.parametrize("path", vector_params("rfc6962/inclusion"))
-def test_inclusion_vector(path: Path | None) -> None:
-    require_vectors("rfc6962/inclusion")
+def _as_the_vector_says(kind: str, path: Path | None, verify: Callable[..., None]) -> None:
+    """``verify`` the vector's proof: it passes, or raises when the vector wants an error."""
+    require_vectors(f"rfc6962/{kind}")
     assert path is not None
     v = load_json(path)
     proof = [b64(h) for h in v["proof"] or []]
-    args = (b64(v["leafHash"]), v["leafIdx"], v["treeSize"], proof, b64(v["root"]))
+    if kind == "inclusion":
+        args = (b64(v["leafHash"]), v["leafIdx"], v["treeSize"], proof, b64(v["root"]))
+    else:
+        args = (v["size1"], v["size2"], proof, b64(v["root1"]), b64(v["root2"]))
     if v["wantErr"]:
         with pytest.raises(ProofError):
-            verify_inclusion(*args)
+            verify(*args)
     else:
-        verify_inclusion(*args)
+        verify(*args)
+
+
+@pytest.mark.parametrize("path", vector_params("rfc6962/inclusion"))
+def test_inclusion_vector(path: Path | None) -> None:
+    _as_the_vector_says("inclusion", path, verify_inclusion)
 
 
 @pytest.mark.parametrize("path", vector_params("rfc6962/consistency"))
 def test_consistency_vector(path: Path | None) -> None:
-    require_vectors("rfc6962/consistency")
-    assert path is not None
-    v = load_json(path)
-    proof = [b64(h) for h in v["proof"] or []]
-    args = (v["size1"], v["size2"], proof, b64(v["root1"]), b64(v["root2"]))
-    if v["wantErr"]:
-        with pytest.raises(ProofError):
-            verify_consistency(*args)
-    else:
-        verify_consistency(*args)
+    _as_the_vector_says("consistency", path, verify_consistency)
 
 
 def test_the_vectors_cover_valid_and_mutated_proofs() -> None:
@@ -84,11 +84,19 @@ def _happy_paths(kind: str) -> list[dict[str, Any]]:
     return [load_json(p) for p in sorted(folder.glob("*/happy-path.json"))]
 
 
-def test_our_inclusion_proofs_are_the_reference_proofs() -> None:
-    leaves, _ = _reference_leaves()
-    store = NodeStore.of_leaves(leaves)
-    happy = _happy_paths("inclusion")
+def _against_reference(
+    kind: str,
+) -> tuple[list[bytes], list[bytes], NodeStore, list[dict[str, Any]]]:
+    """The reference leaves and roots, a store of those leaves, and the happy-path
+    vectors of ``kind`` (at least five)."""
+    leaves, roots = _reference_leaves()
+    happy = _happy_paths(kind)
     assert len(happy) >= 5
+    return leaves, roots, NodeStore.of_leaves(leaves), happy
+
+
+def test_our_inclusion_proofs_are_the_reference_proofs() -> None:
+    leaves, _, store, happy = _against_reference("inclusion")
     for v in happy:
         index, size = v["leafIdx"], v["treeSize"]
         assert b64(v["leafHash"]) == leaves[index]
@@ -97,10 +105,7 @@ def test_our_inclusion_proofs_are_the_reference_proofs() -> None:
 
 
 def test_our_consistency_proofs_are_the_reference_proofs() -> None:
-    leaves, roots = _reference_leaves()
-    store = NodeStore.of_leaves(leaves)
-    happy = _happy_paths("consistency")
-    assert len(happy) >= 5
+    _, roots, store, happy = _against_reference("consistency")
     for v in happy:
         size1, size2 = v["size1"], v["size2"]
         assert b64(v["root1"]) == roots[size1]

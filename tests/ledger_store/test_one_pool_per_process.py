@@ -15,10 +15,9 @@ from typing import Any
 import psycopg
 import pytest
 from litestar.testing import TestClient
+from support.http import anna_headers
 
 from api.app import create_app
-from api.auth import mint_token
-from infrastructure.dev_secret import load_or_create_dev_secret
 from infrastructure.settings import Settings, SettingsError, load_settings
 
 POOL = 3
@@ -50,17 +49,7 @@ def _target(fd: Path) -> Path | None:
 
 
 def _headers(settings: Settings) -> dict[str, str]:
-    secret = load_or_create_dev_secret(settings.jwt_secret_file).key
-    token = mint_token(
-        secret,
-        settings.jwt_issuer,
-        settings.jwt_audience,
-        "anna",
-        "cav-scirocco",
-        ["caseworker"],
-        timedelta(hours=1),
-    )
-    return {"Authorization": f"Bearer {token}"}
+    return anna_headers(settings, timedelta(hours=1))
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files in /proc")

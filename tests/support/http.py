@@ -72,3 +72,31 @@ class Api:
         """The JSON body of an answer with that status."""
         assert response.status_code == status, response.text
         return response.json()
+
+
+def anna_claims(settings: Settings, iat: int, exp: int) -> dict[str, Any]:
+    """Anna's claims at the CAV as ``rete token`` writes them, valid from ``iat`` to ``exp``."""
+    return {
+        "sub": "anna",
+        "service": "cav-scirocco",
+        "roles": ["caseworker"],
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": iat,
+        "exp": exp,
+    }
+
+
+def anna_headers(settings: Settings, ttl: timedelta) -> dict[str, str]:
+    """Anna's bearer token, minted with the development secret under ``settings``."""
+    secret = load_or_create_dev_secret(settings.jwt_secret_file).key
+    token = mint_token(
+        secret,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        "anna",
+        "cav-scirocco",
+        ["caseworker"],
+        ttl,
+    )
+    return {"Authorization": f"Bearer {token}"}

@@ -9,6 +9,7 @@ from views_support import leave_a_referral_unanswered, working_services
 
 from api.demo import load_demo
 from application.rete import Rete
+from application.view_ports import Box
 from domain.case import Case
 from infrastructure.store import ReteEventStore
 from infrastructure.views import Views
@@ -27,10 +28,9 @@ def test_the_in_memory_views_answer_as_the_views_do(
     assert memory.standings(store.ids_of(Case)) == queries.standings(store.ids_of(Case))
     for service in working_services(rete):
         assert memory.cases_of(service, 0, EVERYTHING) == queries.cases_of(service, 0, EVERYTHING)
-        for box in ("inbox", "outbox"):
-            read = getattr(memory, box), getattr(queries, box)
-            assert read[0](service, at, frozenset(), 0, EVERYTHING) == read[1](
-                service, at, frozenset(), 0, EVERYTHING
+        for box in Box:
+            assert memory.box(box, service, at, frozenset(), 0, EVERYTHING) == queries.box(
+                box, service, at, frozenset(), 0, EVERYTHING
             ), box
         assert memory.worklist(service) == queries.worklist(service)
     assert memory.overdue(at) == queries.overdue(at)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
 import pytest
@@ -16,7 +17,7 @@ from views_support import actor, leave_a_referral_unanswered, working_services
 from api.demo import load_demo
 from application.loading import Loader, case_id
 from application.rete import Rete
-from application.view_ports import Slice
+from application.view_ports import Box, Slice
 from domain.case import Case
 from domain.entries import CaseStatus
 from domain.referral import ACTIVE_STATUSES, Referral, ReferralStatus
@@ -108,7 +109,7 @@ def test_each_service_lists_the_cases_it_may_see(rete: Rete, views: Views) -> No
 @pytest.mark.usefixtures("story")
 @pytest.mark.parametrize("box", ["inbox", "outbox"])
 def test_boxes_come_in_domain_order(rete: Rete, views: Views, clock: TestClock, box: str) -> None:
-    read = views.queries.inbox if box == "inbox" else views.queries.outbox
+    read = partial(views.queries.box, Box(box))
     at = clock.now()
     for service in working_services(rete):
         expected = box_of(rete, service, box, at, frozenset())

@@ -19,6 +19,7 @@ from uuid import UUID
 
 from application import view_rows as vr
 from application.presenting import case_row
+from application.view_ports import Box
 from domain.access import AccessRecord
 from domain.case import Case
 from domain.entries import CaseStatus
@@ -93,13 +94,14 @@ class MemoryViews:
             return None
         return self._referral_row(referral_id)
 
-    def inbox(self, service_id: str, *window: Any) -> vr.Slice[vr.ReferralRow]:
+    def box(self, which: Box, service_id: str, *window: Any) -> vr.Slice[vr.ReferralRow]:
         """``(at, statuses, offset, limit)``: the port's, in the port's order."""
-        mine = [r for r in self._referral_rows() if r.recipient_service == service_id]
-        return _box(mine, *window)
-
-    def outbox(self, service_id: str, *window: Any) -> vr.Slice[vr.ReferralRow]:
-        mine = [r for r in self._referral_rows() if r.sender_service == service_id]
+        inbox = which is Box.INBOX
+        mine = [
+            r
+            for r in self._referral_rows()
+            if (r.recipient_service if inbox else r.sender_service) == service_id
+        ]
         return _box(mine, *window)
 
     def overdue(self, at: datetime) -> list[vr.ReferralRow]:
