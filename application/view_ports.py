@@ -67,9 +67,13 @@ class ViewReader(Protocol):
         referral on it), the most recently opened first."""
         ...
 
-    def standings(self, case_ids: Sequence[UUID]) -> dict[UUID, CaseStanding]:
+    def standings(
+        self, case_ids: Sequence[UUID], *, caught_up: bool = True
+    ) -> dict[UUID, CaseStanding]:
         """What decides who may see each of these cases (a list page's), by case id;
-        cases the views do not hold are left out."""
+        cases the views do not hold are left out. ``caught_up=False``: as the views
+        stand, without first following the log to its head (a caller that re-asks
+        when the answer is "not visible")."""
         ...
 
     def case(self, case_id: UUID) -> CaseRows | None:

@@ -29,9 +29,12 @@ from infrastructure.db.tx import Tx
 Durability = Literal["full", "derived", "bulk"]
 """How a write's commit reaches the disk. ``full``: before the commit returns.
 ``derived``: rows rebuildable from the log, kept with their position in the same
-transaction (the views): SQLite skips the sync at commit (WAL stays consistent),
-PostgreSQL still waits for its WAL. ``bulk``: a batch a crash may lose whole, the
-work starting over (a rebuild's side tables): neither waits."""
+transaction (the views): neither waits for the disk at commit (SQLite skips the
+sync, its WAL staying consistent; PostgreSQL commits asynchronously): a crash of
+the machine loses the last batches whole, rows and position together, and the
+runner applies them again from the log, whose own writes are ``full``. (A catch-up
+inside a request then costs no wait for the disk.) ``bulk``: a batch a crash may
+lose whole, the work starting over (a rebuild's side tables): neither waits."""
 
 # Advisory lock namespace ("RETE" as an int4); the second key is hashtext(name).
 LOCK_NAMESPACE: Final = 0x52455445

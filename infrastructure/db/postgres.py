@@ -29,7 +29,8 @@ _SCAN: Final = (
     ("enable_bitmapscan", "off"),
     ("enable_seqscan", "off"),
 )
-_BULK: Final = (("synchronous_commit", "off"),)
+# Derived rows and bulk batches: their commit need not wait for the WAL's flush.
+_ASYNC: Final = (("synchronous_commit", "off"),)
 
 # Read transactions: (snapshot, scan) -> the statements opening one.
 _BEGIN: Final = {
@@ -90,7 +91,7 @@ class PostgresDatabase(Database):
         # ``scrub`` does nothing here: VACUUM does not zero freed space, and the WAL
         # and backups keep old pages anyway (docs/ENCRYPTION.md: rotating the KEK is
         # what makes those copies useless).
-        pairs = [*(_SCAN if scan else ()), *(_BULK if durability == "bulk" else ())]
+        pairs = [*(_SCAN if scan else ()), *(_ASYNC if durability != "full" else ())]
         with self._connection() as conn, conn.transaction():
             tx = PostgresTx(conn, self._dialect)
             if lock is not None:

@@ -73,12 +73,14 @@ class ViewQueries:
             found = self._rows(tx, CASES, statement, (service_id, limit + 1, offset))
         return _slice([decoding.case_row(r) for r in found], limit)
 
-    def standings(self, case_ids: Sequence[UUID]) -> dict[UUID, CaseStanding]:
+    def standings(
+        self, case_ids: Sequence[UUID], *, caught_up: bool = True
+    ) -> dict[UUID, CaseStanding]:
         keys = [str(i) for i in case_ids]
         if not keys:
             return {}
         among = ", ".join(["%s"] * len(keys))
-        with self._read() as tx:
+        with self._read() if caught_up else self._tables.read() as tx:
             cases = self._rows(tx, CASES, f"{self._select(CASES)} WHERE id IN ({among})", keys)
             consents = self._rows(
                 tx,

@@ -54,7 +54,9 @@ class MemoryViews:
         mine.reverse()  # the most recently opened first
         return _slice(mine, offset, limit)
 
-    def standings(self, case_ids: Sequence[UUID]) -> dict[UUID, vr.CaseStanding]:
+    def standings(
+        self, case_ids: Sequence[UUID], *, caught_up: bool = True
+    ) -> dict[UUID, vr.CaseStanding]:
         found = {}
         for case_id in case_ids:
             held = self.case(case_id)
