@@ -105,7 +105,9 @@ class Loader:
 
     def visible_rows(self, actor: Actor, case_ref: str) -> tuple[CaseRows, CaseAccess]:
         """A case's rows in the views, if the actor's service may see the case; any
-        other answers "not found", as ``visible_case`` does."""
+        other answers "not found", as ``visible_case`` does, and by the same path
+        (``require_visible``): a hidden case's rows are never read."""
+        self.require_visible(actor, case_id(case_ref))
         rows = self.case_rows(case_ref)
         access = access_of(actor.service, rows, rows.referrals)
         require_sees_case(access)

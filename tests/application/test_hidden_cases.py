@@ -109,3 +109,36 @@ def test_a_move_on_a_hidden_referral_loads_nothing_and_answers_as_for_a_missing_
     as_missing = _refusal(lambda: rete.referrals.move(people.paolo, str(UUID(int=7)), Move.ACCEPT))
     assert as_hidden == as_missing
     assert store.loads == 0
+
+
+# Every read of a case, as the police (who take no part in it) would try it.
+READS: dict[str, Callable[[Rete, Any, str], object]] = {
+    "case page": lambda r, p, ref: r.cases.get(p.paolo, ref),
+    "access log": lambda r, p, ref: r.access_log.entries(p.paolo, ref),
+}
+
+
+@pytest.mark.parametrize("name", list(READS))
+def test_a_read_of_a_hidden_case_reads_none_of_its_rows_and_answers_as_for_a_missing_one(
+    watched: tuple[Rete, CountingStore], people, consented_case, send, name: str
+) -> None:
+    rete, store = watched
+    hidden, _ = consented_case
+    send(rete, people.anna, hidden)  # to social services: the police take no part
+    missing = new_reference("CB", 2026)
+    views = rete.ctx.views
+    cases_read: list[UUID] = []
+    read_case = views.case
+
+    def counted(case_id: UUID) -> Any:
+        cases_read.append(case_id)
+        return read_case(case_id)
+
+    setattr(views, "case", counted)  # noqa: B010 (the real reader, counted)
+    store.loads = 0
+    read = READS[name]
+    as_hidden = _refusal(lambda: read(rete, people, hidden))
+    as_missing = _refusal(lambda: read(rete, people, missing))
+    assert as_hidden == as_missing
+    assert cases_read == []
+    assert store.loads == 0
