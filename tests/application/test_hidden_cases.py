@@ -81,13 +81,19 @@ def _refusal(command: Callable[[], object]) -> tuple[str, str, str]:
     return (type(refused.value).__name__, refused.value.code, str(refused.value))
 
 
+@pytest.fixture
+def hidden(watched: tuple[Rete, CountingStore], people, consented_case, send) -> str:
+    """A CAV case referred to social services: the police take no part in it."""
+    code, _ = consented_case
+    send(watched[0], people.anna, code)
+    return code
+
+
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_a_command_on_a_hidden_case_loads_nothing_and_answers_as_for_a_missing_one(
-    watched: tuple[Rete, CountingStore], people, consented_case, send, name: str
+    watched: tuple[Rete, CountingStore], people, hidden: str, name: str
 ) -> None:
     rete, store = watched
-    hidden, _ = consented_case
-    send(rete, people.anna, hidden)  # to social services: the police take no part
     missing = new_reference("CB", 2026)
     command = COMMANDS[name]
 
@@ -120,11 +126,9 @@ READS: dict[str, Callable[[Rete, Any, str], object]] = {
 
 @pytest.mark.parametrize("name", list(READS))
 def test_a_read_of_a_hidden_case_reads_none_of_its_rows_and_answers_as_for_a_missing_one(
-    watched: tuple[Rete, CountingStore], people, consented_case, send, name: str
+    watched: tuple[Rete, CountingStore], people, hidden: str, name: str
 ) -> None:
     rete, store = watched
-    hidden, _ = consented_case
-    send(rete, people.anna, hidden)  # to social services: the police take no part
     missing = new_reference("CB", 2026)
     views = rete.ctx.views
     cases_read: list[UUID] = []
