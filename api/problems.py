@@ -39,6 +39,7 @@ from litestar.response import Response
 
 from api.request_log import note_error_code, request_id_of
 from application.errors import NotFound
+from application.integrity import IntegrityFailure
 from domain.errors import DomainError, InvalidState, InvalidValue, NotPermitted, RuleViolation
 from infrastructure.logging import get_logger
 
@@ -157,6 +158,8 @@ def _total(convert: Callable[[E], Problem]) -> Callable[[E], Problem]:
 
 
 def status_of(error: DomainError) -> int:
+    if isinstance(error, IntegrityFailure):
+        return 500
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, InvalidValue):

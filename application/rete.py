@@ -17,6 +17,7 @@ from application.background import Background
 from application.cases import Cases
 from application.context import Context
 from application.escalation import Escalations
+from application.integrity import IntegrityWatch
 from application.ledger import LedgerProofs, LedgerUnavailable
 from application.observatory.statistics import Observatory
 from application.ports import Clock
@@ -54,6 +55,10 @@ class Rete:
     @property
     def clock(self) -> Clock:
         return self.ctx.clock
+
+    @property
+    def integrity(self) -> IntegrityWatch:
+        return self.ctx.integrity
 
     @property
     def directory(self) -> NetworkDirectory:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 from application.context import Context
 from application.escalation import Escalations
+from application.integrity import IntegrityWatch
 from application.ports import Clock
 from application.rete import Rete
 from domain.deadlines import DeadlinePolicy
@@ -86,6 +87,7 @@ def build_rete(
     deadlines: DeadlinePolicy | None = None,
     views: Views | None = None,
     ledger: Callable[[], Ledger] | None = None,
+    integrity: IntegrityWatch | None = None,
 ) -> Rete:
     """The application over the configured database. ``Rete.close`` closes what was
     opened here: the ledger, and the views and the event store unless they were
@@ -95,6 +97,8 @@ def build_rete(
     if given, and closes with the application; the background work (the ledger's signer, the escalation policy) runs only once a
     server starts it, every ``RETE_CHECKPOINT_INTERVAL`` and
     ``RETE_ESCALATION_INTERVAL`` seconds (0: never)."""
+    # One watch per application: every checker (views, ledger) raises its alarms here.
+    integrity = integrity or IntegrityWatch()
     closing: list[Callable[[], None]] = []
     if store is None:
         store = build_store(settings)
@@ -118,6 +122,7 @@ def build_rete(
             instruments if instruments is not None else load_instruments(settings.instruments_file)
         ),
         deadlines=deadlines or DeadlinePolicy(),
+        integrity=integrity,
     )
     recorder = store.recorder
     served = ServedLedger(ledger or (lambda: open_ledger(settings, recorder)))

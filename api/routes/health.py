@@ -1,4 +1,5 @@
-"""``GET /health``: the process answers (liveness) and its database does (readiness)."""
+"""``GET /health``: the process answers (liveness), its database does (readiness), and
+nothing it stored was found altered (integrity, ``application.integrity``)."""
 
 from __future__ import annotations
 
@@ -25,5 +26,13 @@ def health(rete: App) -> Health:
     if not rete.database_reachable():
         raise Problem(
             503, "database-unreachable", "Service unavailable", "the database does not answer"
+        )
+    if rete.integrity.in_doubt:
+        kinds = sorted({alarm.kind for alarm in rete.integrity.alarms()})
+        raise Problem(
+            503,
+            "integrity-in-doubt",
+            "Service degraded",
+            f"stored data failed an integrity check ({', '.join(kinds)}); see the server log",
         )
     return Health(status="ok", database="ok")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from litestar.testing import TestClient
 
 from api.app import create_app
+from application.integrity import IntegrityAlarm
 from infrastructure.bootstrap import build_rete
 from infrastructure.settings import load_settings
 from infrastructure.store import ReteEventStore
@@ -34,6 +36,14 @@ def test_health_answers_503_when_the_database_does_not(sqlite_env, problem):
     with TestClient(create_app(settings, rete)) as client:
         rete.close()
         problem(client.get("/health"), 503, "database-unreachable")
+
+
+def test_health_answers_503_once_stored_data_failed_an_integrity_check(api, problem):
+    api.rete.integrity.raise_alarm(
+        IntegrityAlarm("view-row-altered", "rete_view_cases row of one case", datetime.now(UTC))
+    )
+    answer = problem(api.client.get("/health"), 503, "integrity-in-doubt")
+    assert "view-row-altered" in answer["detail"]
 
 
 def test_the_openapi_document_describes_the_api(api):
