@@ -23,6 +23,7 @@ from litestar.status_codes import HTTP_404_NOT_FOUND
 
 from api.auth import BearerAuthentication, TokenVerifier, current_actor
 from api.background import BackgroundPlugin
+from api.oidc import provider_verifier
 from api.problems import problem_details_plugin
 from api.request_body import JsonRequest
 from api.request_log import ReteApp
@@ -52,7 +53,10 @@ def package_version() -> str:
 
 
 def load_verifier(settings: Settings) -> TokenVerifier:
-    """Production verifies with a configured public key; development with a local secret."""
+    """Production verifies the identity provider's tokens (``RETE_OIDC_ISSUER``) or
+    with a configured public key; development with a local secret."""
+    if settings.oidc is not None:
+        return provider_verifier(settings.oidc, settings.jwt_audience, settings.max_token_lifetime)
     if settings.jwt_public_key_file is not None:
         try:
             pem = settings.jwt_public_key_file.read_bytes()

@@ -11,6 +11,12 @@ that lives longer than the verifier's ``max_lifetime`` (the setting
 from now (``token-lifetime-too-long``): whoever mints tokens, a stolen one is
 worth at most that long.
 
+Keys come from a ``KeySource``: one fixed key (the development secret, a configured
+PEM), or the network's identity provider's JWKS (``api.oidc``), where the key is
+chosen by the token's ``kid`` and the algorithm by the key, never by the token.
+Where the service and the roles sit in the token is a ``ClaimNames`` (dotted paths,
+and a map from the provider's role names to ours).
+
 All refusals answer 401 with ``WWW-Authenticate: Bearer``, including a valid
 signature over claims that describe nobody we know (a service missing from the
 directory, a role the service's kind cannot hold): such a token does not
@@ -20,12 +26,13 @@ an authenticated actor may do is decided by the application, not here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 from uuid import uuid4
 
+import anyio.to_thread
 import jwt
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -71,6 +78,54 @@ class Claims:
     roles: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ClaimNames:
+    """Where a token says its service and roles: dotted paths into its claims (a
+    provider nests them, e.g. ``resource_access.rete.roles``), and the provider's role
+    names mapped to ours. With a map, roles it does not name are dropped (a provider
+    adds its own, such as ``offline_access``); without one, names are taken as ours."""
+
+    service: str = "service"
+    roles: str = "roles"
+    role_map: Mapping[str, str] = field(default_factory=dict)
+
+    def read(self, payload: Mapping[str, Any]) -> Claims:
+        """The claims, or ``msgspec.ValidationError`` when one is missing or ill-typed."""
+        roles = _at(payload, self.roles)
+        if self.role_map and isinstance(roles, list):
+            roles = [self.role_map[r] for r in roles if isinstance(r, str) and r in self.role_map]
+        found = {"sub": payload.get("sub"), "service": _at(payload, self.service), "roles": roles}
+        claims = msgspec.convert(found, _Claims)
+        return Claims(claims.sub, claims.service, tuple(claims.roles))
+
+
+def _at(payload: Mapping[str, Any], path: str) -> Any:
+    value: Any = payload
+    for name in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(name)
+    return value
+
+
+class KeySource(Protocol):
+    """The key and the algorithms a token may be checked with."""
+
+    fetches: bool  # True when finding the key may wait on the network
+
+    def key_for(self, token: str) -> tuple[Any, list[str]]: ...
+
+
+@dataclass(frozen=True)
+class FixedKey:
+    key: Any
+    algorithms: list[str]
+    fetches: bool = False
+
+    def key_for(self, token: str) -> tuple[Any, list[str]]:
+        return self.key, self.algorithms
+
+
 def unauthenticated(code: str, detail: str) -> Problem:
     challenge = _REALM if code == "missing-token" else f'{_REALM}, error="invalid_token"'
     return Problem(401, code, "Not authenticated", detail, headers={"WWW-Authenticate": challenge})
@@ -86,14 +141,37 @@ class TokenVerifier:
         issuer: str,
         audience: str,
         max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
+        *,
+        keys: KeySource | None = None,
+        claim_names: ClaimNames | None = None,
     ) -> None:
         if not algorithms or any(a.lower() == "none" for a in algorithms):
             raise ValueError("a verifier needs real signature algorithms")
-        self._key = key
-        self._algorithms = list(algorithms)
+        self._keys = keys or FixedKey(key, list(algorithms))
+        self._claim_names = claim_names or ClaimNames()
         self.issuer = issuer
         self.audience = audience
         self.max_lifetime = max_lifetime
+
+    @classmethod
+    def for_key_source(
+        cls,
+        keys: KeySource,
+        algorithms: Sequence[str],
+        issuer: str,
+        audience: str,
+        max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
+        claim_names: ClaimNames | None = None,
+    ) -> TokenVerifier:
+        """Keys found per token (an identity provider's JWKS, ``api.oidc``)."""
+        return cls(
+            None, algorithms, issuer, audience, max_lifetime, keys=keys, claim_names=claim_names
+        )
+
+    @property
+    def fetches(self) -> bool:
+        """True when verifying may wait on the network (run it off the event loop)."""
+        return self._keys.fetches
 
     @classmethod
     def for_secret(
@@ -123,22 +201,23 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Claims:
         try:
+            key, algorithms = self._keys.key_for(token)
             payload = jwt.decode(
                 token,
-                self._key,
-                algorithms=self._algorithms,
+                key,
+                algorithms=algorithms,
                 issuer=self.issuer,
                 audience=self.audience,
                 leeway=LEEWAY,
                 options={"require": _REQUIRED},
             )
-            claims = msgspec.convert(payload, _Claims)
+            claims = self._claim_names.read(payload)
         except jwt.ExpiredSignatureError:
             raise unauthenticated("expired-token", "the token has expired") from None
         except (jwt.PyJWTError, msgspec.ValidationError):
             raise unauthenticated("invalid-token", "the token is not valid here") from None
         self._check_lifetime(payload)
-        return Claims(claims.sub, claims.service, tuple(claims.roles))
+        return claims
 
     def _check_lifetime(self, payload: dict[str, Any]) -> None:
         """``exp`` at most ``max_lifetime`` after ``iat``, and after now (PyJWT has
@@ -197,7 +276,10 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthenticated("invalid-token", "use the Bearer scheme")
-        claims = self.verifier.verify(token.strip())
+        if self.verifier.fetches:
+            claims = await anyio.to_thread.run_sync(self.verifier.verify, token.strip())
+        else:
+            claims = self.verifier.verify(token.strip())
         try:
             actor = self.identify(claims.user, claims.service, claims.roles)
         except DomainError:

@@ -47,6 +47,8 @@ class Settings:
     database_pool_size: int = 5
     # The API refuses tokens that live longer, whoever minted them.
     max_token_lifetime: timedelta = timedelta(hours=12)
+    # Tokens from the network's identity provider; None: development tokens.
+    oidc: OidcSettings | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -150,4 +152,54 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         escalation_interval_seconds=_seconds(env, "RETE_ESCALATION_INTERVAL", 60.0),
         database_pool_size=_int(env, "RETE_DATABASE_POOL_SIZE", 5),
         max_token_lifetime=timedelta(seconds=_int(env, "RETE_MAX_TOKEN_LIFETIME", 12 * 3600)),
+        oidc=oidc_settings(env),
+    )
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """Tokens from the network's identity provider (docs/IDENTITY.md)."""
+
+    issuer: str  # RETE_OIDC_ISSUER: must equal the tokens' ``iss``
+    jwks_url: str | None  # RETE_OIDC_JWKS_URL; unset: read from the issuer's discovery document
+    algorithms: tuple[str, ...]  # RETE_OIDC_ALGORITHMS
+    service_claim: str  # RETE_OIDC_SERVICE_CLAIM: dotted path into the token's claims
+    roles_claim: str  # RETE_OIDC_ROLES_CLAIM: dotted path, a list of role names
+    role_map: Mapping[str, str]  # RETE_OIDC_ROLE_MAP: provider's role name -> Rete's
+    jwks_cache_seconds: float  # RETE_OIDC_JWKS_CACHE_SECONDS: how long a fetched key set is trusted
+
+
+OIDC_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+
+
+def oidc_settings(env: Mapping[str, str] | None = None) -> OidcSettings | None:
+    """The identity provider's settings, or None when tokens are ours (development)."""
+    env = os.environ if env is None else env
+    issuer = env.get("RETE_OIDC_ISSUER", "").strip()
+    if not issuer:
+        return None
+    if not issuer.startswith(("https://", "http://")):
+        raise SettingsError("RETE_OIDC_ISSUER must be the provider's http(s) issuer URL")
+    algorithms = tuple(
+        a.strip() for a in env.get("RETE_OIDC_ALGORITHMS", ",".join(OIDC_ALGORITHMS)).split(",")
+    )
+    if not algorithms or any(a not in OIDC_ALGORITHMS for a in algorithms):
+        raise SettingsError(f"RETE_OIDC_ALGORITHMS: choose among {', '.join(OIDC_ALGORITHMS)}")
+    role_map: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in env.get("RETE_OIDC_ROLE_MAP", "").split(","))):
+        theirs, sep, ours = pair.partition("=")
+        if not sep or not theirs.strip() or not ours.strip():
+            raise SettingsError("RETE_OIDC_ROLE_MAP must read provider-role=rete-role,...")
+        role_map[theirs.strip()] = ours.strip()
+    cache = _seconds(env, "RETE_OIDC_JWKS_CACHE_SECONDS", 300.0)
+    if cache <= 0:
+        raise SettingsError("RETE_OIDC_JWKS_CACHE_SECONDS must be more than 0")
+    return OidcSettings(
+        issuer=issuer,
+        jwks_url=env.get("RETE_OIDC_JWKS_URL") or None,
+        algorithms=algorithms,
+        service_claim=env.get("RETE_OIDC_SERVICE_CLAIM", "service"),
+        roles_claim=env.get("RETE_OIDC_ROLES_CLAIM", "roles"),
+        role_map=role_map,
+        jwks_cache_seconds=cache,
     )
