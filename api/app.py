@@ -17,7 +17,7 @@ from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.status_codes import HTTP_404_NOT_FOUND
 
@@ -34,6 +34,7 @@ from api.routes.ledger import LedgerController
 from api.routes.observatory import ObservatoryController
 from api.routes.referrals import ReferralsController, moves
 from api.routes.worklist import WorklistController
+from api.schema_page import offline_assets, offline_swagger_ui
 from application.rete import Rete
 from infrastructure.bootstrap import build_rete
 from infrastructure.dev_secret import load_or_create_dev_secret
@@ -88,11 +89,11 @@ def _openapi() -> OpenAPIConfig:
         path="/schema",
         openapi_router=Router(
             "/schema",
-            route_handlers=[],
+            route_handlers=[offline_assets()],
             include_in_schema=False,
             after_request=_problem_not_html,
         ),
-        render_plugins=[ScalarRenderPlugin(path="/"), JsonRenderPlugin()],
+        render_plugins=[offline_swagger_ui(path="/"), JsonRenderPlugin()],
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")

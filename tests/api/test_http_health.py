@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -81,3 +82,16 @@ def test_an_app_closes_the_store_it_built_and_only_that(sqlite_env, monkeypatch)
     anna = rete.ctx.identify("anna", "cav-scirocco", ["caseworker"])
     assert rete.cases.open(anna).reference_code
     rete.close()
+
+
+def test_the_schema_page_loads_nothing_from_another_host(api):
+    page = api.client.get("/schema")
+    assert page.status_code == 200
+    assert "SwaggerUIBundle" in page.text
+    references = re.findall(r'(?:src|href)=["\']([^"\']*)["\']', page.text)
+    assert references, "the page references its scripts and styles"
+    for reference in references:
+        assert not re.match(r"^(?:[a-z]+:)?//", reference), reference
+        asset = api.client.get(reference)
+        assert asset.status_code == 200, reference
+        assert len(asset.content) > 1000, reference
