@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import click
+import msgspec
 from rich.console import Console
 from rich.table import Table
 
@@ -51,8 +52,16 @@ def audit() -> None:
 @click.argument("case")
 @click.option("--as-of", "as_of", help="Replay to this moment (RFC 3339 with zone); default: now.")
 @click.option("--service", help="The oversight service to act for, if the network has several.")
-def history(case: str, as_of: str | None, service: str | None) -> None:
-    """Every event of CASE (id or reference code), of its referrals and its access log."""
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON document (the API's CaseHistory) instead of tables.",
+)
+def history(case: str, as_of: str | None, service: str | None, as_json: bool) -> None:
+    """Every event of CASE (id or reference code), of its referrals and its access log.
+
+    Tables wrap long cells rather than cut them, at any terminal width or piped."""
     moment = _moment(as_of)
     with expected_errors():
         rete = build_rete(command_settings())
@@ -60,6 +69,9 @@ def history(case: str, as_of: str | None, service: str | None) -> None:
             replayed = rete.audit.history(_auditor(rete, service), case, moment)
         finally:
             rete.close()
+    if as_json:
+        click.echo(msgspec.json.encode(replayed).decode())
+        return
     # No markup: a value written by someone (a route, a reason) prints as it is.
     show(replayed, Console(markup=False, highlight=False))
 
@@ -69,10 +81,19 @@ def _fields(fields: dict[str, Any]) -> str:
     return "\n".join(f"{name}={value}" for name, value in zip(fields, shown, strict=True))
 
 
+def _table(*columns: str, title: str) -> Table:
+    """A table whose cells fold onto more lines when they do not fit: an auditor
+    reads every character of an id or a reason, never an ellipsis."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 def show(replayed: CaseHistory, console: Console) -> None:
     when = replayed.as_of.isoformat() if replayed.as_of else "now"
     console.print(f"Case {replayed.reference_code} ({replayed.case_id}) as of {when}")
-    events = Table("time", "event", "v", "user", "service", "fields", title="History")
+    events = _table("time", "event", "v", "user", "service", "fields", title="History")
     for e in replayed.events:
         events.add_row(
             e.timestamp.isoformat(),
@@ -92,7 +113,7 @@ def show(replayed: CaseHistory, console: Console) -> None:
         f"legal hold: {'yes' if state.legal_hold else 'no'} · "
         f"high risk: {'yes' if state.high_risk else 'no'}"
     )
-    referrals = Table("referral", "from", "to", "kind", "urgency", "status", title="Referrals")
+    referrals = _table("referral", "from", "to", "kind", "urgency", "status", title="Referrals")
     for r in state.referrals:
         referrals.add_row(r.id, r.sender_service, r.recipient_service, r.kind, r.urgency, r.status)
     console.print(referrals)

@@ -3,6 +3,8 @@ non-personal only. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+
 from audit_support import AUDIT, Http, Story
 from click.testing import CliRunner
 
@@ -52,3 +54,29 @@ def test_mistakes_are_one_line(audit_env, http: Http, story: Story) -> None:
     naive = audit_history(audit_env, story.ref, "--as-of", "2026-03-02T10:00:00")
     assert naive.exit_code == 1 and "naive-datetime" in naive.stderr
     assert audit_history(audit_env, story.ref, "--as-of", "yesterday").exit_code == 2
+
+
+def test_json_is_the_whole_history_for_a_program(audit_env, http: Http, story: Story) -> None:
+    result = audit_history(audit_env, story.ref, "--json")
+    assert result.exit_code == 0, result.output
+    replayed = json.loads(result.stdout)
+    assert replayed["reference_code"] == story.ref and replayed["case_id"] == story.case_id
+    types = [e["type"] for e in replayed["events"]]
+    assert "Case.Opened" in types and "Referral.Sent" in types
+    assert replayed["state"]["owner_service"] == "cav-scirocco"
+    assert story.referral_id in [r["id"] for r in replayed["state"]["referrals"]]
+    assert not [m for m in story.markers if m in result.output]
+
+
+def test_a_narrow_or_piped_terminal_wraps_cells_and_cuts_none(
+    audit_env, http: Http, story: Story
+) -> None:
+    narrow = CliRunner().invoke(
+        cli.main, ["audit", "history", story.ref], env={**audit_env, "COLUMNS": "60"}
+    )
+    assert narrow.exit_code == 0, narrow.output
+    assert "…" not in narrow.stdout
+    # Every id survives whole, if folded across lines of its cell: read the
+    # referral's column top to bottom.
+    cells = [line.split("│")[1].strip() for line in narrow.stdout.splitlines() if "│" in line]
+    assert story.referral_id in "".join(cells)
