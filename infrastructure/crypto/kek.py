@@ -21,6 +21,7 @@ the caller's ``aad`` binds the wrapped key to its key id and scope.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -87,6 +88,11 @@ class KeyEncryptionKeys(Protocol):
         """Add a new version, make it primary, return it (old versions stay)."""
         ...
 
+    def retire(self, versions: Iterable[int]) -> None:
+        """Destroy ``versions`` (never the primary): nothing wrapped under them, in
+        the database or in any copy of it, can be unwrapped here again."""
+        ...
+
 
 # -- the local keyring --------------------------------------------------------
 
@@ -146,6 +152,14 @@ class Keyring:
         self._data = self._data.with_new_version()
         return self._data.primary
 
+    def retire(self, versions: Iterable[int]) -> None:
+        if not self._rotatable:
+            raise KekError(
+                f"the KEK comes from {self.source}, which Rete cannot write: remove the "
+                f"versions {sorted(versions)} from it yourself (and from every copy), restart"
+            )
+        self._data = self._data.without(versions)
+
     def _key(self, version: int) -> bytes:
         try:
             return self._data.keys[version]
@@ -168,6 +182,12 @@ class FileKeyring(Keyring):
         data, stamp = _read_keyring_file(path)
         return cls(path, data, stamp)
 
+    def versions(self) -> tuple[int, ...]:
+        # Asked when an erasure is recorded and its completion checked: a version
+        # retired by another process must not count as held here.
+        self._reload_if_changed()
+        return super().versions()
+
     def primary_version(self) -> int:
         # Only key creation and rewrapping ask; one stat() is cheap there, and it
         # keeps a long-running worker from wrapping under a superseded version.
@@ -189,6 +209,15 @@ class FileKeyring(Keyring):
             self._data, self._stamp = _read_keyring_file(self.path)
         log.info("KEK rotated", kek_version=rotated.primary, key_file=str(self.path))
         return rotated.primary
+
+    def retire(self, versions: Iterable[int]) -> None:
+        # Under the same lock as rotation, from the file as it is now.
+        gone = sorted(set(versions))
+        with exclusive_lock(self.path):
+            current, _ = _read_keyring_file(self.path)
+            replace_private(self.path, current.without(gone).to_json())
+            self._data, self._stamp = _read_keyring_file(self.path)
+        log.info("KEK versions retired", kek_versions=gone, key_file=str(self.path))
 
     def _reload_if_changed(self) -> None:
         if stamp_of(self.path) != self._stamp:

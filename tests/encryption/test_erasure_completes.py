@@ -1,0 +1,307 @@
+"""Issue 10, finding 1 and "done when" 2: an erasure is recorded at once, pending
+while a copy of the destroyed case key can still be opened, and complete after
+the documented step (``rete keys retire``). Then a copy of the database taken
+while it was pending (SQLite: every file, the write-ahead log too, taken while a
+real second connection held a read transaction; PostgreSQL: a ``pg_dump`` taken
+before the erasure and the table's heap file and the write-ahead log segments
+written since), tried with every KEK version still held, opens no key of the
+erased case; the other case still reads; the ledger verifies.
+
+The KEK file lives outside ``var/`` as in production (a development keyring
+inside ``var/`` would be copied with it, and then nothing protects anything).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner, Result
+from encryption_support import every_event, tell_case
+from support.clock import TestClock
+from support.http import Api
+from support.people import people_of
+from support.rawdb import RawDatabase, is_sqlite, libpq_url
+
+from api import cli
+from application.rete import Rete
+from infrastructure.bootstrap import build_store
+from infrastructure.crypto.kek import FileKeyring, KekError, UnwrapError, create_key_file
+from infrastructure.crypto.keystore import wrapping_aad
+from infrastructure.settings import Settings
+
+WHY = "her request (art. 17 GDPR)"
+WRAPPED_SIZE = 61  # docs/ENCRYPTION.md, "Wrapped data keys"
+NEAR = 512  # how far from a key id an attacker looks for its wrapped key
+
+
+# -- the operator and the attacker ---------------------------------------------------
+
+
+@pytest.fixture
+def kek_path(tmp_path: Path) -> Path:
+    path = tmp_path / "secrets" / "kek.json"
+    create_key_file(path)
+    return path
+
+
+@pytest.fixture
+def env(rete_env: dict[str, str], kek_path: Path) -> dict[str, str]:
+    return {**rete_env, "RETE_KEK_FILE": str(kek_path), "RETE_KEY_CACHE_SECONDS": "0"}
+
+
+def run(env: dict[str, str], *args: str) -> Result:
+    """``rete ARGS`` as an operator runs it."""
+    return CliRunner().invoke(cli.main, list(args), env=env)
+
+
+def held_versions(kek_path: Path) -> FileKeyring:
+    return FileKeyring.open(kek_path)
+
+
+def candidates(data: bytes, key_ids: list[bytes], known: list[bytes]) -> set[bytes]:
+    """What an attacker holding ``data`` would try as wrapped keys: every wrapped form
+    the key ever had, wherever it appears, and every 61-byte window starting with
+    the wrap format near any appearance of one of the key's ids (a row keeps them
+    side by side)."""
+    found = {w for w in known if w in data}
+    for key_id in key_ids:
+        start = data.find(key_id)
+        while start != -1:
+            low, high = max(0, start - NEAR), min(len(data), start + NEAR)
+            for i in range(low, high - WRAPPED_SIZE + 1):
+                if data[i] == 0x01:
+                    found.add(data[i : i + WRAPPED_SIZE])
+            start = data.find(key_id, start + 1)
+    return found
+
+
+def opened(
+    keyring: FileKeyring, pieces: set[bytes], key_rows: list[tuple[bytes, str, int, int, bytes]]
+) -> list[str]:
+    """Which of ``pieces`` any held KEK version unwraps, as any of the key's ids."""
+    hits = []
+    for key_id, scope, *_ in key_rows:
+        aad = wrapping_aad(key_id, scope)
+        for piece in pieces:
+            for version in keyring.versions():
+                try:
+                    keyring.unwrap(version, piece, aad)
+                except (UnwrapError, KekError):
+                    continue
+                hits.append(f"key {key_id.hex()} under KEK version {version}")
+    return hits
+
+
+def files(root: Path, leave_out: Path) -> bytes:
+    """Every file under ``root`` but ``leave_out``, as one run of bytes."""
+    return b"".join(
+        p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and leave_out not in p.parents
+    )
+
+
+@contextmanager
+def reader_holding(backend: dict[str, str]) -> Iterator[None]:
+    """A second, real connection holding a read transaction (a backup tool, the
+    ``sqlite3`` shell, an export) for as long as the block runs."""
+    conn = sqlite3.connect(backend["SQLITE_DBNAME"], isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        assert conn.execute("SELECT COUNT(*) FROM rete_data_keys").fetchone()[0] > 0
+        yield
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def pg_dump(backend: dict[str, str]) -> bytes:
+    url = libpq_url(backend["RETE_DATABASE_URL"])
+    schema = backend["RETE_DATABASE_SCHEMA"]
+    dump = subprocess.run(
+        ["pg_dump", "--no-owner", "--schema", schema, url], check=True, capture_output=True
+    )
+    text = dump.stdout
+    # bytea is dumped as hex (\x0102...): give the attacker the bytes back too.
+    raw = [bytes.fromhex(h.decode()) for h in _hex_runs(text)]
+    return text + b"\0".join(raw)
+
+
+def _hex_runs(text: bytes) -> Iterator[bytes]:
+    for part in text.split(b"\\\\x")[1:] + text.split(b"\\x")[1:]:
+        run_ = bytearray()
+        for byte in part:
+            if chr(byte) in "0123456789abcdef":
+                run_.append(byte)
+            else:
+                break
+        if len(run_) >= 2 * 16:
+            yield bytes(run_[: len(run_) // 2 * 2])
+
+
+def pg_data_files(backend: dict[str, str], since_lsn: str) -> bytes | None:
+    """The key table's heap files and the write-ahead log segments written since
+    ``since_lsn``, read from the server's data directory (None when this machine
+    cannot read it: another host, or not allowed)."""
+    url = libpq_url(backend["RETE_DATABASE_URL"])
+    table = f'"{backend["RETE_DATABASE_SCHEMA"]}".rete_data_keys'
+    with psycopg.connect(url, autocommit=True) as conn:
+        try:
+            conn.execute("CHECKPOINT")
+            (data_dir,) = conn.execute("SHOW data_directory").fetchone()  # type: ignore[misc]
+            (heap,) = conn.execute(  # type: ignore[misc]
+                "SELECT pg_relation_filepath(%s::regclass)", (table,)
+            ).fetchone()
+            first, last = conn.execute(  # type: ignore[misc]
+                "SELECT pg_walfile_name(%s::pg_lsn), pg_walfile_name(pg_current_wal_lsn())",
+                (since_lsn,),
+            ).fetchone()
+        except psycopg.Error:
+            return None
+    root = Path(data_dir)
+    try:
+        heap_files = sorted((root / heap).parent.glob(Path(heap).name + "*"))
+        wal = [
+            p
+            for p in sorted((root / "pg_wal").iterdir())
+            if len(p.name) == 24 and first <= p.name <= last
+        ]
+        return b"".join(p.read_bytes() for p in [*heap_files, *wal])
+    except OSError:
+        return None
+
+
+def current_lsn(backend: dict[str, str]) -> str:
+    with psycopg.connect(libpq_url(backend["RETE_DATABASE_URL"]), autocommit=True) as conn:
+        (lsn,) = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()  # type: ignore[misc]
+        return str(lsn)
+
+
+# -- the test ------------------------------------------------------------------------
+
+
+def test_an_erasure_is_pending_until_retired_then_no_copy_held_with_any_kek_opens_it(
+    make_rete: Callable[..., Rete],
+    settings_for: Callable[..., Settings],
+    make_api: Callable[..., Api],
+    clock: TestClock,
+    raw: RawDatabase,
+    backend: dict[str, str],
+    env: dict[str, str],
+    kek_path: Path,
+    tmp_path: Path,
+) -> None:
+    extra = {k: v for k, v in env.items() if k.startswith("RETE_KEK") or "CACHE" in k}
+    rete = make_rete(**extra)
+    p = people_of(rete)
+    kept, erased = (tell_case(rete, p, clock, tag=f"case{i} ") for i in range(2))
+    scope = f"case:{erased.id}"
+    erased_rows = [r for r in raw.key_rows() if r[1] == scope]
+    assert erased_rows, "the case had a key"
+    key_ids = [r[0] for r in erased_rows]
+    wrapped = [r[4] for r in erased_rows]
+    sqlite = is_sqlite(backend)
+
+    # The copies an attacker keeps: PostgreSQL, a backup taken before the erasure.
+    backup = b"" if sqlite else pg_dump(backend)
+    since = "" if sqlite else current_lsn(backend)
+    with reader_holding(backend) if sqlite else nullcontext():
+        rete.cases.erase(p.chiara, erased.ref, WHY)
+        # Recorded at once, and pending: what it waits for is said, not dropped.
+        (erasure,) = rete.erasures.list(p.ugo).items
+        assert erasure.case_id == str(erased.id) and erasure.status == "pending"
+        assert erasure.completed_at is None
+        assert erasure.waiting_for == (["log", "kek"] if sqlite else ["kek"])
+        # SQLite: every file as it is now, the write-ahead log too, while the
+        # reader holds its snapshot.
+        if sqlite:
+            backup = files(tmp_path, leave_out=kek_path.parent)
+    data_dir = None if sqlite else pg_data_files(backend, since)
+
+    # Finding 1, reproduced: those copies hold the wrapped key, and with the KEK as
+    # it is now, they would open it.
+    copies = {"backup": backup} | ({} if data_dir is None else {"data directory": data_dir})
+    pieces = {where: candidates(data, key_ids, wrapped) for where, data in copies.items()}
+    assert any(set(wrapped) & found for found in pieces.values()), "the copies hold the key"
+    assert opened(held_versions(kek_path), set().union(*pieces.values()), erased_rows)
+    status = run(env, "keys", "status")
+    assert status.exit_code == 0, status.output
+    assert f"case {erased.id}: erased" in status.output and "pending: waits for" in status.output
+
+    # The documented completion step.
+    checkpoint = run(env, "ledger", "checkpoint")
+    assert checkpoint.exit_code == 0, checkpoint.output
+    retired = run(env, "keys", "retire")
+    assert retired.exit_code == 0, retired.output
+    assert "retired: v1" in retired.output and "1 complete, 0 pending" in retired.output
+
+    # Complete, with its times, for the operator and for an auditor.
+    status = run(env, "keys", "status")
+    assert f"case {erased.id}: erased" in status.output and "complete 20" in status.output
+    api = make_api(env, rete, clock)
+    page = api.ok(api.get("ugo", "/api/v1/audit/erasures"))
+    assert page["pending"] == 0 and page["complete"] == 1
+    (item,) = page["items"]
+    assert item["case_id"] == str(erased.id) and item["status"] == "complete"
+    assert item["waiting_for"] == [] and item["completed_at"] and item["kek_retired_at"]
+    assert set(item) >= {"erased_at", "log_folded_at"}
+    refused = api.get("anna", "/api/v1/audit/erasures")
+    assert refused.status_code == 403
+
+    # Done when 2: no copy, with any KEK version still held, opens the erased key.
+    keyring = held_versions(kek_path)
+    assert 1 not in keyring.versions()
+    for where, found in pieces.items():
+        assert not opened(keyring, found, erased_rows), where
+    if sqlite:
+        # ...and the live files no longer hold it at all: the log was folded.
+        live = files(tmp_path, leave_out=kek_path.parent)
+        assert not [w for w in wrapped if w in live]
+
+    # The other case still decrypts, through a new application; the erased one not.
+    store = build_store(settings_for(**extra))
+    try:
+        texts = repr(every_event(store))
+    finally:
+        store.close()
+    assert all(t in texts for t in kept.texts)
+    assert not any(t in texts for t in erased.texts)
+    # The ledger verifies.
+    assert run(env, "ledger", "checkpoint").exit_code == 0
+    verified = run(env, "ledger", "verify", "--jobs", "1")
+    assert verified.exit_code == 0, verified.output
+
+
+def test_a_reader_holding_the_log_keeps_the_erasure_pending_until_it_lets_go(
+    make_rete: Callable[..., Rete],
+    clock: TestClock,
+    backend: dict[str, str],
+    env: dict[str, str],
+    kek_path: Path,
+    tmp_path: Path,
+    raw: RawDatabase,
+) -> None:
+    if not is_sqlite(backend):
+        pytest.skip("PostgreSQL's log cannot be folded from Rete: the KEK retirement covers it")
+    rete = make_rete(RETE_KEK_FILE=str(kek_path))
+    p = people_of(rete)
+    story = tell_case(rete, p, clock)
+    wrapped = [r[4] for r in raw.key_rows() if r[1] == f"case:{story.id}"]
+    keys = rete.ctx.keys
+    with reader_holding(backend):
+        rete.cases.erase(p.chiara, story.ref, WHY)
+        keys.complete_erasures(retire_kek=False)  # type: ignore[attr-defined]
+        (erasure,) = rete.erasures.list(p.ugo).items
+        assert "log" in erasure.waiting_for and erasure.log_folded_at is None
+        assert [w for w in wrapped if w in files(tmp_path, leave_out=kek_path.parent)]
+    # Retried, as the server's schedule does: once the reader let go, the log folds.
+    keys.complete_erasures(retire_kek=False)  # type: ignore[attr-defined]
+    (erasure,) = rete.erasures.list(p.ugo).items
+    assert erasure.waiting_for == ["kek"] and erasure.log_folded_at is not None
+    assert not [w for w in wrapped if w in files(tmp_path, leave_out=kek_path.parent)]
