@@ -30,7 +30,7 @@ from typing import Final
 from application.erasures import WAITING_FOR_KEK, WAITING_FOR_LOG, Erasure
 from application.ports import KeyDestroyed, UnknownKey
 from infrastructure.crypto import sealing
-from infrastructure.crypto.kek import KeyEncryptionKeys, UnwrapError
+from infrastructure.crypto.kek import KeyEncryptionKeys, PrimaryChanged, UnwrapError
 from infrastructure.crypto.keycache import KeyCache
 from infrastructure.crypto.keydb import ErasureRow, KeyRow, KeyTables
 from infrastructure.crypto.scopes import SYSTEM_SCOPE, check_scope
@@ -221,13 +221,14 @@ class SqlKeyStore(Closing):
         # those are removed; a creator that had not seen the new version yet is
         # rewrapped here first. Only then is any version destroyed.
         while True:
-            primary = self._kek.primary_version()
             with self._tables.write(None) as tx:
+                primary = self._kek.primary_version()
                 if tx.keys_not_under(primary) == 0:
-                    retired = [v for v in self._kek.versions() if v != primary]
-                    if retired:
-                        self._kek.retire(retired)
-                    break
+                    try:
+                        retired = self._kek.retire_all_but(primary)
+                        break
+                    except PrimaryChanged:
+                        pass  # rotated meanwhile: rewrap under the newer one first
             self.rewrap_all(self._kek)
         self._settle()
         return retired

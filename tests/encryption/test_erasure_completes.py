@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -110,7 +110,15 @@ def files(root: Path, leave_out: Path) -> bytes:
 @contextmanager
 def reader_holding(backend: dict[str, str]) -> Iterator[None]:
     """A second, real connection holding a read transaction (a backup tool, the
-    ``sqlite3`` shell, an export) for as long as the block runs."""
+    ``sqlite3`` shell, an export, ``pg_dump``) for as long as the block runs."""
+    if not is_sqlite(backend):
+        with psycopg.connect(libpq_url(backend["RETE_DATABASE_URL"])) as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            table = f'"{backend["RETE_DATABASE_SCHEMA"]}".rete_data_keys'
+            assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] > 0  # type: ignore[index]
+            yield
+            conn.rollback()
+        return
     conn = sqlite3.connect(backend["SQLITE_DBNAME"], isolation_level=None)
     try:
         conn.execute("BEGIN")
@@ -211,7 +219,7 @@ def test_an_erasure_is_pending_until_retired_then_no_copy_held_with_any_kek_open
     # The copies an attacker keeps: PostgreSQL, a backup taken before the erasure.
     backup = b"" if sqlite else pg_dump(backend)
     since = "" if sqlite else current_lsn(backend)
-    with reader_holding(backend) if sqlite else nullcontext():
+    with reader_holding(backend):
         rete.cases.erase(p.chiara, erased.ref, WHY)
         # Recorded at once, and pending: what it waits for is said, not dropped.
         (erasure,) = rete.erasures.list(p.ugo).items
@@ -278,30 +286,42 @@ def test_an_erasure_is_pending_until_retired_then_no_copy_held_with_any_kek_open
     assert verified.exit_code == 0, verified.output
 
 
-def test_a_reader_holding_the_log_keeps_the_erasure_pending_until_it_lets_go(
+def test_a_reader_holding_a_snapshot_keeps_the_erasure_pending_until_it_lets_go(
     make_rete: Callable[..., Rete],
     clock: TestClock,
     backend: dict[str, str],
-    env: dict[str, str],
     kek_path: Path,
     tmp_path: Path,
     raw: RawDatabase,
 ) -> None:
-    if not is_sqlite(backend):
-        pytest.skip("PostgreSQL's log cannot be folded from Rete: the KEK retirement covers it")
+    """SQLite: the log is folded again once the reader lets go, and then no file
+    holds the wrapped key. PostgreSQL: the dead row stays in the heap whatever is
+    folded, so only the KEK's retirement completes the erasure."""
+    sqlite = is_sqlite(backend)
     rete = make_rete(RETE_KEK_FILE=str(kek_path))
     p = people_of(rete)
     story = tell_case(rete, p, clock)
     wrapped = [r[4] for r in raw.key_rows() if r[1] == f"case:{story.id}"]
     keys = rete.ctx.keys
+
+    def on_disk() -> list[bytes]:
+        return [w for w in wrapped if w in files(tmp_path, leave_out=kek_path.parent)]
+
     with reader_holding(backend):
         rete.cases.erase(p.chiara, story.ref, WHY)
         keys.complete_erasures(retire_kek=False)  # type: ignore[attr-defined]
         (erasure,) = rete.erasures.list(p.ugo).items
-        assert "log" in erasure.waiting_for and erasure.log_folded_at is None
-        assert [w for w in wrapped if w in files(tmp_path, leave_out=kek_path.parent)]
-    # Retried, as the server's schedule does: once the reader let go, the log folds.
+        assert erasure.status == "pending" and erasure.log_folded_at is None
+        assert erasure.waiting_for == (["log", "kek"] if sqlite else ["kek"])
+        if sqlite:
+            assert on_disk(), "the reader's snapshot keeps the key in the files"
+    # Retried, as the server's schedule does, once the reader let go.
     keys.complete_erasures(retire_kek=False)  # type: ignore[attr-defined]
     (erasure,) = rete.erasures.list(p.ugo).items
-    assert erasure.waiting_for == ["kek"] and erasure.log_folded_at is not None
-    assert not [w for w in wrapped if w in files(tmp_path, leave_out=kek_path.parent)]
+    assert erasure.status == "pending" and erasure.waiting_for == ["kek"]
+    if sqlite:
+        assert erasure.log_folded_at is not None and not on_disk()
+    keys.complete_erasures()  # type: ignore[attr-defined]
+    (erasure,) = rete.erasures.list(p.ugo).items
+    assert erasure.status == "complete" and erasure.waiting_for == []
+    assert erasure.completed_at is not None and erasure.completed_at >= erasure.erased_at
