@@ -1,4 +1,5 @@
-"""``/api/v1/audit``: auditors replay the non-personal history and ask for disclosures."""
+"""``/api/v1/audit``: auditors replay the non-personal history, ask for disclosures, and
+see how far each erasure got."""
 
 from __future__ import annotations
 
