@@ -148,7 +148,10 @@ class SqlKeyStore(Closing):
         self._evict(scope)  # after: a thread that re-read it meanwhile loses it too
         # Recorded as pending above; the log's copies go now if readers allow, else
         # at the next retry (``complete_erasures``), never silently.
-        self._fold_log()
+        try:
+            self._fold_log()
+        except Exception as e:  # the key is gone; folding is retried, the erasure stands
+            log.warning("the write-ahead log could not be folded", exception_type=type(e).__name__)
         return count
 
     # -- operations (the `rete keys` commands) ------------------------------------
@@ -235,10 +238,11 @@ class SqlKeyStore(Closing):
 
     def _fold_log(self) -> None:
         began = datetime.now(UTC)
-        if self._tables.fold_log():
+        folded = self._tables.fold_log()
+        if folded:
             with self._tables.write(_ERASURES) as tx:
                 tx.mark_log_folded(before=began, at=datetime.now(UTC))
-        else:
+        elif folded is False:
             log.info("the write-ahead log could not be folded yet: a reader holds it; retried")
 
     def _settle(self) -> None:

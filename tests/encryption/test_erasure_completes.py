@@ -3,9 +3,10 @@ while a copy of the destroyed case key can still be opened, and complete after
 the documented step (``rete keys retire``). Then a copy of the database taken
 while it was pending (SQLite: every file, the write-ahead log too, taken while a
 real second connection held a read transaction; PostgreSQL: a ``pg_dump`` taken
-before the erasure and the table's heap file and the write-ahead log segments
-written since), tried with every KEK version still held, opens no key of the
-erased case; the other case still reads; the ledger verifies.
+before the erasure, and, on a cluster of the test's own, the whole data directory
+copied after it: heap, indexes and write-ahead log),
+tried with every KEK version still held, opens no key of the erased case; the
+other case still reads; the ledger verifies.
 
 The KEK file lives outside ``var/`` as in production (a development keyring
 inside ``var/`` would be copied with it, and then nothing protects anything).
@@ -26,14 +27,15 @@ from encryption_support import every_event, tell_case
 from support.clock import TestClock
 from support.http import Api
 from support.people import people_of
+from support.private_postgres import private_cluster
 from support.rawdb import RawDatabase, is_sqlite, libpq_url
 
 from api import cli
 from application.rete import Rete
-from infrastructure.bootstrap import build_store
+from infrastructure.bootstrap import build_rete, build_store
 from infrastructure.crypto.kek import FileKeyring, KekError, UnwrapError, create_key_file
 from infrastructure.crypto.keystore import wrapping_aad
-from infrastructure.settings import Settings
+from infrastructure.settings import Settings, load_settings
 
 WHY = "her request (art. 17 GDPR)"
 WRAPPED_SIZE = 61  # docs/ENCRYPTION.md, "Wrapped data keys"
@@ -98,12 +100,12 @@ def opened(
     return hits
 
 
-def files(root: Path, leave_out: Path) -> bytes:
-    """Every file under ``root`` but ``leave_out``, as one run of bytes."""
+def files(root: Path, leave_out: Path | None = None) -> bytes:
+    """Every file under ``root`` (but those under ``leave_out``), as one run of bytes."""
     return b"".join(
         p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and leave_out not in p.parents
+        if p.is_file() and (leave_out is None or leave_out not in p.parents)
     )
 
 
@@ -153,44 +155,6 @@ def _hex_runs(text: bytes) -> Iterator[bytes]:
             yield bytes(run_[: len(run_) // 2 * 2])
 
 
-def pg_data_files(backend: dict[str, str], since_lsn: str) -> bytes | None:
-    """The key table's heap files and the write-ahead log segments written since
-    ``since_lsn``, read from the server's data directory (None when this machine
-    cannot read it: another host, or not allowed)."""
-    url = libpq_url(backend["RETE_DATABASE_URL"])
-    table = f'"{backend["RETE_DATABASE_SCHEMA"]}".rete_data_keys'
-    with psycopg.connect(url, autocommit=True) as conn:
-        try:
-            conn.execute("CHECKPOINT")
-            (data_dir,) = conn.execute("SHOW data_directory").fetchone()  # type: ignore[misc]
-            (heap,) = conn.execute(  # type: ignore[misc]
-                "SELECT pg_relation_filepath(%s::regclass)", (table,)
-            ).fetchone()
-            first, last = conn.execute(  # type: ignore[misc]
-                "SELECT pg_walfile_name(%s::pg_lsn), pg_walfile_name(pg_current_wal_lsn())",
-                (since_lsn,),
-            ).fetchone()
-        except psycopg.Error:
-            return None
-    root = Path(data_dir)
-    try:
-        heap_files = sorted((root / heap).parent.glob(Path(heap).name + "*"))
-        wal = [
-            p
-            for p in sorted((root / "pg_wal").iterdir())
-            if len(p.name) == 24 and first <= p.name <= last
-        ]
-        return b"".join(p.read_bytes() for p in [*heap_files, *wal])
-    except OSError:
-        return None
-
-
-def current_lsn(backend: dict[str, str]) -> str:
-    with psycopg.connect(libpq_url(backend["RETE_DATABASE_URL"]), autocommit=True) as conn:
-        (lsn,) = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()  # type: ignore[misc]
-        return str(lsn)
-
-
 # -- the test ------------------------------------------------------------------------
 
 
@@ -218,7 +182,6 @@ def test_an_erasure_is_pending_until_retired_then_no_copy_held_with_any_kek_open
 
     # The copies an attacker keeps: PostgreSQL, a backup taken before the erasure.
     backup = b"" if sqlite else pg_dump(backend)
-    since = "" if sqlite else current_lsn(backend)
     with reader_holding(backend):
         rete.cases.erase(p.chiara, erased.ref, WHY)
         # Recorded at once, and pending: what it waits for is said, not dropped.
@@ -230,11 +193,10 @@ def test_an_erasure_is_pending_until_retired_then_no_copy_held_with_any_kek_open
         # reader holds its snapshot.
         if sqlite:
             backup = files(tmp_path, leave_out=kek_path.parent)
-    data_dir = None if sqlite else pg_data_files(backend, since)
 
     # Finding 1, reproduced: those copies hold the wrapped key, and with the KEK as
     # it is now, they would open it.
-    copies = {"backup": backup} | ({} if data_dir is None else {"data directory": data_dir})
+    copies = {"backup": backup}
     pieces = {where: candidates(data, key_ids, wrapped) for where, data in copies.items()}
     assert any(set(wrapped) & found for found in pieces.values()), "the copies hold the key"
     assert opened(held_versions(kek_path), set().union(*pieces.values()), erased_rows)
@@ -325,3 +287,54 @@ def test_a_reader_holding_a_snapshot_keeps_the_erasure_pending_until_it_lets_go(
     (erasure,) = rete.erasures.list(p.ugo).items
     assert erasure.status == "complete" and erasure.waiting_for == []
     assert erasure.completed_at is not None and erasure.completed_at >= erasure.erased_at
+
+
+def test_a_copy_of_the_whole_postgresql_data_directory_opens_nothing_once_retired(
+    clock: TestClock, tmp_path: Path, kek_path: Path
+) -> None:
+    """On a cluster of the test's own: the whole data directory (heap, indexes, WAL)
+    copied right after the erasure, as a stolen disk or file-level backup."""
+    with private_cluster() as cluster:
+        schema = "rete"
+        env = {
+            "RETE_DATABASE_URL": f"{cluster.url}?schema={schema}",
+            "RETE_VAR_DIR": str(tmp_path / "var"),
+            "RETE_CHECKPOINT_INTERVAL": "0",
+            "RETE_KEK_FILE": str(kek_path),
+            "RETE_KEY_CACHE_SECONDS": "0",
+        }
+        rete = build_rete(load_settings(env), clock=clock)
+        try:
+            p = people_of(rete)
+            kept, erased = (tell_case(rete, p, clock, tag=f"case{i} ") for i in range(2))
+            with psycopg.connect(cluster.url, autocommit=True) as conn:
+                key_rows = [
+                    (bytes(k), s, int(g), int(v), bytes(w))
+                    for k, s, g, v, w in conn.execute(
+                        "SELECT key_id, scope, generation, kek_version, wrapped "
+                        f"FROM {schema}.rete_data_keys WHERE scope = %s",
+                        (f"case:{erased.id}",),
+                    ).fetchall()
+                ]
+                rete.cases.erase(p.chiara, erased.ref, WHY)
+                conn.execute("CHECKPOINT")  # the dead row written out to the heap file
+            copy = files(cluster.data_directory)
+            key_ids, wrapped = [r[0] for r in key_rows], [r[4] for r in key_rows]
+            found = candidates(copy, key_ids, wrapped)
+            assert set(wrapped) & found, "the copy holds the erased key (finding 1)"
+            assert opened(held_versions(kek_path), found, key_rows), "and it would open"
+
+            retired = run(env, "keys", "retire")
+            assert retired.exit_code == 0, retired.output
+            assert "1 complete, 0 pending" in retired.output
+
+            assert not opened(held_versions(kek_path), found, key_rows)
+            store = build_store(load_settings(env))
+            try:
+                texts = repr(every_event(store))
+            finally:
+                store.close()
+            assert all(t in texts for t in kept.texts)
+            assert not any(t in texts for t in erased.texts)
+        finally:
+            rete.close()
