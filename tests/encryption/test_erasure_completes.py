@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -338,3 +339,25 @@ def test_a_copy_of_the_whole_postgresql_data_directory_opens_nothing_once_retire
             assert not any(t in texts for t in erased.texts)
         finally:
             rete.close()
+
+
+def test_the_server_completes_a_pending_erasure_on_its_own_schedule(
+    make_rete: Callable[..., Rete], clock: TestClock, kek_path: Path
+) -> None:
+    rete = make_rete(RETE_KEK_FILE=str(kek_path), RETE_KEY_RETIREMENT_INTERVAL="0.2")
+    p = people_of(rete)
+    story = tell_case(rete, p, clock)
+    rete.cases.erase(p.chiara, story.ref, WHY)
+    assert rete.erasures.list(p.ugo).pending == 1
+    for work in rete.background:
+        work.start()
+    try:
+        deadline = time.monotonic() + 15  # a bound for a busy machine, not a speed
+        while rete.erasures.list(p.ugo).pending and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        for work in reversed(rete.background):
+            work.stop()
+    (erasure,) = rete.erasures.list(p.ugo).items
+    assert erasure.status == "complete", erasure
+    assert held_versions(kek_path).versions() == (2,)
