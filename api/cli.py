@@ -9,8 +9,6 @@ keeps its traceback.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import click
@@ -20,18 +18,17 @@ from api.auth import mint_token
 from api.cli_audit import audit
 from api.cli_common import command_settings
 from api.cli_errors import expected_errors
+from api.cli_keys import keys
 from api.cli_ledger import ledger
 from api.cli_observatory import observatory
 from api.cli_views import views
 from api.demo import load_demo
-from application.ports import SYSTEM_SCOPE
 from domain import errors
 from domain.network import Actor
 from domain.text import required_text
 from domain.vocabulary import Role, parse
-from infrastructure.bootstrap import build_keys, build_rete, key_operations
-from infrastructure.crypto.kek import Keyring, load_keyring
-from infrastructure.crypto.keystore import SqlKeyStore
+from infrastructure.bootstrap import build_keys, build_rete
+from infrastructure.crypto.kek import load_keyring
 from infrastructure.dev_secret import DevSecret, load_or_create_dev_secret
 from infrastructure.network_file import load_directory, load_instruments
 from infrastructure.settings import SettingsError
@@ -156,65 +153,7 @@ def demo() -> None:
         click.echo(line)
 
 
-@main.group()
-def keys() -> None:
-    """Operate the encryption keys (see docs/ENCRYPTION.md)."""
-
-
-@contextmanager
-def _key_operations() -> Iterator[tuple[Keyring, SqlKeyStore]]:
-    """The configured KEK and the data-key store, for one key operation."""
-    with expected_errors(), key_operations(command_settings()) as (kek, store):
-        yield kek, store
-
-
-@keys.command()
-@click.option(
-    "--system",
-    is_flag=True,
-    help="Also start a new system data key; the old ones stay for reading.",
-)
-def rotate(system: bool) -> None:
-    """Add a new key-encryption key and rewrap every data key under it.
-
-    No event is rewritten. Afterwards the old KEK version opens nothing: once
-    no backup needs it, it can be removed from the key file.
-    """
-    with _key_operations() as (kek, store):
-        version = kek.rotate()
-        rewrapped = store.rewrap_all(kek)
-        if system:
-            store.rotate_data_key(SYSTEM_SCOPE)
-        in_use = store.kek_versions_in_use()
-    click.echo(f"KEK version {version} is now primary; {rewrapped} data keys rewrapped.")
-    if system:
-        click.echo("A new system key seals from now on; the older ones still open.")
-    click.echo("Data keys by KEK version: " + _versions(in_use))
-
-
-@keys.command()
-def rewrap() -> None:
-    """Rewrap every data key under the primary KEK version (after changing RETE_KEK)."""
-    with _key_operations() as (kek, store):
-        rewrapped = store.rewrap_all(kek)
-        in_use = store.kek_versions_in_use()
-    click.echo(f"{rewrapped} data keys rewrapped under KEK version {kek.primary_version()}.")
-    click.echo("Data keys by KEK version: " + _versions(in_use))
-
-
-@keys.command()
-def status() -> None:
-    """Which KEK versions the data keys are wrapped under."""
-    with _key_operations() as (kek, store):
-        in_use = store.kek_versions_in_use()
-    click.echo(f"Primary KEK version: {kek.primary_version()}; known: {list(kek.versions())}")
-    click.echo("Data keys by KEK version: " + _versions(in_use))
-
-
-def _versions(in_use: dict[int, int]) -> str:
-    return ", ".join(f"v{v}: {n}" for v, n in sorted(in_use.items())) or "none yet"
-
-
+main.add_command(keys)  # rete keys rotate|rewrap|retire|status (api/cli_keys.py)
 main.add_command(ledger)  # rete ledger checkpoint|export|verify (api/cli_ledger.py)
 main.add_command(audit)  # rete audit history (api/cli_audit.py)
 main.add_command(views)  # rete views rebuild|run (api/cli_views.py)

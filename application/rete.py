@@ -16,6 +16,7 @@ from application.audit import Audit
 from application.background import Background
 from application.cases import Cases
 from application.context import Context
+from application.erasures import ErasureRecords, Erasures
 from application.escalation import Escalations
 from application.integrity import IntegrityWatch
 from application.ledger import LedgerProofs, LedgerUnavailable
@@ -39,6 +40,7 @@ class Rete:
         background: Sequence[Background] = (),
         database_reachable: Callable[[], bool] = _always,
         closing: Sequence[Callable[[], None]] = (),
+        erasures: ErasureRecords | None = None,
     ) -> None:
         self.ctx = ctx  # the dependencies: tests reach them here
         self.cases = Cases(ctx)
@@ -47,6 +49,7 @@ class Rete:
         self.audit = Audit(ctx, self.access_log)
         self.escalations = Escalations(ctx)
         self.observatory = Observatory(ctx)
+        self.erasures = Erasures(erasures)
         self.background = tuple(background)
         self.database_reachable = database_reachable
         self._ledger = ledger

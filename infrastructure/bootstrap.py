@@ -16,6 +16,7 @@ import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
+from application.background import Background
 from application.context import Context
 from application.escalation import Escalations
 from application.integrity import IntegrityWatch
@@ -132,12 +133,28 @@ def build_rete(
         Escalations(ctx).run,
         what="the escalation policy",
     )
+    keys = store.keys if isinstance(store.keys, SqlKeyStore) else None
+    background: list[Background] = [
+        LedgerSigning(served, settings.checkpoint_interval_seconds),
+        escalation,
+    ]
+    if keys is not None:
+        # Pending erasures completed on a schedule (docs/ENCRYPTION.md, "Erasure").
+        background.append(
+            EveryInterval(
+                "rete-erasures",
+                settings.key_retirement_interval_seconds,
+                keys.complete_erasures,
+                what="the completion of pending erasures",
+            )
+        )
     return Rete(
         ctx,
         ledger=served.proofs,
         # Started in this order, stopped in the reverse: the signer follows the last
         # escalations' writes.
-        background=[LedgerSigning(served, settings.checkpoint_interval_seconds), escalation],
+        background=background,
+        erasures=keys,
         database_reachable=DatabaseCheck(store).reachable,
         closing=[served.close, *closing],
     )

@@ -45,6 +45,8 @@ class Settings:
     escalation_interval_seconds: float  # 0: no periodic escalation policy
     # Connections a process holds to the database, all in one pool (infrastructure/db).
     database_pool_size: int = 5
+    # Every N seconds the server completes pending erasures (docs/ENCRYPTION.md); 0: never.
+    key_retirement_interval_seconds: float = 3600.0
     # The API refuses tokens that live longer, whoever minted them.
     max_token_lifetime: timedelta = timedelta(hours=12)
     # Tokens from the network's identity provider; None: development tokens.
@@ -152,6 +154,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         escalation_interval_seconds=_seconds(env, "RETE_ESCALATION_INTERVAL", 60.0),
         database_pool_size=_int(env, "RETE_DATABASE_POOL_SIZE", 5),
         max_token_lifetime=timedelta(seconds=_int(env, "RETE_MAX_TOKEN_LIFETIME", 12 * 3600)),
+        key_retirement_interval_seconds=_seconds(env, "RETE_KEY_RETIREMENT_INTERVAL", 3600.0),
         oidc=oidc_settings(env),
     )
 

@@ -1,4 +1,5 @@
-"""``/api/v1/audit``: auditors replay the non-personal history and ask for disclosures."""
+"""``/api/v1/audit``: auditors replay the non-personal history, ask for disclosures, and
+see how far each erasure got."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from api.routes._common import API_PREFIX, BEARER, App, Me, api_get, api_post, route_of
 from api.schemas import ReasonBody
 from application.audit import AuditEventsPage, CaseHistory
+from application.erasures import ErasuresPage
 from application.views import CaseView
 
 CaseRef = FromPath[str]
@@ -72,3 +74,17 @@ class AuditController(Controller):
         data: JSONBody[ReasonBody],
     ) -> CaseView:
         return rete.audit.disclose(actor, case_ref, data.reason, via=route_of(request))
+
+    @api_get(
+        "/erasures",
+        summary="Auditors: every erasure, pending or complete, with its times",
+        description=(
+            "An erasure is recorded at once and is `pending` until no copy of the "
+            "destroyed case key can be opened: `waiting_for` names what it waits for "
+            "(`log`: SQLite's write-ahead log, held by a reader, is folded again until "
+            "it works; `kek`: a KEK version that wrapped the key is still held, until "
+            "`rete keys retire` or its schedule retires it). Case ids and times only."
+        ),
+    )
+    def erasures(self, rete: App, actor: Me) -> ErasuresPage:
+        return rete.erasures.list(actor)

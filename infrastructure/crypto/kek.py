@@ -51,6 +51,7 @@ __all__ = [  # the keyring's contents are re-exported: one import for the KEK
     "KeyEncryptionKeys",
     "Keyring",
     "KeyringData",
+    "PrimaryChanged",
     "UnwrapError",
     "create_key_file",
     "load_keyring",
@@ -86,6 +87,17 @@ class KeyEncryptionKeys(Protocol):
     def rotate(self) -> int:
         """Add a new version, make it primary, return it (old versions stay)."""
         ...
+
+    def retire_all_but(self, primary: int) -> list[int]:
+        """Destroy every version but ``primary``, which must still be the primary
+        (else ``PrimaryChanged``: someone rotated meanwhile); returns the versions
+        destroyed. Nothing wrapped under them, in the database or in any copy of it,
+        can be unwrapped here again."""
+        ...
+
+
+class PrimaryChanged(KekError):
+    """The KEK was rotated while its older versions were being retired: rewrap, retry."""
 
 
 # -- the local keyring --------------------------------------------------------
@@ -146,6 +158,15 @@ class Keyring:
         self._data = self._data.with_new_version()
         return self._data.primary
 
+    def retire_all_but(self, primary: int) -> list[int]:
+        if not self._rotatable:
+            raise KekError(
+                f"the KEK comes from {self.source}, which Rete cannot write: remove every "
+                f"version but {primary} from it yourself (and from every copy), restart"
+            )
+        self._data, retired = _retired(self._data, primary)
+        return retired
+
     def _key(self, version: int) -> bytes:
         try:
             return self._data.keys[version]
@@ -167,6 +188,12 @@ class FileKeyring(Keyring):
     def open(cls, path: Path) -> FileKeyring:
         data, stamp = _read_keyring_file(path)
         return cls(path, data, stamp)
+
+    def versions(self) -> tuple[int, ...]:
+        # Asked when an erasure is recorded and its completion checked: a version
+        # retired by another process must not count as held here.
+        self._reload_if_changed()
+        return super().versions()
 
     def primary_version(self) -> int:
         # Only key creation and rewrapping ask; one stat() is cheap there, and it
@@ -190,9 +217,27 @@ class FileKeyring(Keyring):
         log.info("KEK rotated", kek_version=rotated.primary, key_file=str(self.path))
         return rotated.primary
 
+    def retire_all_but(self, primary: int) -> list[int]:
+        # Under the same lock as rotation, from the file as it is now.
+        with exclusive_lock(self.path):
+            current, _ = _read_keyring_file(self.path)
+            kept, retired = _retired(current, primary)
+            if retired:
+                replace_private(self.path, kept.to_json())
+            self._data, self._stamp = _read_keyring_file(self.path)
+        log.info("KEK versions retired", kek_versions=retired, key_file=str(self.path))
+        return retired
+
     def _reload_if_changed(self) -> None:
         if stamp_of(self.path) != self._stamp:
             self._data, self._stamp = _read_keyring_file(self.path)
+
+
+def _retired(data: KeyringData, primary: int) -> tuple[KeyringData, list[int]]:
+    if data.primary != primary:
+        raise PrimaryChanged(f"KEK version {data.primary} is primary now, not {primary}")
+    retired = sorted(v for v in data.keys if v != primary)
+    return data.without(retired), retired
 
 
 def _read_keyring_file(path: Path) -> tuple[KeyringData, FileStamp]:

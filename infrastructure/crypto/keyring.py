@@ -7,7 +7,7 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
@@ -49,6 +49,14 @@ class KeyringData:
         version = max(self.keys) + 1
         keys = {**self.keys, version: os.urandom(KEK_SIZE)}
         return KeyringData(primary=version, keys=keys, development=self.development)
+
+    def without(self, versions: Iterable[int]) -> KeyringData:
+        """The keyring with ``versions`` removed (never the primary)."""
+        gone = set(versions)
+        if self.primary in gone:
+            raise KekError(f"KEK version {self.primary} is primary: it cannot be retired")
+        keys = {v: k for v, k in self.keys.items() if v not in gone}
+        return KeyringData(primary=self.primary, keys=keys, development=self.development)
 
     def to_json(self) -> bytes:
         document: dict[str, Any] = {

@@ -24,22 +24,30 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Final
 
+from application.erasures import WAITING_FOR_KEK, WAITING_FOR_LOG, Erasure
 from application.ports import KeyDestroyed, UnknownKey
 from infrastructure.crypto import sealing
-from infrastructure.crypto.kek import KeyEncryptionKeys, UnwrapError
+from infrastructure.crypto.kek import KeyEncryptionKeys, PrimaryChanged, UnwrapError
 from infrastructure.crypto.keycache import KeyCache
-from infrastructure.crypto.keydb import KeyRow, KeyTables
+from infrastructure.crypto.keydb import ErasureRow, KeyRow, KeyTables
 from infrastructure.crypto.scopes import SYSTEM_SCOPE, check_scope
 from infrastructure.db import Database, open_database
 from infrastructure.db.closing import Closing
+from infrastructure.logging import get_logger
 from infrastructure.settings import Settings
 
 DATA_KEY_SIZE: Final = sealing.KEY_SIZE
 # Connections of a store opened on a bare database URL (tools and tests).
 _OWN_POOL: Final = 2
 KEY_ID_SIZE: Final = sealing.KEY_ID_SIZE
+# The lock that serialises the updates of the erasures' progress (not a scope name:
+# scopes are "system" or "case:<id>").
+_ERASURES: Final = "rete erasures"
+
+log = get_logger(__name__)
 
 
 def wrapping_aad(key_id: bytes, scope: str) -> bytes:
@@ -68,6 +76,8 @@ class SqlKeyStore(Closing):
         opened = open_database(database, _OWN_POOL) if isinstance(database, str) else database
         try:
             self._tables = KeyTables(opened, owned=owned)
+            with self._tables.write(_ERASURES) as tx:  # scopes destroyed before this table
+                tx.record_erasures_before(max(kek.versions()))
         except BaseException:
             if owned:
                 opened.close()
@@ -132,10 +142,16 @@ class SqlKeyStore(Closing):
         if scope == SYSTEM_SCOPE:
             raise ValueError("the system key is never destroyed: every event would be lost")
         self._evict(scope)  # before: no thread here starts using it during the delete
+        newest_kek = max(self._kek.versions())
         with self._tables.write(scope) as tx:
-            count = tx.destroy(scope)
+            count = tx.destroy(scope, newest_kek)
         self._evict(scope)  # after: a thread that re-read it meanwhile loses it too
-        self._tables.after_destroy()
+        # Recorded as pending above; the log's copies go now if readers allow, else
+        # at the next retry (``complete_erasures``), never silently.
+        try:
+            self._fold_log()
+        except Exception as e:  # the key is gone; folding is retried, the erasure stands
+            log.warning("the write-ahead log could not be folded", exception_type=type(e).__name__)
         return count
 
     # -- operations (the `rete keys` commands) ------------------------------------
@@ -175,6 +191,85 @@ class SqlKeyStore(Closing):
         retired from the keyring once no key (and no backup kept) uses it."""
         with self._tables.read() as tx:
             return tx.kek_versions()
+
+    # -- completing erasures (``rete keys retire``, ``rete keys status``) -------------
+
+    def erasures(self) -> list[Erasure]:
+        """Every erasure, oldest first, with how far it got (``ErasureRecords``)."""
+        self._settle()
+        with self._tables.read() as tx:
+            rows = tx.erasures()
+        return [self._erasure(row) for row in rows]
+
+    def complete_erasures(self, *, retire_kek: bool = True) -> list[Erasure]:
+        """Move every pending erasure on: fold the log again if one waits for it, and
+        (``retire_kek``) retire the KEK versions that wrapped a destroyed key. The
+        server runs this on a schedule; ``rete keys retire`` on demand."""
+        waiting = self.erasures()
+        if any(WAITING_FOR_LOG in e.waiting_for for e in waiting):
+            self._fold_log()
+        if retire_kek and any(WAITING_FOR_KEK in e.waiting_for for e in waiting):
+            self.retire_kek()
+        return self.erasures()
+
+    def retire_kek(self) -> list[int]:
+        """Rotate the KEK, rewrap every live data key under the new version, then
+        destroy every older version; returns the versions destroyed. Copies of
+        destroyed keys (in a log, heap pages, a backup) were wrapped under those
+        versions only, so they can never be unwrapped again; nor can a backup taken
+        before this (docs/ENCRYPTION.md)."""
+        self._kek.rotate()
+        self.rewrap_all(self._kek)
+        # The table lock keeps a key from being wrapped under an old version while
+        # those are removed; a creator that had not seen the new version yet is
+        # rewrapped here first. Only then is any version destroyed.
+        while True:
+            with self._tables.write(None) as tx:
+                primary = self._kek.primary_version()
+                if tx.keys_not_under(primary) == 0:
+                    try:
+                        retired = self._kek.retire_all_but(primary)
+                        break
+                    except PrimaryChanged:
+                        pass  # rotated meanwhile: rewrap under the newer one first
+            self.rewrap_all(self._kek)
+        self._settle()
+        return retired
+
+    def _fold_log(self) -> None:
+        began = datetime.now(UTC)
+        folded = self._tables.fold_log()
+        if folded:
+            with self._tables.write(_ERASURES) as tx:
+                tx.mark_log_folded(before=began, at=datetime.now(UTC))
+        elif folded is False:
+            log.info("the write-ahead log could not be folded yet: a reader holds it; retried")
+
+    def _settle(self) -> None:
+        """Record the steps done since last asked: a KEK version retired (here or by
+        hand), and erasures whose every step is done."""
+        oldest_held = min(self._kek.versions())
+        now = datetime.now(UTC)
+        with self._tables.write(_ERASURES) as tx:
+            tx.mark_kek_retired(oldest_held, now)
+            tx.mark_completed(now, log_counts=self._tables.log_counts)
+
+    def _erasure(self, row: ErasureRow) -> Erasure:
+        waiting = []
+        if self._tables.log_counts and row.log_folded_at is None:
+            waiting.append(WAITING_FOR_LOG)
+        if row.kek_retired_at is None:
+            waiting.append(WAITING_FOR_KEK)
+        return Erasure(
+            case_id=row.scope.removeprefix("case:"),
+            erased_at=row.erased_at,
+            status="complete" if row.completed_at is not None else "pending",
+            waiting_for=waiting,
+            kek_version=row.kek_version,
+            log_folded_at=row.log_folded_at,
+            kek_retired_at=row.kek_retired_at,
+            completed_at=row.completed_at,
+        )
 
     def close(self) -> None:
         self._tables.close()

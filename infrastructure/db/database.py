@@ -121,9 +121,11 @@ class Database(ABC):
         """Take ``lock`` inside a transaction already open."""
 
     @abstractmethod
-    def scrub_log(self) -> None:
-        """Best effort: fold what the write-ahead log keeps of deleted rows back into
-        the database and truncate it, where the backend allows it."""
+    def scrub_log(self) -> bool | None:
+        """Fold what the write-ahead log keeps of deleted rows back into the database
+        and truncate it, where the backend allows it, without waiting for readers:
+        True when the log is now empty, False when a reader kept part of it alive
+        (try again later), None on a backend whose log cannot be folded from here."""
 
     def close(self) -> None:
         self.datastore.close()

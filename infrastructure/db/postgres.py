@@ -100,11 +100,11 @@ class PostgresDatabase(Database):
                 conn.execute(*_settings(*pairs))
             yield tx
 
-    def scrub_log(self) -> None:
+    def scrub_log(self) -> bool | None:
         # Nothing to do from here: VACUUM does not zero freed space, and the WAL
         # and backups keep old pages anyway. Those copies are wrapped; rotating the
         # KEK and retiring the old version is what makes them useless (docs).
-        pass
+        return None
 
     def _join_lock(self, tx: Tx, lock: str) -> None:
         tx.query("SELECT pg_advisory_xact_lock(%s::int4, hashtext(%s))", (LOCK_NAMESPACE, lock))

@@ -171,9 +171,20 @@ class SqliteDatabase(Database):
         # The transaction already holds the database's write lock.
         pass
 
-    def scrub_log(self) -> None:
+    def scrub_log(self) -> bool | None:
         # secure_delete zeroed the rows in the pages; the WAL may still hold the
-        # page images from when they were written. Fold it back and truncate it.
-        # Best effort: a reader elsewhere can keep part of the WAL alive.
+        # page images from when they were written, and a reader's open snapshot keeps
+        # the old pages in the database file. Fold the log back and truncate it, and
+        # say whether that worked: a reader elsewhere can keep part of it alive, and
+        # the caller must then try again (an erasure stays pending until it works).
         with self._connection(writer=False) as tx:
-            tx.cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            cursor = tx.cursor
+            (timeout,) = cursor.execute("PRAGMA busy_timeout").fetchone()
+            # Not waiting for readers: a reader may hold its snapshot for hours.
+            cursor.execute("PRAGMA busy_timeout = 0")
+            try:
+                rows = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+        busy, log_frames, folded_frames = (int(v) for v in rows[0])
+        return busy == 0 and log_frames == folded_frames

@@ -13,6 +13,7 @@ from infrastructure.db import Database, Tx
 KEYS: Final = "rete_data_keys"
 SCOPES: Final = "rete_destroyed_scopes"
 GONE: Final = "rete_destroyed_keys"
+ERASURES: Final = "rete_erasures"
 
 DDL: Final = (
     """CREATE TABLE IF NOT EXISTS {keys} (
@@ -32,8 +33,20 @@ DDL: Final = (
         key_id {blob} PRIMARY KEY,
         scope TEXT NOT NULL,
         destroyed_at {time} NOT NULL)""",
+    # One row per erased scope: when, under which KEK versions its keys were ever
+    # wrapped (all versions up to kek_version), and when each copy stopped opening.
+    """CREATE TABLE IF NOT EXISTS {erasures} (
+        scope TEXT PRIMARY KEY,
+        erased_at {time} NOT NULL,
+        kek_version INTEGER,
+        log_folded_at {time},
+        kek_retired_at {time},
+        completed_at {time})""",
 )
 _COLUMNS: Final = "key_id, scope, generation, kek_version, wrapped"
+_ERASURE_COLUMNS: Final = (
+    "scope, erased_at, kek_version, log_folded_at, kek_retired_at, completed_at"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +65,33 @@ def _row(values: tuple[Any, ...]) -> KeyRow:
     return KeyRow(bytes(key_id), str(scope), int(generation), int(kek_version), bytes(wrapped))
 
 
+@dataclass(frozen=True, slots=True)
+class ErasureRow:
+    """One erased scope and how far its erasure got (times in UTC; None: not yet).
+
+    ``kek_version``: every KEK version up to it may have wrapped a copy of the
+    destroyed keys (None: the scope never had a key)."""
+
+    scope: str
+    erased_at: datetime
+    kek_version: int | None
+    log_folded_at: datetime | None
+    kek_retired_at: datetime | None
+    completed_at: datetime | None
+
+
 class KeyTx:
     """The statements of the key store, run in one transaction (or connection)."""
 
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
         q = tx.dialect.qualify
-        self._n = {"keys": q(KEYS), "scopes": q(SCOPES), "gone": q(GONE)}
+        self._n = {
+            "keys": q(KEYS),
+            "scopes": q(SCOPES),
+            "gone": q(GONE),
+            "erasures": q(ERASURES),
+        }
 
     def _sql(self, template: str) -> str:
         return template.format(**self._n)
@@ -101,9 +134,14 @@ class KeyTx:
         )
         return inserted == 1
 
-    def destroy(self, scope: str) -> int:
-        """Delete every key of a scope, remember their ids and the scope; the count."""
+    def destroy(self, scope: str, newest_kek: int) -> int:
+        """Delete every key of a scope, remember their ids and the scope, and record
+        the erasure (pending); the count. ``newest_kek``: the newest KEK version held
+        now (a copy of these keys may be wrapped under any version up to it)."""
         now = self._now()
+        (wrapped_under,) = self._tx.query(
+            self._sql("SELECT MAX(kek_version) FROM {keys} WHERE scope = %s"), (scope,)
+        )[0]
         self._tx.command(
             self._sql(
                 "INSERT INTO {gone} (key_id, scope, destroyed_at) "
@@ -119,7 +157,83 @@ class KeyTx:
             ),
             (scope, now),
         )
+        kek_version = None if wrapped_under is None else max(int(wrapped_under), newest_kek)
+        self._tx.command(
+            self._sql(
+                "INSERT INTO {erasures} (scope, erased_at, kek_version) VALUES (%s, %s, %s) "
+                "ON CONFLICT (scope) DO NOTHING"
+            ),
+            (scope, now, kek_version),
+        )
         return count
+
+    # -- erasures and how far they got ------------------------------------------------
+
+    def erasures(self) -> list[ErasureRow]:
+        rows = self._tx.query(
+            self._sql(f"SELECT {_ERASURE_COLUMNS} FROM {{erasures}} ORDER BY erased_at, scope")
+        )
+        stamp = self._stamp
+        return [
+            ErasureRow(
+                str(scope),
+                stamp(erased),
+                None if version is None else int(version),
+                stamp(folded),
+                stamp(retired),
+                stamp(completed),
+            )
+            for scope, erased, version, folded, retired, completed in rows
+        ]
+
+    def record_erasures_before(self, newest_kek: int) -> int:
+        """Scopes destroyed before erasures were recorded get a pending erasure, every
+        KEK version held now counted as one that may have wrapped them."""
+        return self._tx.command(
+            self._sql(
+                "INSERT INTO {erasures} (scope, erased_at, kek_version) "
+                "SELECT scope, destroyed_at, %s FROM {scopes} "
+                "WHERE scope NOT IN (SELECT scope FROM {erasures}) "
+                "ON CONFLICT (scope) DO NOTHING"
+            ),
+            (newest_kek,),
+        )
+
+    def mark_log_folded(self, before: datetime, at: datetime) -> None:
+        """The log was folded and emptied, by a fold that began at ``before``."""
+        self._tx.command(
+            self._sql(
+                "UPDATE {erasures} SET log_folded_at = %s "
+                "WHERE log_folded_at IS NULL AND erased_at < %s"
+            ),
+            (self._encode(at), self._encode(before)),
+        )
+
+    def mark_kek_retired(self, oldest_held: int, at: datetime) -> None:
+        """Every KEK version older than ``oldest_held`` is gone from the keyring."""
+        self._tx.command(
+            self._sql(
+                "UPDATE {erasures} SET kek_retired_at = %s WHERE kek_retired_at IS NULL "
+                "AND (kek_version IS NULL OR kek_version < %s)"
+            ),
+            (self._encode(at), oldest_held),
+        )
+
+    def mark_completed(self, at: datetime, *, log_counts: bool) -> None:
+        log = "log_folded_at IS NOT NULL" if log_counts else "1 = 1"
+        self._tx.command(
+            self._sql(
+                "UPDATE {erasures} SET completed_at = %s WHERE completed_at IS NULL "
+                f"AND kek_retired_at IS NOT NULL AND {log}"
+            ),
+            (self._encode(at),),
+        )
+
+    def keys_not_under(self, kek_version: int) -> int:
+        ((count,),) = self._tx.query(
+            self._sql("SELECT COUNT(*) FROM {keys} WHERE kek_version <> %s"), (kek_version,)
+        )
+        return int(count)
 
     def rewrap(self, key_id: bytes, kek_version: int, wrapped: bytes) -> None:
         self._tx.command(
@@ -134,7 +248,13 @@ class KeyTx:
         return {int(version): int(count) for version, count in rows}
 
     def _now(self) -> Any:
-        return self._tx.dialect.encode("stamp", datetime.now(UTC))
+        return self._encode(datetime.now(UTC))
+
+    def _encode(self, moment: datetime) -> Any:
+        return self._tx.dialect.encode("stamp", moment)
+
+    def _stamp(self, value: Any) -> Any:
+        return None if value is None else self._tx.dialect.decode("stamp", value)
 
 
 class KeyTables:
@@ -156,6 +276,7 @@ class KeyTables:
                         keys=tx.dialect.qualify(KEYS),
                         scopes=tx.dialect.qualify(SCOPES),
                         gone=tx.dialect.qualify(GONE),
+                        erasures=tx.dialect.qualify(ERASURES),
                         blob=types["blob"],
                         time=types["stamp"],
                         length=tx.dialect.length,
@@ -178,9 +299,15 @@ class KeyTables:
                 tx.lock_table(KEYS)
             yield KeyTx(tx)
 
-    def after_destroy(self) -> None:
-        """Best-effort scrubbing of deleted rows, where the backend allows it."""
-        self.database.scrub_log()
+    def fold_log(self) -> bool | None:
+        """Fold the write-ahead log into the database and empty it, not waiting for
+        readers; whether that worked (None: this backend's log cannot be folded)."""
+        return self.database.scrub_log()
+
+    @property
+    def log_counts(self) -> bool:
+        """Whether this backend's log can be folded, so an erasure waits for it."""
+        return self.database.dialect.name == "sqlite"
 
     def close(self) -> None:
         if self._owned:
