@@ -21,6 +21,7 @@ from application.integrity import IntegrityWatch
 from application.ledger import LedgerProofs, LedgerUnavailable
 from application.observatory.statistics import Observatory
 from application.ports import Clock
+from application.preconditions import Preconditions
 from application.referrals import Referrals
 from domain.network import Actor, NetworkDirectory
 from domain.risk import RiskInstrument
@@ -47,6 +48,8 @@ class Rete:
         self.audit = Audit(ctx, self.access_log)
         self.escalations = Escalations(ctx)
         self.observatory = Observatory(ctx)
+        self.preconditions = Preconditions(ctx)
+        self.idempotency = ctx.idempotency
         self.background = tuple(background)
         self.database_reachable = database_reachable
         self._ledger = ledger

@@ -47,6 +47,8 @@ class Settings:
     database_pool_size: int = 5
     # The API refuses tokens that live longer, whoever minted them.
     max_token_lifetime: timedelta = timedelta(hours=12)
+    # How long an Idempotency-Key and its answer are kept (application.idempotency).
+    idempotency_hours: float = 24.0
 
     @property
     def is_postgres(self) -> bool:
@@ -150,4 +152,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         escalation_interval_seconds=_seconds(env, "RETE_ESCALATION_INTERVAL", 60.0),
         database_pool_size=_int(env, "RETE_DATABASE_POOL_SIZE", 5),
         max_token_lifetime=timedelta(seconds=_int(env, "RETE_MAX_TOKEN_LIFETIME", 12 * 3600)),
+        idempotency_hours=_seconds(env, "RETE_IDEMPOTENCY_HOURS", 24.0),
     )
