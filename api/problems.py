@@ -8,7 +8,10 @@ than a web address: it is stable wherever the server runs and promises no page.
 
 Domain errors map by family: ``NotFound`` 404, ``InvalidValue`` 400,
 ``NotPermitted`` 403, ``InvalidState`` (``Conflict`` included) 409,
-``RuleViolation`` 422. Framework errors keep their status with a fixed detail
+``RuleViolation`` 422; ``precondition-failed`` (a stale ``If-Match``) 412, and
+``outcome-unknown`` 503 with ``Retry-After`` (a write the server could not confirm:
+retry with the same ``Idempotency-Key``; ``api.write_guard`` has the other
+``idempotency-*`` codes). Framework errors keep their status with a fixed detail
 (Litestar's own detail may echo the path, the query string or a header).
 Anything else is a 500 ``internal-error``; the log gets its type and frames,
 never its message or local values.

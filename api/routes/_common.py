@@ -47,7 +47,7 @@ Handler = Callable[..., Any]
 
 def _problems(fn: Handler) -> dict[int, Any]:
     problems = BODY_PROBLEMS if "data" in inspect.signature(fn).parameters else API_PROBLEMS
-    return {**problems, **WRITE_PROBLEMS}
+    return {**problems, **WRITE_PROBLEMS}  # 412 where If-Match is taken (write_guard)
 
 
 def api_get(path: str, **options: Any) -> get:
