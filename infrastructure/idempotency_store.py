@@ -17,6 +17,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Final
 from uuid import UUID
 
 from cryptography.hazmat.primitives import hashes
@@ -58,6 +59,12 @@ PENDING, UNKNOWN, DONE = "pending", "unknown", "done"
 # A reservation whose request has not answered for this long is taken to have
 # ended (every request ends within the server's bounds well before).
 LEASE_SECONDS = 60.0
+# The rows need not wait for the disk at commit: the events' own commit, which
+# waits, comes after the reservation and the announcement and carries them to the
+# disk with it (PostgreSQL's WAL and SQLite's are written in order). A crash may
+# lose a recorded answer whose events are stored: the retry then finds the
+# announced events in the log (409 already-applied), never a second write.
+_DURABILITY: Final = "derived"
 # Expired keys are deleted at most this often, by the writes themselves.
 _PURGE_EVERY = 60.0
 
@@ -101,7 +108,7 @@ class SqlIdempotencyStore:
         row_id = _row_id(owner, key)
         now = _micros(self.now())
         token = secrets.token_hex(16)
-        with self.database.write(f"idempotency:{row_id}") as tx:
+        with self.database.write(f"idempotency:{row_id}", durability=_DURABILITY) as tx:
             rows = tx.query(
                 f"SELECT fingerprint, token, state, announced, answer, touched "
                 f"FROM {self._table} WHERE id = %s",
@@ -142,7 +149,7 @@ class SqlIdempotencyStore:
 
     def announce(self, owner: str, key: str, token: str, events: Sequence[Announced]) -> None:
         listed = [[str(e.stream), e.version, e.digest] for e in events]
-        with self.database.write() as tx:
+        with self.database.write(durability=_DURABILITY) as tx:
             rows = tx.query(
                 f"SELECT announced FROM {self._table} WHERE id = %s AND token = %s",
                 (_row_id(owner, key), token),
@@ -157,7 +164,7 @@ class SqlIdempotencyStore:
             )
 
     def record(self, owner: str, key: str, token: str, answer: Answer) -> None:
-        with self.database.write() as tx:
+        with self.database.write(durability=_DURABILITY) as tx:
             tx.command(
                 f"UPDATE {self._table} SET state = %s, answer = %s, touched = %s "
                 "WHERE id = %s AND token = %s",
@@ -165,7 +172,7 @@ class SqlIdempotencyStore:
             )
 
     def release(self, owner: str, key: str, token: str, *, unknown: bool = False) -> None:
-        with self.database.write() as tx:
+        with self.database.write(durability=_DURABILITY) as tx:
             if unknown:
                 tx.command(
                     f"UPDATE {self._table} SET state = %s WHERE id = %s AND token = %s",
