@@ -8,7 +8,10 @@ Runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import pytest
 from http_stories import POLICE_CONSENT, police_referral, refer_to_social_services
+
+from application.preconditions import PreconditionFailed, expecting
 
 CASES = "/api/v1/cases"
 REFERRALS = "/api/v1/referrals"
@@ -90,3 +93,15 @@ def test_the_etag_compared_is_the_writers_own(any_backend_api, problem) -> None:
     assert theirs.status_code == 201, theirs.text
     hers = api.post("anna", f"{CASES}/{ref}/notes", json=NOTE, headers={"If-Match": owner})
     problem(hers, 412, "precondition-failed")
+
+
+def test_a_change_between_the_check_and_the_append_is_refused_too(rete, people) -> None:
+    """The version If-Match was checked against is the one the append must follow:
+    a write landing in between makes it a 412, not an overwrite."""
+    anna = people.anna
+    ref = rete.cases.open(anna).reference_code
+    checked = rete.preconditions.case(anna, ref)
+    rete.cases.add_note(anna, ref, "violence", "written meanwhile")
+    with expecting(checked), pytest.raises(PreconditionFailed):
+        rete.cases.add_note(anna, ref, "violence", "written over it")
+    assert [e.text for e in rete.cases.get(anna, ref).entries] == ["written meanwhile"]
