@@ -41,12 +41,10 @@ def workers(settings: Settings, clock: Any) -> Iterator[Callable[[], tuple[Api, 
         yield start
 
 
-_stopped: set[int] = set()
-
-
 def stop(api: Api, rete: Rete) -> None:
-    if id(api) not in _stopped:
-        _stopped.add(id(api))
+    """Stop a worker (once: the fixture stops every one still running at the end)."""
+    if not getattr(api, "stopped", False):
+        api.stopped = True  # type: ignore[attr-defined]
         api.close()
         rete.close()
 
