@@ -8,7 +8,10 @@ than a web address: it is stable wherever the server runs and promises no page.
 
 Domain errors map by family: ``NotFound`` 404, ``InvalidValue`` 400,
 ``NotPermitted`` 403, ``InvalidState`` (``Conflict`` included) 409,
-``RuleViolation`` 422. Framework errors keep their status with a fixed detail
+``RuleViolation`` 422; ``precondition-failed`` (a stale ``If-Match``) 412, and
+``outcome-unknown`` 503 with ``Retry-After`` (a write the server could not confirm:
+retry with the same ``Idempotency-Key``; ``api.write_guard`` has the other
+``idempotency-*`` codes). Framework errors keep their status with a fixed detail
 (Litestar's own detail may echo the path, the query string or a header).
 Anything else is a 500 ``internal-error``; the log gets its type and frames,
 never its message or local values.
@@ -39,7 +42,9 @@ from litestar.response import Response
 
 from api.request_log import note_error_code, request_id_of
 from application.errors import NotFound
+from application.idempotency import OutcomeUnknown
 from application.integrity import IntegrityFailure
+from application.preconditions import PreconditionFailed
 from domain.errors import DomainError, InvalidState, InvalidValue, NotPermitted, RuleViolation
 from infrastructure.logging import get_logger
 
@@ -110,6 +115,7 @@ _DOCUMENTED = {
     409: "It does not fit the current state",
     413: "The body is larger than the server accepts",
     415: "The body is not JSON (send it as application/json, in UTF-8)",
+    412: "If-Match: it has changed since that version (precondition-failed); nothing was written",
     422: "A rule of the network refuses it",
     503: "The database does not answer",
 }
@@ -131,6 +137,9 @@ def documented(*statuses: int) -> dict[int, ResponseSpec]:
 API_PROBLEMS = documented(400, 401, 403, 404, 409, 422)
 # A route that reads a body may also refuse it whole.
 BODY_PROBLEMS = documented(400, 401, 403, 404, 409, 413, 415, 422)
+# Every write may also answer these (api.write_guard): a stale If-Match, and a
+# write whose outcome could not be confirmed (retry with the same Idempotency-Key).
+WRITE_PROBLEMS = documented(412, 503)
 
 
 def internal_error() -> Problem:
@@ -160,6 +169,10 @@ def _total(convert: Callable[[E], Problem]) -> Callable[[E], Problem]:
 def status_of(error: DomainError) -> int:
     if isinstance(error, IntegrityFailure):
         return 500
+    if isinstance(error, OutcomeUnknown):
+        return 503
+    if isinstance(error, PreconditionFailed):
+        return 412
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, InvalidValue):
@@ -175,7 +188,10 @@ def status_of(error: DomainError) -> int:
 
 @_total
 def from_domain_error(error: DomainError) -> Problem:
-    return Problem(status_of(error), error.code, error.title, error.detail)
+    # A refusal that passes with time says when to retry (outcome-unknown, in-progress).
+    retry_after = getattr(error, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return Problem(status_of(error), error.code, error.title, error.detail, headers=headers)
 
 
 # -- framework errors ----------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from application.idempotency import IdempotencyStore
 from application.integrity import IntegrityWatch
 from application.ports import Clock, EventStore, KeyStore
 from application.view_ports import PersonalParts, ViewReader
@@ -40,6 +41,8 @@ class Context:
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     # What this process found altered behind its back (``application.integrity``).
     integrity: IntegrityWatch = field(default_factory=IntegrityWatch)
+    # Idempotency keys' reservations and answers (None: keys are not kept).
+    idempotency: IdempotencyStore | None = None
 
     def identify(self, user_id: str, service_id: str, roles: Iterable[str]) -> Actor:
         """The actor a verified token speaks for; refuses unknown services and roles

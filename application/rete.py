@@ -22,6 +22,7 @@ from application.integrity import IntegrityWatch
 from application.ledger import LedgerProofs, LedgerUnavailable
 from application.observatory.statistics import Observatory
 from application.ports import Clock
+from application.preconditions import Preconditions
 from application.referrals import Referrals
 from domain.network import Actor, NetworkDirectory
 from domain.risk import RiskInstrument
@@ -50,6 +51,8 @@ class Rete:
         self.escalations = Escalations(ctx)
         self.observatory = Observatory(ctx)
         self.erasures = Erasures(erasures)
+        self.preconditions = Preconditions(ctx)
+        self.idempotency = ctx.idempotency
         self.background = tuple(background)
         self.database_reachable = database_reachable
         self._ledger = ledger

@@ -30,6 +30,7 @@ from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.db import database_of
 from infrastructure.health import DatabaseCheck
+from infrastructure.idempotency_store import open_idempotency
 from infrastructure.ledger.db import LedgerTables
 from infrastructure.ledger.db import open_tables as open_ledger_tables
 from infrastructure.ledger.ledger import Ledger, open_ledger
@@ -124,6 +125,7 @@ def build_rete(
         ),
         deadlines=deadlines or DeadlinePolicy(),
         integrity=integrity,
+        idempotency=open_idempotency(settings, store),
     )
     recorder = store.recorder
     served = ServedLedger(ledger or (lambda: open_ledger(settings, recorder)))

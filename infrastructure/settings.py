@@ -51,6 +51,8 @@ class Settings:
     max_token_lifetime: timedelta = timedelta(hours=12)
     # Tokens from the network's identity provider; None: development tokens.
     oidc: OidcSettings | None = None
+    # How long an Idempotency-Key and its answer are kept (application.idempotency).
+    idempotency_hours: float = 24.0
 
     @property
     def is_postgres(self) -> bool:
@@ -154,6 +156,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         escalation_interval_seconds=_seconds(env, "RETE_ESCALATION_INTERVAL", 60.0),
         database_pool_size=_int(env, "RETE_DATABASE_POOL_SIZE", 5),
         max_token_lifetime=timedelta(seconds=_int(env, "RETE_MAX_TOKEN_LIFETIME", 12 * 3600)),
+        idempotency_hours=float(_int(env, "RETE_IDEMPOTENCY_HOURS", 24)),
         key_retirement_interval_seconds=_seconds(env, "RETE_KEY_RETIREMENT_INTERVAL", 3600.0),
         oidc=oidc_settings(env),
     )

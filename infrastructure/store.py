@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
+    EventStore,
     InfrastructureFactory,
     IntegrityError,
     JSONTranscoder,
@@ -26,6 +27,7 @@ from domain.case import Case
 from domain.errors import CaseErased
 from domain.reference import ReferenceSequence
 from domain.referral import Referral
+from infrastructure.commit_witness import WitnessedEventStore
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.db import build_on
 from infrastructure.sealing_mapper import SealingMapper, SnapshotErased
@@ -83,6 +85,11 @@ class ReteEventStore(Application[UUID]):
         if isinstance(self.keys, SqlKeyStore):
             return build_on(factory, self.keys.database)
         return factory
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        # An append whose commit was not confirmed is settled by reading the log
+        # (``commit_witness``), never reported as "nothing was written".
+        return WitnessedEventStore(mapper=self.mapper, recorder=self.recorder)
 
     def close(self) -> None:
         super().close()

@@ -25,7 +25,8 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response
 
-from api.problems import API_PROBLEMS, BODY_PROBLEMS
+from api.problems import API_PROBLEMS, BODY_PROBLEMS, WRITE_PROBLEMS
+from api.write_guard import guard
 from application.rete import Rete
 from application.views import CaseSummary, CaseView, ReferralSummary, ReferralView
 from domain.network import Actor
@@ -45,7 +46,8 @@ Handler = Callable[..., Any]
 
 
 def _problems(fn: Handler) -> dict[int, Any]:
-    return BODY_PROBLEMS if "data" in inspect.signature(fn).parameters else API_PROBLEMS
+    problems = BODY_PROBLEMS if "data" in inspect.signature(fn).parameters else API_PROBLEMS
+    return {**problems, **WRITE_PROBLEMS}  # 412 where If-Match is taken (write_guard)
 
 
 def api_get(path: str, **options: Any) -> get:
@@ -53,15 +55,21 @@ def api_get(path: str, **options: Any) -> get:
 
 
 def api_post(path: str, **options: Any) -> Callable[[Handler], HTTPRouteHandler]:
+    """A write: with ``Idempotency-Key`` and ``If-Match`` (``api.write_guard``)."""
+
     def route(fn: Handler) -> HTTPRouteHandler:
-        return post(path, sync_to_thread=True, responses=_problems(fn), **options)(fn)
+        guarded = guard(fn, options.get("status_code", 201), etag)
+        return post(path, sync_to_thread=True, responses=_problems(fn), **options)(guarded)
 
     return route
 
 
 def api_delete(path: str, **options: Any) -> Callable[[Handler], HTTPRouteHandler]:
+    """A write: with ``Idempotency-Key`` and ``If-Match`` (``api.write_guard``)."""
+
     def route(fn: Handler) -> HTTPRouteHandler:
-        return delete(path, sync_to_thread=True, responses=_problems(fn), **options)(fn)
+        guarded = guard(fn, options.get("status_code", 204), etag)
+        return delete(path, sync_to_thread=True, responses=_problems(fn), **options)(guarded)
 
     return route
 
