@@ -19,6 +19,7 @@ the texts planted in either twin is found anywhere.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -32,6 +33,7 @@ from support.rawdb import connect, is_sqlite, table_of
 from support.stories import RISK_ITEMS, record_consent, refer, refer_to_protect
 
 from application.rete import Rete
+from domain.events import derived_fields, derived_names, network_event_classes, personal_fields
 from domain.referral import Move
 from domain.vocabulary import Category
 from infrastructure.views.projection import ALL_VIEWS
@@ -275,3 +277,12 @@ def test_an_erased_case_leaves_no_personal_or_derived_value_in_any_view_or_audit
 
     # And none of her texts is anywhere.
     assert planted_in([views, audited, answers], twins) == []
+
+
+def test_each_derived_field_is_a_field_of_its_event_and_not_a_personal_one() -> None:
+    for cls in network_event_classes():
+        derived = derived_fields(cls)
+        assert derived <= set(typing.get_type_hints(cls)), cls.__qualname__
+        assert not derived & personal_fields(cls), cls.__qualname__
+    # Read without her key, so never erased with it: each one is argued where declared.
+    assert derived_names() == {"high_risk"}
