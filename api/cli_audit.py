@@ -110,8 +110,7 @@ def show(replayed: CaseHistory, console: Console) -> None:
         return
     console.print(
         f"Status: {state.status} · owner: {state.owner_service} · version {state.version} · "
-        f"legal hold: {'yes' if state.legal_hold else 'no'} · "
-        f"high risk: {'yes' if state.high_risk else 'no'}"
+        f"legal hold: {'yes' if state.legal_hold else 'no'}"
     )
     referrals = _table("referral", "from", "to", "kind", "urgency", "status", title="Referrals")
     for r in state.referrals:

@@ -60,12 +60,12 @@ class ReferralThen(msgspec.Struct, frozen=True):
 
 
 class CaseThen(msgspec.Struct, frozen=True):
-    """The non-personal state of a case at a moment."""
+    """The non-personal state of a case at a moment (not its high-risk flag, which is
+    derived from her risk assessments: ``domain.events.withheld_fields``)."""
 
     status: str
     owner_service: str
     legal_hold: bool
-    high_risk: bool
     version: int
     referrals: list[ReferralThen]
 
@@ -173,7 +173,6 @@ class Audit:
             status=case.status.value,
             owner_service=case.owner_service,
             legal_hold=case.legal_hold is not None,
-            high_risk=case.high_risk,
             version=case.version,
             referrals=[
                 ReferralThen(

@@ -4,10 +4,13 @@ Who acted and which aggregate an event belongs to are read from its class
 (``domain/events.py``): every event of the network names its actor as
 ``by_user``/``by_service`` or is the network's own doing, and says its aggregate.
 
-Personal fields (each event class names them in ``PERSONAL_FIELDS``) read as
-``"sealed"`` whatever they hold, even nothing: an auditor learns that the field
-exists, not its value nor whether it was filled. Their values reach an auditor
-only through a disclosure.
+Her data (each event class declares it: ``PERSONAL_FIELDS``, and the values
+derived from it, ``DERIVED_FIELDS``; ``domain.events.withheld_fields`` reads
+both) reads as ``"sealed"`` whatever it holds, even nothing: an auditor learns
+that the field exists, not its value nor whether it was filled. An auditor sees
+non-personal facts only (DOMAIN.md, the visibility table's oversight row), so a
+derived value such as the high-risk flag is withheld whether or not the case is
+erased; her data reach an auditor only through a disclosure.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from domain.events import ActedEvent, NetworkEvent
+from domain.events import ActedEvent, NetworkEvent, withheld_fields
 
 SEALED = "sealed"
 
@@ -80,7 +83,7 @@ def plain(value: Any) -> Any:
 
 
 def audit_event(event: Aggregate.Event, position: int | None = None) -> AuditEvent:
-    personal = frozenset(getattr(type(event), "PERSONAL_FIELDS", ()))
+    personal = withheld_fields(type(event))
     facts = {k: plain(v) for k, v in vars(event).items() if k not in _FRAME | personal}
     fields = dict(sorted({**facts, **dict.fromkeys(personal, SEALED)}.items()))
     user_id, service_id = actor_of(event)

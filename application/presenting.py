@@ -193,21 +193,30 @@ class ReferralFacts(Protocol):
     def overdue(self, at: datetime) -> bool: ...
 
 
+def high_risk_shown(high_risk: bool | None, erased: bool) -> bool | None:
+    """The case's high-risk flag as a service is shown it: derived from her risk
+    assessments (``Case.RiskAssessed.DERIVED_FIELDS``), it is unknown once the case
+    is erased, whatever a row or a process still holds."""
+    return None if erased else high_risk
+
+
 @dataclass(frozen=True, slots=True)
 class CaseMark:
     """What a referral shows of its case."""
 
     reference_code: str
-    high_risk: bool
+    high_risk: bool | None
     erased: bool
 
     @classmethod
     def of_case(cls, case: Case) -> CaseMark:
-        return cls(case.reference_code, case.high_risk, case.status == CaseStatus.ERASED)
+        erased = case.status == CaseStatus.ERASED
+        return cls(case.reference_code, high_risk_shown(case.high_risk, erased), erased)
 
     @classmethod
     def of_row(cls, row: ReferralRow) -> CaseMark:
-        return cls(row.case_reference, row.case_high_risk, row.case_status == CaseStatus.ERASED)
+        erased = row.case_status == CaseStatus.ERASED
+        return cls(row.case_reference, high_risk_shown(row.case_high_risk, erased), erased)
 
 
 def referral_summary(r: ReferralFacts, case: CaseMark, at: datetime) -> ReferralSummary:
@@ -270,8 +279,10 @@ def _referral_facts(r: ReferralFacts, case: CaseMark, at: datetime) -> dict[str,
 # -- cases ------------------------------------------------------------------------
 
 
-def case_row(case: Case) -> CaseRow:
-    """A case aggregate as the views would hold it (for a command's answer)."""
+def case_row(case: Case, high_risk_turns: frozenset[str] = frozenset()) -> CaseRow:
+    """A case aggregate as the views would hold it (for a command's answer), with
+    the assessments that turned its high-risk flag (the aggregate does not keep them;
+    a new case has none)."""
     return CaseRow(
         id=case.id,
         reference_code=case.reference_code,
@@ -281,6 +292,7 @@ def case_row(case: Case) -> CaseRow:
         legal_hold=case.legal_hold is not None,
         opened_at=case.created_on,
         version=case.version,
+        high_risk_turns=None if case.status == CaseStatus.ERASED else high_risk_turns,
     )
 
 
@@ -292,7 +304,7 @@ def case_summary(case: CaseRow, access: CaseAccess, version: int) -> CaseSummary
         reference_code=case.reference_code,
         owner_service=case.owner_service,
         status=case.status,
-        high_risk=case.high_risk,
+        high_risk=high_risk_shown(case.high_risk, case.status == CaseStatus.ERASED),
         legal_hold=case.legal_hold,
         opened_at=case.opened_at,
         version=version,

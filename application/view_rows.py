@@ -43,10 +43,13 @@ class CaseRow:
     reference_code: str
     owner_service: str
     status: CaseStatus
-    high_risk: bool
+    high_risk: bool | None  # derived from her risk assessments: None once erased
     legal_hold: bool
     opened_at: datetime
     version: int
+    # The assessments that turned the flag (``application.visible_version``): None
+    # once erased, as the flag.
+    high_risk_turns: frozenset[str] | None = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,6 @@ class AssessmentRow:
     service_id: str
     assessed_by: str
     assessed_at: datetime
-    high_risk: bool
     sealed: SealedPart  # holds answers, score, computed_level, level, justification
 
 
@@ -81,7 +83,7 @@ class ReferralRow(StandsByLifecycle):
     id: UUID
     case_id: UUID
     case_reference: str
-    case_high_risk: bool
+    case_high_risk: bool | None  # None once the case is erased
     case_status: CaseStatus
     sender_service: str
     recipient_service: str
@@ -143,7 +145,7 @@ class CaseFact:
     id: UUID
     owner_service: str
     status: CaseStatus
-    high_risk: bool
+    high_risk: bool | None
     opened_at: datetime
 
 

@@ -71,7 +71,7 @@ class ReferralSummary(msgspec.Struct, frozen=True):
     answer_by: datetime
     ended_at: datetime | None
     overdue: bool
-    high_risk: bool
+    high_risk: bool | None  # null once the case is erased
     version: int
     erased: bool = False
 
@@ -91,7 +91,7 @@ class CaseSummary(msgspec.Struct, frozen=True):
     reference_code: str
     owner_service: str
     status: str
-    high_risk: bool
+    high_risk: bool | None  # derived from her risk assessments: null once erased
     legal_hold: bool
     opened_at: datetime
     # The reader's own: how many of the case's events its service can see (the ETag).

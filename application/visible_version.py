@@ -9,7 +9,9 @@ only when, what that reader sees of the case changes:
 
 * a note in a category it may not read (``shows_entry``);
 * a risk assessment it may not read, unless it turned the case's high-risk flag,
-  which every service taking part sees (``shows_assessment``);
+  which every service taking part sees (``shows_assessment``); once the case is
+  erased, which assessment turned the flag is gone with her data, and every
+  assessment counts as seen, so that the version still only moves on;
 * a consent recorded or withdrawn, for any service but the owner (``shows_consents``);
 * a referral recorded on the case that it takes no part in (``shows_referral``).
 
@@ -42,12 +44,11 @@ def visible_version(rows: CaseRows, access: CaseAccess) -> int:
     if sees_everything(access):
         return rows.case.version
     hidden = sum(1 for e in rows.entries if not shows_entry(access, e))
-    high_risk = False
-    for a in rows.assessments:
-        turned = a.high_risk != high_risk
-        high_risk = a.high_risk
-        if not turned and not shows_assessment(access, a):
-            hidden += 1
+    turns = rows.case.high_risk_turns
+    if turns is not None:
+        hidden += sum(
+            1 for a in rows.assessments if a.id not in turns and not shows_assessment(access, a)
+        )
     if not shows_consents(access):
         hidden += sum(1 if c.withdrawn_at is None else 2 for c in rows.consents.values())
     hidden += sum(

@@ -130,8 +130,10 @@ class Case(Aggregate):
         computed_level: str | Erased
         level: str | Erased
         justification: str | Erased | None
-        # A deliberately non-personal flag: every participating service's inbox
-        # marks a high-risk case, even where the service may not read the risk category.
+        # Derived from the risk category: every participating service's inbox marks
+        # a high-risk case while it lives, even where the service may not read risk
+        # (DOMAIN.md "Risk"); nothing shows it once the case is erased.
+        DERIVED_FIELDS: ClassVar[frozenset[str]] = frozenset({"high_risk"})
         high_risk: bool
 
         @staticmethod
@@ -223,6 +225,9 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             case.status = CaseStatus.ERASED
             case.erasure = Erasure(self.reason, self.by_user, self.timestamp)
+            # Derived from her risk assessments (``RiskAssessed.DERIVED_FIELDS``):
+            # unknown from now on, not "false", which would say something too.
+            case.high_risk = None
 
     @staticmethod
     def create_id(reference_code: str) -> UUID:
@@ -237,7 +242,7 @@ class Case(Aggregate):
         self.consents: dict[str, Consent] = {}
         self.assessments: list[RiskAssessment] = []
         self.referrals: dict[str, ReferralLink] = {}
-        self.high_risk = False
+        self.high_risk: bool | None = False  # None once erased
         self.legal_hold: LegalHold | None = None
         self.erasure: Erasure | None = None
 

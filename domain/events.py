@@ -34,10 +34,35 @@ NOT_RECORDED: Final = ""
 
 
 class NetworkEvent(Aggregate.Event):
-    """An event of one of the network's aggregates."""
+    """An event of one of the network's aggregates.
+
+    What of it is her data is declared on the event's class, once, in two kinds
+    (DOMAIN.md "Categories of personal data" and "Erasure"):
+
+    * ``PERSONAL_FIELDS``: her data itself (a note's text, the risk answers and
+      level, a referral's reason). Sealed under the case key: unreadable at rest
+      without it, and gone with it when the case is erased.
+    * ``DERIVED_FIELDS``: a value computed from a personal category that the
+      network must read without her key while the case lives (the high-risk flag,
+      which every service taking part sees in its inbox even where it may not read
+      the risk category). Stored under the system key only, so it cannot go with
+      her key: instead no view keeps it and no answer shows it once the case is
+      erased, and an auditor (who sees non-personal facts only) never reads it.
+
+    Everything else is non-personal by DOMAIN.md and stays after erasure: who
+    acted, when, statuses, referral kinds and urgency, and the terms that decide
+    who may read what (a note's category, a referral's scope and legal basis, a
+    consent's terms, which categories a read showed). Those say that something
+    was written or shared in a category, never what; the access log and the
+    audit of every referral need them (DOMAIN.md "Access log", "Consent").
+    ``personal_fields``, ``derived_fields`` and ``withheld_fields`` read the
+    declaration; nothing else lists these fields again.
+    """
 
     # Set once per aggregate, on its base ``Event``: "case", "referral", ...
     aggregate: ClassVar[str]
+    # Each event class that holds a derived field says which (see above).
+    DERIVED_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
 
 class ActedEvent(NetworkEvent):
@@ -45,6 +70,42 @@ class ActedEvent(NetworkEvent):
 
     by_user: str
     by_service: str
+
+
+def personal_fields(event_class: type[Any]) -> frozenset[str]:
+    """Her data in the event: sealed under the case key, gone with it."""
+    return frozenset(getattr(event_class, "PERSONAL_FIELDS", ()))
+
+
+def derived_fields(event_class: type[Any]) -> frozenset[str]:
+    """Values derived from her data that the network reads while the case lives:
+    dropped from every view and answer once the case is erased."""
+    return frozenset(getattr(event_class, "DERIVED_FIELDS", ()))
+
+
+def withheld_fields(event_class: type[Any]) -> frozenset[str]:
+    """Everything of the event that is hers, of either kind: what an auditor never
+    reads and what nothing shows of an erased case."""
+    return personal_fields(event_class) | derived_fields(event_class)
+
+
+def network_event_classes() -> list[type[NetworkEvent]]:
+    """Every event class of the network's aggregates defined so far (those of every
+    module imported), each once."""
+    found: list[type[NetworkEvent]] = []
+    pending: list[type[NetworkEvent]] = [NetworkEvent]
+    while pending:
+        cls = pending.pop()
+        for sub in cls.__subclasses__():
+            if sub not in found:
+                found.append(sub)
+                pending.append(sub)
+    return found
+
+
+def derived_names() -> frozenset[str]:
+    """The name of every derived field of every event of the network."""
+    return frozenset(name for cls in network_event_classes() for name in derived_fields(cls))
 
 
 class SystemEvent(NetworkEvent):

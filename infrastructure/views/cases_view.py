@@ -2,6 +2,12 @@
 
 A service takes part in a case when it owns it, or sent or received a referral on
 it: exactly the cases ``domain.visibility.access_of`` lets it see.
+
+A case's row also keeps what the network reads of her data without her key: the
+high-risk flag, a field its events declare derived (``DERIVED_FIELDS``,
+``domain.events``). Every column named after a derived field (``high_risk``,
+``high_risk_turns``) is set to null when the case is erased: null, not false,
+which would say something too.
 """
 
 from __future__ import annotations
@@ -10,13 +16,25 @@ from functools import singledispatch
 
 from domain.case import Case
 from domain.entries import CaseStatus
+from domain.events import derived_names
 from domain.referral import Referral
 from infrastructure.views.events import Place
 from infrastructure.views.rows import Row, RowSet
-from infrastructure.views.schema import CASES, PARTICIPANTS
+from infrastructure.views.schema import CASES, PARTICIPANTS, unwords, words
 from infrastructure.views.view import PlaceHandler, View
 
 OWNER, SENDER, RECIPIENT = "owner", "sender", "recipient"
+
+
+def _derived(column: str) -> bool:
+    """Whether a column holds a derived field, under its name or as ``<field>_...``."""
+    return any(column == name or column.startswith(name + "_") for name in derived_names())
+
+
+def derived_columns() -> tuple[str, ...]:
+    """The case row's columns emptied when the case is erased: the domain's
+    declaration decides which."""
+    return tuple(c for c in CASES.column_names if _derived(c))
 
 
 @singledispatch
@@ -35,6 +53,7 @@ def _opened(event: Case.Opened, at: Place, rows: RowSet) -> None:
             "owner_service": event.owner_service,
             "status": CaseStatus.OPEN.value,
             "high_risk": False,
+            "high_risk_turns": "",
             "legal_hold": False,
             "opened_at": event.timestamp,
             "opened_position": at.position,
@@ -46,7 +65,18 @@ def _opened(event: Case.Opened, at: Place, rows: RowSet) -> None:
 
 @project.register
 def _risk_assessed(event: Case.RiskAssessed, at: Place, rows: RowSet) -> None:
-    _case(rows, at)["high_risk"] = event.high_risk
+    case = _case(rows, at)
+    if event.high_risk != case["high_risk"]:
+        turns = [*unwords(case["high_risk_turns"] or ""), event.assessment_id]
+        case["high_risk_turns"] = words(turns)
+    case["high_risk"] = event.high_risk
+
+
+def _erased(event: object, at: Place, rows: RowSet) -> None:
+    case = _case(rows, at)
+    case["status"] = CaseStatus.ERASED.value
+    for column in derived_columns():
+        case[column] = None
 
 
 @project.register
@@ -80,9 +110,10 @@ def _take_part(rows: RowSet, case_id: str, service_id: str, role: str, source_id
     )
 
 
+# Revision 2: the high-risk flag and its turns, null once the case is erased.
 CASES_VIEW = View(
     name="cases",
-    revision=1,
+    revision=2,
     tables=(CASES, PARTICIPANTS),
     projection=project,
     # These only move the case's version or set a fixed value: when no other view
@@ -96,6 +127,6 @@ CASES_VIEW = View(
         Case.LegalHoldPlaced: _setting("legal_hold", True),
         Case.LegalHoldLifted: _setting("legal_hold", False),
         Case.Closed: _setting("status", CaseStatus.CLOSED.value),
-        Case.ErasureRecorded: _setting("status", CaseStatus.ERASED.value),
+        Case.ErasureRecorded: _erased,
     },
 )

@@ -33,13 +33,23 @@ def sealed(row: Stored) -> SealedPart:
     )
 
 
+def _flag(value: object) -> bool | None:
+    """A derived flag: null once the case is erased (``cases_view``)."""
+    return None if value is None else bool(value)
+
+
+def _turns(value: str | None) -> frozenset[str] | None:
+    return None if value is None else frozenset(unwords(value))
+
+
 def case_row(row: Stored) -> CaseRow:
     return CaseRow(
         id=UUID(row["id"]),
         reference_code=row["reference_code"],
         owner_service=row["owner_service"],
         status=CaseStatus(row["status"]),
-        high_risk=bool(row["high_risk"]),
+        high_risk=_flag(row["high_risk"]),
+        high_risk_turns=_turns(row["high_risk_turns"]),
         legal_hold=bool(row["legal_hold"]),
         opened_at=row["opened_at"],
         version=int(row["version"]),
@@ -51,7 +61,7 @@ def case_fact(row: Stored) -> CaseFact:
         id=UUID(row["id"]),
         owner_service=row["owner_service"],
         status=CaseStatus(row["status"]),
-        high_risk=bool(row["high_risk"]),
+        high_risk=_flag(row["high_risk"]),
         opened_at=row["opened_at"],
     )
 
@@ -76,7 +86,6 @@ def assessment_row(row: Stored) -> AssessmentRow:
         service_id=row["service_id"],
         assessed_by=row["assessed_by"],
         assessed_at=row["assessed_at"],
-        high_risk=bool(row["high_risk"]),
         sealed=sealed(row),
     )
 
@@ -117,7 +126,7 @@ def referral_row(row: Stored) -> ReferralRow:
         id=UUID(row["id"]),
         case_id=UUID(row["case_id"]),
         case_reference=row["case_reference"],
-        case_high_risk=bool(row["case_high_risk"]),
+        case_high_risk=_flag(row["case_high_risk"]),
         case_status=CaseStatus(row["case_status"]),
         sender_service=row["sender_service"],
         recipient_service=row["recipient_service"],

@@ -1,6 +1,7 @@
 """The ``entries``, ``consents`` and ``assessments`` views: what was written on a case.
 
-Notes and risk assessments keep their personal part sealed under the case key;
+Notes and risk assessments keep their personal part sealed under the case key
+(and nothing derived from it: the high-risk flag lives on the case's row);
 a consent's terms are not personal (DOMAIN.md, docs/ENCRYPTION.md) and are kept
 as they are.
 """
@@ -94,7 +95,6 @@ def _risk_assessed(event: Case.RiskAssessed, at: Place, rows: RowSet) -> None:
             "service_id": event.by_service,
             "assessed_by": event.by_user,
             "assessed_at": event.timestamp,
-            "high_risk": event.high_risk,
             **sealed_columns(at),
         },
     )
@@ -102,6 +102,8 @@ def _risk_assessed(event: Case.RiskAssessed, at: Place, rows: RowSet) -> None:
 
 ENTRIES_VIEW = View(name="entries", revision=1, tables=(ENTRIES,), projection=project_entries)
 CONSENTS_VIEW = View(name="consents", revision=1, tables=(CONSENTS,), projection=project_consents)
+# Revision 2: no high-risk flag (derived from her data, it could not be dropped
+# from every row at erasure); the cases view keeps which assessment turned it.
 ASSESSMENTS_VIEW = View(
-    name="assessments", revision=1, tables=(ASSESSMENTS,), projection=project_assessments
+    name="assessments", revision=2, tables=(ASSESSMENTS,), projection=project_assessments
 )

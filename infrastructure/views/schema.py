@@ -75,7 +75,11 @@ CASES: Final = table(
         ("reference_code", "text"),
         ("owner_service", "text"),
         ("status", "text"),
-        ("high_risk", "bool"),
+        # Derived from her risk assessments: null once the case is erased.
+        ("high_risk", "bool?"),
+        # The assessments that turned the flag (each service sees that it turned,
+        # so it counts in every reader's version): null once erased.
+        ("high_risk_turns", "text?"),
         ("legal_hold", "bool"),
         ("opened_at", "time"),
         ("opened_position", "int"),
@@ -185,7 +189,6 @@ ASSESSMENTS: Final = table(
         ("service_id", "text"),
         ("assessed_by", "text"),
         ("assessed_at", "time"),
-        ("high_risk", "bool"),
         *SEALED,
     ),
     key=("assessment_id",),

@@ -56,8 +56,11 @@ def test_the_log_in_order_with_every_personal_field_sealed(http: Http, story: St
         story.case_id,
     )
     risk = by_type["Case.RiskAssessed"]["fields"]
-    assert {k for k, v in risk.items() if v == "sealed"} == Case.RiskAssessed.PERSONAL_FIELDS
-    assert risk["high_risk"] is True
+    # Her answers and level, and the high-risk flag derived from them (issue 10,
+    # finding 2): an auditor sees non-personal facts only.
+    withheld = Case.RiskAssessed.PERSONAL_FIELDS | Case.RiskAssessed.DERIVED_FIELDS
+    assert {k for k, v in risk.items() if v == "sealed"} == withheld
+    assert risk["high_risk"] == "sealed"
     assert by_type["Case.LegalHoldPlaced"]["fields"]["reason"] == "sealed"
     read = by_type["AccessRecord.Recorded"]
     assert (read["user_id"], read["fields"]["categories"]) == ("paolo", ["violence"])
@@ -107,7 +110,7 @@ def test_a_case_replayed_to_a_moment_shows_what_had_happened_then(http: Http, st
         "cav-scirocco",
         False,
     )
-    assert state["high_risk"] is True
+    assert "high_risk" not in state  # derived from her risk assessments
     assert [(r["id"], r["recipient_service"], r["status"]) for r in state["referrals"]] == [
         (story.referral_id, "pl-cesano", "sent")
     ]

@@ -67,6 +67,8 @@ def test_after_erasure_the_views_keep_every_fact_and_no_personal_field_opens(
     now_facts = views.queries.observatory_facts()
     assert now_facts.referrals == facts.referrals
     assert now_facts.cases == [
-        replace(c, status=CaseStatus.ERASED) if c.id == erased_id else c for c in facts.cases
+        # Its high-risk flag, derived from her data, is gone too (issue 10, finding 2).
+        replace(c, status=CaseStatus.ERASED, high_risk=None) if c.id == erased_id else c
+        for c in facts.cases
     ]
     assert views.check() == []  # the log still rebuilds them, erased parts and all

@@ -43,7 +43,7 @@ class MemoryViews:
 
     def cases_of(self, service_id: str, offset: int, limit: int) -> vr.Slice[vr.CaseRow]:
         mine = [
-            case_row(case)
+            self._case_row(case)
             for case in self._cases()
             if case.owner_service == service_id
             or any(
@@ -72,7 +72,7 @@ class MemoryViews:
         notes = [e for e in history if isinstance(e, Case.NoteAdded)]
         assessed = [e for e in history if isinstance(e, Case.RiskAssessed)]
         return vr.CaseRows(
-            case=case_row(case),
+            case=self._case_row(case),
             entries=[
                 _row(vr.EntryRow, entry, case_id=case.id, sealed=self._sealed(event))
                 for entry, event in zip(case.entries, notes, strict=True)
@@ -84,7 +84,6 @@ class MemoryViews:
                     vr.AssessmentRow,
                     assessment,
                     case_id=case.id,
-                    high_risk=event.high_risk,
                     sealed=self._sealed(event),
                 )
                 for assessment, event in zip(case.assessments, assessed, strict=True)
@@ -140,6 +139,10 @@ class MemoryViews:
     def _cases(self) -> list[Case]:
         return [self._store.get(Case, i) for i in self._store.ids_of(Case)]
 
+    def _case_row(self, case: Case) -> vr.CaseRow:
+        assessed = [e for e in self._store.history_of(case.id) if isinstance(e, Case.RiskAssessed)]
+        return case_row(case, _turns(assessed))
+
     def _referral_rows(self) -> list[vr.ReferralRow]:
         return [self._referral_row(i) for i in self._store.ids_of(Referral)]
 
@@ -176,6 +179,16 @@ def _row(kind: type[T], source: Any, **given: Any) -> T:
     """A row of ``kind``: the fields ``given``, the others read from ``source`` by name."""
     names = (f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
     return kind(**{n: given[n] if n in given else getattr(source, n) for n in names})
+
+
+def _turns(assessed: Sequence[Case.RiskAssessed]) -> frozenset[str]:
+    """The assessments that turned the case's high-risk flag, as the cases view keeps them."""
+    turns, high_risk = set(), False
+    for event in assessed:
+        if event.high_risk != high_risk:
+            turns.add(event.assessment_id)
+        high_risk = event.high_risk
+    return frozenset(turns)
 
 
 def _erased(row: vr.ReferralRow) -> bool:
