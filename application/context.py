@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from application.integrity import IntegrityWatch
-from application.ports import Clock, EventStore, KeyStore
+from application.ports import Clock, EndedConsents, EventStore, KeyStore
 from application.view_ports import PersonalParts, ViewReader
 from domain import errors
 from domain.deadlines import DeadlinePolicy
@@ -40,6 +40,9 @@ class Context:
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     # What this process found altered behind its back (``application.integrity``).
     integrity: IntegrityWatch = field(default_factory=IntegrityWatch)
+    # Where the consent-expiry run looks (``application.consent_expiry``); without
+    # it that run finds nothing, and a move still refuses on an ended consent.
+    ended_consents: EndedConsents | None = None
 
     def identify(self, user_id: str, service_id: str, roles: Iterable[str]) -> Actor:
         """The actor a verified token speaks for; refuses unknown services and roles

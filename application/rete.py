@@ -15,6 +15,7 @@ from application.access_log import AccessLog
 from application.audit import Audit
 from application.background import Background
 from application.cases import Cases
+from application.consent_expiry import ConsentExpiries
 from application.context import Context
 from application.escalation import Escalations
 from application.integrity import IntegrityWatch
@@ -46,6 +47,7 @@ class Rete:
         self.access_log = AccessLog(ctx)
         self.audit = Audit(ctx, self.access_log)
         self.escalations = Escalations(ctx)
+        self.consent_expiries = ConsentExpiries(ctx)
         self.observatory = Observatory(ctx)
         self.background = tuple(background)
         self.database_reachable = database_reachable

@@ -16,6 +16,7 @@ import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
+from application.consent_expiry import ConsentExpiries
 from application.context import Context
 from application.escalation import Escalations
 from application.integrity import IntegrityWatch
@@ -28,6 +29,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.db import database_of
+from infrastructure.ended_consents import EndedConsentQuery
 from infrastructure.health import DatabaseCheck
 from infrastructure.ledger.db import LedgerTables
 from infrastructure.ledger.db import open_tables as open_ledger_tables
@@ -94,7 +96,7 @@ def build_rete(
     passed in (those stay the caller's to close, after the application).
 
     The ledger opens on first use (a server opens it when it starts), by ``ledger``
-    if given, and closes with the application; the background work (the ledger's signer, the escalation policy) runs only once a
+    if given, and closes with the application; the background work (the ledger's signer, the escalation policy, the consent-expiry run) runs only once a
     server starts it, every ``RETE_CHECKPOINT_INTERVAL`` and
     ``RETE_ESCALATION_INTERVAL`` seconds (0: never)."""
     # One watch per application: every checker (views, ledger) raises its alarms here.
@@ -123,6 +125,7 @@ def build_rete(
         ),
         deadlines=deadlines or DeadlinePolicy(),
         integrity=integrity,
+        ended_consents=EndedConsentQuery(views),
     )
     recorder = store.recorder
     served = ServedLedger(ledger or (lambda: open_ledger(settings, recorder)))
@@ -132,12 +135,23 @@ def build_rete(
         Escalations(ctx).run,
         what="the escalation policy",
     )
+    # Consents expire as deadlines pass: looked for on the escalation's schedule.
+    consent_expiry = EveryInterval(
+        "rete-consent-expiry",
+        settings.escalation_interval_seconds,
+        ConsentExpiries(ctx).run,
+        what="the consent-expiry run",
+    )
     return Rete(
         ctx,
         ledger=served.proofs,
         # Started in this order, stopped in the reverse: the signer follows the last
         # escalations' writes.
-        background=[LedgerSigning(served, settings.checkpoint_interval_seconds), escalation],
+        background=[
+            LedgerSigning(served, settings.checkpoint_interval_seconds),
+            escalation,
+            consent_expiry,
+        ],
         database_reachable=DatabaseCheck(store).reachable,
         closing=[served.close, *closing],
     )
