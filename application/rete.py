@@ -39,6 +39,7 @@ class Rete:
         ledger: Callable[[], LedgerProofs] | None = None,
         background: Sequence[Background] = (),
         database_reachable: Callable[[], bool] = _always,
+        disk_writable: Callable[[], bool] = _always,
         closing: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.ctx = ctx  # the dependencies: tests reach them here
@@ -51,6 +52,7 @@ class Rete:
         self.observatory = Observatory(ctx)
         self.background = tuple(background)
         self.database_reachable = database_reachable
+        self.disk_writable = disk_writable  # readiness: the disk takes a write
         self._ledger = ledger
         self._closing = list(closing)
 

@@ -29,6 +29,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.db import database_of
+from infrastructure.disk_check import DiskCheck
 from infrastructure.ended_consents import EndedConsentQuery
 from infrastructure.health import DatabaseCheck
 from infrastructure.ledger.db import LedgerTables
@@ -153,6 +154,7 @@ def build_rete(
             consent_expiry,
         ],
         database_reachable=DatabaseCheck(store).reachable,
+        disk_writable=DiskCheck.of(settings).writable,
         closing=[served.close, *closing],
     )
 

@@ -28,6 +28,7 @@ from domain.reference import ReferenceSequence
 from domain.referral import Referral
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.db import build_on
+from infrastructure.db.storage_full import storage_full_from
 from infrastructure.sealing_mapper import SealingMapper, SnapshotErased
 from infrastructure.transcoding import register_domain_values
 
@@ -122,6 +123,12 @@ class ReteEventStore(Application[UUID]):
             raise Conflict(
                 "someone else changed this first; nothing was written, reload and retry"
             ) from None
+        except Exception as e:
+            # A full disk is the application's ``StorageFull``, not a driver's error.
+            full = storage_full_from(e)
+            if full is None or full is e:
+                raise
+            raise full from e
 
     def history_of(self, aggregate_id: UUID) -> Sequence[Aggregate.Event]:
         return [e for e in self.events.get(aggregate_id) if isinstance(e, Aggregate.Event)]

@@ -1,0 +1,53 @@
+"""Which failures mean "the storage is full", said once for every backend.
+
+SQLite answers ``SQLITE_FULL`` ("database or disk is full") when the disk under
+its files is full; PostgreSQL ``53100 disk_full`` ("could not extend file");
+a file of ours under ``var/`` ``ENOSPC`` or ``EDQUOT``. The drivers' errors reach
+us wrapped (the eventsourcing library re-raises them ``from`` the original), so
+the whole chain of causes is looked at. The writes of the database layer and of
+the event store turn such a failure into ``application.errors.StorageFull``; the
+API answers it 507 ``storage-full`` (``api.problems``), which also asks this
+module about anything else that escaped, so no path answers 500 for it.
+"""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+
+from application.errors import StorageFull
+
+_SQLITE_FULL = sqlite3.SQLITE_FULL
+_DISK_FULL = "53100"  # PostgreSQL's SQLSTATE disk_full (psycopg.errors.DiskFull)
+_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """Does ``error``, or anything that caused it, say the storage is full?"""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _says_full(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _says_full(error: BaseException) -> bool:
+    if isinstance(error, StorageFull):
+        return True
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return code == _SQLITE_FULL or "database or disk is full" in str(error)
+    if isinstance(error, OSError):
+        return error.errno in _NO_SPACE
+    # psycopg's errors carry their SQLSTATE (psycopg is not imported on SQLite).
+    return getattr(error, "sqlstate", None) == _DISK_FULL
+
+
+def storage_full_from(error: BaseException) -> StorageFull | None:
+    """The application's error for ``error`` if it says the storage is full."""
+    if isinstance(error, StorageFull):
+        return error
+    return StorageFull(StorageFull.detail) if is_storage_full(error) else None
