@@ -136,6 +136,9 @@ def documented(*statuses: int) -> dict[int, ResponseSpec]:
 API_PROBLEMS = documented(400, 401, 403, 404, 409, 422)
 # A route that reads a body may also refuse it whole.
 BODY_PROBLEMS = documented(400, 401, 403, 404, 409, 413, 415, 422)
+# Any route may find the storage full (a read records who read).
+API_PROBLEMS = {**API_PROBLEMS, **documented(507)}
+BODY_PROBLEMS = {**BODY_PROBLEMS, **documented(507)}
 
 
 def internal_error() -> Problem:

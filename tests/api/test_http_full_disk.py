@@ -125,3 +125,9 @@ def test_the_disk_check_probes_only_directories_that_exist(tmp_path: Path) -> No
     # A PostgreSQL deployment may have no var/ at all: nothing is written there.
     assert DiskCheck([tmp_path / "missing", tmp_path]).writable()
     assert list(tmp_path.iterdir()) == []  # the probe left nothing behind
+
+
+def test_the_openapi_document_names_the_storage_full_answer(api) -> None:
+    paths = api.client.get("/schema/openapi.json").json()["paths"]
+    for route, method in (("/api/v1/cases/{case_ref}/notes", "post"), ("/api/v1/cases", "get")):
+        assert "application/problem+json" in paths[route][method]["responses"]["507"]["content"]
