@@ -154,7 +154,7 @@ def build_rete(
             consent_expiry,
         ],
         database_reachable=DatabaseCheck(store).reachable,
-        disk_writable=DiskCheck.of(settings).writable,
+        disk_writable=DiskCheck.of(settings, store.storage_full).writable,
         closing=[served.close, *closing],
     )
 

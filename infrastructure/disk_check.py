@@ -8,10 +8,11 @@ server writes to: ``var/`` (keys, secrets) and, on SQLite, the database's own
 directory (the database, its WAL and shared-memory files). Once space is freed
 the next check passes: nothing to reset, no restart.
 
-PostgreSQL's disk is the database server's, which this process cannot probe; a
-full one answers each write 507 through the same translation
-(``infrastructure.db.storage_full``), and the database check reports it down
-only if it stops answering.
+The database's own storage may fill where no probe of ours reaches: PostgreSQL's
+disk is the database server's, and an SQLite database may be capped. So the check
+also fails while the database's last write was refused for lack of space
+(``infrastructure.db.storage_full.StorageFullSeen``): until a write succeeds, or
+for ``HOLD_SECONDS`` at most, after which writes are let through to try again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from infrastructure.db.storage_full import StorageFullSeen
 from infrastructure.logging import get_logger
 from infrastructure.settings import Settings
 
@@ -29,27 +31,42 @@ log = get_logger(__name__)
 
 # As much as a small write needs: one page of SQLite's, one block of most filesystems.
 PROBE_BYTES = 4096
+# How long a write refused for lack of space keeps the server not ready, at most.
+HOLD_SECONDS = 10.0
 
 
 class DiskCheck:
-    def __init__(self, directories: Iterable[Path]) -> None:
+    def __init__(
+        self,
+        directories: Iterable[Path],
+        database: StorageFullSeen | None = None,
+        hold_seconds: float = HOLD_SECONDS,
+    ) -> None:
         self._directories = tuple(dict.fromkeys(Path(d) for d in directories))
+        self._database = database
+        self._hold = hold_seconds
 
     @classmethod
-    def of(cls, settings: Settings) -> DiskCheck:
-        """The directories this server writes to, by its settings."""
+    def of(cls, settings: Settings, database: StorageFullSeen | None = None) -> DiskCheck:
+        """The directories this server writes to, by its settings, and what its
+        database last said of its storage."""
         directories = [settings.var_dir]
         if settings.database_url.startswith("sqlite:///"):
-            database = Path(settings.database_url.removeprefix("sqlite:///").split("?")[0])
-            directories.append(database.parent)
-        return cls(directories)
+            path = Path(settings.database_url.removeprefix("sqlite:///").split("?")[0])
+            directories.append(path.parent)
+        return cls(directories, database)
 
     def writable(self) -> bool:
-        """True when every directory that exists takes a small synced write."""
+        """True when every directory that exists takes a small synced write, and the
+        database did not just refuse one for lack of space."""
         return self.problem() is None
 
     def problem(self) -> str | None:
         """Why the disk cannot take a write (logged too), or None when it can."""
+        if self._database is not None and self._database.within(self._hold):
+            refused = "the database refused a write for lack of space"
+            log.warning("disk cannot take a write", reason=refused)
+            return refused
         for directory in self._directories:
             if not directory.is_dir():
                 continue  # nothing is written there (e.g. no var/ beside PostgreSQL)

@@ -24,7 +24,7 @@ from typing import Any, Final, Literal
 from weakref import WeakValueDictionary
 
 from infrastructure.db.dialect import Dialect
-from infrastructure.db.storage_full import storage_full_from
+from infrastructure.db.storage_full import StorageFullSeen, storage_full_from
 from infrastructure.db.tx import Tx
 
 Durability = Literal["full", "derived", "bulk"]
@@ -57,6 +57,7 @@ class Database(ABC):
         # process queued for the same lock do not each hold a connection meanwhile.
         self._stripes = [threading.Lock() for _ in range(_STRIPES)]
         _REGISTRY[id(self.datastore)] = self
+        self.storage_full = StorageFullSeen()  # for readiness (``disk_check``)
 
     @property
     @abstractmethod
@@ -112,9 +113,13 @@ class Database(ABC):
         except Exception as e:
             # A full disk is the application's ``StorageFull``, not a driver's error.
             full = storage_full_from(e)
-            if full is None or full is e:
+            if full is None:
+                raise
+            self.storage_full.saw()
+            if full is e:
                 raise
             raise full from e
+        self.storage_full.cleared()
 
     @abstractmethod
     def _read(self, snapshot: bool, scan: bool) -> AbstractContextManager[Tx]: ...

@@ -8,12 +8,17 @@ the whole chain of causes is looked at. The writes of the database layer and of
 the event store turn such a failure into ``application.errors.StorageFull``; the
 API answers it 507 ``storage-full`` (``api.problems``), which also asks this
 module about anything else that escaped, so no path answers 500 for it.
+
+Each database remembers when it last refused a write for lack of space
+(``StorageFullSeen``): readiness (``infrastructure.disk_check``) reports it, which
+is all it can know of a PostgreSQL server's disk.
 """
 
 from __future__ import annotations
 
 import errno
 import sqlite3
+import time
 
 from application.errors import StorageFull
 
@@ -51,3 +56,23 @@ def storage_full_from(error: BaseException) -> StorageFull | None:
     if isinstance(error, StorageFull):
         return error
     return StorageFull(StorageFull.detail) if is_storage_full(error) else None
+
+
+class StorageFullSeen:
+    """When this process's database last refused a write for lack of space, until a
+    write succeeds again. A server that is not ready gets no traffic, so the mark
+    also fades after a while on its own (``within``): then writes are tried again."""
+
+    def __init__(self) -> None:
+        self._at: float | None = None
+
+    def saw(self) -> None:
+        self._at = time.monotonic()
+
+    def cleared(self) -> None:
+        if self._at is not None:  # a plain read first: every write passes here
+            self._at = None
+
+    def within(self, seconds: float) -> bool:
+        at = self._at
+        return at is not None and time.monotonic() - at < seconds

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from support.private_postgres import private_postgres
 from support.small_filesystem import fill, free, small_filesystem
 
 from api.problems import STORAGE_RETRY_AFTER_SECONDS
 from application.errors import StorageFull
-from infrastructure.db.storage_full import is_storage_full
+from infrastructure.db.storage_full import StorageFullSeen, is_storage_full
 from infrastructure.disk_check import DiskCheck
 
 # Enough writes to fill what SQLite still finds room for once the disk is full.
@@ -53,8 +54,31 @@ def full_disk_env(tmp_path: Path):
 def test_a_full_disk_is_507_and_not_ready_until_space_is_freed_with_nothing_lost(
     make_api, full_disk_env, problem
 ) -> None:
-    api = make_api(full_disk_env)
-    var = Path(full_disk_env["RETE_VAR_DIR"])
+    full_disk_story(make_api, full_disk_env, Path(full_disk_env["RETE_VAR_DIR"]), problem)
+
+
+def test_a_full_postgresql_disk_is_507_and_not_ready_until_space_is_freed(
+    make_api, tmp_path: Path, problem
+) -> None:
+    # The database server's data directory on a small disk (its WAL elsewhere):
+    # PostgreSQL refuses each write "could not extend file" (53100) and runs on.
+    with private_postgres(data_size="48m") as cluster:
+        env = {
+            "RETE_DATABASE_URL": cluster.url,
+            "RETE_VAR_DIR": str(tmp_path / "var"),
+            "RETE_CHECKPOINT_INTERVAL": "0",
+            "RETE_ESCALATION_INTERVAL": "0",
+        }
+        try:
+            full_disk_story(make_api, env, cluster.data, problem)
+        finally:
+            free(cluster.data)
+
+
+def full_disk_story(make_api, env: dict[str, str], disk: Path, problem) -> None:
+    """Writes acknowledged, the disk filled, the refusals, the disk freed, the proof."""
+    api = make_api(env)
+    var = disk
     case = api.ok(api.post("anna", "/api/v1/cases"), 201)["reference_code"]
     acknowledged = [f"before {i}" for i in range(5)]
     for text in acknowledged:
@@ -79,13 +103,13 @@ def test_a_full_disk_is_507_and_not_ready_until_space_is_freed_with_nothing_lost
     problem(api.client.get("/health"), 503, "storage-full")
 
     free(var)
-    # The same server, not restarted: ready again, and every acknowledged write is
-    # there once, the refused one is not.
-    assert api.client.get("/health").status_code == 200
+    # The same server, not restarted: it writes again, is ready again, and every
+    # acknowledged write is there once, the refused ones are not.
     api.ok(note(api, case, "after"), 201)
     acknowledged.append("after")
+    assert api.client.get("/health").status_code == 200
     assert texts_of(api, case) == acknowledged
-    restarted = make_api(full_disk_env)
+    restarted = make_api(env)
     assert texts_of(restarted, case) == acknowledged
 
 
@@ -131,3 +155,16 @@ def test_the_openapi_document_names_the_storage_full_answer(api) -> None:
     paths = api.client.get("/schema/openapi.json").json()["paths"]
     for route, method in (("/api/v1/cases/{case_ref}/notes", "post"), ("/api/v1/cases", "get")):
         assert "application/problem+json" in paths[route][method]["responses"]["507"]["content"]
+
+
+def test_readiness_fails_while_the_database_refuses_writes_for_lack_of_space() -> None:
+    # What the probe cannot see (PostgreSQL's own disk, a capped SQLite database):
+    # the database's last refusal, until a write succeeds or the hold runs out.
+    seen = StorageFullSeen()
+    check = DiskCheck([], seen, hold_seconds=60)
+    assert check.writable()
+    seen.saw()
+    assert not check.writable()
+    assert DiskCheck([], seen, hold_seconds=0).writable()  # faded: let writes try again
+    seen.cleared()
+    assert check.writable()
