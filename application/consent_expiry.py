@@ -17,17 +17,18 @@ from datetime import datetime
 
 from application.context import Context
 from application.errors import Conflict
-from domain.case import Case
 from domain.referral import Referral
 
 
 def lapsed(ctx: Context, referral: Referral, at: datetime) -> bool:
     """Suspend ``referral`` (unsaved) if the consent it relies on no longer stands
-    at ``at``; its case's consent, read from the event store, decides."""
+    at ``at``. The consent's terms are read from the views, as visibility reads
+    them (loading the case would replay and open every note of it for one date):
+    its expiry is fixed when it is recorded, before any referral relies on it."""
     if referral.consent_id is None or not referral.is_active:
         return False
-    case = ctx.store.get(Case, referral.case_id)
-    consent = case.consents.get(referral.consent_id)
+    standing = ctx.views.standings([referral.case_id]).get(referral.case_id)
+    consent = standing.consents.get(referral.consent_id) if standing is not None else None
     return consent is not None and referral.lapse(consent, at)
 
 
