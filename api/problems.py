@@ -13,8 +13,11 @@ Domain errors map by family: ``NotFound`` 404, ``InvalidValue`` 400,
 retry with the same ``Idempotency-Key``; ``api.write_guard`` has the other
 ``idempotency-*`` codes). Framework errors keep their status with a fixed detail
 (Litestar's own detail may echo the path, the query string or a header).
-Anything else is a 500 ``internal-error``; the log gets its type and frames,
-never its message or local values.
+A full disk or database (``application.errors.StorageFull``, or any failure
+``infrastructure.db.storage_full`` reads as one) is a 507 ``storage-full`` with
+``Retry-After``: nothing was written, and the same request succeeds once space
+is freed, with no restart. Anything else is a 500 ``internal-error``; the log
+gets its type and frames, never its message or local values.
 
 Every function here is total: an exception raised inside an exception handler
 would escape to the server.
@@ -41,11 +44,12 @@ from litestar.plugins.problem_details import (
 from litestar.response import Response
 
 from api.request_log import note_error_code, request_id_of
-from application.errors import NotFound
+from application.errors import NotFound, StorageFull
 from application.idempotency import OutcomeUnknown
 from application.integrity import IntegrityFailure
 from application.preconditions import PreconditionFailed
 from domain.errors import DomainError, InvalidState, InvalidValue, NotPermitted, RuleViolation
+from infrastructure.db.storage_full import is_storage_full
 from infrastructure.logging import get_logger
 
 TYPE_PREFIX = "urn:rete:problem:"
@@ -118,6 +122,7 @@ _DOCUMENTED = {
     412: "If-Match: it has changed since that version (precondition-failed); nothing was written",
     422: "A rule of the network refuses it",
     503: "The database does not answer",
+    507: "The server's storage is full: nothing was written, retry later",
 }
 
 
@@ -140,6 +145,9 @@ BODY_PROBLEMS = documented(400, 401, 403, 404, 409, 413, 415, 422)
 # Every write may also answer these (api.write_guard): a stale If-Match, and a
 # write whose outcome could not be confirmed (retry with the same Idempotency-Key).
 WRITE_PROBLEMS = documented(412, 503)
+# Any route may find the storage full (a read records who read).
+API_PROBLEMS = {**API_PROBLEMS, **documented(507)}
+BODY_PROBLEMS = {**BODY_PROBLEMS, **documented(507)}
 
 
 def internal_error() -> Problem:
@@ -290,9 +298,33 @@ def _frames(exc: BaseException) -> list[str]:
     ]
 
 
+# How long a client should wait before retrying on a full disk: an operator's time.
+STORAGE_RETRY_AFTER_SECONDS = 60
+
+
+@_total
+def from_storage_full(exc: Exception) -> Problem:
+    """507 ``storage-full``: the operator's log says so, once per refused request."""
+    with contextlib.suppress(Exception):
+        log.error(
+            "storage full: nothing was written",
+            error_code=StorageFull.code,
+            exception_type=f"{type(exc).__module__}.{type(exc).__qualname__}",
+        )
+    return Problem(
+        507,
+        StorageFull.code,
+        StorageFull.title,
+        StorageFull.detail,
+        headers={"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)},
+    )
+
+
 @_total
 def from_unexpected(exc: Exception) -> Problem:
     """Log what failed and where, not what it was working on."""
+    if is_storage_full(exc):  # a driver's error no layer below translated
+        return from_storage_full(exc)
     with contextlib.suppress(Exception):
         log.error(
             "unhandled exception",
@@ -307,6 +339,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
     """Registers the converters above as the app's exception handlers."""
     mapping: dict[type[Any], Callable[[Any], ProblemDetailsException]] = {
         DomainError: from_domain_error,
+        StorageFull: from_storage_full,
         HTTPException: from_http_exception,
         SerializationException: from_serialization_error,
         Exception: from_unexpected,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from application.idempotency import IdempotencyStore
 from application.integrity import IntegrityWatch
-from application.ports import Clock, EventStore, KeyStore
+from application.ports import Clock, EndedConsents, EventStore, KeyStore
 from application.view_ports import PersonalParts, ViewReader
 from domain import errors
 from domain.deadlines import DeadlinePolicy
@@ -43,6 +43,9 @@ class Context:
     integrity: IntegrityWatch = field(default_factory=IntegrityWatch)
     # Idempotency keys' reservations and answers (None: keys are not kept).
     idempotency: IdempotencyStore | None = None
+    # Where the consent-expiry run looks (``application.consent_expiry``); without
+    # it that run finds nothing, and a move still refuses on an ended consent.
+    ended_consents: EndedConsents | None = None
 
     def identify(self, user_id: str, service_id: str, roles: Iterable[str]) -> Actor:
         """The actor a verified token speaks for; refuses unknown services and roles

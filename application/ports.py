@@ -92,3 +92,14 @@ class KeyDestroyed(Exception):
 class UnknownKey(LookupError):
     """A key id the store never issued (nor destroyed): a tampered header, or a
     key store that does not belong to this event store. Not an erasure."""
+
+
+class EndedConsents(Protocol):
+    """Where the consent-expiry run looks: the referrals still active that rely on
+    a consent which no longer stands (read from the views, which only say where to
+    look; each referral's aggregate and its case's decide)."""
+
+    def relying_on_ended(self, at: datetime) -> list[UUID]:
+        """Ids of active referrals, of cases not erased, whose consent expired (or
+        was withdrawn) at or before ``at``, the oldest referral first."""
+        ...

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from application.access_log import IN_PROCESS, record_read, referral_categories
 from application.authorisation import Action, authorise
+from application.consent_expiry import lapsed
 from application.context import Context
+from application.errors import Conflict
 from application.loading import Loader
 from application.pagination import cursor_after, offset_of
 from application.presenting import CaseMark, referral_summary, referral_view, referral_view_of
@@ -83,9 +87,23 @@ class Referrals:
             raise errors.CaseErased("the case of this referral has been erased")
         referral = self.ctx.store.get(Referral, row.id)
         at = self.ctx.clock.now()
-        referral.move(move, actor, at, reason)
+        # A consent that expired since the last expiry run suspends the referral
+        # now, so the move is judged as it would be once the run has passed.
+        suspended = lapsed(self.ctx, referral, at)
+        try:
+            referral.move(move, actor, at, reason)
+        except errors.DomainError:
+            if suspended:
+                self._save_suspension(referral)
+            raise
         self.ctx.store.save(referral)
         return referral_summary(referral, CaseMark.of_row(row), at)
+
+    def _save_suspension(self, referral: Referral) -> None:
+        """Keep the suspension found while refusing a move (the expiry run would
+        record it anyway; if someone got there first, that run decides)."""
+        with suppress(Conflict):
+            self.ctx.store.save(referral)
 
     def get(self, actor: Actor, referral_id: str, *, via: str = IN_PROCESS) -> ReferralView:
         """One referral, with its reason: the read goes in its case's access log."""

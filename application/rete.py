@@ -15,6 +15,7 @@ from application.access_log import AccessLog
 from application.audit import Audit
 from application.background import Background
 from application.cases import Cases
+from application.consent_expiry import ConsentExpiries
 from application.context import Context
 from application.erasures import ErasureRecords, Erasures
 from application.escalation import Escalations
@@ -40,6 +41,7 @@ class Rete:
         ledger: Callable[[], LedgerProofs] | None = None,
         background: Sequence[Background] = (),
         database_reachable: Callable[[], bool] = _always,
+        disk_writable: Callable[[], bool] = _always,
         closing: Sequence[Callable[[], None]] = (),
         erasures: ErasureRecords | None = None,
     ) -> None:
@@ -49,12 +51,14 @@ class Rete:
         self.access_log = AccessLog(ctx)
         self.audit = Audit(ctx, self.access_log)
         self.escalations = Escalations(ctx)
+        self.consent_expiries = ConsentExpiries(ctx)
         self.observatory = Observatory(ctx)
         self.erasures = Erasures(erasures)
         self.preconditions = Preconditions(ctx)
         self.idempotency = ctx.idempotency
         self.background = tuple(background)
         self.database_reachable = database_reachable
+        self.disk_writable = disk_writable  # readiness: the disk takes a write
         self._ledger = ledger
         self._closing = list(closing)
 

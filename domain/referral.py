@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate
 
 from domain import errors, text
 from domain.case import Case
+from domain.consent import Consent
 from domain.deadlines import DeadlinePolicy
 from domain.erased import Erased
 from domain.events import ActedEvent, NetworkEvent, SystemEvent, acted_by, rename_actor
@@ -147,7 +148,7 @@ class Referral(StandsByLifecycle, Aggregate):
             referral._follow(self)
 
     class Suspended(SystemEvent):
-        """Its consent was withdrawn: the legal basis no longer stands."""
+        """Its consent was withdrawn or expired: the legal basis no longer stands."""
 
         case_id: UUID
         consent_id: str
@@ -374,11 +375,21 @@ class Referral(StandsByLifecycle, Aggregate):
         )
 
     def suspend(self, consent_id: str, at: datetime) -> None:
-        """Its consent was withdrawn. A referral already ended stays as it ended."""
+        """Its consent was withdrawn (or expired: ``lapse``). A referral already
+        ended stays as it ended."""
         if self.status in ACTIVE_STATUSES and self.consent_id == consent_id:
             self.trigger_event(
                 self.Suspended, timestamp=at, case_id=self.case_id, consent_id=consent_id
             )
+
+    def lapse(self, consent: Consent, at: datetime) -> bool:
+        """Suspend it, as a withdrawal does, if the consent it relies on no longer
+        stands at ``at`` (it expired). Once: a referral already suspended or ended
+        stays as it is. Returns whether it was suspended now."""
+        if self.consent_id != consent.id or consent.is_active(at) or not self.is_active:
+            return False
+        self.suspend(consent.id, at)
+        return True
 
     def escalate(self, at: datetime) -> bool:
         """Record, once per deadline, that it passed unanswered. Running the policy

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from application.background import Background
+from application.consent_expiry import ConsentExpiries
 from application.context import Context
 from application.escalation import Escalations
 from application.integrity import IntegrityWatch
@@ -29,6 +30,8 @@ from infrastructure.clock import SystemClock
 from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.db import database_of
+from infrastructure.disk_check import DiskCheck
+from infrastructure.ended_consents import EndedConsentQuery
 from infrastructure.health import DatabaseCheck
 from infrastructure.idempotency_store import open_idempotency
 from infrastructure.ledger.db import LedgerTables
@@ -96,7 +99,7 @@ def build_rete(
     passed in (those stay the caller's to close, after the application).
 
     The ledger opens on first use (a server opens it when it starts), by ``ledger``
-    if given, and closes with the application; the background work (the ledger's signer, the escalation policy) runs only once a
+    if given, and closes with the application; the background work (the ledger's signer, the escalation policy, the consent-expiry run) runs only once a
     server starts it, every ``RETE_CHECKPOINT_INTERVAL`` and
     ``RETE_ESCALATION_INTERVAL`` seconds (0: never)."""
     # One watch per application: every checker (views, ledger) raises its alarms here.
@@ -126,6 +129,7 @@ def build_rete(
         deadlines=deadlines or DeadlinePolicy(),
         integrity=integrity,
         idempotency=open_idempotency(settings, store),
+        ended_consents=EndedConsentQuery(views),
     )
     recorder = store.recorder
     served = ServedLedger(ledger or (lambda: open_ledger(settings, recorder)))
@@ -135,10 +139,18 @@ def build_rete(
         Escalations(ctx).run,
         what="the escalation policy",
     )
+    # Consents expire as deadlines pass: looked for on the escalation's schedule.
+    consent_expiry = EveryInterval(
+        "rete-consent-expiry",
+        settings.escalation_interval_seconds,
+        ConsentExpiries(ctx).run,
+        what="the consent-expiry run",
+    )
     keys = store.keys if isinstance(store.keys, SqlKeyStore) else None
     background: list[Background] = [
         LedgerSigning(served, settings.checkpoint_interval_seconds),
         escalation,
+        consent_expiry,
     ]
     if keys is not None:
         # Pending erasures completed on a schedule (docs/ENCRYPTION.md, "Erasure").
@@ -158,6 +170,7 @@ def build_rete(
         background=background,
         erasures=keys,
         database_reachable=DatabaseCheck(store).reachable,
+        disk_writable=DiskCheck.of(settings, store.storage_full).writable,
         closing=[served.close, *closing],
     )
 

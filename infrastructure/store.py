@@ -30,6 +30,7 @@ from domain.referral import Referral
 from infrastructure.commit_witness import WitnessedEventStore
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.db import build_on
+from infrastructure.db.storage_full import StorageFullSeen, storage_full_from
 from infrastructure.sealing_mapper import SealingMapper, SnapshotErased
 from infrastructure.transcoding import register_domain_values
 
@@ -122,13 +123,40 @@ class ReteEventStore(Application[UUID]):
 
     def save(self, *aggregates: Aggregate, **kwargs: Any) -> Any:  # type: ignore[override]
         try:
-            return super().save(*aggregates, **kwargs)
+            saved = super().save(*aggregates, **kwargs)
         except KeyDestroyed:
             raise CaseErased("the case was erased meanwhile; nothing was written") from None
         except IntegrityError:
             raise Conflict(
                 "someone else changed this first; nothing was written, reload and retry"
             ) from None
+        except Exception as e:
+            # A full disk is the application's ``StorageFull``, not a driver's error.
+            full = storage_full_from(e)
+            if full is None:
+                raise
+            self._storage_full_seen(saw=True)
+            if full is e:
+                raise
+            raise full from e
+        self._storage_full_seen(saw=False)
+        return saved
+
+    @property
+    def storage_full(self) -> StorageFullSeen | None:
+        """When the database this store writes to (none in memory) last found its
+        storage full: readiness reads it."""
+        seen = getattr(getattr(self.keys, "database", None), "storage_full", None)
+        return seen if isinstance(seen, StorageFullSeen) else None
+
+    def _storage_full_seen(self, *, saw: bool) -> None:
+        seen = self.storage_full
+        if seen is None:
+            return
+        if saw:
+            seen.saw()
+        else:
+            seen.cleared()
 
     def history_of(self, aggregate_id: UUID) -> Sequence[Aggregate.Event]:
         return [e for e in self.events.get(aggregate_id) if isinstance(e, Aggregate.Event)]

@@ -1,5 +1,6 @@
-"""``GET /health``: the process answers (liveness), its database does (readiness), and
-nothing it stored was found altered (integrity, ``application.integrity``)."""
+"""``GET /health``: the process answers (liveness), its database does and its disk
+takes a write (readiness, ``infrastructure.disk_check``), and nothing it stored was
+found altered (integrity, ``application.integrity``)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def health(rete: App) -> Health:
         raise Problem(
             503, "database-unreachable", "Service unavailable", "the database does not answer"
         )
+    if not rete.disk_writable():
+        raise Problem(503, "storage-full", "Service unavailable", "the disk cannot take a write")
     if rete.integrity.in_doubt:
         kinds = sorted({alarm.kind for alarm in rete.integrity.alarms()})
         raise Problem(

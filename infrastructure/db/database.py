@@ -24,6 +24,7 @@ from typing import Any, Final, Literal
 from weakref import WeakValueDictionary
 
 from infrastructure.db.dialect import Dialect
+from infrastructure.db.storage_full import StorageFullSeen, storage_full_from
 from infrastructure.db.tx import Tx
 
 Durability = Literal["full", "derived", "bulk"]
@@ -56,6 +57,7 @@ class Database(ABC):
         # process queued for the same lock do not each hold a connection meanwhile.
         self._stripes = [threading.Lock() for _ in range(_STRIPES)]
         _REGISTRY[id(self.datastore)] = self
+        self.storage_full = StorageFullSeen()  # for readiness (``disk_check``)
 
     @property
     @abstractmethod
@@ -101,12 +103,23 @@ class Database(ABC):
             yield joined
             return
         stripe = self._stripes[hash(lock) % _STRIPES] if lock is not None else nullcontext()
-        with (
-            stripe,
-            self._write(lock, durability, scan, scrub) as tx,
-            self._entered(tx, writing=True),
-        ):
-            yield tx
+        try:
+            with (
+                stripe,
+                self._write(lock, durability, scan, scrub) as tx,
+                self._entered(tx, writing=True),
+            ):
+                yield tx
+        except Exception as e:
+            # A full disk is the application's ``StorageFull``, not a driver's error.
+            full = storage_full_from(e)
+            if full is None:
+                raise
+            self.storage_full.saw()
+            if full is e:
+                raise
+            raise full from e
+        self.storage_full.cleared()
 
     @abstractmethod
     def _read(self, snapshot: bool, scan: bool) -> AbstractContextManager[Tx]: ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.sqlite import (
@@ -47,6 +47,24 @@ class _ImmediateTransaction(SQLiteTransaction):
         except sqlite3.OperationalError as e:  # busy past the timeout: the library's type
             raise OperationalError(e) from e
         return cursor
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            super().__exit__(*exc)  # type: ignore[arg-type]
+        except BaseException:
+            # A COMMIT refused (the disk full) may leave the transaction open.
+            with suppress(Exception):
+                self.connection.rollback()
+            raise
+
+
+def _abandon(connection: sqlite3.Connection) -> None:
+    """A COMMIT refused (the disk full, an I/O error) may leave the transaction
+    open, and the pooled connection would refuse every later BEGIN: roll it back,
+    as SQLite asks, so the next write finds the connection as new."""
+    if connection.in_transaction:
+        with suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
 
 
 class _Connection(SQLiteConnection):
@@ -162,7 +180,11 @@ class SqliteDatabase(Database):
                 except BaseException:
                     cursor.execute("ROLLBACK")
                     raise
-                cursor.execute("COMMIT")
+                try:
+                    cursor.execute("COMMIT")
+                except sqlite3.Error:
+                    _abandon(cursor.connection)
+                    raise
             finally:
                 for statement in restore:
                     cursor.execute(statement)

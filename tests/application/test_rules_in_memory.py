@@ -17,6 +17,7 @@ from support.clock import TestClock
 from support.memory import memory_rete
 from support.memory.store import memory_store
 from test_concurrent_writers import *  # noqa: F403
+from test_consent_expiry import *  # noqa: F403
 from test_escalation import *  # noqa: F403
 from test_referral_boxes import *  # noqa: F403
 from test_referral_story import *  # noqa: F403

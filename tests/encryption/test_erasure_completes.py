@@ -28,7 +28,7 @@ from encryption_support import every_event, tell_case
 from support.clock import TestClock
 from support.http import Api
 from support.people import people_of
-from support.private_postgres import private_cluster
+from support.private_postgres import private_postgres
 from support.rawdb import RawDatabase, is_sqlite, libpq_url
 
 from api import cli
@@ -295,7 +295,7 @@ def test_a_copy_of_the_whole_postgresql_data_directory_opens_nothing_once_retire
 ) -> None:
     """On a cluster of the test's own: the whole data directory (heap, indexes, WAL)
     copied right after the erasure, as a stolen disk or file-level backup."""
-    with private_cluster() as cluster:
+    with private_postgres() as cluster:
         schema = "rete"
         env = {
             "RETE_DATABASE_URL": f"{cluster.url}?schema={schema}",
@@ -319,7 +319,7 @@ def test_a_copy_of_the_whole_postgresql_data_directory_opens_nothing_once_retire
                 ]
                 rete.cases.erase(p.chiara, erased.ref, WHY)
                 conn.execute("CHECKPOINT")  # the dead row written out to the heap file
-            copy = files(cluster.data_directory)
+            copy = files(cluster.data)
             key_ids, wrapped = [r[0] for r in key_rows], [r[4] for r in key_rows]
             found = candidates(copy, key_ids, wrapped)
             assert set(wrapped) & found, "the copy holds the erased key (finding 1)"

@@ -18,13 +18,15 @@ def memory_rete(clock: Clock, store: ReteEventStore | None = None) -> Rete:
     another instance's ``ctx.store`` for a second worker on the same events)."""
     owned = store is None
     store = store or memory_store()
+    views = MemoryViews(store)
     ctx = Context(
         store=store,
         keys=store.keys,
-        views=MemoryViews(store),
+        views=views,
         parts=SealedPartOpener(store.keys),
         clock=clock,
         directory=load_directory(),
         instruments=load_instruments(),
+        ended_consents=views,
     )
     return Rete(ctx, closing=[store.close] if owned else [])

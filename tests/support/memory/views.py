@@ -130,6 +130,19 @@ class MemoryViews:
             [_row(vr.ReferralFact, r) for r in self._referral_rows()],
         )
 
+    def relying_on_ended(self, at: datetime) -> list[UUID]:
+        """``application.ports.EndedConsents``, from the aggregates as they are."""
+        found = []
+        for referral_id in self._store.ids_of(Referral):
+            referral = self._store.get(Referral, referral_id)
+            if referral.consent_id is None or not referral.is_active:
+                continue
+            case = self._store.get(Case, referral.case_id)
+            consent = case.consents.get(referral.consent_id)
+            if case.status != CaseStatus.ERASED and consent and not consent.is_active(at):
+                found.append(referral_id)
+        return found
+
     def catch_up(self) -> int:
         """Nothing to catch up: every read loads the aggregates as they are."""
         return 0

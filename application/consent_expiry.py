@@ -1,0 +1,54 @@
+"""Consent expiry: once a consent's expiry time passes, every referral relying on it
+is suspended, as a withdrawal suspends them (DOMAIN.md "Consent").
+
+A withdrawal is something the owner does, and suspends in the same write. An
+expiry is a time passing: a periodic run (beside the escalation policy, on the
+server's background work) records each suspension as a ``Referral.Suspended``
+system event. It is idempotent like escalation: a referral already suspended is
+left as it is, and two workers suspending at once conflict, the loser finding it
+done on its next run. Between the expiry and the run nothing may move the
+referral on: ``Referrals.move`` asks ``lapsed`` first, with the clock, so there is
+no window.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from application.context import Context
+from application.errors import Conflict
+from domain.referral import Referral
+
+
+def lapsed(ctx: Context, referral: Referral, at: datetime) -> bool:
+    """Suspend ``referral`` (unsaved) if the consent it relies on no longer stands
+    at ``at``. The consent's terms are read from the views, as visibility reads
+    them (loading the case would replay and open every note of it for one date):
+    its expiry is fixed when it is recorded, before any referral relies on it."""
+    if referral.consent_id is None or not referral.is_active:
+        return False
+    standing = ctx.views.standings([referral.case_id]).get(referral.case_id)
+    consent = standing.consents.get(referral.consent_id) if standing is not None else None
+    return consent is not None and referral.lapse(consent, at)
+
+
+class ConsentExpiries:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def run(self) -> int:
+        """Suspend every active referral whose consent expired; returns how many."""
+        if self.ctx.ended_consents is None:
+            return 0
+        at = self.ctx.clock.now()
+        suspended = 0
+        for referral_id in self.ctx.ended_consents.relying_on_ended(at):
+            referral = self.ctx.store.get(Referral, referral_id)
+            if not lapsed(self.ctx, referral, at):
+                continue  # the views lagged behind a move or a suspension
+            try:
+                self.ctx.store.save(referral)
+            except Conflict:
+                continue  # someone moved or suspended it meanwhile: the next run decides
+            suspended += 1
+        return suspended
