@@ -30,6 +30,10 @@ def _always() -> bool:
     return True
 
 
+def _ready() -> tuple[str, str] | None:
+    return None
+
+
 class Rete:
     def __init__(
         self,
@@ -39,6 +43,7 @@ class Rete:
         background: Sequence[Background] = (),
         database_reachable: Callable[[], bool] = _always,
         closing: Sequence[Callable[[], None]] = (),
+        readiness: Callable[[], tuple[str, str] | None] = _ready,
     ) -> None:
         self.ctx = ctx  # the dependencies: tests reach them here
         self.cases = Cases(ctx)
@@ -49,6 +54,9 @@ class Rete:
         self.observatory = Observatory(ctx)
         self.background = tuple(background)
         self.database_reachable = database_reachable
+        # What keeps it from taking a write now, as (problem code, detail); None:
+        # nothing (``infrastructure.health.Readiness``; ``GET /health/ready``).
+        self.readiness = readiness
         self._ledger = ledger
         self._closing = list(closing)
 
@@ -81,7 +89,11 @@ class Rete:
     def with_clock(self, clock: Clock) -> Rete:
         """The same application over the same dependencies, telling time by ``clock``
         (the demo's story tells its own). It owns nothing: closing it closes nothing."""
-        return Rete(replace(self.ctx, clock=clock), database_reachable=self.database_reachable)
+        return Rete(
+            replace(self.ctx, clock=clock),
+            database_reachable=self.database_reachable,
+            readiness=self.readiness,
+        )
 
     def close(self) -> None:
         """Release what was opened for it (the ledger and the views' connections; the

@@ -28,7 +28,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.db import database_of
-from infrastructure.health import DatabaseCheck
+from infrastructure.health import DatabaseCheck, Readiness, database_readiness
 from infrastructure.ledger.db import LedgerTables
 from infrastructure.ledger.db import open_tables as open_ledger_tables
 from infrastructure.ledger.ledger import Ledger, open_ledger
@@ -140,6 +140,8 @@ def build_rete(
         background=[LedgerSigning(served, settings.checkpoint_interval_seconds), escalation],
         database_reachable=DatabaseCheck(store).reachable,
         closing=[served.close, *closing],
+        # What ``GET /health/ready`` checks; more checks are appended here.
+        readiness=Readiness([database_readiness(store)]),
     )
 
 

@@ -1,0 +1,125 @@
+"""A PostgreSQL cluster of a test's own, for tests that stop, fill or break the
+database (the shared server must stay up for everyone else).
+
+``PrivateCluster`` runs ``initdb``/``pg_ctl`` as the ``postgres`` OS user (through
+``runuser`` when the tests run as root), on a free port of 127.0.0.1, with trust
+authentication, in a temporary directory removed afterwards. The ``private_postgres``
+fixture (``tests/conftest.py`` need not know it: import it into a test module or a
+``conftest.py``) skips where the binaries or the user are missing, except under
+``CI=true``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+_OS_USER = "postgres"
+
+
+def _binary(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
+        return str(candidate)
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PrivateCluster:
+    """One cluster: ``start``, ``stop`` (fast: sessions are ended), ``url``."""
+
+    def __init__(self, max_connections: int = 50) -> None:
+        initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
+        if initdb is None or pg_ctl is None:
+            raise RuntimeError("initdb/pg_ctl not found")
+        self._pg_ctl = pg_ctl
+        self._as_postgres = os.geteuid() == 0
+        if self._as_postgres:
+            pwd.getpwnam(_OS_USER)  # KeyError: no such user
+        self.root = Path(tempfile.mkdtemp(prefix="rete-pg-"))
+        self.data = self.root / "data"
+        self.port = _free_port()
+        self.user = _OS_USER if self._as_postgres else pwd.getpwuid(os.geteuid()).pw_name
+        if self._as_postgres:
+            shutil.chown(self.root, _OS_USER)
+        self._run(
+            [initdb, "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8",
+             "--no-sync"]
+        )  # fmt: skip
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(
+                f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.root}'\nmax_connections = {max_connections}\n"
+                "fsync = off\nshared_buffers = 16MB\n"
+            )
+
+    def _run(self, args: list[str]) -> None:
+        command = ["runuser", "-u", _OS_USER, "--", *args] if self._as_postgres else args
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{dbname}"
+
+    def start(self) -> None:
+        self._run(
+            [self._pg_ctl, "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-t", "60",
+             "start"]
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        self._run([self._pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop"])
+
+    def wait_accepting(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with psycopg.connect(self.url(), connect_timeout=2):
+                    return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def create_database(self, name: str) -> str:
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def destroy(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):  # it was not running
+            self._run([self._pg_ctl, "-D", str(self.data), "-m", "immediate", "stop"])
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivateCluster]:
+    """A running private cluster, destroyed after the test."""
+    try:
+        cluster = PrivateCluster()
+    except (RuntimeError, KeyError, subprocess.CalledProcessError) as e:
+        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
+            raise
+        pytest.skip(f"no private PostgreSQL cluster here: {e}")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
