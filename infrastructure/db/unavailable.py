@@ -40,24 +40,35 @@ def _causes(error: BaseException) -> list[BaseException]:
 
 
 def why_away(error: BaseException) -> Away | None:
-    """Why ``error`` means the database is away for now; None when it does not."""
-    for cause in _causes(error):
-        if isinstance(cause, pg.InvalidCatalogName):
+    """Why ``error`` means the database is away for now; None when it does not. The
+    most telling cause wins: a pool's timeout is chained to why connecting failed."""
+    found = [away for cause in _causes(error) if (away := _one(cause)) is not None]
+    for telling in (Away.MISSING_DATABASE, Away.FULL, Away.BUSY):
+        if telling in found:
+            return telling
+    return found[0] if found else None
+
+
+def _one(cause: BaseException) -> Away | None:
+    text = str(cause)
+    if isinstance(cause, pg.InvalidCatalogName):
+        return Away.MISSING_DATABASE
+    if isinstance(cause, pg.TooManyConnections):
+        return Away.FULL
+    if isinstance(cause, pg.QueryCanceled | pg.LockNotAvailable):
+        return Away.BUSY
+    if isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
+        # Connecting failed (the server's reason is in the text), the server closed
+        # the connection, or no connection of the pool came in time.
+        if "database" in text and "does not exist" in text:
             return Away.MISSING_DATABASE
-        if isinstance(cause, pg.TooManyConnections) or "too many clients" in str(cause):
+        if "too many clients" in text or "remaining connection slots" in text:
             return Away.FULL
-        if isinstance(cause, pg.QueryCanceled | pg.LockNotAvailable):
-            return Away.BUSY
-        if isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
-            # Connection refused, server closed the connection, pool timeout...
-            text = str(cause)
-            if "does not exist" in text and "database" in text:
-                return Away.MISSING_DATABASE
-            return Away.UNREACHABLE
-        if isinstance(cause, ConnectionUnavailableError):
-            return Away.BUSY  # SQLite: no connection of the pool became free in time
-        if isinstance(cause, sqlite3.OperationalError) and "locked" in str(cause):
-            return Away.BUSY
+        return Away.UNREACHABLE
+    if isinstance(cause, ConnectionUnavailableError):
+        return Away.BUSY  # SQLite: no connection of the pool became free in time
+    if isinstance(cause, sqlite3.OperationalError) and "locked" in text:
+        return Away.BUSY
     return None
 
 
