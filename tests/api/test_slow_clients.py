@@ -70,7 +70,7 @@ def test_a_stalled_body_is_closed(server: Served) -> None:
             b"POST /api/v1/cases HTTP/1.1\r\nHost: rete\r\n"
             + b"Authorization: "
             + server.headers("anna")["Authorization"].encode()
-            + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a"
+            + b'\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a'
         )
         answer = _until_closed(s)
     assert b" 201 " not in answer
