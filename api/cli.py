@@ -90,7 +90,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     port = port or settings.port
     click.echo(f"Rete serving on http://{host}:{port} (API documentation at /schema)")
     uvicorn.run(
-        "api.app:create_app",
+        "api.server:create_served_app",
         factory=True,
         host=host,
         port=port,

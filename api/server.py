@@ -21,8 +21,12 @@ import functools
 from typing import Any
 
 import h11
+from litestar import Litestar
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from api.app import create_app
+from api.cli_waiting import until_the_database_answers
+from infrastructure.logging import configure_logging
 from infrastructure.settings import load_settings
 
 # The client's side of the connection once the request arrived whole.
@@ -110,3 +114,12 @@ class ReadDeadlineProtocol(H11Protocol):
             except h11.LocalProtocolError:
                 pass
         self.transport.close()
+
+
+def create_served_app() -> Litestar:
+    """Each worker's app (``rete serve``): built once the database answers. A worker
+    started while the database is away or full waits, saying why, rather than
+    dying (which would stop the whole server)."""
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    return until_the_database_answers(settings, lambda: create_app(settings))
