@@ -27,7 +27,7 @@ from domain.risk import RiskInstrument
 from infrastructure.clock import SystemClock
 from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
-from infrastructure.db import database_of
+from infrastructure.db import database_of, open_from_settings
 from infrastructure.health import DatabaseCheck, Readiness, database_readiness
 from infrastructure.ledger.db import LedgerTables
 from infrastructure.ledger.db import open_tables as open_ledger_tables
@@ -50,8 +50,13 @@ def build_kek(settings: Settings) -> Keyring:
 
 def build_keys(settings: Settings, kek: Keyring | None = None) -> SqlKeyStore:
     """The data-key store, its keys wrapped under the configured KEK."""
-    return SqlKeyStore.from_settings(
-        settings, kek or build_kek(settings), case_key_ttl=settings.key_cache_seconds
+    # On the process's pool, opened here so that it honours RETE_REQUEST_TIMEOUT
+    # (infrastructure/db/timeouts.py); the event store built beside it shares it.
+    return SqlKeyStore(
+        open_from_settings(settings),
+        kek or build_kek(settings),
+        case_key_ttl=settings.key_cache_seconds,
+        owns_database=True,
     )
 
 

@@ -16,6 +16,7 @@ from support.private_postgres import PrivateCluster, private_postgres  # noqa: F
 from api.app import create_app
 from application.integrity import IntegrityAlarm
 from infrastructure.bootstrap import build_rete
+from infrastructure.db import database_of
 from infrastructure.health import Readiness, ReadinessCheck
 from infrastructure.settings import SettingsError, load_settings
 
@@ -99,3 +100,13 @@ def test_the_time_limits_are_settings_with_bounds():
         for wrong in ("0", "0.5", "301", "soon"):
             with pytest.raises(SettingsError, match=name):
                 load_settings({name: wrong})
+
+
+def test_the_request_timeout_reaches_the_servers_pool(make_rete, backend):
+    rete = make_rete(RETE_REQUEST_TIMEOUT="4")
+    database = database_of(rete.ctx.store.recorder)
+    with database.read() as tx:
+        if database.dialect.name != "postgres":
+            return  # SQLite: its waits are its busy timeout and the pool's (opening.py)
+        assert tx.query("SHOW statement_timeout") == [("4s",)]
+        assert tx.query("SHOW lock_timeout") == [("4s",)]
