@@ -29,7 +29,7 @@ from api.request_body import JsonRequest
 from api.request_log import ReteApp
 from api.routes.audit import AuditController
 from api.routes.cases import CasesController
-from api.routes.health import health
+from api.routes.health import health, live, ready
 from api.routes.ledger import LedgerController
 from api.routes.observatory import ObservatoryController
 from api.routes.referrals import ReferralsController, moves
@@ -127,6 +127,8 @@ def create_app(
     return ReteApp(
         route_handlers=[
             health,
+            live,
+            ready,
             CasesController,
             ReferralsController,
             moves,

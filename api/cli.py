@@ -22,7 +22,9 @@ from api.cli_keys import keys
 from api.cli_ledger import ledger
 from api.cli_observatory import observatory
 from api.cli_views import views
+from api.cli_waiting import until_the_database_answers
 from api.demo import load_demo
+from api.server import ReadDeadlineProtocol
 from domain import errors
 from domain.network import Actor
 from domain.text import required_text
@@ -76,15 +78,16 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         # The KEK too: a wrong key file stops here, and a development keyring is
         # created once, before several workers could race to create it.
         load_keyring(env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir)
-        # And the database: unreachable, it stops here with one line; reachable, its
-        # schema and key tables are created once, not raced by the workers.
-        build_keys(settings).close()
+        # And the database: while it is away, this waits, saying why (api/cli_waiting);
+        # once it answers, its schema and key tables are created once, not raced by
+        # the workers.
+        until_the_database_answers(settings, lambda: build_keys(settings).close())
         _announce(load_or_create_dev_secret(settings.jwt_secret_file))
     host = host or settings.host
     port = port or settings.port
     click.echo(f"Rete serving on http://{host}:{port} (API documentation at /schema)")
     uvicorn.run(
-        "api.app:create_app",
+        "api.server:create_served_app",
         factory=True,
         host=host,
         port=port,
@@ -92,6 +95,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         access_log=False,
         log_config=None,
         server_header=False,
+        # A request must arrive whole within RETE_READ_TIMEOUT (api/server.py).
+        http=ReadDeadlineProtocol,
     )
 
 

@@ -10,11 +10,13 @@ import click
 import psycopg
 from eventsourcing.persistence import PersistenceError
 
+from api.cli_waiting import why
 from domain import errors
 from infrastructure.crypto.kek import KekError
+from infrastructure.db.unavailable import Away, why_away
 from infrastructure.dev_secret import DevSecretError
 from infrastructure.network_file import NetworkFileError
-from infrastructure.settings import SettingsError
+from infrastructure.settings import SettingsError, load_settings
 
 # Failures whose message says what to fix, as it is.
 _SAID: tuple[type[Exception], ...] = (SettingsError, NetworkFileError, DevSecretError, KekError)
@@ -32,9 +34,20 @@ def expected_errors(*also: type[Exception]) -> Iterator[None]:
     except errors.DomainError as e:
         raise click.ClickException(f"{e.code}: {e.detail}") from None
     except _DATABASE as e:
+        away = why_away(e)
+        if away is not None:
+            # Which of unreachable, missing (and the createdb to run) or full.
+            raise click.ClickException(f"the database is not available: {_why(away)}") from None
         # The driver's first line names the problem (a schema missing, a refused
         # connection); it carries no stored value.
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise click.ClickException(
             f"the database refused or did not answer: {first}; check RETE_DATABASE_URL"
         ) from None
+
+
+def _why(away: Away) -> str:
+    try:
+        return why(load_settings(), away)
+    except Exception:
+        return f"{away.value}; check RETE_DATABASE_URL"

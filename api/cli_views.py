@@ -16,7 +16,8 @@ import click
 
 from api.cli_common import command_settings, progress
 from api.cli_errors import expected_errors
-from infrastructure.bootstrap import operated_views
+from api.cli_waiting import until_the_database_answers
+from infrastructure.bootstrap import build_keys, operated_views
 from infrastructure.views import Views
 from infrastructure.views.follow import Follower
 from infrastructure.views.projection import VIEW_NAMES, UnknownView
@@ -104,6 +105,11 @@ def run(poll: float) -> None:
 
     previous = signal.signal(signal.SIGTERM, on_signal)
     try:
+        with expected_errors():
+            settings = command_settings()
+            # Started before its database, or while it restarts or is full: wait,
+            # saying why (api/cli_waiting), rather than exit.
+            until_the_database_answers(settings, lambda: build_keys(settings).close())
         with _opened() as (opened, url):
             click.echo("Following the log; Ctrl-C or SIGTERM to stop.", err=True)
             Follower(opened, url, poll).run(stop)

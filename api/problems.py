@@ -13,11 +13,17 @@ Domain errors map by family: ``NotFound`` 404, ``InvalidValue`` 400,
 retry with the same ``Idempotency-Key``; ``api.write_guard`` has the other
 ``idempotency-*`` codes). Framework errors keep their status with a fixed detail
 (Litestar's own detail may echo the path, the query string or a header).
+
 A full disk or database (``application.errors.StorageFull``, or any failure
 ``infrastructure.db.storage_full`` reads as one) is a 507 ``storage-full`` with
 ``Retry-After``: nothing was written, and the same request succeeds once space
-is freed, with no restart. Anything else is a 500 ``internal-error``; the log
-gets its type and frames, never its message or local values.
+is freed, with no restart.
+
+A database that is away for now (stopped, restarting, unreachable, out of
+connections, too slow for the request's budget: ``infrastructure.db.unavailable``)
+is a 503 ``database-unreachable`` with ``Retry-After``, whichever layer it
+surfaced in. Anything else is a 500 ``internal-error``; the log gets its type
+and frames, never its message or local values.
 
 Every function here is total: an exception raised inside an exception handler
 would escape to the server.
@@ -50,6 +56,7 @@ from application.integrity import IntegrityFailure
 from application.preconditions import PreconditionFailed
 from domain.errors import DomainError, InvalidState, InvalidValue, NotPermitted, RuleViolation
 from infrastructure.db.storage_full import is_storage_full
+from infrastructure.db.unavailable import RETRY_AFTER, why_away
 from infrastructure.logging import get_logger
 
 TYPE_PREFIX = "urn:rete:problem:"
@@ -320,11 +327,33 @@ def from_storage_full(exc: Exception) -> Problem:
     )
 
 
+def database_unreachable() -> Problem:
+    """The database is away for now: retry after a moment (nothing is known written
+    unless the answer said so; a write retried with its ``Idempotency-Key`` is safe)."""
+    return Problem(
+        503,
+        "database-unreachable",
+        "Service unavailable",
+        "the database does not answer at the moment; retry shortly",
+        headers={"Retry-After": str(RETRY_AFTER)},
+    )
+
+
 @_total
 def from_unexpected(exc: Exception) -> Problem:
     """Log what failed and where, not what it was working on."""
     if is_storage_full(exc):  # a driver's error no layer below translated
         return from_storage_full(exc)
+    away = why_away(exc)
+    if away is not None:
+        with contextlib.suppress(Exception):
+            log.warning(
+                "database unavailable",
+                error_code="database-unreachable",
+                reason=away.value,
+                exception_type=f"{type(exc).__module__}.{type(exc).__qualname__}",
+            )
+        return database_unreachable()
     with contextlib.suppress(Exception):
         log.error(
             "unhandled exception",

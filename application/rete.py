@@ -33,6 +33,10 @@ def _always() -> bool:
     return True
 
 
+def _ready() -> tuple[str, str] | None:
+    return None
+
+
 class Rete:
     def __init__(
         self,
@@ -44,6 +48,7 @@ class Rete:
         disk_writable: Callable[[], bool] = _always,
         closing: Sequence[Callable[[], None]] = (),
         erasures: ErasureRecords | None = None,
+        readiness: Callable[[], tuple[str, str] | None] = _ready,
     ) -> None:
         self.ctx = ctx  # the dependencies: tests reach them here
         self.cases = Cases(ctx)
@@ -59,6 +64,9 @@ class Rete:
         self.background = tuple(background)
         self.database_reachable = database_reachable
         self.disk_writable = disk_writable  # readiness: the disk takes a write
+        # What keeps it from taking a write now, as (problem code, detail); None:
+        # nothing (``infrastructure.health.Readiness``; ``GET /health/ready``).
+        self.readiness = readiness
         self._ledger = ledger
         self._closing = list(closing)
 
@@ -91,7 +99,12 @@ class Rete:
     def with_clock(self, clock: Clock) -> Rete:
         """The same application over the same dependencies, telling time by ``clock``
         (the demo's story tells its own). It owns nothing: closing it closes nothing."""
-        return Rete(replace(self.ctx, clock=clock), database_reachable=self.database_reachable)
+        return Rete(
+            replace(self.ctx, clock=clock),
+            database_reachable=self.database_reachable,
+            disk_writable=self.disk_writable,
+            readiness=self.readiness,
+        )
 
     def close(self) -> None:
         """Release what was opened for it (the ledger and the views' connections; the

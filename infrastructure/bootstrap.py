@@ -29,10 +29,15 @@ from domain.risk import RiskInstrument
 from infrastructure.clock import SystemClock
 from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
-from infrastructure.db import database_of
+from infrastructure.db import database_of, open_from_settings
 from infrastructure.disk_check import DiskCheck
 from infrastructure.ended_consents import EndedConsentQuery
-from infrastructure.health import DatabaseCheck
+from infrastructure.health import (
+    DatabaseCheck,
+    Readiness,
+    ReadinessCheck,
+    database_readiness,
+)
 from infrastructure.idempotency_store import open_idempotency
 from infrastructure.ledger.db import LedgerTables
 from infrastructure.ledger.db import open_tables as open_ledger_tables
@@ -55,8 +60,13 @@ def build_kek(settings: Settings) -> Keyring:
 
 def build_keys(settings: Settings, kek: Keyring | None = None) -> SqlKeyStore:
     """The data-key store, its keys wrapped under the configured KEK."""
-    return SqlKeyStore.from_settings(
-        settings, kek or build_kek(settings), case_key_ttl=settings.key_cache_seconds
+    # On the process's pool, opened here so that it honours RETE_REQUEST_TIMEOUT
+    # (infrastructure/db/timeouts.py); the event store built beside it shares it.
+    return SqlKeyStore(
+        open_from_settings(settings),
+        kek or build_kek(settings),
+        case_key_ttl=settings.key_cache_seconds,
+        owns_database=True,
     )
 
 
@@ -162,6 +172,7 @@ def build_rete(
                 what="the completion of pending erasures",
             )
         )
+    disk = DiskCheck.of(settings, store.storage_full)
     return Rete(
         ctx,
         ledger=served.proofs,
@@ -170,8 +181,15 @@ def build_rete(
         background=background,
         erasures=keys,
         database_reachable=DatabaseCheck(store).reachable,
-        disk_writable=DiskCheck.of(settings, store.storage_full).writable,
+        disk_writable=disk.writable,
         closing=[served.close, *closing],
+        # What ``GET /health/ready`` checks; more checks are appended here.
+        readiness=Readiness(
+            [
+                database_readiness(store),
+                ReadinessCheck("storage-full", "the disk cannot take a write", disk.writable),
+            ]
+        ),
     )
 
 

@@ -53,6 +53,12 @@ class Settings:
     oidc: OidcSettings | None = None
     # How long an Idempotency-Key and its answer are kept (application.idempotency).
     idempotency_hours: float = 24.0
+    # Seconds a request may take on the server's side: the database's connect,
+    # statement and pool waits are derived from it (infrastructure/db/timeouts.py).
+    request_timeout: float = 10.0
+    # Seconds a client may take to send a whole request (headers and body) once it
+    # has connected or started it; a slower one is disconnected (api/server.py).
+    read_timeout: float = 10.0
 
     @property
     def is_postgres(self) -> bool:
@@ -156,6 +162,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         escalation_interval_seconds=_seconds(env, "RETE_ESCALATION_INTERVAL", 60.0),
         database_pool_size=_int(env, "RETE_DATABASE_POOL_SIZE", 5),
         max_token_lifetime=timedelta(seconds=_int(env, "RETE_MAX_TOKEN_LIFETIME", 12 * 3600)),
+        request_timeout=_bounded(env, "RETE_REQUEST_TIMEOUT", 10.0, 1.0, 300.0),
+        read_timeout=_bounded(env, "RETE_READ_TIMEOUT", 10.0, 1.0, 300.0),
         idempotency_hours=float(_int(env, "RETE_IDEMPOTENCY_HOURS", 24)),
         key_retirement_interval_seconds=_seconds(env, "RETE_KEY_RETIREMENT_INTERVAL", 3600.0),
         oidc=oidc_settings(env),
@@ -209,3 +217,10 @@ def oidc_settings(env: Mapping[str, str] | None = None) -> OidcSettings | None:
         role_map=role_map,
         jwks_cache_seconds=cache,
     )
+
+
+def _bounded(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    value = _seconds(env, name, default)
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low:g} and {high:g} seconds")
+    return value

@@ -8,7 +8,9 @@ from eventsourcing.sqlite import SQLiteFactory
 
 from infrastructure.db.database import Database
 from infrastructure.db.postgres import PostgresDatabase
+from infrastructure.db.postgres_pool import install_pool
 from infrastructure.db.sqlite import SqliteDatabase, SqlitePool
+from infrastructure.db.timeouts import DEFAULT_REQUEST_TIMEOUT, DatabaseTimeouts
 from infrastructure.settings import Settings, eventsourcing_env
 
 # How long a thread waits for a connection when all are in use, the write
@@ -18,15 +20,20 @@ from infrastructure.settings import Settings, eventsourcing_env
 _WAIT_FOR_CONNECTION = 10.0
 
 
-def open_database(database_url: str, pool_size: int) -> Database:
+def open_database(
+    database_url: str, pool_size: int, request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+) -> Database:
     """The process's pool on ``database_url`` (``sqlite:///PATH`` or
     ``postgresql://...[?schema=S]``), holding ``pool_size`` connections at most.
     Built by the eventsourcing library's factory from the same variables the event
-    store reads, so that the recorder built on it is the one it would have built."""
+    store reads, so that the recorder built on it is the one it would have built.
+    On PostgreSQL every wait on it fits in ``request_timeout`` (``postgres_pool``)."""
     env = eventsourcing_env(database_url, pool_size)
     database: Database
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
-        database = PostgresDatabase(PostgresFactory(env).datastore)
+        postgres = PostgresFactory(env).datastore
+        install_pool(postgres, DatabaseTimeouts(request_timeout))
+        database = PostgresDatabase(postgres)
     else:
         datastore = SQLiteFactory(env).datastore
         # The library's SQLite factory reads no pool size: our pool, of that size
@@ -48,7 +55,9 @@ def open_database(database_url: str, pool_size: int) -> Database:
 
 
 def open_from_settings(settings: Settings) -> Database:
-    return open_database(settings.database_url, settings.database_pool_size)
+    return open_database(
+        settings.database_url, settings.database_pool_size, settings.request_timeout
+    )
 
 
 def build_on(factory: InfrastructureFactory, database: Database) -> InfrastructureFactory:

@@ -31,6 +31,9 @@ _SCAN: Final = (
 )
 # Derived rows and bulk batches: their commit need not wait for the WAL's flush.
 _ASYNC: Final = (("synchronous_commit", "off"),)
+# A bulk batch (a rebuild's load) is no request: the request's statement timeout
+# (``postgres_pool``) does not apply to it.
+_UNTIMED: Final = (("statement_timeout", "0"),)
 
 # Read transactions: (snapshot, scan) -> the statements opening one.
 _BEGIN: Final = {
@@ -91,7 +94,11 @@ class PostgresDatabase(Database):
         # ``scrub`` does nothing here: VACUUM does not zero freed space, and the WAL
         # and backups keep old pages anyway (docs/ENCRYPTION.md: rotating the KEK is
         # what makes those copies useless).
-        pairs = [*(_SCAN if scan else ()), *(_ASYNC if durability != "full" else ())]
+        pairs = [
+            *(_SCAN if scan else ()),
+            *(_ASYNC if durability != "full" else ()),
+            *(_UNTIMED if durability == "bulk" else ()),
+        ]
         with self._connection() as conn, conn.transaction():
             tx = PostgresTx(conn, self._dialect)
             if lock is not None:

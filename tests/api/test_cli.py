@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from api import cli
 from api.auth import Claims, TokenVerifier
+from api.server import ReadDeadlineProtocol
 from domain.errors import NoCoveringConsent
 from infrastructure.dev_secret import load_or_create_dev_secret
 from infrastructure.settings import load_settings
@@ -80,8 +81,9 @@ def test_serve_runs_uvicorn_on_the_app_factory_without_access_log(run, monkeypat
     assert "http://127.0.0.1:8123" in result.stdout
     assert "DEVELOPMENT JWT secret" in result.stderr
     ((app, options),) = calls
-    assert app == "api.app:create_app"
+    assert app == "api.server:create_served_app"  # api.app's, once the database answers
     assert options["factory"] is True
+    assert options["http"] is ReadDeadlineProtocol
     assert options["access_log"] is False
     assert options["log_config"] is None
     assert options["workers"] == 2

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from support.private_postgres import private_postgres
+from support.private_postgres import private_cluster
 from support.small_filesystem import fill, free, small_filesystem
 
 from api.problems import STORAGE_RETRY_AFTER_SECONDS
@@ -62,9 +62,9 @@ def test_a_full_postgresql_disk_is_507_and_not_ready_until_space_is_freed(
 ) -> None:
     # The database server's data directory on a small disk (its WAL elsewhere):
     # PostgreSQL refuses each write "could not extend file" (53100) and runs on.
-    with private_postgres(data_size="48m") as cluster:
+    with private_cluster(data_size="48m") as cluster:
         env = {
-            "RETE_DATABASE_URL": cluster.url,
+            "RETE_DATABASE_URL": cluster.url(),
             "RETE_VAR_DIR": str(tmp_path / "var"),
             "RETE_CHECKPOINT_INTERVAL": "0",
             "RETE_ESCALATION_INTERVAL": "0",

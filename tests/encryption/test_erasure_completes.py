@@ -28,7 +28,7 @@ from encryption_support import every_event, tell_case
 from support.clock import TestClock
 from support.http import Api
 from support.people import people_of
-from support.private_postgres import private_postgres
+from support.private_postgres import private_cluster
 from support.rawdb import RawDatabase, is_sqlite, libpq_url
 
 from api import cli
@@ -295,10 +295,10 @@ def test_a_copy_of_the_whole_postgresql_data_directory_opens_nothing_once_retire
 ) -> None:
     """On a cluster of the test's own: the whole data directory (heap, indexes, WAL)
     copied right after the erasure, as a stolen disk or file-level backup."""
-    with private_postgres() as cluster:
+    with private_cluster() as cluster:
         schema = "rete"
         env = {
-            "RETE_DATABASE_URL": f"{cluster.url}?schema={schema}",
+            "RETE_DATABASE_URL": f"{cluster.url()}?schema={schema}",
             "RETE_VAR_DIR": str(tmp_path / "var"),
             "RETE_CHECKPOINT_INTERVAL": "0",
             "RETE_KEK_FILE": str(kek_path),
@@ -308,7 +308,7 @@ def test_a_copy_of_the_whole_postgresql_data_directory_opens_nothing_once_retire
         try:
             p = people_of(rete)
             kept, erased = (tell_case(rete, p, clock, tag=f"case{i} ") for i in range(2))
-            with psycopg.connect(cluster.url, autocommit=True) as conn:
+            with psycopg.connect(cluster.url(), autocommit=True) as conn:
                 key_rows = [
                     (bytes(k), s, int(g), int(v), bytes(w))
                     for k, s, g, v, w in conn.execute(
