@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from application.ports import KeyStore
+from infrastructure.crypto.view_mac import view_mac_key
 from infrastructure.views.db.base import ViewTables, ViewTx
 from infrastructure.views.log import EventLog
 from infrastructure.views.projection import LIVE, REBUILDING, NetworkViews, chosen
+from infrastructure.views.row_mac import RowMac
 from infrastructure.views.runner import Progress, ViewRunner
 
 # Records per transaction while rebuilding: large batches write each row once.
@@ -42,13 +44,23 @@ class Rebuild:
         keys: KeyStore,
         names: Sequence[str] | None = None,
         page: int = REBUILD_PAGE,
+        mac: RowMac | None = None,
     ) -> None:
         views = chosen(names)
+        mac = mac if mac is not None else RowMac(view_mac_key(keys))
         self.names = [v.name for v in views]
         self._tables = tables
-        self.live = ViewRunner(tables, log, keys, NetworkViews(views, tables.dialect, LIVE))
+        self.live = ViewRunner(
+            tables, log, keys, NetworkViews(views, tables.dialect, LIVE), mac=mac
+        )
         self.fresh = ViewRunner(
-            tables, log, keys, NetworkViews(views, tables.dialect, REBUILDING), page, bulk=True
+            tables,
+            log,
+            keys,
+            NetworkViews(views, tables.dialect, REBUILDING),
+            page,
+            bulk=True,
+            mac=mac,
         )
 
     def build(self, progress: Progress | None = None) -> int:

@@ -4,7 +4,8 @@ Projections work on plain dicts: ``add`` a new row, ``get`` one to change it (re
 from the table the first time, then kept). ``flush`` writes the new rows with
 plain inserts and the changed ones by key, table by table, inside the batch's
 transaction: a rebuild, whose rows are mostly born and changed within one batch,
-writes each row once.
+writes each row once. Every row written is signed there (``row_mac``): the one
+place rows reach the tables, so no handler can forget it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from infrastructure.views.db.base import ViewTx
+from infrastructure.views.row_mac import RowMac
 from infrastructure.views.schema import Table
 from infrastructure.views.statements import TableSql
 
@@ -24,9 +26,10 @@ class ViewCorrupt(Exception):
 
 
 class RowSet:
-    def __init__(self, tx: ViewTx, tables: Mapping[Table, TableSql]) -> None:
+    def __init__(self, tx: ViewTx, tables: Mapping[Table, TableSql], mac: RowMac) -> None:
         self._tx = tx
         self._tables = tables
+        self._mac = mac
         self._new: dict[Table, dict[tuple[Any, ...], Row]] = {}
         self._changed: dict[Table, dict[tuple[Any, ...], Row]] = {}
 
@@ -56,9 +59,12 @@ class RowSet:
         return dict(zip(table.column_names, values, strict=True))
 
     def flush(self) -> None:
+        sign = self._mac.sign
         for table, rows in self._new.items():
             sql = self._tables[table]
             values, encode = sql.insert_values, sql.insert_encoder
+            for row in rows.values():
+                sign(table, row)
             self._tx.insert_rows(
                 sql.insert,
                 sql.qualified,
@@ -69,6 +75,8 @@ class RowSet:
         for table, rows in self._changed.items():
             sql = self._tables[table]
             values, encode = sql.update_values, sql.update_encoder
+            for row in rows.values():
+                sign(table, row)
             self._tx.many(sql.update, [encode(values(row)) for row in rows.values()])
         self._new.clear()
         self._changed.clear()
