@@ -40,6 +40,7 @@ from infrastructure.logging import get_logger
 from infrastructure.views import decoding
 from infrastructure.views.db.base import ViewTables, ViewTx
 from infrastructure.views.row_mac import RowMac
+from infrastructure.views.rows import RowAltered
 from infrastructure.views.schema import (
     ACCESS,
     ACCESS_COUNTS,
@@ -107,7 +108,12 @@ class ViewQueries:
         )
 
     def catch_up(self) -> int:
-        return self._refresh() if self._refresh is not None else 0
+        if self._refresh is None:
+            return 0
+        try:
+            return self._refresh()
+        except RowAltered as e:  # the log was to change a row someone altered
+            self._refuse(e.table, e.key, "a row the log was to change was altered")
 
     # -- the port ---------------------------------------------------------------
 

@@ -25,6 +25,17 @@ class ViewCorrupt(Exception):
     """A view lacks a row its own history says it has: rebuild it."""
 
 
+class RowAltered(Exception):
+    """A row read back to be changed is not one the views wrote (its MAC fails): it
+    is never changed, nor signed again, which would make the alteration valid. The
+    batch fails; ``rete views rebuild`` builds the views again from the log."""
+
+    def __init__(self, table: Table, key: tuple[Any, ...]) -> None:
+        super().__init__(f"{table.name}: a row failed its integrity check")
+        self.table = table
+        self.key = key
+
+
 class RowSet:
     def __init__(self, tx: ViewTx, tables: Mapping[Table, TableSql], mac: RowMac) -> None:
         self._tx = tx
@@ -56,6 +67,8 @@ class RowSet:
         if not found:
             raise ViewCorrupt(f"{sql.name} has no row {key!r}")
         values = self._tx.dialect.decode_row(table.kinds, found[0])
+        if not self._mac.valid(table, values):
+            raise RowAltered(table, key)
         return dict(zip(table.column_names, values, strict=True))
 
     def flush(self) -> None:

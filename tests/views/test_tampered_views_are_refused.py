@@ -10,7 +10,9 @@ on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
+from datetime import timedelta, timezone
 from typing import Any
 from uuid import uuid4
 
@@ -21,6 +23,8 @@ from support.people import people_of
 from support.rawdb import connect, is_sqlite, table_of
 from support.stories import record_consent, refer
 
+from application.integrity import IntegrityFailure
+from domain.vocabulary import Category
 from infrastructure.views.schema import ENTRIES, REFERRALS
 
 MARKER = "ZQXJ-TAMPER-MARKER"
@@ -191,8 +195,37 @@ def test_an_entry_copied_from_another_case_is_refused(
 
 
 def test_untouched_views_are_served_and_health_stays_ok(api: Api) -> None:
+    # A moment given in another time zone is stored as the same instant: its MAC holds.
     ref = a_case(api)
+    people = people_of(api.rete)
+    rome = timezone(timedelta(hours=2))
+    expires = (api.clock.now() + timedelta(days=30)).astimezone(rome)
+    record_consent(api.rete, people.anna, ref, expires_at=expires)
+    refer(api.rete, people.anna, ref, scope=["identity"], reason=f"{MARKER} reason")
+    assert f"{MARKER} reason" in str(api.ok(api.get("bea", f"{CASES}/{ref}")))
     shown = api.ok(api.get("anna", f"{CASES}/{ref}"))
     assert f"{MARKER} health note" in str(shown)
     api.ok(api.get("chiara", f"{CASES}/{ref}/access-log"))
     api.ok(api.client.get("/health"))
+
+
+def test_an_altered_row_is_not_made_valid_by_the_next_event_on_it(
+    api: Api, backend: Any, problem: Problem
+) -> None:
+    # The projection changes the case's row on the case's next event: it must not sign
+    # the altered row again, which would make the alteration valid.
+    ref = a_case(api)
+    execute(
+        backend,
+        "UPDATE {rete_view_cases} SET owner_service = ? WHERE id = ?",
+        ("ic-alessandrini", case_id_of(api, ref)),
+    )
+    case = api.rete.cases.load.case(ref)  # past the views, as another process writes
+    case.add_note(Category.HEALTH, f"{MARKER} later", people_of(api.rete).anna, api.clock.now())
+    api.rete.ctx.store.save(case)
+    # The views follow the log before anyone reads (as `rete views run` does).
+    with contextlib.suppress(IntegrityFailure):
+        api.rete.ctx.views.catch_up()
+    refused(api, problem, api.get("lia", f"{CASES}/{ref}"))
+    # And it stays refused: the views do not move past it until they are rebuilt.
+    problem(api.get("lia", f"{CASES}/{ref}"), 500, "integrity-failure")
