@@ -25,8 +25,10 @@ check`` finds it, as it finds any difference from the log.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, Final
 
 import msgspec
@@ -43,15 +45,17 @@ class RowMac:
     def __init__(self, key: bytes) -> None:
         if len(key) < MAC_SIZE:
             raise ValueError("a view MAC key is at least 32 bytes")
-        self._key = key
-        # Per table: (column names but the MAC, indexes of its flags). Flags are
-        # taken as bool, whatever truthy value a handler or a driver gives.
-        self._shapes: dict[Table, tuple[tuple[str, ...], tuple[int, ...]]] = {}
+        # HMAC-SHA256 with its key already absorbed: each row copies it (the key's
+        # set-up is most of the cost of a MAC this short).
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
+        # Per table: (its columns but the MAC, from a row; the indexes of its flags).
+        # Flags are taken as bool, whatever truthy value a handler or a driver gives.
+        self._shapes: dict[Table, tuple[Callable[[Mapping[str, Any]], Any], tuple[int, ...]]] = {}
 
     def sign(self, table: Table, row: dict[str, Any]) -> None:
         """Set the row's ``mac`` from its other columns."""
-        names, _ = self._shape(table)
-        mac = self._mac(table, [row[n] for n in names])
+        columns, _ = self._shape(table)
+        mac = self._mac(table, list(columns(row)))
         if mac is None:
             raise TypeError(f"{table.name}: a row holds a value the views do not store")
         row[MAC] = mac
@@ -66,24 +70,30 @@ class RowMac:
         return mac is not None and hmac.compare_digest(mac, bytes(stored))
 
     def valid_row(self, table: Table, row: Mapping[str, Any]) -> bool:
-        names, _ = self._shape(table)
-        return self.valid(table, [*(row[n] for n in names), row[MAC]])
+        columns, _ = self._shape(table)
+        return self.valid(table, [*columns(row), row[MAC]])
 
     def _mac(self, table: Table, values: list[Any]) -> bytes | None:
         _, flags = self._shape(table)
         for i in flags:
             if values[i] is not None:
                 values[i] = bool(values[i])
+        values.insert(0, table.name)
         try:
-            message = _encode([table.name, *values])
+            message = _encode(values)
         except (TypeError, msgspec.EncodeError):
             return None
-        return hmac.digest(self._key, message, "sha256")
+        mac = self._keyed.copy()
+        mac.update(message)
+        return mac.digest()
 
-    def _shape(self, table: Table) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    def _shape(self, table: Table) -> tuple[Callable[[Mapping[str, Any]], Any], tuple[int, ...]]:
         shape = self._shapes.get(table)
         if shape is None:
             columns = [c for c in table.columns if c.name != MAC]
             flags = tuple(i for i, c in enumerate(columns) if c.kind == "bool")
-            shape = self._shapes[table] = (tuple(c.name for c in columns), flags)
+            names = [c.name for c in columns]
+            get = itemgetter(*names)
+            getter = get if len(names) > 1 else (lambda row: (get(row),))
+            shape = self._shapes[table] = (getter, flags)
         return shape
