@@ -69,10 +69,6 @@ class RowMac:
         mac = self._mac(table, list(values[:-1]))
         return mac is not None and hmac.compare_digest(mac, bytes(stored))
 
-    def valid_row(self, table: Table, row: Mapping[str, Any]) -> bool:
-        columns, _ = self._shape(table)
-        return self.valid(table, [*columns(row), row[MAC]])
-
     def _mac(self, table: Table, values: list[Any]) -> bytes | None:
         _, flags = self._shape(table)
         for i in flags:

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from datetime import timedelta, timezone
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -25,6 +25,8 @@ from support.stories import record_consent, refer
 
 from application.integrity import IntegrityFailure
 from domain.vocabulary import Category
+from infrastructure.bootstrap import build_store, key_operations
+from infrastructure.views import open_views
 from infrastructure.views.schema import ENTRIES, REFERRALS
 
 MARKER = "ZQXJ-TAMPER-MARKER"
@@ -229,3 +231,20 @@ def test_an_altered_row_is_not_made_valid_by_the_next_event_on_it(
     refused(api, problem, api.get("lia", f"{CASES}/{ref}"))
     # And it stays refused: the views do not move past it until they are rebuilt.
     problem(api.get("lia", f"{CASES}/{ref}"), 500, "integrity-failure")
+
+
+def test_the_views_stay_valid_after_the_kek_rotates(api: Api) -> None:
+    # The MAC key derives from a data key the KEK wraps: a new KEK version rewraps it,
+    # and a process started afterwards checks the same rows without a rebuild.
+    ref = a_case(api)
+    with key_operations(api.settings) as (kek, keys):
+        kek.rotate()
+        assert keys.rewrap_all(kek) > 0
+    with (
+        contextlib.closing(build_store(api.settings)) as store,
+        open_views(api.settings, store.recorder, store.keys, catch_up_before_reads=True) as views,
+    ):
+        assert views.fresh == []
+        rows = views.queries.case(UUID(case_id_of(api, ref)))
+        assert rows is not None and len(rows.entries) == 3
+    api.ok(api.client.get("/health"))
