@@ -15,7 +15,7 @@ naming the table and the row's ids (nothing personal) goes to the application's
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Final, NoReturn, TypeVar
@@ -34,6 +34,7 @@ from application.view_ports import (
     Slice,
 )
 from domain.case import Case
+from domain.consent import Consent
 from domain.entries import CaseStatus
 from domain.referral import Referral, ReferralStatus
 from infrastructure.logging import get_logger
@@ -146,9 +147,14 @@ class ViewQueries:
             )
         found = {UUID(r["id"]): CaseStanding(r["owner_service"], {}, []) for r in cases}
         for r in consents:
-            found[UUID(r["case_id"])].consents[r["consent_id"]] = decoding.consent(r)
+            standing = found.get(UUID(r["case_id"]))
+            if standing is None:  # the views hold a case's rows with its case row
+                self._refuse(CASES, (r["case_id"],), "a case with consents has no row")
+            standing.consents[r["consent_id"]] = decoding.consent(r)
         for referral in referrals:
-            found[referral.case_id].referrals.append(referral)
+            found[referral.case_id].referrals.append(referral)  # joined with its case
+        for standing in found.values():
+            self._require_consents(standing.referrals, standing.consents)
         return found
 
     def case(self, case_id: UUID) -> CaseRows | None:
@@ -163,11 +169,13 @@ class ViewQueries:
                 tx, ASSESSMENTS, self._of_case(ASSESSMENTS, "sealed_version"), key
             )
             referrals = self._referral_rows(tx, "WHERE r.case_id = %s ORDER BY r.position", key)
+        terms = {r["consent_id"]: decoding.consent(r) for r in consents}
+        self._require_consents(referrals, terms)
         return CaseRows(
             case=decoding.case_row(cases[0]),
             entries=[decoding.entry_row(r) for r in entries],
             referrals=referrals,
-            consents={r["consent_id"]: decoding.consent(r) for r in consents},
+            consents=terms,
             assessments=[decoding.assessment_row(r) for r in assessed],
         )
 
@@ -284,6 +292,16 @@ class ViewQueries:
             if row["sealed_stream"] != row[own] or row["sealed_topic"] != topic:
                 self._refuse(table, table.key_of(row), "its sealed part belongs elsewhere")
         return row
+
+    def _require_consents(
+        self, referrals: Sequence[ReferralRow], consents: Mapping[str, Consent]
+    ) -> None:
+        """Each referral's consent is among its case's: a consent row deleted would
+        otherwise lift the end its withdrawal or expiry puts on what the recipient
+        reads (``domain.visibility.referral_cutoff``)."""
+        for referral in referrals:
+            if referral.consent_id is not None and referral.consent_id not in consents:
+                self._refuse(CONSENTS, (referral.consent_id,), "a consent relied on is missing")
 
     def _refuse(self, table: Table, key: Sequence[Any], why: str) -> NoReturn:
         """Refuse the read: an alarm (ids only), a log line, ``IntegrityFailure``."""

@@ -248,3 +248,22 @@ def test_the_views_stay_valid_after_the_kek_rotates(api: Api) -> None:
         rows = views.queries.case(UUID(case_id_of(api, ref)))
         assert rows is not None and len(rows.entries) == 3
     api.ok(api.client.get("/health"))
+
+
+def test_a_deleted_consent_is_refused(api: Api, backend: Any, problem: Problem) -> None:
+    # A referral on a consent lets its recipient read until the consent ends. With
+    # the consent's row deleted, its end would be gone, and what was written after
+    # it served: a deletion that grants access.
+    ref = a_case(api)
+    people = people_of(api.rete)
+    expires = api.clock.now() + timedelta(days=1)
+    record_consent(api.rete, people.anna, ref, expires_at=expires)
+    refer(api.rete, people.anna, ref, scope=["identity"], reason=f"{MARKER} reason")
+    api.clock.advance(hours=48)
+    api.rete.cases.add_note(people.anna, ref, "identity", f"{MARKER} after it expired")
+    assert "after it expired" not in api.get("bea", f"{CASES}/{ref}").text
+    changed = execute(
+        backend, "DELETE FROM {rete_view_consents} WHERE case_id = ?", (case_id_of(api, ref),)
+    )
+    assert changed == 1
+    refused(api, problem, api.get("bea", f"{CASES}/{ref}"))
