@@ -73,7 +73,9 @@ class Rebuild:
     def swap(self) -> int:
         """Put the fresh tables in the live ones' place; the position they reached."""
         with self._tables.write() as tx:
-            position = self._level(tx)
+            # The live tables are dropped: they need not follow (a row altered in
+            # them must not stop the rebuild that repairs them).
+            position = self._level(tx, live=False)
             live, fresh = self.live.views, self.fresh.views
             for b_live, b_fresh in zip(live.bound, fresh.bound, strict=True):
                 for table, sql in b_live.tables.items():
@@ -101,10 +103,11 @@ class Rebuild:
             self.fresh.views.drop(tx)
         return differences
 
-    def _level(self, tx: ViewTx) -> int:
-        """Both builds caught up to the head of the log, inside ``tx``; the head."""
+    def _level(self, tx: ViewTx, live: bool = True) -> int:
+        """Both builds (``live=False``: the fresh one) caught up to the head of the
+        log, inside ``tx``; the head."""
         while True:
             _, fresh_reached, head = self.fresh.step(tx)
-            _, live_reached, _ = self.live.step(tx)
+            live_reached = self.live.step(tx)[1] if live else head
             if fresh_reached >= head and live_reached >= head and head >= self.live.head():
                 return head

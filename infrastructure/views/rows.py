@@ -31,7 +31,10 @@ class RowAltered(Exception):
     batch fails; ``rete views rebuild`` builds the views again from the log."""
 
     def __init__(self, table: Table, key: tuple[Any, ...]) -> None:
-        super().__init__(f"{table.name}: a row failed its integrity check")
+        super().__init__(
+            f"{table.name}: a row failed its integrity check (altered in the database); "
+            "`rete views rebuild` builds the views again from the log"
+        )
         self.table = table
         self.key = key
 

@@ -267,3 +267,25 @@ def test_a_deleted_consent_is_refused(api: Api, backend: Any, problem: Problem) 
     )
     assert changed == 1
     refused(api, problem, api.get("bea", f"{CASES}/{ref}"))
+
+
+def test_a_rebuild_repairs_altered_views(api: Api, backend: Any) -> None:
+    # The repair the alarm asks for: `rete views rebuild`, even when the views have
+    # stopped at the altered row.
+    ref = a_case(api)
+    execute(
+        backend,
+        "UPDATE {rete_view_cases} SET owner_service = ? WHERE id = ?",
+        ("ic-alessandrini", case_id_of(api, ref)),
+    )
+    case = api.rete.cases.load.case(ref)
+    case.add_note(Category.HEALTH, f"{MARKER} later", people_of(api.rete).anna, api.clock.now())
+    api.rete.ctx.store.save(case)
+    with (
+        contextlib.closing(build_store(api.settings)) as store,
+        open_views(api.settings, store.recorder, store.keys) as views,
+    ):
+        views.rebuild()
+        assert views.check() == []
+    assert api.get("lia", f"{CASES}/{ref}").status_code == 404
+    assert f"{MARKER} later" in api.ok(api.get("anna", f"{CASES}/{ref}")).__repr__()
