@@ -21,12 +21,13 @@ from infrastructure.bootstrap import build_keys, operated_views
 from infrastructure.views import Views
 from infrastructure.views.follow import Follower
 from infrastructure.views.projection import VIEW_NAMES, UnknownView
+from infrastructure.views.rows import RowAltered
 
 
 @contextmanager
 def _opened() -> Iterator[tuple[Views, str]]:
     """The views on the configured database (and its event store), and its URL."""
-    with expected_errors(UnknownView):
+    with expected_errors(UnknownView, RowAltered):
         settings = command_settings()
         with operated_views(settings) as views:
             yield views, settings.database_url

@@ -25,6 +25,11 @@ is a 503 ``database-unreachable`` with ``Retry-After``, whichever layer it
 surfaced in. Anything else is a 500 ``internal-error``; the log gets its type
 and frames, never its message or local values.
 
+``IntegrityFailure`` (``application.integrity``) is a 500 ``integrity-failure``:
+stored data Rete wrote itself (a view row, a sealed part handed out with the
+wrong row) failed its check, and the operation was refused rather than served
+from it; ``/health`` then answers 503 ``integrity-in-doubt``.
+
 Every function here is total: an exception raised inside an exception handler
 would escape to the server.
 """

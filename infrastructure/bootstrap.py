@@ -126,6 +126,7 @@ def build_rete(
                 close()
             raise
         closing.insert(0, views.close)
+    views.report_alarms_to(integrity)  # a view row found altered raises its alarm here
     ctx = Context(
         store=store,
         keys=store.keys,

@@ -16,7 +16,9 @@ from collections.abc import Sequence
 
 from eventsourcing.persistence import ApplicationRecorder
 
+from application.integrity import IntegrityWatch
 from application.ports import KeyStore
+from infrastructure.crypto.view_mac import view_mac_key
 from infrastructure.db import EventsTable, database_of, events_table_name
 from infrastructure.db.closing import Closing
 from infrastructure.settings import Settings
@@ -26,6 +28,7 @@ from infrastructure.views.opening import SealedPartOpener
 from infrastructure.views.projection import ALL_VIEWS, NetworkViews
 from infrastructure.views.reader import ViewQueries
 from infrastructure.views.rebuild import Difference, Rebuild
+from infrastructure.views.row_mac import RowMac
 from infrastructure.views.runner import Progress, ViewRunner
 
 
@@ -42,11 +45,16 @@ class Views(Closing):
         self.recorder = recorder
         self.keys = keys
         self.log = EventLog(EventsTable(tables.dialect, events_table_name(recorder)))
-        self.runner = ViewRunner(tables, self.log, keys, NetworkViews(ALL_VIEWS, tables.dialect))
+        # Derived once, before any transaction on the views (the first use writes its key).
+        self.mac = RowMac(view_mac_key(keys))
+        self.runner = ViewRunner(
+            tables, self.log, keys, NetworkViews(ALL_VIEWS, tables.dialect), mac=self.mac
+        )
         with tables.write() as tx:
             self.fresh = self.runner.views.prepare(tx)  # views started afresh
         refresh = self.runner.catch_up if catch_up_before_reads else None
-        self.queries = ViewQueries(tables, refresh)  # application.view_ports.ViewReader
+        # application.view_ports.ViewReader
+        self.queries = ViewQueries(tables, self.mac, refresh)
         self.parts = SealedPartOpener(keys)  # application.view_ports.PersonalParts
 
     def catch_up(self, limit: int | None = None, progress: Progress | None = None) -> int:
@@ -55,7 +63,7 @@ class Views(Closing):
     def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
         """Rebuild the views named (all by default) from the log, beside the live
         ones, then swap them in; the position reached."""
-        job = Rebuild(self.tables, self.log, self.keys, names)
+        job = Rebuild(self.tables, self.log, self.keys, names, mac=self.mac)
         job.build(progress)
         return job.swap()
 
@@ -64,9 +72,13 @@ class Views(Closing):
     ) -> list[Difference]:
         """Build the views named from the log beside the live ones and compare them
         row by row (nothing is swapped); the tables that differ."""
-        job = Rebuild(self.tables, self.log, self.keys, names)
+        job = Rebuild(self.tables, self.log, self.keys, names, mac=self.mac)
         job.build(progress)
         return job.compare()
+
+    def report_alarms_to(self, integrity: IntegrityWatch) -> None:
+        """Where a row found altered raises its alarm: the application's watch."""
+        self.queries.integrity = integrity
 
     def close(self) -> None:
         self.tables.close()

@@ -24,11 +24,14 @@ from psycopg import sql
 from infrastructure.db import split_schema
 from infrastructure.logging import get_logger
 from infrastructure.views.assembly import Views
+from infrastructure.views.rows import RowAltered
 
 log = get_logger(__name__)
 
 # How often a follower waiting for a notification looks whether it was asked to stop.
 _STOP_CHECK = 0.5
+# How long a follower stopped by an altered row waits before trying again.
+_AFTER_ALTERED = 30.0
 
 
 class Follower:
@@ -57,6 +60,15 @@ class Follower:
                 # The database went away for a moment: wait, reconnect, resume.
                 log.warning("the views could not follow the log", exception_type=type(e).__name__)
                 stop.wait(self._poll)
+            except RowAltered as e:
+                # A row the log was to change was altered: the views stay where they
+                # are (reads that need them are refused) until they are rebuilt.
+                log.error(
+                    f"integrity alarm view-row-altered: a {e.table.name} row failed its "
+                    "check; the views stopped following the log: run `rete views check`, "
+                    "then `rete views rebuild`"
+                )
+                stop.wait(max(self._poll, _AFTER_ALTERED))  # then look whether it was rebuilt
 
     def _listen(self, stop: threading.Event, channel: str) -> None:
         conninfo, _ = split_schema(self._url)

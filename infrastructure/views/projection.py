@@ -20,6 +20,7 @@ from infrastructure.views.events import decoded, place_of
 from infrastructure.views.log import StoredRecord
 from infrastructure.views.records import BatchOpener
 from infrastructure.views.referrals_view import REFERRALS_VIEW
+from infrastructure.views.row_mac import RowMac
 from infrastructure.views.rows import RowSet
 from infrastructure.views.schema import Table
 from infrastructure.views.statements import TableSql, TrackingSql
@@ -133,10 +134,11 @@ class NetworkViews:
         keys: KeyStore,
         records: Sequence[StoredRecord],
         positions: dict[str, int],
+        mac: RowMac,
     ) -> int:
         """Apply each record to the views that have not seen it; how many were
         applied to at least one view. The rows are written at the end, at once."""
-        rows = RowSet(tx, self.tables)
+        rows = RowSet(tx, self.tables, mac)
         opener, place_only = BatchOpener(keys), self._place_only
         lowest, highest = min(positions.values()), max(positions.values())
         applied = 0

@@ -3,16 +3,27 @@
 Every method reads in one snapshot of the tables. ``refresh`` is called first:
 on SQLite it is the runner's ``catch_up`` (a client sees its own write on its
 next read); on PostgreSQL nothing by default (``rete views run`` follows the log).
+
+No row is used before it is checked (``row_mac``): its MAC, a sealed part's place
+against the row that holds it (its own case, or referral, and its kind of event),
+and a case's access log against its count. A row that fails is never served: the
+read raises ``IntegrityFailure`` (the ``integrity-failure`` problem), an alarm
+naming the table and the row's ids (nothing personal) goes to the application's
+``IntegrityWatch`` (``/health`` then answers 503) and to the log.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any, Final, NoReturn, TypeVar
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
+from application.integrity import IntegrityAlarm, IntegrityFailure, IntegrityWatch
 from application.view_ports import (
     Box,
     CaseRow,
@@ -22,12 +33,18 @@ from application.view_ports import (
     ReferralRow,
     Slice,
 )
+from domain.case import Case
+from domain.consent import Consent
 from domain.entries import CaseStatus
-from domain.referral import ReferralStatus
+from domain.referral import Referral, ReferralStatus
+from infrastructure.logging import get_logger
 from infrastructure.views import decoding
 from infrastructure.views.db.base import ViewTables, ViewTx
+from infrastructure.views.row_mac import RowMac
+from infrastructure.views.rows import RowAltered
 from infrastructure.views.schema import (
     ACCESS,
+    ACCESS_COUNTS,
     ASSESSMENTS,
     CASES,
     CONSENTS,
@@ -40,27 +57,64 @@ from infrastructure.views.schema import (
 T = TypeVar("T")
 Stored = dict[str, Any]
 
-_REFERRAL_KINDS = (*REFERRALS.kinds, "text", "bool", "text")
-_REFERRAL_NAMES = (*REFERRALS.column_names, "case_reference", "case_high_risk", "case_status")
+log = get_logger(__name__)
+
+ALTERED: Final = "view-row-altered"
+
+# A sealed part a row hands out is the personal part of this kind of event, and
+# of the row's own stream: the case (entries, assessments) or the referral.
+_SEALED_BY: Final = {
+    ENTRIES: ("case_id", get_topic(Case.NoteAdded)),
+    ASSESSMENTS: ("case_id", get_topic(Case.RiskAssessed)),
+    REFERRALS: ("id", get_topic(Referral.Sent)),
+}
+_REFERRAL_COLUMNS: Final = len(REFERRALS.columns)
+# What an alarm may say of a row: its ids, as ids are written; anything else is cut.
+_NOT_AN_ID: Final = re.compile(r"[^0-9A-Za-z._:-]")
 
 
 class ViewQueries:
-    def __init__(self, tables: ViewTables, refresh: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self,
+        tables: ViewTables,
+        mac: RowMac,
+        refresh: Callable[[], int] | None = None,
+        integrity: IntegrityWatch | None = None,
+    ) -> None:
         self._tables = tables
+        self._mac = mac
         self._refresh = refresh
+        # Where a row found altered raises its alarm (the application's, once built).
+        self.integrity = integrity if integrity is not None else IntegrityWatch()
         q = tables.dialect.qualify
         self._t = {
             t: q(t.name)
-            for t in (CASES, PARTICIPANTS, REFERRALS, ENTRIES, CONSENTS, ASSESSMENTS, ACCESS)
+            for t in (
+                CASES,
+                PARTICIPANTS,
+                REFERRALS,
+                ENTRIES,
+                CONSENTS,
+                ASSESSMENTS,
+                ACCESS,
+                ACCESS_COUNTS,
+            )
         }
-        columns = ", ".join(f"r.{n}" for n in REFERRALS.column_names)
+        columns = ", ".join(
+            [*(f"r.{n}" for n in REFERRALS.column_names), *(f"c.{n}" for n in CASES.column_names)]
+        )
         self._referrals = (
-            f"SELECT {columns}, c.reference_code, c.high_risk, c.status FROM {self._t[REFERRALS]} r "
+            f"SELECT {columns} FROM {self._t[REFERRALS]} r "
             f"JOIN {self._t[CASES]} c ON c.id = r.case_id"
         )
 
     def catch_up(self) -> int:
-        return self._refresh() if self._refresh is not None else 0
+        if self._refresh is None:
+            return 0
+        try:
+            return self._refresh()
+        except RowAltered as e:  # the log was to change a row someone altered
+            self._refuse(e.table, e.key, "a row the log was to change was altered")
 
     # -- the port ---------------------------------------------------------------
 
@@ -93,9 +147,14 @@ class ViewQueries:
             )
         found = {UUID(r["id"]): CaseStanding(r["owner_service"], {}, []) for r in cases}
         for r in consents:
-            found[UUID(r["case_id"])].consents[r["consent_id"]] = decoding.consent(r)
+            standing = found.get(UUID(r["case_id"]))
+            if standing is None:  # the views hold a case's rows with its case row
+                self._refuse(CASES, (r["case_id"],), "a case with consents has no row")
+            standing.consents[r["consent_id"]] = decoding.consent(r)
         for referral in referrals:
-            found[referral.case_id].referrals.append(referral)
+            found[referral.case_id].referrals.append(referral)  # joined with its case
+        for standing in found.values():
+            self._require_consents(standing.referrals, standing.consents)
         return found
 
     def case(self, case_id: UUID) -> CaseRows | None:
@@ -110,11 +169,13 @@ class ViewQueries:
                 tx, ASSESSMENTS, self._of_case(ASSESSMENTS, "sealed_version"), key
             )
             referrals = self._referral_rows(tx, "WHERE r.case_id = %s ORDER BY r.position", key)
+        terms = {r["consent_id"]: decoding.consent(r) for r in consents}
+        self._require_consents(referrals, terms)
         return CaseRows(
             case=decoding.case_row(cases[0]),
             entries=[decoding.entry_row(r) for r in entries],
             referrals=referrals,
-            consents={r["consent_id"]: decoding.consent(r) for r in consents},
+            consents=terms,
             assessments=[decoding.assessment_row(r) for r in assessed],
         )
 
@@ -161,9 +222,21 @@ class ViewQueries:
             return self._referral_rows(tx, where, (service_id, service_id, CaseStatus.ERASED.value))
 
     def access_records(self, case_id: UUID) -> list[UUID]:
-        statement = f"SELECT record_id FROM {self._t[ACCESS]} WHERE case_id = %s ORDER BY position"
+        key = (str(case_id),)
         with self._read() as tx:
-            return [UUID(row[0]) for row in tx.query(statement, (str(case_id),))]
+            counted = self._rows(
+                tx, ACCESS_COUNTS, f"{self._select(ACCESS_COUNTS)} WHERE case_id = %s", key
+            )
+            records = self._rows(tx, ACCESS, self._of_case(ACCESS, "position"), key)
+            held = bool(tx.query(f"SELECT 1 FROM {self._t[CASES]} WHERE id = %s", key))
+        if not counted:
+            if records or held:  # every case held has a count, from its opening
+                self._refuse(ACCESS_COUNTS, key, "a case's access count is missing")
+            return []
+        numbers = [r["number"] for r in records]
+        if numbers != list(range(1, counted[0]["records"] + 1)):
+            self._refuse(ACCESS, key, "a case's access log lacks records its count holds")
+        return [UUID(r["record_id"]) for r in records]
 
     def observatory_facts(self) -> ObservatoryFacts:
         with self._read() as tx:
@@ -182,13 +255,16 @@ class ViewQueries:
         return self._tables.read()
 
     def _referral_rows(self, tx: ViewTx, where: str, params: Sequence[Any]) -> list[ReferralRow]:
-        decode = tx.dialect.decode_row
-        return [
-            decoding.referral_row(
-                dict(zip(_REFERRAL_NAMES, decode(_REFERRAL_KINDS, row), strict=True))
-            )
-            for row in tx.query(f"{self._referrals} {where}", params)
-        ]
+        """Referrals, each with its case's row, both checked."""
+        found = []
+        for row in tx.query(f"{self._referrals} {where}", params):
+            referral = self._checked(tx, REFERRALS, row[:_REFERRAL_COLUMNS])
+            case = self._checked(tx, CASES, row[_REFERRAL_COLUMNS:])
+            referral["case_reference"] = case["reference_code"]
+            referral["case_high_risk"] = case["high_risk"]
+            referral["case_status"] = case["status"]
+            found.append(decoding.referral_row(referral))
+        return found
 
     def _select(self, table: Table) -> str:
         return f"SELECT {', '.join(table.column_names)} FROM {self._t[table]}"
@@ -196,13 +272,47 @@ class ViewQueries:
     def _of_case(self, table: Table, order: str) -> str:
         return f"{self._select(table)} WHERE case_id = %s ORDER BY {order}"
 
-    @staticmethod
-    def _rows(tx: ViewTx, table: Table, statement: str, params: Sequence[Any]) -> list[Stored]:
-        names, kinds = table.column_names, table.kinds
-        return [
-            dict(zip(names, tx.dialect.decode_row(kinds, row), strict=True))
-            for row in tx.query(statement, params)
-        ]
+    def _rows(
+        self, tx: ViewTx, table: Table, statement: str, params: Sequence[Any]
+    ) -> list[Stored]:
+        """The rows ``statement`` selects (every column of ``table``), each checked."""
+        return [self._checked(tx, table, row) for row in tx.query(statement, params)]
+
+    def _checked(self, tx: ViewTx, table: Table, stored: Sequence[Any]) -> Stored:
+        """One stored row, decoded, once it proved to be one the views wrote."""
+        values = tx.dialect.decode_row(table.kinds, stored)
+        row = dict(zip(table.column_names, values, strict=True))
+        if not self._mac.valid(table, values):
+            self._refuse(table, table.key_of(row), "its MAC does not match its columns")
+        sealed_by = _SEALED_BY.get(table)
+        if sealed_by is not None:
+            # Its MAC binds the part to this row; this says so in the part's own terms:
+            # the place it opens at is this row's case (or referral) and event.
+            own, topic = sealed_by
+            if row["sealed_stream"] != row[own] or row["sealed_topic"] != topic:
+                self._refuse(table, table.key_of(row), "its sealed part belongs elsewhere")
+        return row
+
+    def _require_consents(
+        self, referrals: Sequence[ReferralRow], consents: Mapping[str, Consent]
+    ) -> None:
+        """Each referral's consent is among its case's: a consent row deleted would
+        otherwise lift the end its withdrawal or expiry puts on what the recipient
+        reads (``domain.visibility.referral_cutoff``)."""
+        for referral in referrals:
+            if referral.consent_id is not None and referral.consent_id not in consents:
+                self._refuse(CONSENTS, (referral.consent_id,), "a consent relied on is missing")
+
+    def _refuse(self, table: Table, key: Sequence[Any], why: str) -> NoReturn:
+        """Refuse the read: an alarm (ids only), a log line, ``IntegrityFailure``."""
+        ids = ",".join(_NOT_AN_ID.sub("?", str(k))[:64] for k in key)
+        detail = f"{table.name} row {ids}: {why}"
+        self.integrity.raise_alarm(IntegrityAlarm(ALTERED, detail, datetime.now(UTC)))
+        # The detail is ids only; it goes in the message, which the log keeps as is.
+        log.error(f"integrity alarm {ALTERED}, the read was refused: {detail}")
+        raise IntegrityFailure(
+            "stored data failed its integrity check; nothing was served (see the server log)"
+        )
 
 
 def _slice(items: list[T], limit: int) -> Slice[T]:

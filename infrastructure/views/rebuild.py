@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from application.ports import KeyStore
+from infrastructure.crypto.view_mac import view_mac_key
 from infrastructure.views.db.base import ViewTables, ViewTx
 from infrastructure.views.log import EventLog
 from infrastructure.views.projection import LIVE, REBUILDING, NetworkViews, chosen
+from infrastructure.views.row_mac import RowMac
 from infrastructure.views.runner import Progress, ViewRunner
 
 # Records per transaction while rebuilding: large batches write each row once.
@@ -42,13 +44,23 @@ class Rebuild:
         keys: KeyStore,
         names: Sequence[str] | None = None,
         page: int = REBUILD_PAGE,
+        mac: RowMac | None = None,
     ) -> None:
         views = chosen(names)
+        mac = mac if mac is not None else RowMac(view_mac_key(keys))
         self.names = [v.name for v in views]
         self._tables = tables
-        self.live = ViewRunner(tables, log, keys, NetworkViews(views, tables.dialect, LIVE))
+        self.live = ViewRunner(
+            tables, log, keys, NetworkViews(views, tables.dialect, LIVE), mac=mac
+        )
         self.fresh = ViewRunner(
-            tables, log, keys, NetworkViews(views, tables.dialect, REBUILDING), page, bulk=True
+            tables,
+            log,
+            keys,
+            NetworkViews(views, tables.dialect, REBUILDING),
+            page,
+            bulk=True,
+            mac=mac,
         )
 
     def build(self, progress: Progress | None = None) -> int:
@@ -61,7 +73,9 @@ class Rebuild:
     def swap(self) -> int:
         """Put the fresh tables in the live ones' place; the position they reached."""
         with self._tables.write() as tx:
-            position = self._level(tx)
+            # The live tables are dropped: they need not follow (a row altered in
+            # them must not stop the rebuild that repairs them).
+            position = self._level(tx, live=False)
             live, fresh = self.live.views, self.fresh.views
             for b_live, b_fresh in zip(live.bound, fresh.bound, strict=True):
                 for table, sql in b_live.tables.items():
@@ -89,10 +103,11 @@ class Rebuild:
             self.fresh.views.drop(tx)
         return differences
 
-    def _level(self, tx: ViewTx) -> int:
-        """Both builds caught up to the head of the log, inside ``tx``; the head."""
+    def _level(self, tx: ViewTx, live: bool = True) -> int:
+        """Both builds (``live=False``: the fresh one) caught up to the head of the
+        log, inside ``tx``; the head."""
         while True:
             _, fresh_reached, head = self.fresh.step(tx)
-            _, live_reached, _ = self.live.step(tx)
+            live_reached = self.live.step(tx)[1] if live else head
             if fresh_reached >= head and live_reached >= head and head >= self.live.head():
                 return head

@@ -4,7 +4,8 @@ Projections work on plain dicts: ``add`` a new row, ``get`` one to change it (re
 from the table the first time, then kept). ``flush`` writes the new rows with
 plain inserts and the changed ones by key, table by table, inside the batch's
 transaction: a rebuild, whose rows are mostly born and changed within one batch,
-writes each row once.
+writes each row once. Every row written is signed there (``row_mac``): the one
+place rows reach the tables, so no handler can forget it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from infrastructure.views.db.base import ViewTx
+from infrastructure.views.row_mac import RowMac
 from infrastructure.views.schema import Table
 from infrastructure.views.statements import TableSql
 
@@ -23,10 +25,25 @@ class ViewCorrupt(Exception):
     """A view lacks a row its own history says it has: rebuild it."""
 
 
+class RowAltered(Exception):
+    """A row read back to be changed is not one the views wrote (its MAC fails): it
+    is never changed, nor signed again, which would make the alteration valid. The
+    batch fails; ``rete views rebuild`` builds the views again from the log."""
+
+    def __init__(self, table: Table, key: tuple[Any, ...]) -> None:
+        super().__init__(
+            f"{table.name}: a row failed its integrity check (altered in the database); "
+            "`rete views rebuild` builds the views again from the log"
+        )
+        self.table = table
+        self.key = key
+
+
 class RowSet:
-    def __init__(self, tx: ViewTx, tables: Mapping[Table, TableSql]) -> None:
+    def __init__(self, tx: ViewTx, tables: Mapping[Table, TableSql], mac: RowMac) -> None:
         self._tx = tx
         self._tables = tables
+        self._mac = mac
         self._new: dict[Table, dict[tuple[Any, ...], Row]] = {}
         self._changed: dict[Table, dict[tuple[Any, ...], Row]] = {}
 
@@ -53,12 +70,17 @@ class RowSet:
         if not found:
             raise ViewCorrupt(f"{sql.name} has no row {key!r}")
         values = self._tx.dialect.decode_row(table.kinds, found[0])
+        if not self._mac.valid(table, values):
+            raise RowAltered(table, key)
         return dict(zip(table.column_names, values, strict=True))
 
     def flush(self) -> None:
+        sign = self._mac.sign
         for table, rows in self._new.items():
             sql = self._tables[table]
             values, encode = sql.insert_values, sql.insert_encoder
+            for row in rows.values():
+                sign(table, row)
             self._tx.insert_rows(
                 sql.insert,
                 sql.qualified,
@@ -69,6 +91,8 @@ class RowSet:
         for table, rows in self._changed.items():
             sql = self._tables[table]
             values, encode = sql.update_values, sql.update_encoder
+            for row in rows.values():
+                sign(table, row)
             self._tx.many(sql.update, [encode(values(row)) for row in rows.values()])
         self._new.clear()
         self._changed.clear()

@@ -28,9 +28,11 @@ from collections.abc import Callable
 from typing import Final
 
 from application.ports import KeyStore
+from infrastructure.crypto.view_mac import view_mac_key
 from infrastructure.views.db.base import ViewTables, ViewTx
 from infrastructure.views.log import EventLog
 from infrastructure.views.projection import NetworkViews
+from infrastructure.views.row_mac import RowMac
 
 # Records per transaction when following: small enough that the event store's
 # writers (SQLite: one write lock) barely wait.
@@ -51,13 +53,17 @@ class ViewRunner:
         views: NetworkViews,
         page: int = PAGE,
         bulk: bool = False,
+        mac: RowMac | None = None,
     ) -> None:
+        """``mac``: what signs the rows (derived from ``keys`` when not given, which
+        must then happen outside any transaction on the views)."""
         self._tables = tables
         self._log = log
         self._keys = keys
         self.views = views
         self._page = page
         self._bulk = bulk  # a rebuild's side tables (``ViewTables.write``)
+        self.mac = mac if mac is not None else RowMac(view_mac_key(keys))
         self._lock = threading.Lock()
         # Every relevant record up to here is applied to every view (-1: unknown).
         self._seen = -1
@@ -98,7 +104,7 @@ class ViewRunner:
             return 0, start, head
         batch = self._log.records(tx, start, head, self._page, self.views.topics)
         reached = batch[-1].position if len(batch) == self._page else head
-        applied = self.views.apply(tx, self._keys, batch, positions)
+        applied = self.views.apply(tx, self._keys, batch, positions, self.mac)
         self.views.advance(tx, reached)
         return applied, reached, head
 

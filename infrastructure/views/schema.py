@@ -7,6 +7,9 @@ silently) and rewrite updated rows by key.
 
 A sealed part is stored as four columns: the blob as the event store holds it,
 and the place it is bound to (stream id, version, topic).
+
+Every table ends with ``mac``: the row's MAC over its table and its other columns
+(``row_mac``), written with the row and checked before the row is used.
 """
 
 from __future__ import annotations
@@ -56,14 +59,18 @@ class Table:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+MAC: Final = "mac"
+
+
 def table(
     name: str,
     columns: tuple[tuple[str, str], ...],
     key: tuple[str, ...],
     indexes: tuple[tuple[str, ...], ...] = (),
 ) -> Table:
+    """A view table; its last column is the row's MAC (``row_mac``)."""
     cols = tuple(Column(n, k.rstrip("?"), k.endswith("?")) for n, k in columns)
-    return Table(name, cols, key, indexes)
+    return Table(name, (*cols, Column(MAC, "blob", False)), key, indexes)
 
 
 TRACKING: Final = "rete_view_tracking"
@@ -199,10 +206,19 @@ ACCESS: Final = table(
     "rete_view_access",
     # One row per access record (a read of a case's personal data, a disclosure):
     # which case's log it belongs to, in log order. The record itself is read from
-    # the event store, one page at a time.
-    (("record_id", "text"), ("case_id", "text"), ("position", "int")),
+    # the event store, one page at a time. ``number``: its place in the case's log
+    # (1, 2, ...), which ``ACCESS_COUNTS`` ends: a row deleted leaves a gap or a
+    # count its rows do not reach.
+    (("record_id", "text"), ("case_id", "text"), ("position", "int"), ("number", "int")),
     key=("record_id",),
     indexes=(("case_id", "position"),),
+)
+
+ACCESS_COUNTS: Final = table(
+    "rete_view_access_counts",
+    # One row per case, from its opening: how many access records its log holds.
+    (("case_id", "text"), ("records", "int")),
+    key=("case_id",),
 )
 
 ALL_TABLES: Final = (
@@ -214,6 +230,7 @@ ALL_TABLES: Final = (
     CONSENTS,
     ASSESSMENTS,
     ACCESS,
+    ACCESS_COUNTS,
 )
 
 

@@ -28,10 +28,6 @@ BACK_WITHIN = 5.0
 CASES = "/api/v1/cases"
 # While the database is away: 503 with one of these problem types.
 UNAVAILABLE = {"database-unreachable", "outcome-unknown"}
-# Issue 11, finding 3 (a write whose outcome the server cannot confirm answers 503
-# outcome-unknown, never 409) is another change: until it lands, a committed note
-# answered 409 makes this test xfail rather than fail; then set this True.
-OUTCOME_UNKNOWN_ANSWERED = False
 
 
 @dataclass
@@ -139,10 +135,8 @@ def _outage(cluster: PrivateCluster, tmp_path: Path, down_for: float) -> None:
         if 400 <= a.status < 500:
             assert count == 1, f"{a.status} {a.code} for a request that did not write"
             committed_but_refused.append(a)
-    if committed_but_refused and not OUTCOME_UNKNOWN_ANSWERED:
-        # Issue 11, finding 3 (another change): the storage library retries an
-        # insert whose commit it could not confirm, and its client hears 409.
-        pytest.xfail(f"finding 3: a committed note answered {committed_but_refused[0].status}")
+    # Issue 11, finding 3: a write the server could not confirm is settled by
+    # reading the log, never answered "nothing was written".
     assert not committed_but_refused, committed_but_refused
 
 
