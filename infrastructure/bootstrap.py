@@ -29,6 +29,7 @@ from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.db import database_of
 from infrastructure.health import DatabaseCheck
+from infrastructure.ledger.alarms import SharedIntegrityWatch, StoredAlarms
 from infrastructure.ledger.db import LedgerTables
 from infrastructure.ledger.db import open_tables as open_ledger_tables
 from infrastructure.ledger.ledger import Ledger, open_ledger
@@ -97,12 +98,13 @@ def build_rete(
     if given, and closes with the application; the background work (the ledger's signer, the escalation policy) runs only once a
     server starts it, every ``RETE_CHECKPOINT_INTERVAL`` and
     ``RETE_ESCALATION_INTERVAL`` seconds (0: never)."""
-    # One watch per application: every checker (views, ledger) raises its alarms here.
-    integrity = integrity or IntegrityWatch()
     closing: list[Callable[[], None]] = []
     if store is None:
         store = build_store(settings)
         closing.append(store.close)
+    # One watch per application: every checker (views, ledger) raises its alarms here,
+    # and, stored beside the events, every process sees them (``ledger.alarms``).
+    integrity = integrity or shared_watch(store)
     if views is None:
         try:
             views = build_views(settings, store)
@@ -125,7 +127,10 @@ def build_rete(
         integrity=integrity,
     )
     recorder = store.recorder
-    served = ServedLedger(ledger or (lambda: open_ledger(settings, recorder)))
+    served = ServedLedger(ledger or (lambda: open_ledger(settings, recorder, integrity=integrity)))
+    # The ledger's alarms and the store's refusals go to the application's watch.
+    store.integrity = integrity
+    store.hashed_versions = lambda streams: served.ledger().hashed_versions(streams)
     escalation = EveryInterval(
         "rete-escalation",
         settings.escalation_interval_seconds,
@@ -141,6 +146,16 @@ def build_rete(
         database_reachable=DatabaseCheck(store).reachable,
         closing=[served.close, *closing],
     )
+
+
+def shared_watch(store: ReteEventStore) -> IntegrityWatch:
+    """The watch whose alarms every process of this database sees; a store not kept
+    in a database (the tests' in-memory one) has a watch of its own."""
+    try:
+        database = database_of(store.recorder)
+    except TypeError:
+        return IntegrityWatch()
+    return SharedIntegrityWatch(StoredAlarms(database))
 
 
 @contextmanager
@@ -159,7 +174,7 @@ def signing_ledger(settings: Settings) -> Iterator[Ledger]:
     """The ledger beside the configured log, with its signing key (``rete ledger checkpoint``)."""
     with (
         contextlib.closing(open_event_log(settings)) as log,
-        open_ledger(settings, log.recorder) as ledger,
+        open_ledger(settings, log.recorder) as ledger,  # its alarms stored for the server's
     ):
         yield ledger
 
