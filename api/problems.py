@@ -12,6 +12,8 @@ Domain errors map by family: ``NotFound`` 404, ``InvalidValue`` 400,
 (Litestar's own detail may echo the path, the query string or a header).
 Anything else is a 500 ``internal-error``; the log gets its type and frames,
 never its message or local values.
+``IntegrityFailure`` (something Rete stored was found altered,
+``application.integrity``) is a 500 ``integrity-failure``, never ``internal-error``.
 
 Every function here is total: an exception raised inside an exception handler
 would escape to the server.

@@ -32,7 +32,7 @@ from infrastructure.health import DatabaseCheck
 from infrastructure.ledger.alarms import SharedIntegrityWatch, StoredAlarms
 from infrastructure.ledger.db import LedgerTables
 from infrastructure.ledger.db import open_tables as open_ledger_tables
-from infrastructure.ledger.ledger import Ledger, open_ledger
+from infrastructure.ledger.ledger import HashedVersions, Ledger, open_ledger
 from infrastructure.ledger.records import events_table, open_event_log
 from infrastructure.ledger.serving import LedgerSigning, ServedLedger
 from infrastructure.network_file import load_directory, load_instruments
@@ -128,9 +128,11 @@ def build_rete(
     )
     recorder = store.recorder
     served = ServedLedger(ledger or (lambda: open_ledger(settings, recorder, integrity=integrity)))
-    # The ledger's alarms and the store's refusals go to the application's watch.
+    # The ledger's alarms and the store's refusals go to the application's watch; a
+    # write is checked against the versions the ledger hashed (``ReteEventStore.save``).
     store.integrity = integrity
-    store.hashed_versions = lambda streams: served.ledger().hashed_versions(streams)
+    if _in_database(store):
+        store.hashed_versions = HashedVersions(recorder)
     escalation = EveryInterval(
         "rete-escalation",
         settings.escalation_interval_seconds,
@@ -148,14 +150,20 @@ def build_rete(
     )
 
 
+def _in_database(store: ReteEventStore) -> bool:
+    try:
+        database_of(store.recorder)
+    except TypeError:
+        return False  # the library's in-memory recorder: no ledger beside it
+    return True
+
+
 def shared_watch(store: ReteEventStore) -> IntegrityWatch:
     """The watch whose alarms every process of this database sees; a store not kept
-    in a database (the tests' in-memory one) has a watch of its own."""
-    try:
-        database = database_of(store.recorder)
-    except TypeError:
+    in a database has a watch of its own."""
+    if not _in_database(store):
         return IntegrityWatch()
-    return SharedIntegrityWatch(StoredAlarms(database))
+    return SharedIntegrityWatch(StoredAlarms(database_of(store.recorder)))
 
 
 @contextmanager

@@ -186,11 +186,25 @@ class ReteEventStore(Application[UUID]):
         )
 
     def history_of(self, aggregate_id: UUID) -> Sequence[Aggregate.Event]:
-        return [e for e in self.events.get(aggregate_id) if isinstance(e, Aggregate.Event)]
+        try:
+            return [e for e in self.events.get(aggregate_id) if isinstance(e, Aggregate.Event)]
+        except _TAMPERED as e:
+            raise self._alarm(
+                "log-record-altered",
+                f"stream {aggregate_id}: a stored record failed to load ({type(e).__name__})",
+            ) from None
 
     def logged(self, after: int, limit: int) -> Sequence[Logged]:
         notifications = self.recorder.select_notifications(start=after + 1, limit=limit)
-        decoded = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+        decoded = []
+        for n in notifications:
+            try:
+                decoded.append((n.id, self.mapper.to_domain_event(n)))
+            except _TAMPERED as e:
+                raise self._alarm(
+                    "log-record-altered",
+                    f"the record at position {n.id} failed to load ({type(e).__name__})",
+                ) from None
         return [Logged(at, e) for at, e in decoded if isinstance(e, Aggregate.Event)]
 
     def ids_of(self, kind: type[Aggregate]) -> Sequence[UUID]:

@@ -99,11 +99,6 @@ class Ledger(Closing):
             )
             raise LedgerTampered(message)  # logged by the signer
 
-    def hashed_versions(self, streams: list[str]) -> dict[str, int]:
-        """The highest version ledgered of each stream (32 hex digits each)."""
-        with self.tables.read() as tx:
-            return tx.hashed_versions(streams)
-
     def _tampered(self, kind: str, detail: str) -> None:
         self._report([Tamper(kind, detail)])
 
@@ -117,6 +112,27 @@ class Ledger(Closing):
 
     def close(self) -> None:
         self.tables.close()
+
+
+class HashedVersions:
+    """The highest version the ledger hashed of each stream, for the event store's
+    check before a write (``ReteEventStore.hashed_versions``): the ledger's tables
+    only, opened on first use, so a write needs no signing key."""
+
+    def __init__(self, recorder: ApplicationRecorder) -> None:
+        self._recorder = recorder
+        self._lock = threading.Lock()
+        self._tables: LedgerTables | None = None
+
+    def __call__(self, streams: list[str]) -> dict[str, int]:
+        with self._lock:
+            if self._tables is None:
+                self._tables = open_tables(
+                    database_of(self._recorder), events_table_name(self._recorder)
+                )
+            tables = self._tables
+        with tables.read() as tx:
+            return tx.hashed_versions(streams)
 
 
 def open_ledger(

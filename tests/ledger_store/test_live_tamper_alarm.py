@@ -191,3 +191,40 @@ def test_a_tampered_record_loaded_by_a_write_is_an_integrity_failure(
     problem(http.post("anna", f"{CASES}/{case_id}/notes", json=NOTE), 500, "integrity-failure")
     assert "log-record-altered" in health_503(http)["detail"]
     problem(http.get("anna", f"{CASES}/{case_id}"), 500, "integrity-failure")
+
+
+def test_the_servers_own_ledger_thread_notices_by_itself(
+    make_api: Callable[..., Api], ledger_env: dict[str, str], ledger: Ledger, events: EventsTable
+) -> None:
+    """No test call drives the ledger: the server's background thread follows the log
+    (every second) and re-reads what it hashed."""
+    http = make_api({**ledger_env, "RETE_CHECKPOINT_INTERVAL": "3600"})
+    case_id = open_case(http)
+    deadline = time.monotonic() + 10
+    while ledger.store.head().size < len(rows_of(events, case_id)):
+        assert time.monotonic() < deadline, "the server's ledger thread did not follow"
+        time.sleep(0.1)
+    position, *_, state = rows_of(events, case_id)[-1]
+    events.execute("UPDATE {t} SET state = ? WHERE {pos} = ?", (flip(state, 3), position))
+
+    assert "log-record-altered" in health_503(http)["detail"]
+    refused(http, case_id)
+
+
+def test_rete_ledger_alarms_lists_them_until_an_operator_clears_them(
+    http: Api, ledger: Ledger, events: EventsTable, ledger_env: dict[str, str]
+) -> None:
+    def alarms(*args: str) -> Result:
+        return CliRunner().invoke(main, ["ledger", "alarms", *args], env=ledger_env)
+
+    case_id = open_case(http)
+    ledger.catch_up()
+    assert (alarms().exit_code, alarms().output) == (0, "No integrity alarm stands.\n")
+    without(events, rows_of(events, case_id)[-1])
+    ledger.catch_up()
+
+    listed = alarms()
+    assert listed.exit_code == 1
+    assert "log-record-vanished" in listed.output
+    assert alarms("--clear").exit_code == 0
+    assert alarms().exit_code == 0
