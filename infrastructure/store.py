@@ -133,7 +133,8 @@ class ReteEventStore(Application[UUID]):
             raise NotFound(f"no {kind.__name__.lower()} with that id") from None
         except _TAMPERED as e:
             gap = isinstance(e, OriginatorVersionError)  # a version missing in the stream
-            raise self._alarm(
+            raise self._tampered(
+                e,
                 "log-record-vanished" if gap else "log-record-altered",
                 f"stream {aggregate_id}: a stored record failed to load ({type(e).__name__})",
             ) from None
@@ -179,6 +180,13 @@ class ReteEventStore(Application[UUID]):
                     f"from the log; version {version} would take its place",
                 )
 
+    def _tampered(self, error: Exception, kind: str, detail: str) -> IntegrityFailure:
+        """The alarm raised, and what to raise: the record's own error when it is one
+        (it names the record, and is an ``IntegrityFailure``), else an
+        ``IntegrityFailure``."""
+        failure = self._alarm(kind, detail)
+        return error if isinstance(error, RecordIntegrityError) else failure
+
     def _alarm(self, kind: str, detail: str) -> IntegrityFailure:
         self.integrity.raise_alarm(IntegrityAlarm(kind, detail, datetime.now(UTC)))
         return IntegrityFailure(
@@ -189,7 +197,8 @@ class ReteEventStore(Application[UUID]):
         try:
             return [e for e in self.events.get(aggregate_id) if isinstance(e, Aggregate.Event)]
         except _TAMPERED as e:
-            raise self._alarm(
+            raise self._tampered(
+                e,
                 "log-record-altered",
                 f"stream {aggregate_id}: a stored record failed to load ({type(e).__name__})",
             ) from None
@@ -201,7 +210,8 @@ class ReteEventStore(Application[UUID]):
             try:
                 decoded.append((n.id, self.mapper.to_domain_event(n)))
             except _TAMPERED as e:
-                raise self._alarm(
+                raise self._tampered(
+                    e,
                     "log-record-altered",
                     f"the record at position {n.id} failed to load ({type(e).__name__})",
                 ) from None

@@ -29,11 +29,6 @@ NOTE = {"category": "violence", "text": "what she told us"}
 
 
 @pytest.fixture
-def events(backend: dict[str, str]) -> EventsTable:
-    return EventsTable(backend)
-
-
-@pytest.fixture
 def http(make_api: Callable[..., Api], ledger_env: dict[str, str]) -> Api:
     return make_api(ledger_env)
 
