@@ -1,8 +1,11 @@
-"""``rete ledger``: sign a checkpoint, export the log, verify it (docs/AUDIT.md).
+"""``rete ledger``: sign a checkpoint, export the log, verify it, show the integrity
+alarms (docs/AUDIT.md).
 
 ``verify`` exits 0 when everything holds and 1 with the first bad leaf and the
-reason otherwise; other failures (a bad setting, an unreadable key, a database
-that does not answer) also exit 1 with one line on stderr.
+reason otherwise; ``checkpoint`` exits 1 without signing while an alarm about the
+log stands; ``alarms`` exits 1 while any alarm stands. Other failures (a bad
+setting, an unreadable key, a database that does not answer) also exit 1 with
+one line on stderr.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import click
 from api.cli_common import command_settings, progress
 from api.cli_errors import expected_errors
 from infrastructure.bootstrap import ledger_tables, signing_ledger
+from infrastructure.ledger.alarms import StoredAlarms
 from infrastructure.ledger.checkpoints import LedgerInconsistent, NothingToSign
 from infrastructure.ledger.export import ExportError, export_log
 from infrastructure.ledger.export_reader import export_key, verify_export
@@ -133,6 +137,34 @@ def verify(
         click.echo(f"FAILED: {failure}", err=True)
         raise SystemExit(1) from None
     _report(summary)
+
+
+@ledger.command()
+@click.option(
+    "--clear",
+    is_flag=True,
+    help="Forget the stored alarms, once the log was repaired and verifies; then restart "
+    "every server process.",
+)
+def alarms(clear: bool) -> None:
+    """The integrity alarms standing for every process (a tampered log, an altered view)."""
+    with _expected_errors():
+        settings = command_settings()
+        with ledger_tables(settings) as tables:
+            stored = StoredAlarms(tables.database)
+            if clear:
+                cleared = stored.clear()
+                click.echo(
+                    f"Cleared {cleared} alarm(s): restart every server process to forget them."
+                )
+                return
+            found = stored.all()
+    if not found:
+        click.echo("No integrity alarm stands.")
+        return
+    for alarm in found:
+        click.echo(f"{alarm.at.isoformat()} {alarm.kind}: {alarm.detail}")
+    raise SystemExit(1)
 
 
 def _report(summary: VerifySummary) -> None:

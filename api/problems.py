@@ -27,8 +27,9 @@ and frames, never its message or local values.
 
 ``IntegrityFailure`` (``application.integrity``) is a 500 ``integrity-failure``:
 stored data Rete wrote itself (a view row, a sealed part handed out with the
-wrong row) failed its check, and the operation was refused rather than served
-from it; ``/health`` then answers 503 ``integrity-in-doubt``.
+wrong row, a log record the ledger had hashed) failed its check, and the
+operation was refused rather than served from it, never ``internal-error``;
+``/health`` then answers 503 ``integrity-in-doubt``.
 
 Every function here is total: an exception raised inside an exception handler
 would escape to the server.

@@ -17,6 +17,11 @@ from datetime import datetime
 
 from domain.errors import DomainError
 
+# The kinds an alarm about the event log itself starts with ("log-record-altered",
+# "log-record-vanished", "log-version-reused"): the history every view, page and
+# write is built on is in doubt, so no case is served or written from it.
+LOG_ALARM_PREFIX = "log-"
+
 
 @dataclass(frozen=True, slots=True)
 class IntegrityAlarm:
@@ -53,3 +58,16 @@ class IntegrityWatch:
     def in_doubt(self) -> bool:
         with self._lock:
             return bool(self._alarms)
+
+    @property
+    def log_in_doubt(self) -> bool:
+        """An alarm about the event log stands (``LOG_ALARM_PREFIX``)."""
+        return any(alarm.kind.startswith(LOG_ALARM_PREFIX) for alarm in self.alarms())
+
+    def require_trusted_log(self) -> None:
+        """Refuse (``IntegrityFailure``) while the event log is in doubt."""
+        if self.log_in_doubt:
+            raise IntegrityFailure(
+                "the event log was found altered: no case is read or written from it "
+                "until an operator verifies and repairs it (rete ledger verify)"
+            )

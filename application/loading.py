@@ -5,7 +5,9 @@ Either way a case or a referral the actor's service may not see answers "not
 found" (the rules are ``application.authorisation``'s), and a command finds
 that out from the views before it loads anything: a hidden case and a missing
 one take the same path, in the same time, to the same answer. A name that is
-not a reference code at all is refused before anything is read.
+not a reference code at all is refused before anything is read. While the event
+log under the views is in doubt (an integrity alarm about it stands), no case or
+referral is loaded at all: ``IntegrityFailure`` (``application.integrity``).
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ class Loader:
         inside every command is what a write would pay most for. Only a "no" is
         asked again once the views have caught up, so a missing case and a hidden
         one still take the same path. (The aggregate, loaded next, decides again.)"""
+        self.ctx.integrity.require_trusted_log()
         for caught_up in (False, True):
             standing = self.ctx.views.standings([case_id_], caught_up=caught_up).get(case_id_)
             if (
@@ -98,6 +101,7 @@ class Loader:
 
     def case_rows(self, case_ref: str) -> CaseRows:
         """A case's rows in the views, whoever asks (authorise before showing them)."""
+        self.ctx.integrity.require_trusted_log()
         rows = self.ctx.views.case(case_id(case_ref))
         if rows is None:
             raise NotFound("no such case")
@@ -115,6 +119,7 @@ class Loader:
 
     def visible_referral_row(self, actor: Actor, referral_id: str) -> ReferralRow:
         """A referral's row, if the actor's service is its sender or its recipient."""
+        self.ctx.integrity.require_trusted_log()
         try:
             row = self.ctx.views.referral(UUID(referral_id))
         except ValueError:

@@ -39,9 +39,10 @@ from infrastructure.health import (
     database_readiness,
 )
 from infrastructure.idempotency_store import open_idempotency
+from infrastructure.ledger.alarms import SharedIntegrityWatch, StoredAlarms
 from infrastructure.ledger.db import LedgerTables
 from infrastructure.ledger.db import open_tables as open_ledger_tables
-from infrastructure.ledger.ledger import Ledger, open_ledger
+from infrastructure.ledger.ledger import HashedVersions, Ledger, open_ledger
 from infrastructure.ledger.records import events_table, open_event_log
 from infrastructure.ledger.serving import LedgerSigning, ServedLedger
 from infrastructure.network_file import load_directory, load_instruments
@@ -112,12 +113,13 @@ def build_rete(
     if given, and closes with the application; the background work (the ledger's signer, the escalation policy, the consent-expiry run) runs only once a
     server starts it, every ``RETE_CHECKPOINT_INTERVAL`` and
     ``RETE_ESCALATION_INTERVAL`` seconds (0: never)."""
-    # One watch per application: every checker (views, ledger) raises its alarms here.
-    integrity = integrity or IntegrityWatch()
     closing: list[Callable[[], None]] = []
     if store is None:
         store = build_store(settings)
         closing.append(store.close)
+    # One watch per application: every checker (views, ledger) raises its alarms here,
+    # and, stored beside the events, every process sees them (``ledger.alarms``).
+    integrity = integrity or shared_watch(store)
     if views is None:
         try:
             views = build_views(settings, store)
@@ -143,7 +145,12 @@ def build_rete(
         ended_consents=EndedConsentQuery(views),
     )
     recorder = store.recorder
-    served = ServedLedger(ledger or (lambda: open_ledger(settings, recorder)))
+    served = ServedLedger(ledger or (lambda: open_ledger(settings, recorder, integrity=integrity)))
+    # The ledger's alarms and the store's refusals go to the application's watch; a
+    # write is checked against the versions the ledger hashed (``ReteEventStore.save``).
+    store.integrity = integrity
+    if _in_database(store):
+        store.hashed_versions = HashedVersions(recorder)
     escalation = EveryInterval(
         "rete-escalation",
         settings.escalation_interval_seconds,
@@ -194,6 +201,22 @@ def build_rete(
     )
 
 
+def _in_database(store: ReteEventStore) -> bool:
+    try:
+        database_of(store.recorder)
+    except TypeError:
+        return False  # the library's in-memory recorder: no ledger beside it
+    return True
+
+
+def shared_watch(store: ReteEventStore) -> IntegrityWatch:
+    """The watch whose alarms every process of this database sees; a store not kept
+    in a database has a watch of its own."""
+    if not _in_database(store):
+        return IntegrityWatch()
+    return SharedIntegrityWatch(StoredAlarms(database_of(store.recorder)))
+
+
 @contextmanager
 def operated_views(settings: Settings) -> Iterator[Views]:
     """The views and their event store, for the commands that drive the views
@@ -210,7 +233,7 @@ def signing_ledger(settings: Settings) -> Iterator[Ledger]:
     """The ledger beside the configured log, with its signing key (``rete ledger checkpoint``)."""
     with (
         contextlib.closing(open_event_log(settings)) as log,
-        open_ledger(settings, log.recorder) as ledger,
+        open_ledger(settings, log.recorder) as ledger,  # its alarms stored for the server's
     ):
         yield ledger
 

@@ -49,6 +49,9 @@ ALLOWED_KEYS: frozenset[str] = frozenset(
         # the ledger: sizes and what is inconsistent, never a record's content
         "tree_size",
         "ledger_problem",
+        # integrity alarms (application.integrity): a kind and ids, never content
+        "alarm_kind",
+        "alarm_detail",
     }
 )
 

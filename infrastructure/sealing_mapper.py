@@ -23,6 +23,7 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
+from application.integrity import IntegrityFailure
 from application.ports import SYSTEM_SCOPE, KeyStore, UnknownKey, case_scope
 from domain.case import Case
 from domain.erased import ERASED
@@ -41,8 +42,17 @@ class SnapshotErased(Exception):
     """A snapshot of an erased case: read the events instead."""
 
 
-class RecordIntegrityError(sealing.IntegrityError):
-    """A stored record failed to open: altered, moved, truncated or foreign."""
+class RecordIntegrityError(sealing.IntegrityError, IntegrityFailure):
+    """A stored record failed to open: altered, moved, truncated or foreign.
+
+    Also the application's ``IntegrityFailure``: a command or read that meets one
+    answers the documented ``integrity-failure`` problem, not an internal error. Its
+    message names the record (stream, version, event type: for the log and the
+    operator); its ``detail``, which a client sees, names nothing."""
+
+    def __init__(self, message: str) -> None:
+        Exception.__init__(self, message)
+        self.detail = "a stored record failed its integrity check; nothing was served or written"
 
 
 def _aggregate_topic(event_topic: str) -> str:

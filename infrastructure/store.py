@@ -1,16 +1,25 @@
 """The event store: the eventsourcing library's application on SQLite or PostgreSQL,
 every record sealed by the ``SealingMapper``, its recorder built on the process's
-one pool (``infrastructure.db``), the key store's."""
+one pool (``infrastructure.db``), the key store's.
+
+A tampered log is an integrity failure here, never an internal error: a stored
+record that does not open or decode, or a stream whose versions do not follow
+one another, raises the ``integrity`` watch's alarm and ``IntegrityFailure``.
+While an alarm about the log stands nothing is written. And a write that would
+store a version the ledger already hashed, whose record is gone, is refused: its
+event would take the place of the deleted one (docs/AUDIT.md).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from threading import Lock
 from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, OriginatorVersionError
 from eventsourcing.persistence import (
     EventStore,
     InfrastructureFactory,
@@ -18,9 +27,10 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
 )
-from eventsourcing.utils import Environment, get_topic
+from eventsourcing.utils import Environment, TopicError, get_topic
 
 from application.errors import Conflict, NotFound
+from application.integrity import IntegrityAlarm, IntegrityFailure, IntegrityWatch
 from application.ports import KeyDestroyed, KeyStore, Logged
 from domain.access import AccessRecord
 from domain.case import Case
@@ -31,7 +41,7 @@ from infrastructure.commit_witness import WitnessedEventStore
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.db import build_on
 from infrastructure.db.storage_full import StorageFullSeen, storage_full_from
-from infrastructure.sealing_mapper import SealingMapper, SnapshotErased
+from infrastructure.sealing_mapper import RecordIntegrityError, SealingMapper, SnapshotErased
 from infrastructure.transcoding import register_domain_values
 
 A = TypeVar("A", bound=Aggregate)
@@ -44,6 +54,14 @@ _CREATION_TOPICS: dict[type[Aggregate], str] = {
 
 # How many notifications the id index reads per round trip.
 _PAGE = 1000
+
+# What loading a stored record that was tampered with raises: a seal that does not
+# open (or a record that does not decode, ``RecordIntegrityError``), a topic that
+# names no event class, or a version missing from a stream's sequence.
+_TAMPERED = (RecordIntegrityError, TopicError, OriginatorVersionError)
+
+HashedVersions = Callable[[list[str]], Mapping[str, int]]
+"""The highest version the ledger hashed of each stream (32 hex digits each)."""
 
 
 class ClosingKeyStore(KeyStore, Protocol):
@@ -75,6 +93,10 @@ class ReteEventStore(Application[UUID]):
             ReferenceSequence: min(snapshot_interval, 10),
         }
         self._events_only: Repository[UUID] = Repository(event_store=self.events)
+        # The application's watch, and what the ledger hashed: set by the
+        # composition root (``bootstrap.build_rete``).
+        self.integrity = IntegrityWatch()
+        self.hashed_versions: HashedVersions | None = None
         self._ids: dict[str, list[UUID]] = {}
         self._indexed_up_to = 0
         self._index_lock = Lock()
@@ -117,11 +139,20 @@ class ReteEventStore(Application[UUID]):
                 aggregate = self._events_only.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"no {kind.__name__.lower()} with that id") from None
+        except _TAMPERED as e:
+            gap = isinstance(e, OriginatorVersionError)  # a version missing in the stream
+            raise self._tampered(
+                e,
+                "log-record-vanished" if gap else "log-record-altered",
+                f"stream {aggregate_id}: a stored record failed to load ({type(e).__name__})",
+            ) from None
         if not isinstance(aggregate, kind):
             raise NotFound(f"no {kind.__name__.lower()} with that id")
         return aggregate
 
     def save(self, *aggregates: Aggregate, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.integrity.require_trusted_log()
+        self._refuse_reused_versions(aggregates)
         try:
             saved = super().save(*aggregates, **kwargs)
         except KeyDestroyed:
@@ -158,12 +189,67 @@ class ReteEventStore(Application[UUID]):
         else:
             seen.cleared()
 
+    def _refuse_reused_versions(self, aggregates: Sequence[Aggregate]) -> None:
+        """Refuse to store a version the ledger hashed already, whose record is gone.
+
+        The ledger's versions lag the log (it follows it), so they only bound it from
+        below: a first pending version at or under the hashed one is either a
+        concurrent writer's (its record is there: the insert conflicts as usual) or
+        one whose record was deleted (refused here). One primary-key read a save."""
+        if self.hashed_versions is None:
+            return
+        first = {
+            a.id: a.pending_events[0].originator_version for a in aggregates if a.pending_events
+        }
+        if not first:
+            return
+        hashed = self.hashed_versions([UUID(str(i)).hex for i in first])
+        for aggregate_id, version in first.items():
+            known = hashed.get(UUID(str(aggregate_id)).hex, 0)
+            if version <= known and not self.recorder.select_events(
+                aggregate_id, gt=known - 1, lte=known, limit=1
+            ):
+                raise self._alarm(
+                    "log-record-vanished",
+                    f"stream {aggregate_id}: version {known}, hashed by the ledger, is gone "
+                    f"from the log; version {version} would take its place",
+                )
+
+    def _tampered(self, error: Exception, kind: str, detail: str) -> IntegrityFailure:
+        """The alarm raised, and what to raise: the record's own error when it is one
+        (it names the record, and is an ``IntegrityFailure``), else an
+        ``IntegrityFailure``."""
+        failure = self._alarm(kind, detail)
+        return error if isinstance(error, RecordIntegrityError) else failure
+
+    def _alarm(self, kind: str, detail: str) -> IntegrityFailure:
+        self.integrity.raise_alarm(IntegrityAlarm(kind, detail, datetime.now(UTC)))
+        return IntegrityFailure(
+            "a stored record of this case failed its integrity check; nothing was served or written"
+        )
+
     def history_of(self, aggregate_id: UUID) -> Sequence[Aggregate.Event]:
-        return [e for e in self.events.get(aggregate_id) if isinstance(e, Aggregate.Event)]
+        try:
+            return [e for e in self.events.get(aggregate_id) if isinstance(e, Aggregate.Event)]
+        except _TAMPERED as e:
+            raise self._tampered(
+                e,
+                "log-record-altered",
+                f"stream {aggregate_id}: a stored record failed to load ({type(e).__name__})",
+            ) from None
 
     def logged(self, after: int, limit: int) -> Sequence[Logged]:
         notifications = self.recorder.select_notifications(start=after + 1, limit=limit)
-        decoded = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+        decoded = []
+        for n in notifications:
+            try:
+                decoded.append((n.id, self.mapper.to_domain_event(n)))
+            except _TAMPERED as e:
+                raise self._tampered(
+                    e,
+                    "log-record-altered",
+                    f"the record at position {n.id} failed to load ({type(e).__name__})",
+                ) from None
         return [Logged(at, e) for at, e in decoded if isinstance(e, Aggregate.Event)]
 
     def ids_of(self, kind: type[Aggregate]) -> Sequence[UUID]:

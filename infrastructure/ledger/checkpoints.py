@@ -51,12 +51,16 @@ class CheckpointSigner:
         follower: LedgerFollower,
         signer: Signer,
         clock: Callable[[], datetime] = _utc_now,
+        refuse: Callable[[], None] = lambda: None,
     ) -> None:
         self._tables = tables
         self._follower = follower
         self._signer = signer
         self._verifier = signer.verifier()
         self._clock = clock
+        # Raises when the log is in doubt: asked once the tree was found to extend
+        # the latest checkpoint, so an inconsistent ledger is reported as such.
+        self._refuse = refuse
 
     @property
     def origin(self) -> str:
@@ -98,8 +102,10 @@ class CheckpointSigner:
                         f"the ledger's root at size {size} differs from the signed one: "
                         "the tree forked"
                     )
+                self._refuse()
                 return SignOutcome(latest, new=False)
             self._check_extends(tx, signed, size, root)
+        self._refuse()
         note = Checkpoint(self.origin, size, root).body()
         stored = StoredCheckpoint(
             size=size,

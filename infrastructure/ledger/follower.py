@@ -13,6 +13,12 @@ insert, so notification ids are issued and committed in the same order (gaps
 are possible: a leaf records the id it had). Either way a record that is not
 yet visible can never get a smaller id than one already ledgered.
 
+Versions: the follower also keeps the highest version of each stream it ledgered
+(``rete_ledger_streams``). A record whose stream already had that version or a
+later one hashed can only be a version stored again after its record was deleted:
+it is ledgered (the log holds it) and reported (``on_tamper``,
+``log-version-reused``) once its batch is committed.
+
 Concurrency: the batch transaction is serialised with every other ledger writer
 (SQLite ``BEGIN IMMEDIATE``, PostgreSQL an advisory lock), and the head is read
 inside it, so two followers, in one process or many, never append the same
@@ -22,10 +28,13 @@ record twice.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Final
+from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder
 
+from infrastructure.ledger.alarms import VERSION_REUSED
 from infrastructure.ledger.compact import CompactRange, Node
 from infrastructure.ledger.db import Head, LedgerTables, LedgerTx
 from infrastructure.ledger.merkle import leaf_hash, root_plan
@@ -57,10 +66,18 @@ def frontier_at(tx: LedgerTx, size: int) -> CompactRange:
 class LedgerFollower:
     """Thread-safe; any number of followers may run against one database."""
 
-    def __init__(self, tables: LedgerTables, recorder: ApplicationRecorder, page: int = PAGE):
+    def __init__(
+        self,
+        tables: LedgerTables,
+        recorder: ApplicationRecorder,
+        page: int = PAGE,
+        on_tamper: Callable[[str, str], None] | None = None,
+    ):
         self._tables = tables
         self._recorder = recorder
         self._page = page
+        # Told (kind, detail) of what the follower finds tampered, after its commit.
+        self._on_tamper = on_tamper or (lambda kind, detail: None)
         self._lock = threading.Lock()
         # The frontier after our last commit: reused while nobody else moved the head.
         self._cached: tuple[Head, CompactRange] | None = None
@@ -105,15 +122,29 @@ class LedgerFollower:
             nodes: list[Node] = []
             leaves: list[tuple[int, int]] = []
             hasher = LeafHasher()
-            for record in batch:
+            streams = [hasher.stream_id(record.stream_id).hex for record in batch]
+            hashed = tx.hashed_versions(streams)
+            raised: dict[str, int] = {}
+            reused: list[str] = []
+            for record, stream in zip(batch, streams, strict=True):
                 leaves.append((frontier.size, record.position))
                 nodes.extend(frontier.append(leaf_hash(hasher.leaf(record))))
+                if record.version <= hashed.get(stream, 0):
+                    reused.append(
+                        f"stream {UUID(hex=stream)} version {record.version} stored again at "
+                        f"position {record.position}, after the ledger had hashed it"
+                    )
+                else:
+                    hashed[stream] = raised[stream] = record.version
             tx.add_nodes(nodes, leaves)
+            tx.set_hashed_versions(list(raised.items()))
             new_head = Head(frontier.size, batch[-1].position)
             tx.set_head(new_head)
         # Only once committed does the frontier become the cache.
         self._cached = (new_head, frontier)
         self._seen = new_head.last_position
+        for detail in reused:
+            self._on_tamper(VERSION_REUSED, detail)
         return len(batch)
 
     def _frontier(self, tx: LedgerTx, head: Head) -> CompactRange:

@@ -87,11 +87,13 @@ def test_a_tampered_checkpoint_row_is_refused(signed: Ledger, events: EventsTabl
 
 
 def _rewrite_record_and_ledger(events: EventsTable, index: int) -> None:
-    """Alter a record, and rebuild the ledger from scratch over the altered log."""
+    """Alter a record, and rebuild the ledger from scratch over the altered log (every
+    table of it, the versions it hashed included, or the rebuilt follower notices
+    every version stored again)."""
     rows = events.rows()
     rows[index] = (*rows[index][:4], flip(rows[index][4], 9))
     events.replace_all(rows)
-    for table in ("rete_ledger_nodes", "rete_ledger_leaves"):
+    for table in ("rete_ledger_nodes", "rete_ledger_leaves", "rete_ledger_streams"):
         events.execute(f"DELETE FROM {events.table(table)}")
     events.execute(f"UPDATE {events.table('rete_ledger_head')} SET size = 0, last_position = 0")
 

@@ -18,6 +18,7 @@ from infrastructure.ledger.db.schema import (
     HEAD,
     LEAVES,
     NODES,
+    STREAMS,
     Head,
     RawRecord,
     RecordRow,
@@ -55,6 +56,7 @@ class LedgerTx(ABC):
         q = tx.dialect.qualify
         self._n = {"nodes": q(NODES), "leaves": q(LEAVES), "head": q(HEAD)}
         self._n["checkpoints"] = q(CHECKPOINTS)
+        self._n["streams"] = q(STREAMS)
 
     @property
     def dialect(self) -> Dialect:
@@ -190,6 +192,62 @@ class LedgerTx(ABC):
         )
         return [(int(level), int(index), bytes(h)) for level, index, h in rows]
 
+    def hashed_versions(self, streams: Sequence[str]) -> dict[str, int]:
+        """The highest version ledgered of each of these streams (32 hex digits each;
+        a stream never ledgered is absent)."""
+        found: dict[str, int] = {}
+        unique = sorted(set(streams))
+        for start in range(0, len(unique), 500):  # well under any placeholder limit
+            part = unique[start : start + 500]
+            rows = self._query(
+                self._sql("SELECT stream, version FROM {streams} WHERE stream IN (")
+                + ", ".join(["%s"] * len(part))
+                + ")",
+                part,
+            )
+            found.update((str(stream), int(version)) for stream, version in rows)
+        return found
+
+    def set_hashed_versions(self, versions: Sequence[tuple[str, int]]) -> None:
+        """Record the highest version ledgered of these streams (never lowers one)."""
+        self._many(
+            self._sql(
+                "INSERT INTO {streams} AS s (stream, version) VALUES (%s, %s) "
+                "ON CONFLICT (stream) DO UPDATE SET version = excluded.version "
+                "WHERE excluded.version > s.version"
+            ),
+            versions,
+        )
+
+    def record_count(self, stop: int) -> int:
+        """How many records the events table holds at positions up to ``stop``: all of
+        them less those after ``stop``, in one statement (one snapshot). Counting all
+        reads the smallest index (SQLite: the stream-version one, 2 ms for 100,000
+        records where a range count of the table's rows took 130 ms); the tail not yet
+        ledgered is a short range."""
+        p, t = self._events.position, self.dialect.qualify(self._events.name)
+        rows = self._query(
+            f"SELECT (SELECT COUNT(*) FROM {t}) - (SELECT COUNT(*) FROM {t} WHERE {p} > %s)",
+            (stop,),
+        )
+        return int(rows[0][0])
+
+    def backfill_hashed_versions(self) -> None:
+        """Fill ``hashed_versions`` from the records already ledgered, once, for a
+        ledger that followed the log before the table existed."""
+        head = self.head()
+        if head.last_position == 0 or self._query(self._sql("SELECT 1 FROM {streams} LIMIT 1")):
+            return
+        sqlite = self.dialect.name == "sqlite"
+        stream = "originator_id" if sqlite else "replace(originator_id::text, '-', '')"
+        p = self._events.position
+        self._command(
+            self._sql("INSERT INTO {streams} (stream, version) ")
+            + f"SELECT {stream}, MAX(originator_version) FROM "
+            + f"{self.dialect.qualify(self._events.name)} WHERE {p} <= %s GROUP BY originator_id",
+            (head.last_position,),
+        )
+
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every checkpoint, smallest tree first."""
         rows = self._query(
@@ -268,6 +326,7 @@ class LedgerTables:
                         without_rowid=" WITHOUT ROWID" if sqlite else "",
                     )
                 )
+            tx.backfill_hashed_versions()
 
     @contextmanager
     def read(self) -> Iterator[LedgerTx]:

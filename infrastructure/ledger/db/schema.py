@@ -8,6 +8,10 @@
                         (notification id of the last record ledgered)
     rete_checkpoints    size primary key, root, note (the signed note, bytes as
                         signed), signed_at
+    rete_ledger_streams stream primary key (32 hex digits), version: the highest
+                        version of each stream ledgered so far, so that a version
+                        stored again (its record deleted, then written anew) is
+                        noticed by the follower and refused by the writer
 
 Nodes, leaves and the head are written in one transaction per batch, so the
 head always names exactly the leaves and nodes that exist.
@@ -23,6 +27,7 @@ NODES: Final = "rete_ledger_nodes"
 LEAVES: Final = "rete_ledger_leaves"
 HEAD: Final = "rete_ledger_head"
 CHECKPOINTS: Final = "rete_checkpoints"
+STREAMS: Final = "rete_ledger_streams"
 
 DDL: Final = (
     """CREATE TABLE IF NOT EXISTS {nodes} (
@@ -43,6 +48,9 @@ DDL: Final = (
         root {blob} NOT NULL CHECK ({length}(root) = 32),
         note {blob} NOT NULL,
         signed_at {time} NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS {streams} (
+        stream TEXT PRIMARY KEY CHECK ({length}(stream) = 32),
+        version BIGINT NOT NULL CHECK (version >= 1)){without_rowid}""",
 )
 
 
