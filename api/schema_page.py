@@ -4,16 +4,20 @@ A network's machines may have no way out to the internet, so the page loads
 nothing from another host: Swagger UI's files come from the ``swagger-ui-py``
 package (Swagger UI 5, which reads OpenAPI 3.1) and are served under
 ``/schema/static/``; the favicon is left out rather than fetched from a CDN.
+Only the three files the page names are served, by name from a fixed list: a
+request never chooses a path on the disk.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from functools import cache
 from pathlib import Path
 
+from litestar import Response, get
+from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.router import Router
-from litestar.static_files import create_static_files_router
 
 STATIC = "/static"
 
@@ -41,8 +45,26 @@ def offline_swagger_ui(path: str) -> SwaggerRenderPlugin:
     )
 
 
+_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui-standalone-preset.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+}
+
+
+@cache
+def _asset(name: str) -> bytes:
+    return (_FILES / name).read_bytes()
+
+
+@get("/{name:str}", include_in_schema=False, sync_to_thread=False, cache=3600)
+def _schema_asset(name: str) -> Response[bytes]:
+    media_type = _ASSETS.get(name)
+    if media_type is None:
+        raise NotFoundException()
+    return Response(_asset(name), media_type=media_type)
+
+
 def offline_assets() -> Router:
     """Swagger UI's own files, under ``/schema/static/`` (public, like the page)."""
-    return create_static_files_router(
-        path=STATIC, directories=[_FILES], include_in_schema=False, name="schema-assets"
-    )
+    return Router(STATIC, route_handlers=[_schema_asset], include_in_schema=False)
