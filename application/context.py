@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from application.integrity import IntegrityWatch
+from application.owners import KnownOwners
 from application.ports import Clock, EventStore, KeyStore
 from application.view_ports import PersonalParts, ViewReader
 from domain import errors
@@ -40,6 +41,8 @@ class Context:
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     # What this process found altered behind its back (``application.integrity``).
     integrity: IntegrityWatch = field(default_factory=IntegrityWatch)
+    # The owners of the cases this process has met (``application.owners``).
+    owners: KnownOwners = field(default_factory=KnownOwners)
 
     def identify(self, user_id: str, service_id: str, roles: Iterable[str]) -> Actor:
         """The actor a verified token speaks for; refuses unknown services and roles

@@ -25,16 +25,58 @@ class StoredRecord(NamedTuple):
     state: bytes
 
 
+class Standing(NamedTuple):
+    """Where the log and the views stand, read in one statement."""
+
+    head: int  # the position of the last record committed (0: the log is empty)
+    reached: int | None  # the lowest of the views' positions (None: not tracked)
+    pending: bool  # a record some view reads lies after ``reached`` (and ``seen``)
+
+
 class EventLog:
     def __init__(self, events: EventsTable) -> None:
         self._events = events
         self._head = events.head()
         self._statements: dict[int, str] = {}
+        self._standings: dict[tuple[str, int, int], str] = {}
 
     def head(self, tx: ViewTx) -> int:
         """The position of the last record committed (0 when the log is empty)."""
         rows = tx.query(self._head)
         return int(rows[0][0] or 0) if rows else 0
+
+    def standing(
+        self, tx: ViewTx, tracking: str, names: Sequence[str], seen: int, topics: Sequence[str]
+    ) -> Standing:
+        """The head of the log, the lowest position of the views ``names`` (tracked
+        in the table ``tracking``, qualified), and whether a record with one of
+        ``topics`` lies after both that position and ``seen``, up to the head: what
+        a catch-up needs to know before it opens a transaction, in one round trip."""
+        key = (tracking, len(names), len(topics))
+        statement = self._standings.get(key)
+        if statement is None:
+            statement = self._standings[key] = self._standing(tracking, len(names), len(topics))
+        sqlite = self._events.dialect.name == "sqlite"
+        among: list[object] = list(topics) if sqlite else [list(topics)]
+        rows = tx.query(statement, [seen, *(among if topics else []), *names])
+        head, reached, pending = rows[0]
+        return Standing(int(head), None if reached is None else int(reached), bool(pending))
+
+    def _standing(self, tracking: str, names: int, topics: int) -> str:
+        events, p = self._events.dialect.qualify(self._events.name), self._events.position
+        if not topics:
+            among = ""
+        elif self._events.dialect.name == "sqlite":
+            among = f"AND topic IN ({', '.join(['%s'] * topics)}) "
+        else:
+            among = "AND topic = ANY(%s) "
+        return (
+            f"SELECT h.head, r.reached, EXISTS (SELECT 1 FROM {events} "
+            f"WHERE {p} > r.reached AND {p} > %s AND {p} <= h.head {among}) "
+            f"FROM (SELECT COALESCE(MAX({p}), 0) AS head FROM {events}) h, "
+            f"(SELECT MIN(position) AS reached FROM {tracking} "
+            f"WHERE name IN ({', '.join(['%s'] * names)})) r"
+        )
 
     def records(
         self, tx: ViewTx, after: int, stop: int, limit: int, topics: Sequence[str]
