@@ -51,14 +51,18 @@ class EventLog:
         """The head of the log, the lowest position of the views ``names`` (tracked
         in the table ``tracking``, qualified), and whether a record with one of
         ``topics`` lies after both that position and ``seen``, up to the head: what
-        a catch-up needs to know before it opens a transaction, in one round trip."""
+        a catch-up needs to know before it opens a transaction, in one round trip.
+        When the head is not past ``seen`` only the head is read (``reached`` is
+        None, ``pending`` False): the idle catch-up before every read costs no more
+        than reading the head."""
         key = (tracking, len(names), len(topics))
         statement = self._standings.get(key)
         if statement is None:
             statement = self._standings[key] = self._standing(tracking, len(names), len(topics))
-        sqlite = self._events.dialect.name == "sqlite"
-        among: list[object] = list(topics) if sqlite else [list(topics)]
-        rows = tx.query(statement, [seen, *(among if topics else []), *names])
+        among: list[object] = []
+        if topics:
+            among = list(topics) if self._events.dialect.name == "sqlite" else [list(topics)]
+        rows = tx.query(statement, [seen, *names, seen, seen, *among, *names])
         head, reached, pending = rows[0]
         return Standing(int(head), None if reached is None else int(reached), bool(pending))
 
@@ -70,12 +74,15 @@ class EventLog:
             among = f"AND topic IN ({', '.join(['%s'] * topics)}) "
         else:
             among = "AND topic = ANY(%s) "
+        reached = (
+            f"(SELECT MIN(position) FROM {tracking} WHERE name IN ({', '.join(['%s'] * names)}))"
+        )
+        # CASE: past ``seen`` only are the views' positions and the records looked at.
         return (
-            f"SELECT h.head, r.reached, EXISTS (SELECT 1 FROM {events} "
-            f"WHERE {p} > r.reached AND {p} > %s AND {p} <= h.head {among}) "
-            f"FROM (SELECT COALESCE(MAX({p}), 0) AS head FROM {events}) h, "
-            f"(SELECT MIN(position) AS reached FROM {tracking} "
-            f"WHERE name IN ({', '.join(['%s'] * names)})) r"
+            f"SELECT h.head, CASE WHEN h.head > %s THEN {reached} END, "
+            f"CASE WHEN h.head > %s THEN EXISTS (SELECT 1 FROM {events} "
+            f"WHERE {p} > %s AND {p} <= h.head {among}AND {p} > {reached}) END "
+            f"FROM (SELECT COALESCE(MAX({p}), 0) AS head FROM {events}) h"
         )
 
     def records(
