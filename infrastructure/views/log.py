@@ -38,7 +38,7 @@ class EventLog:
         self._events = events
         self._head = events.head()
         self._statements: dict[int, str] = {}
-        self._standings: dict[tuple[str, int, int], str] = {}
+        self._standings: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
 
     def head(self, tx: ViewTx) -> int:
         """The position of the last record committed (0 when the log is empty)."""
@@ -55,28 +55,19 @@ class EventLog:
         When the head is not past ``seen`` only the head is read (``reached`` is
         None, ``pending`` False): the idle catch-up before every read costs no more
         than reading the head."""
-        key = (tracking, len(names), len(topics))
+        key = (tracking, tuple(names), tuple(topics))
         statement = self._standings.get(key)
         if statement is None:
-            statement = self._standings[key] = self._standing(tracking, len(names), len(topics))
-        among: list[object] = []
-        if topics:
-            among = list(topics) if self._events.dialect.name == "sqlite" else [list(topics)]
-        rows = tx.query(statement, [seen, *names, seen, seen, *among, *names])
-        head, reached, pending = rows[0]
+            statement = self._standings[key] = self._standing(tracking, names, topics)
+        head, reached, pending = tx.query(statement, (seen, seen, seen))[0]
         return Standing(int(head), None if reached is None else int(reached), bool(pending))
 
-    def _standing(self, tracking: str, names: int, topics: int) -> str:
+    def _standing(self, tracking: str, names: Sequence[str], topics: Sequence[str]) -> str:
+        # The names and topics are the code's own constants, written into the
+        # statement once: an idle catch-up then sends three numbers, not thirty values.
         events, p = self._events.dialect.qualify(self._events.name), self._events.position
-        if not topics:
-            among = ""
-        elif self._events.dialect.name == "sqlite":
-            among = f"AND topic IN ({', '.join(['%s'] * topics)}) "
-        else:
-            among = "AND topic = ANY(%s) "
-        reached = (
-            f"(SELECT MIN(position) FROM {tracking} WHERE name IN ({', '.join(['%s'] * names)}))"
-        )
+        among = f"AND topic IN ({_literals(topics)}) " if topics else ""
+        reached = f"(SELECT MIN(position) FROM {tracking} WHERE name IN ({_literals(names)}))"
         # CASE: past ``seen`` only are the views' positions and the records looked at.
         return (
             f"SELECT h.head, CASE WHEN h.head > %s THEN {reached} END, "
@@ -101,3 +92,8 @@ class EventLog:
             statement = self._events.records(hyphenated=True, topics=topics)
             self._statements[topics] = statement
         return statement
+
+
+def _literals(values: Sequence[str]) -> str:
+    """SQL string literals (standard quoting, as both backends read it), comma-separated."""
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)

@@ -14,14 +14,14 @@ positions inside it, so runners in several processes never apply a record twice.
 
 The log is read on the views' own connection (``log.EventLog``), inside the batch
 transaction: the head and the records come from the same snapshot as the
-positions. Before it, one statement (``EventLog.standing``) says whether there
-is anything to do: the head of the log, and, only when the head is past what
-this runner last saw, the views' lowest position and whether a record some view
-reads lies beyond it. So an idle catch-up costs one ``MAX`` on the log's position
-index; when another runner (``rete views run``, another worker) already applied
+positions. An idle catch-up costs one ``MAX`` on the log's position index,
+compared with what this runner last saw. Past that, one statement
+(``EventLog.standing``) says whether there is anything to do: the head again,
+the views' lowest position and whether a record some view reads lies beyond it.
+When another runner (``rete views run``, another worker) already applied
 the records, or only records no view reads came (reference numbers, the access
 log: the positions move past them with the next batch), no write transaction is
-opened; and a catch-up with work costs that statement plus its batch.
+opened; and a catch-up with work costs those two statements plus its batch.
 """
 
 from __future__ import annotations
@@ -76,11 +76,13 @@ class ViewRunner:
         with self._lock:
             views = self.views
             with self._tables.read(snapshot=False) as tx:
+                # Idle, the common case before every read: the head alone, as cheap
+                # as a statement gets.
+                if self._log.head(tx) <= self._seen:
+                    return 0
                 head, reached, pending = self._log.standing(
                     tx, views.tracking.qualified, views.names, self._seen, views.topics
                 )
-            if head <= self._seen:
-                return 0  # nothing new since this runner last looked
             if reached is not None and (reached >= head or not pending):
                 # Nothing new, or another runner (``rete views run``, another worker)
                 # applied it, or only records no view reads came: those wait for the
