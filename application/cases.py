@@ -69,6 +69,7 @@ class Cases:
             except Conflict:
                 if not self._written_by_this_opening(case):
                     continue
+            self.load.opened(case)
             # A new case holds nothing personal yet: its answer needs no read.
             rows = CaseRows(case_row(case), entries=[], referrals=[], consents={}, assessments=[])
             return case_view(rows, access_of(actor.service, case, []), self.ctx.parts.open, at)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from application.idempotency import IdempotencyStore
 from application.integrity import IntegrityWatch
+from application.owners import KnownOwners
 from application.ports import Clock, EndedConsents, EventStore, KeyStore
 from application.view_ports import PersonalParts, ViewReader
 from domain import errors
@@ -46,6 +47,8 @@ class Context:
     # Where the consent-expiry run looks (``application.consent_expiry``); without
     # it that run finds nothing, and a move still refuses on an ended consent.
     ended_consents: EndedConsents | None = None
+    # The owners of the cases this process has met (``application.owners``).
+    owners: KnownOwners = field(default_factory=KnownOwners)
 
     def identify(self, user_id: str, service_id: str, roles: Iterable[str]) -> Actor:
         """The actor a verified token speaks for; refuses unknown services and roles

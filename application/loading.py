@@ -53,6 +53,11 @@ class Loader:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
+    def opened(self, case: Case) -> None:
+        """The case was just opened here: its owner's next commands need not wait
+        for the views to hold it (``application.owners``)."""
+        self.ctx.owners.note(case.id, case.owner_service)
+
     def referrals_of(self, case: Case) -> list[Referral]:
         return [self.ctx.store.get(Referral, UUID(rid)) for rid in case.referrals]
 
@@ -84,18 +89,24 @@ class Loader:
         """ "Not found" unless the views hold the case and the actor's service may see
         it: the same answer, by the same path, whether it is missing or hidden.
 
-        The views are asked as they stand first: a case the service works on is
-        seldom one the views have not reached yet, and following the log to its head
-        inside every command is what a write would pay most for. Only a "no" is
-        asked again once the views have caught up, so a missing case and a hidden
-        one still take the same path. (The aggregate, loaded next, decides again.)"""
+        Its owner is answered at once when this process knows the owner (it never
+        changes: ``application.owners``). Otherwise the views are asked as they
+        stand first: a case the service works on is seldom one the views have not
+        reached yet, and following the log to its head inside every command is what
+        a write would pay most for. Only a "no" is asked again once the views have
+        caught up, so a missing case and a hidden one still take the same path.
+        (The aggregate, loaded next, decides again.)"""
         self.ctx.integrity.require_trusted_log()
+        owners = self.ctx.owners
+        if owners.owns(case_id_, actor.service.id):
+            return
         for caught_up in (False, True):
             standing = self.ctx.views.standings([case_id_], caught_up=caught_up).get(case_id_)
             if (
                 standing is not None
                 and access_of(actor.service, standing, standing.referrals).sees_case
             ):
+                owners.note(case_id_, standing.owner_service)
                 return
         raise NotFound("no such case")
 

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 import psycopg
 from eventsourcing.postgres import PostgresDatastore
+from psycopg import sql
 
 from infrastructure.db.database import LOCK_NAMESPACE, Database, Durability
 from infrastructure.db.dialect import PostgresDialect
@@ -48,16 +49,11 @@ _BEGIN: Final = {
 }
 
 
-def _settings(*pairs: tuple[str, str]) -> tuple[str, list[str]]:
-    """One statement applying settings for the current transaction only."""
-    calls = ", ".join("set_config(%s, %s, true)" for _ in pairs)
-    return f"SELECT {calls}", [value for pair in pairs for value in pair]
-
-
 class PostgresDatabase(Database):
     def __init__(self, datastore: PostgresDatastore) -> None:
         self.datastore = datastore
         self.dialect = self._dialect = PostgresDialect(datastore.schema)
+        self._openings: dict[tuple[str | None, tuple[tuple[str, str], ...]], bytes] = {}
         super().__init__()
 
     @property
@@ -94,18 +90,40 @@ class PostgresDatabase(Database):
         # ``scrub`` does nothing here: VACUUM does not zero freed space, and the WAL
         # and backups keep old pages anyway (docs/ENCRYPTION.md: rotating the KEK is
         # what makes those copies useless).
-        pairs = [
+        pairs = (
             *(_SCAN if scan else ()),
             *(_ASYNC if durability != "full" else ()),
             *(_UNTIMED if durability == "bulk" else ()),
-        ]
-        with self._connection() as conn, conn.transaction():
-            tx = PostgresTx(conn, self._dialect)
+        )
+        with self._connection() as conn:
+            # The transaction, its lock and its settings in one round trip.
+            conn.execute(self._opening(conn, lock, pairs))
+            try:
+                yield PostgresTx(conn, self._dialect)
+            except BaseException:
+                with suppress(psycopg.Error):  # a broken connection: the pool drops it
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _opening(
+        self, conn: psycopg.Connection[Any], lock: str | None, pairs: tuple[tuple[str, str], ...]
+    ) -> bytes:
+        """The statements that open a write transaction (one simple query), kept by
+        lock and settings."""
+        key = (lock, pairs)
+        found = self._openings.get(key)
+        if found is None:
+            statements: list[sql.Composable] = [sql.SQL("BEGIN")]
             if lock is not None:
-                self._join_lock(tx, lock)
-            if pairs:
-                conn.execute(*_settings(*pairs))
-            yield tx
+                statements.append(
+                    sql.SQL("SELECT pg_advisory_xact_lock({}::int4, hashtext({}))").format(
+                        LOCK_NAMESPACE, sql.Literal(lock)
+                    )
+                )
+            statements += [sql.SQL(f"SET LOCAL {name} = {value}") for name, value in pairs]
+            found = self._openings[key] = sql.SQL("; ").join(statements).as_bytes(conn)
+        return found
 
     def scrub_log(self) -> bool | None:
         # Nothing to do from here: VACUUM does not zero freed space, and the WAL

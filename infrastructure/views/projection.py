@@ -72,6 +72,7 @@ class NetworkViews:
             for v in views
         ]
         self.tables = {t: sql for b in self.bound for t, sql in b.tables.items()}
+        self.names = [b.tracking for b in self.bound]  # as tracked
         by_topic: dict[str, list[tuple[str, Handler]]] = {}
         place_only: dict[str, bool] = {}  # topic: no view bound here reads beyond the place
         for b in self.bound:
@@ -163,4 +164,4 @@ class NetworkViews:
         return applied
 
     def advance(self, tx: ViewTx, position: int) -> None:
-        self.tracking.advance(tx, [b.tracking for b in self.bound], position)
+        self.tracking.advance(tx, self.names, position)

@@ -14,11 +14,14 @@ positions inside it, so runners in several processes never apply a record twice.
 
 The log is read on the views' own connection (``log.EventLog``), inside the batch
 transaction: the head and the records come from the same snapshot as the
-positions. Cheap when there is nothing new: one ``MAX`` query on the log's
-position index, compared with what this runner last saw. Events no view reads
-(reference numbers, the access log) are filtered out by topic in the query; when
-only such events came, no write transaction is opened at all (the positions move
-with the next batch).
+positions. An idle catch-up costs one ``MAX`` on the log's position index,
+compared with what this runner last saw. Past that, one statement
+(``EventLog.standing``) says whether there is anything to do: the head again,
+the views' lowest position and whether a record some view reads lies beyond it.
+When another runner (``rete views run``, another worker) already applied
+the records, or only records no view reads came (reference numbers, the access
+log: the positions move past them with the next batch), no write transaction is
+opened; and a catch-up with work costs those two statements plus its batch.
 """
 
 from __future__ import annotations
@@ -77,29 +80,41 @@ class ViewRunner:
         """Apply every record written since the views' positions; returns how many
         records changed a view. ``limit`` bounds the work of one call."""
         with self._lock:
-            head = self.head()
-            if head <= self._seen or not self._anything_for_us(head):
-                return 0
-            if self._applied_elsewhere(head):
+            views = self.views
+            with self._tables.read(snapshot=False) as tx:
+                # Idle, the common case before every read: the head alone, as cheap
+                # as a statement gets.
+                if self._log.head(tx) <= self._seen:
+                    return 0
+                head, reached, pending = self._log.standing(
+                    tx, views.tracking.qualified, views.names, self._seen, views.topics
+                )
+            if reached is not None and (reached >= head or not pending):
+                # Nothing new, or another runner (``rete views run``, another worker)
+                # applied it, or only records no view reads came: those wait for the
+                # next batch to move the positions past them.
+                self._seen = max(self._seen, head)
                 return 0
             applied = 0
             while limit is None or applied < limit:
                 with self._tables.write(self._bulk) as tx:
-                    count, reached, head = self.step(tx)
-                self._seen = reached
+                    count, reached_now, _ = self.step(tx, head)
+                self._seen = reached_now
                 applied += count
                 if progress is not None:
-                    progress(reached, head)
-                if reached >= head:
+                    progress(reached_now, head)
+                if reached_now >= head:
                     break
             return applied
 
-    def step(self, tx: ViewTx) -> tuple[int, int, int]:
+    def step(self, tx: ViewTx, stop: int | None = None) -> tuple[int, int, int]:
         """One batch inside ``tx`` (a write transaction): (records applied, position
-        reached, head of the log when it started)."""
+        reached, head of the log when it started). ``stop``: the head as the caller
+        read it just before (records are committed in position order, so none can
+        still appear below it); read here when not given."""
         positions = self.views.positions(tx)
         start = min(positions.values())
-        head = self._log.head(tx)
+        head = self._log.head(tx) if stop is None else stop
         if start >= head:
             return 0, start, head
         batch = self._log.records(tx, start, head, self._page, self.views.topics)
@@ -107,25 +122,3 @@ class ViewRunner:
         applied = self.views.apply(tx, self._keys, batch, positions, self.mac)
         self.views.advance(tx, reached)
         return applied, reached, head
-
-    def _applied_elsewhere(self, head: int) -> bool:
-        """Whether another runner (``rete views run``, another worker) already brought
-        every view to ``head``. Checked without the runners' lock, so that on
-        PostgreSQL the API workers' reads do not queue on it while the runner keeps
-        up."""
-        with self._tables.read(snapshot=False) as tx:
-            reached = min(self.views.positions(tx).values())
-        if reached < head:
-            return False
-        self._seen = head
-        return True
-
-    def _anything_for_us(self, head: int) -> bool:
-        """Whether a record some view reads came after what we saw (no lock taken)."""
-        if self._seen < 0:
-            return True
-        with self._tables.read(snapshot=False) as tx:
-            found = self._log.records(tx, self._seen, head, 1, self.views.topics)
-        if not found:
-            self._seen = head
-        return bool(found)

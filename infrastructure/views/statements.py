@@ -123,9 +123,11 @@ class TrackingSql:
         )
 
     def advance(self, tx: ViewTx, names: list[str], position: int) -> None:
-        tx.many(
-            f"UPDATE {self.qualified} SET position = %s WHERE name = %s AND position < %s",
-            [(position, name, position) for name in names],
+        # One statement for every view: one round trip inside each batch.
+        among = ", ".join(["%s"] * len(names))
+        tx.command(
+            f"UPDATE {self.qualified} SET position = %s WHERE name IN ({among}) AND position < %s",
+            (position, *names, position),
         )
 
     def put(self, tx: ViewTx, name: str, position: int, shape: str) -> None:

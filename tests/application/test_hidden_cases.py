@@ -104,6 +104,26 @@ def test_a_command_on_a_hidden_case_loads_nothing_and_answers_as_for_a_missing_o
     assert store.loads == 0
 
 
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_case_this_worker_opened_is_hidden_from_another_service_as_a_missing_one(
+    watched: tuple[Rete, CountingStore], people, name: str
+) -> None:
+    """The worker that opened a case knows its owner, and answers the owner without
+    asking the views (``application.owners``); anyone else still gets the missing
+    case's answer, by its path."""
+    rete, store = watched
+    opened = rete.cases.open(people.anna).reference_code
+    rete.cases.add_note(people.anna, opened, "violence", "what she told us")  # the owner's
+    missing = new_reference("CB", 2026)
+    command = COMMANDS[name]
+
+    store.loads = 0
+    as_hidden = _refusal(lambda: command(rete, people, opened))
+    as_missing = _refusal(lambda: command(rete, people, missing))
+    assert as_hidden == as_missing
+    assert store.loads == 0
+
+
 def test_a_move_on_a_hidden_referral_loads_nothing_and_answers_as_for_a_missing_one(
     watched: tuple[Rete, CountingStore], people, consented_case, send
 ) -> None:
