@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
-from support.fault_harness import ACKNOWLEDGED, run_faults
+from support.fault_harness import ACKNOWLEDGED, Report, run_faults
 
 
 def _backend_name(backend: dict[str, str]) -> str:
@@ -51,3 +52,29 @@ def test_twenty_sigkills_under_concurrent_writes_lose_nothing(
     )
     assert report.problems == [], report.summary()
     assert sum(report.kills.values()) == 20
+
+
+def test_the_harness_sees_a_write_found_twice(tmp_path: Path) -> None:
+    """Its checks are not empty: a note written a second time, as a retry that was
+    not recognised would, is reported (SQLite, no faults)."""
+
+    def write_one_note_again(
+        http: httpx.Client, headers: dict[str, dict[str, str]], report: Report
+    ) -> None:
+        note = next(w for w in report.writes if w.kind == "note" and w.outcome == ACKNOWLEDGED)
+        again = http.post(note.path, json=note.body, headers=headers["anna"])  # no key
+        assert again.status_code == 201, again.text
+
+    report = run_faults(
+        {
+            "RETE_DATABASE_URL": f"sqlite:///{tmp_path / 'rete.sqlite'}",
+            "RETE_VAR_DIR": str(tmp_path / "var"),
+        },
+        backend="sqlite",
+        kills=0,
+        tail=1.5,
+        log_dir=tmp_path / "logs",
+        before_check=write_one_note_again,
+        verify=False,
+    )
+    assert any("found 2 times" in p for p in report.problems), report.summary()
