@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     failed = False
     for backend in chosen_backends(args, console):
-        with backend.fresh() as storage, tempfile.TemporaryDirectory() as logs:
+        # The servers' and runners' logs are kept (a 5xx is explained there).
+        logs = tempfile.mkdtemp(prefix=f"rete-faults-{backend.name}-")
+        with backend.fresh() as storage:
             report = run_faults(
                 {"RETE_DATABASE_URL": storage.database_url, "RETE_VAR_DIR": str(storage.var_dir)},
                 backend="sqlite" if backend.server_url is None else "postgres",
@@ -52,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
                 seed=args.seed,
             )
         console.print(report.summary(), highlight=False)
+        console.print(f"  logs: {logs}", highlight=False)
+        for error in report.server_errors:
+            console.print(f"  5xx: {error}", highlight=False)
         for problem in report.problems:
             console.print(f"  PROBLEM: {problem}", highlight=False)
         failed = failed or bool(report.problems)

@@ -111,6 +111,7 @@ class Report:
     writes: list[Write] = field(default_factory=list)
     client_saw: Counter[str] = field(default_factory=Counter)  # every answer, by status/code
     problems: list[str] = field(default_factory=list)
+    server_errors: list[str] = field(default_factory=list)  # each 5xx answer, what it said
     cases_listed: int = 0
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds each part took
@@ -287,6 +288,12 @@ class _Client:
                 if park and time.monotonic() - in_progress_since > PATIENCE:
                     self.parked.append(write)
                     return False
+            if response.status_code >= 500:
+                with self.lock:
+                    self.report.server_errors.append(
+                        f"{time.strftime('%H:%M:%S')} {write.kind} {write.path}: "
+                        f"{response.status_code} {response.text[:300]}"
+                    )
             if response.status_code >= 500 or code in RETRIED_CODES:
                 time.sleep(min(float(response.headers.get("Retry-After", "0.2")), 1.0))
                 continue
