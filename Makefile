@@ -12,7 +12,7 @@ PYTEST_ARGS ?= -n 2
 
 .DEFAULT_GOAL := test
 
-.PHONY: install run test lint typecheck layers check bench bench-full demo lock clean python-version
+.PHONY: install run test lint typecheck layers check bench bench-full demo lock clean python-version faults
 
 # Fails early, with a clear message, when $(PYTHON) is missing or older than 3.11.
 CHECK_PYTHON = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -57,6 +57,11 @@ bench: $(STAMP)
 
 bench-full: $(STAMP)
 	$(BIN)/python -m bench --full
+
+# 20 SIGKILLs under concurrent writes per backend, every write accounted for
+# (docs/RELIABILITY.md).
+faults: $(STAMP)
+	$(BIN)/python -m bench.faults --kills 20 --backend both
 
 demo: $(STAMP)
 	$(BIN)/rete demo
