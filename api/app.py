@@ -17,13 +17,13 @@ from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.status_codes import HTTP_404_NOT_FOUND
 
 from api.auth import BearerAuthentication, TokenVerifier, current_actor
 from api.background import BackgroundPlugin
 from api.oidc import provider_verifier
+from api.openapi_document import CompletedJson
 from api.problems import problem_details_plugin
 from api.request_body import JsonRequest
 from api.request_log import ReteApp
@@ -81,7 +81,9 @@ def _problem_not_html(response: Response[Any]) -> Response[Any]:
     return response
 
 
-def _openapi() -> OpenAPIConfig:
+def _openapi(services: list[str]) -> OpenAPIConfig:
+    """The document Litestar generates, served completed (``api.openapi_document``)
+    with the directory's ``services``."""
     return OpenAPIConfig(
         title="Rete",
         version=package_version(),
@@ -93,7 +95,7 @@ def _openapi() -> OpenAPIConfig:
             include_in_schema=False,
             after_request=_problem_not_html,
         ),
-        render_plugins=[offline_swagger_ui(path="/"), JsonRenderPlugin()],
+        render_plugins=[offline_swagger_ui(path="/"), CompletedJson(services)],
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
@@ -144,7 +146,7 @@ def create_app(
         ],
         # The ledger's signer and the escalation, while the app runs.
         plugins=[problem_details_plugin(), BackgroundPlugin(app_rete)],
-        openapi_config=_openapi(),
+        openapi_config=_openapi(sorted(s.id for s in app_rete.directory)),
         on_shutdown=[close_owned],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JsonRequest,

@@ -1,0 +1,187 @@
+"""The served OpenAPI document, completed with what Litestar cannot say (issue 12).
+
+Litestar generates the document from the routes and the msgspec bodies, but
+leaves out constraints the server enforces elsewhere, and has no way to write
+links. ``complete`` adds them to the generated document, in this one place:
+
+- every request body refuses unknown fields (``forbid_unknown_fields``), so its
+  schema says ``additionalProperties: false``;
+- a body the route may go without (``POST /cases``, ``withdraw``) is not
+  ``required``;
+- vocabulary words stay plain strings in ``api.schemas`` so that the domain
+  refuses an unknown word with its own 400 code (``unknown-category``...); the
+  document lists the words the domain takes (``VOCABULARY``, ``QUERY_WORDS``),
+  and the network directory's service ids;
+- a referral names at least one category (``empty-scope``);
+- ``limit`` is 1 to ``MAX_LIMIT`` (``invalid-limit``; the audit log's own bound
+  is stated by its route);
+- links: each answer naming a case, a referral or a consent leads to the
+  operations on it, by the field that names it (``reference_code``, ``id``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+from litestar import Request
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from api.schemas import Body
+from application.pagination import MAX_LIMIT
+from domain import vocabulary as v
+from domain.referral import ReferralStatus
+
+Document = dict[str, Any]
+Schema = dict[str, Any]
+
+# Body field -> the words it takes; a list field's items take them.
+VOCABULARY: dict[tuple[str, str], type[StrEnum]] = {
+    ("NoteBody", "category"): v.Category,
+    ("ConsentBody", "purposes"): v.ReferralKind,
+    ("ConsentBody", "categories"): v.Category,
+    ("ConsentBody", "recipient_kinds"): v.ServiceKind,
+    ("ReferralBody", "kind"): v.ReferralKind,
+    ("ReferralBody", "urgency"): v.Urgency,
+    ("ReferralBody", "scope"): v.Category,
+    ("ReferralBody", "legal_basis"): v.LegalBasis,
+}
+# Body fields naming a service of the network directory.
+SERVICE_FIELDS = (("ConsentBody", "recipient_services"), ("ReferralBody", "recipient_service"))
+# Query parameters taking words: (path, parameter) -> words.
+QUERY_WORDS: dict[tuple[str, str], list[str]] = {
+    ("/api/v1/referrals", "box"): ["inbox", "outbox"],
+    ("/api/v1/referrals", "status"): [s.value for s in ReferralStatus],
+}
+PAGED_LIMIT = "limit"
+PAGED_PATHS = ("/api/v1/cases", "/api/v1/referrals", "/api/v1/cases/{case_ref}/access-log")
+
+# What a response names, by its schema: path parameter -> the field naming it.
+NAMES: dict[str, dict[str, str]] = {
+    "CaseView": {"case_ref": "$response.body#/reference_code"},
+    "CaseSummary": {"case_ref": "$response.body#/reference_code"},
+    "ReferralView": {"referral_id": "$response.body#/id"},
+    "ReferralSummary": {"referral_id": "$response.body#/id"},
+    "ConsentView": {"consent_id": "$response.body#/id", "case_ref": "$request.path.case_ref"},
+}
+
+
+def _bodies() -> Iterable[type[Body]]:
+    todo = list(Body.__subclasses__())
+    while todo:
+        body = todo.pop()
+        todo += body.__subclasses__()
+        yield body
+
+
+def _words_schema(schema: Schema, words: list[str]) -> None:
+    """Put ``enum`` on a string schema, or on the items of an array schema, or on the
+    string branch of a ``oneOf`` (an optional field)."""
+    if "oneOf" in schema:
+        for branch in schema["oneOf"]:
+            if branch.get("type") in ("string", "array"):
+                _words_schema(branch, words)
+        return
+    if schema.get("type") == "array":
+        _words_schema(schema["items"], words)
+        return
+    schema["enum"] = sorted(words)
+
+
+def _bodies_complete(schemas: dict[str, Schema], services: list[str]) -> None:
+    for body in _bodies():
+        schema = schemas.get(body.__name__)
+        if schema is not None:
+            schema["additionalProperties"] = False
+    for (name, field), words in VOCABULARY.items():
+        _words_schema(schemas[name]["properties"][field], [w.value for w in words])
+    for name, field in SERVICE_FIELDS:
+        _words_schema(schemas[name]["properties"][field], services)
+    schemas["ReferralBody"]["properties"]["scope"]["minItems"] = 1
+
+
+def _optional_bodies(paths: dict[str, Any]) -> None:
+    """A body typed ``X | None`` may be left out: the route then works without one."""
+    for operations in paths.values():
+        for operation in operations.values():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if body is None:
+                continue
+            schema = body["content"]["application/json"]["schema"]
+            if {"type": "null"} in schema.get("oneOf", []):
+                body["required"] = False
+
+
+def _query_complete(paths: dict[str, Any]) -> None:
+    for path, operations in paths.items():
+        get = operations.get("get")
+        if get is None:
+            continue
+        for parameter in get.get("parameters", []):
+            words = QUERY_WORDS.get((path, parameter["name"]))
+            if words is not None:
+                _words_schema(parameter["schema"], words)
+            if path in PAGED_PATHS and parameter["name"] == PAGED_LIMIT:
+                parameter["schema"].update(minimum=1, maximum=MAX_LIMIT)
+
+
+def _path_parameters(path: str) -> set[str]:
+    return {part[1:-1] for part in path.split("/") if part.startswith("{")}
+
+
+def _links(paths: dict[str, Any]) -> None:
+    """Each answer naming a resource links to every operation whose path parameters
+    it names (``$request.path`` keeps the case of a consent)."""
+    targets = [
+        (operation["operationId"], _path_parameters(path))
+        for path, operations in paths.items()
+        for operation in operations.values()
+        if _path_parameters(path)
+    ]
+    for operations in paths.values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if not status.startswith("2"):
+                    continue
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                ref = schema.get("$ref", "") if isinstance(schema, dict) else ""
+                names = NAMES.get(ref.rsplit("/", 1)[-1])
+                if names is None:
+                    continue
+                links = {
+                    target: {
+                        "operationId": target,
+                        "parameters": {p: names[p] for p in sorted(parameters)},
+                    }
+                    for target, parameters in targets
+                    if parameters <= names.keys()
+                }
+                if links:
+                    response["links"] = links
+
+
+def complete(document: Document, services: list[str]) -> Document:
+    """A copy of Litestar's ``document`` with the additions above."""
+    document = copy.deepcopy(document)
+    paths = document["paths"]
+    _bodies_complete(document["components"]["schemas"], services)
+    _optional_bodies(paths)
+    _query_complete(paths)
+    _links(paths)
+    return document
+
+
+class CompletedJson(JsonRenderPlugin):
+    """``/schema/openapi.json``: the completed document (made once, then kept)."""
+
+    def __init__(self, services: list[str]) -> None:
+        super().__init__()
+        self._services = services
+        self._document: bytes | None = None
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        if self._document is None:
+            self._document = self.render_json(request, complete(openapi_schema, self._services))
+        return self._document
