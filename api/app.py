@@ -27,6 +27,7 @@ from api.openapi_document import CompletedJson
 from api.problems import problem_details_plugin
 from api.request_body import JsonRequest
 from api.request_log import ReteApp
+from api.routes._common import allow_every_method
 from api.routes.audit import AuditController
 from api.routes.cases import CasesController
 from api.routes.health import health
@@ -81,9 +82,11 @@ def _problem_not_html(response: Response[Any]) -> Response[Any]:
     return response
 
 
-def _openapi(services: list[str]) -> OpenAPIConfig:
+def _openapi(rete: Rete) -> OpenAPIConfig:
     """The document Litestar generates, served completed (``api.openapi_document``)
-    with the directory's ``services``."""
+    with the directory's services and the risk instruments."""
+    services = sorted(service.id for service in rete.directory)
+    instruments = {i.id: [item.id for item in i.items] for i in rete.ctx.instruments.values()}
     return OpenAPIConfig(
         title="Rete",
         version=package_version(),
@@ -95,7 +98,7 @@ def _openapi(services: list[str]) -> OpenAPIConfig:
             include_in_schema=False,
             after_request=_problem_not_html,
         ),
-        render_plugins=[offline_swagger_ui(path="/"), CompletedJson(services)],
+        render_plugins=[offline_swagger_ui(path="/"), CompletedJson(services, instruments)],
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
@@ -126,7 +129,7 @@ def create_app(
         if owned is not None:
             owned.close()
 
-    return ReteApp(
+    app = ReteApp(
         route_handlers=[
             health,
             CasesController,
@@ -146,9 +149,11 @@ def create_app(
         ],
         # The ledger's signer and the escalation, while the app runs.
         plugins=[problem_details_plugin(), BackgroundPlugin(app_rete)],
-        openapi_config=_openapi(sorted(s.id for s in app_rete.directory)),
+        openapi_config=_openapi(app_rete),
         on_shutdown=[close_owned],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JsonRequest,
         logging_config=None,
     )
+    allow_every_method(app)
+    return app

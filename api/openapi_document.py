@@ -13,6 +13,8 @@ links. ``complete`` adds them to the generated document, in this one place:
   document lists the words the domain takes (``VOCABULARY``, ``QUERY_WORDS``),
   and the network directory's service ids;
 - a referral names at least one category (``empty-scope``);
+- a risk assessment answers every item of its instrument and no other
+  (``unknown-risk-item``...): one schema per instrument of the deployment;
 - ``limit`` is 1 to ``MAX_LIMIT`` (``invalid-limit``; the audit log's own bound
   is stated by its route);
 - links: each answer naming a case, a referral or a consent leads to the
@@ -33,6 +35,7 @@ from api.schemas import Body
 from application.pagination import MAX_LIMIT
 from domain import vocabulary as v
 from domain.referral import ReferralStatus
+from domain.risk import RiskLevel
 
 Document = dict[str, Any]
 Schema = dict[str, Any]
@@ -100,6 +103,26 @@ def _bodies_complete(schemas: dict[str, Schema], services: list[str]) -> None:
     for name, field in SERVICE_FIELDS:
         _words_schema(schemas[name]["properties"][field], services)
     schemas["ReferralBody"]["properties"]["scope"]["minItems"] = 1
+    _words_schema(schemas["RiskBody"]["properties"]["judgement"], [r.value for r in RiskLevel])
+
+
+def _risk_body(schema: Schema, instruments: dict[str, list[str]]) -> None:
+    """One branch per instrument: its id, and an answer to each of its items."""
+    branches = []
+    for instrument, items in sorted(instruments.items()):
+        branch = copy.deepcopy({k: schema[k] for k in ("type", "properties", "required")})
+        branch["properties"]["instrument_id"] = {"type": "string", "const": instrument}
+        branch["properties"]["answers"] = {
+            "type": "object",
+            "properties": {item: {"type": "boolean"} for item in items},
+            "required": sorted(items),
+            "additionalProperties": False,
+        }
+        branch["additionalProperties"] = False
+        branches.append(branch)
+    for key in ("properties", "required", "type", "additionalProperties"):
+        schema.pop(key, None)
+    schema["oneOf"] = branches
 
 
 def _optional_bodies(paths: dict[str, Any]) -> None:
@@ -162,11 +185,16 @@ def _links(paths: dict[str, Any]) -> None:
                     response["links"] = links
 
 
-def complete(document: Document, services: list[str]) -> Document:
-    """A copy of Litestar's ``document`` with the additions above."""
+def complete(
+    document: Document, services: list[str], instruments: dict[str, list[str]]
+) -> Document:
+    """A copy of Litestar's ``document`` with the additions above, for the
+    directory's ``services`` and the risk ``instruments`` (id -> item ids)."""
     document = copy.deepcopy(document)
     paths = document["paths"]
-    _bodies_complete(document["components"]["schemas"], services)
+    schemas = document["components"]["schemas"]
+    _bodies_complete(schemas, services)
+    _risk_body(schemas["RiskBody"], instruments)
     _optional_bodies(paths)
     _query_complete(paths)
     _links(paths)
@@ -176,12 +204,13 @@ def complete(document: Document, services: list[str]) -> Document:
 class CompletedJson(JsonRenderPlugin):
     """``/schema/openapi.json``: the completed document (made once, then kept)."""
 
-    def __init__(self, services: list[str]) -> None:
+    def __init__(self, services: list[str], instruments: dict[str, list[str]]) -> None:
         super().__init__()
         self._services = services
+        self._instruments = instruments
         self._document: bytes | None = None
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         if self._document is None:
-            self._document = self.render_json(request, complete(openapi_schema, self._services))
+            self._document = self.render_json(request, complete(openapi_schema, self._services, self._instruments))
         return self._document
