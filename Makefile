@@ -12,7 +12,7 @@ PYTEST_ARGS ?= -n 2
 
 .DEFAULT_GOAL := test
 
-.PHONY: install run test lint typecheck layers check bench bench-full demo lock clean python-version
+.PHONY: install run test lint typecheck layers check bench bench-full demo lock clean python-version conformance
 
 # Fails early, with a clear message, when $(PYTHON) is missing or older than 3.11.
 CHECK_PYTHON = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -57,6 +57,10 @@ bench: $(STAMP)
 
 bench-full: $(STAMP)
 	$(BIN)/python -m bench --full
+
+# schemathesis, every check and phase, >= 5,000 requests per backend (issue 12).
+conformance: $(STAMP)
+	$(BIN)/pytest -n 0 -m slow tests/api/test_openapi_conformance.py
 
 demo: $(STAMP)
 	$(BIN)/rete demo

@@ -212,5 +212,7 @@ class CompletedJson(JsonRenderPlugin):
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         if self._document is None:
-            self._document = self.render_json(request, complete(openapi_schema, self._services, self._instruments))
+            self._document = self.render_json(
+                request, complete(openapi_schema, self._services, self._instruments)
+            )
         return self._document

@@ -106,8 +106,11 @@ def allow_every_method(app: Litestar) -> None:
         for handler in route.route_handlers:
             fn = getattr(handler.fn, "__wrapped__", handler.fn)
             code = getattr(fn, "__code__", None)
-            if code is None or code.co_name != "options_handler" or "self" not in code.co_freevars:
+            closure = getattr(fn, "__closure__", None)
+            if code is None or closure is None or code.co_name != "options_handler":
                 continue
-            cell = fn.__closure__[code.co_freevars.index("self")]
+            if "self" not in code.co_freevars:
+                continue
+            cell = closure[code.co_freevars.index("self")]
             if isinstance(cell.cell_contents, HTTPRoute):
                 cell.cell_contents = route
