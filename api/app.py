@@ -86,6 +86,7 @@ def _openapi(rete: Rete) -> OpenAPIConfig:
     """The document Litestar generates, served completed (``api.openapi_document``)
     with the directory's services and the risk instruments."""
     services = sorted(service.id for service in rete.directory)
+    case_services = sorted(service.id for service in rete.directory if service.works_cases)
     instruments = {i.id: [item.id for item in i.items] for i in rete.ctx.instruments.values()}
     return OpenAPIConfig(
         title="Rete",
@@ -98,7 +99,10 @@ def _openapi(rete: Rete) -> OpenAPIConfig:
             include_in_schema=False,
             after_request=_problem_not_html,
         ),
-        render_plugins=[offline_swagger_ui(path="/"), CompletedJson(services, instruments)],
+        render_plugins=[
+            offline_swagger_ui(path="/"),
+            CompletedJson(services, case_services, instruments),
+        ],
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")

@@ -12,7 +12,10 @@ links. ``complete`` adds them to the generated document, in this one place:
   refuses an unknown word with its own 400 code (``unknown-category``...); the
   document lists the words the domain takes (``VOCABULARY``, ``QUERY_WORDS``),
   and the network directory's service ids;
-- a referral names at least one category (``empty-scope``);
+- a referral names at least one category (``empty-scope``) and goes to a
+  service that works cases (``recipient-cannot-work-cases``);
+- a required text (a note, a reason) has a visible character (``empty-text``,
+  ``domain.text``): a pattern of every visible code point (``VISIBLE``);
 - a risk assessment answers every item of its instrument and no other
   (``unknown-risk-item``...): one schema per instrument of the deployment;
 - ``limit`` is 1 to ``MAX_LIMIT`` (``invalid-limit``; the audit log's own bound
@@ -36,6 +39,7 @@ from application.pagination import MAX_LIMIT
 from domain import vocabulary as v
 from domain.referral import ReferralStatus
 from domain.risk import RiskLevel
+from domain.text import is_visible
 
 Document = dict[str, Any]
 Schema = dict[str, Any]
@@ -51,13 +55,13 @@ VOCABULARY: dict[tuple[str, str], type[StrEnum]] = {
     ("ReferralBody", "scope"): v.Category,
     ("ReferralBody", "legal_basis"): v.LegalBasis,
 }
-# Body fields naming a service of the network directory.
-SERVICE_FIELDS = (("ConsentBody", "recipient_services"), ("ReferralBody", "recipient_service"))
 # Query parameters taking words: (path, parameter) -> words.
 QUERY_WORDS: dict[tuple[str, str], list[str]] = {
     ("/api/v1/referrals", "box"): ["inbox", "outbox"],
     ("/api/v1/referrals", "status"): [s.value for s in ReferralStatus],
 }
+# Texts the domain takes only with something visible in them (``required_text``).
+REQUIRED_TEXTS = (("NoteBody", "text"), ("ReferralBody", "reason"), ("ReasonBody", "reason"))
 PAGED_LIMIT = "limit"
 PAGED_PATHS = ("/api/v1/cases", "/api/v1/referrals", "/api/v1/cases/{case_ref}/access-log")
 
@@ -69,6 +73,33 @@ NAMES: dict[str, dict[str, str]] = {
     "ReferralSummary": {"referral_id": "$response.body#/id"},
     "ConsentView": {"consent_id": "$response.body#/id", "case_ref": "$request.path.case_ref"},
 }
+
+
+def _escaped(code_point: int) -> str:
+    # \uXXXX and \UXXXXXXXX read the same in Python's and in Rust's regular expressions.
+    return f"\\u{code_point:04x}" if code_point <= 0xFFFF else f"\\U{code_point:08x}"
+
+
+def _visible_pattern() -> str:
+    """A character class of every code point ``domain.text.is_visible`` accepts."""
+    ranges: list[str] = []
+    start: int | None = None
+    for code_point in range(0x110001):
+        visible = (
+            code_point <= 0x10FFFF
+            and not 0xD800 <= code_point <= 0xDFFF
+            and is_visible(chr(code_point))
+        )
+        if visible and start is None:
+            start = code_point
+        elif not visible and start is not None:
+            end = code_point - 1
+            ranges.append(_escaped(start) + ("" if end == start else "-" + _escaped(end)))
+            start = None
+    return "[" + "".join(ranges) + "]"
+
+
+VISIBLE = _visible_pattern()
 
 
 def _bodies() -> Iterable[type[Body]]:
@@ -93,15 +124,19 @@ def _words_schema(schema: Schema, words: list[str]) -> None:
     schema["enum"] = sorted(words)
 
 
-def _bodies_complete(schemas: dict[str, Schema], services: list[str]) -> None:
+def _bodies_complete(
+    schemas: dict[str, Schema], services: list[str], case_services: list[str]
+) -> None:
     for body in _bodies():
         schema = schemas.get(body.__name__)
         if schema is not None:
             schema["additionalProperties"] = False
     for (name, field), words in VOCABULARY.items():
         _words_schema(schemas[name]["properties"][field], [w.value for w in words])
-    for name, field in SERVICE_FIELDS:
-        _words_schema(schemas[name]["properties"][field], services)
+    _words_schema(schemas["ConsentBody"]["properties"]["recipient_services"], services)
+    _words_schema(schemas["ReferralBody"]["properties"]["recipient_service"], case_services)
+    for name, field in REQUIRED_TEXTS:
+        schemas[name]["properties"][field]["pattern"] = VISIBLE
     schemas["ReferralBody"]["properties"]["scope"]["minItems"] = 1
     _words_schema(schemas["RiskBody"]["properties"]["judgement"], [r.value for r in RiskLevel])
 
@@ -186,14 +221,18 @@ def _links(paths: dict[str, Any]) -> None:
 
 
 def complete(
-    document: Document, services: list[str], instruments: dict[str, list[str]]
+    document: Document,
+    services: list[str],
+    case_services: list[str],
+    instruments: dict[str, list[str]],
 ) -> Document:
     """A copy of Litestar's ``document`` with the additions above, for the
-    directory's ``services`` and the risk ``instruments`` (id -> item ids)."""
+    directory's ``services`` (those that work cases: ``case_services``) and the
+    risk ``instruments`` (id -> item ids)."""
     document = copy.deepcopy(document)
     paths = document["paths"]
     schemas = document["components"]["schemas"]
-    _bodies_complete(schemas, services)
+    _bodies_complete(schemas, services, case_services)
     _risk_body(schemas["RiskBody"], instruments)
     _optional_bodies(paths)
     _query_complete(paths)
@@ -204,15 +243,19 @@ def complete(
 class CompletedJson(JsonRenderPlugin):
     """``/schema/openapi.json``: the completed document (made once, then kept)."""
 
-    def __init__(self, services: list[str], instruments: dict[str, list[str]]) -> None:
+    def __init__(
+        self, services: list[str], case_services: list[str], instruments: dict[str, list[str]]
+    ) -> None:
         super().__init__()
         self._services = services
+        self._case_services = case_services
         self._instruments = instruments
         self._document: bytes | None = None
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         if self._document is None:
             self._document = self.render_json(
-                request, complete(openapi_schema, self._services, self._instruments)
+                request,
+                complete(openapi_schema, self._services, self._case_services, self._instruments),
             )
         return self._document

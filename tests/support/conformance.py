@@ -29,6 +29,7 @@ from infrastructure.dev_secret import load_or_create_dev_secret
 from infrastructure.settings import Settings
 
 HOOKS_DIR = Path(__file__).resolve().parent.parent / "api"
+CONFIG = HOOKS_DIR / "schemathesis.toml"
 ST = Path(sys.executable).parent / "st"
 GENERATED = re.compile(r"(\d+) generated")
 
@@ -78,6 +79,7 @@ def run_schemathesis(
         )
         command = [
             str(ST),
+            f"--config-file={CONFIG}",
             "run",
             f"http://127.0.0.1:{port}/schema/openapi.json",
             "--checks=all",
