@@ -13,6 +13,7 @@ conformance``) sends at least 5,000 requests on SQLite and on PostgreSQL::
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,37 @@ def test_a_new_case_links_to_its_note_and_its_referral(api: Api) -> None:
     assert referred["ApiV1ReferralsReferralIdAcceptAccept"]["parameters"] == {
         "referral_id": "$response.body#/id"
     }
+
+
+def test_required_texts_need_a_visible_character_in_the_document_as_on_the_wire(
+    api: Api,
+) -> None:
+    pattern = re.compile(
+        document(api)["components"]["schemas"]["NoteBody"]["properties"]["text"]["pattern"]
+    )
+    ref = api.ok(api.post("anna", "/api/v1/cases"), 201)["reference_code"]
+    notes = f"/api/v1/cases/{ref}/notes"
+    for text in [" \u200b\t", "\u0301", "\u3164"]:
+        assert pattern.search(text) is None
+        response = api.post("anna", notes, json={"category": "violence", "text": text})
+        assert response.status_code == 400
+    for text in ["the facts", "暴力", "\U0001f600"]:
+        assert pattern.search(text) is not None
+        assert (
+            api.post("anna", notes, json={"category": "violence", "text": text}).status_code == 201
+        )
+
+
+def test_status_filters_are_at_most_ten_in_the_document_as_on_the_wire(api: Api) -> None:
+    parameters = document(api)["paths"]["/api/v1/referrals"]["get"]["parameters"]
+    status = next(p["schema"] for p in parameters if p["name"] == "status")
+    assert status["maxItems"] == 10
+    assert api.get("anna", "/api/v1/referrals", params={"status": ["sent"] * 10}).status_code == 200
+    assert api.get("anna", "/api/v1/referrals", params={"status": ["sent"] * 11}).status_code == 400
+
+
+def test_referrals_go_to_services_that_work_cases(api: Api) -> None:
+    body = document(api)["components"]["schemas"]["ReferralBody"]
+    recipients = body["properties"]["recipient_service"]["enum"]
+    assert "pl-cesano" in recipients
+    assert "osservatorio" not in recipients
