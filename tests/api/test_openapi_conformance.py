@@ -24,7 +24,7 @@ from infrastructure.settings import load_settings
 
 SEED = 20261204
 SHORT_EXAMPLES = 2
-LONG_EXAMPLES = 100
+LONG_EXAMPLES = 125
 LONG_REQUESTS = 5_000
 
 
