@@ -60,7 +60,7 @@ bench-full: $(STAMP)
 
 # schemathesis, every check and phase, >= 5,000 requests per backend (issue 12).
 conformance: $(STAMP)
-	$(BIN)/pytest -n 0 -m slow tests/api/test_openapi_conformance.py
+	$(BIN)/pytest -n 0 -m slow -rP tests/api/test_openapi_conformance.py
 
 demo: $(STAMP)
 	$(BIN)/rete demo

@@ -42,6 +42,7 @@ def test_a_short_seeded_schemathesis_run_finds_nothing(
 @pytest.mark.slow
 def test_a_long_schemathesis_run_finds_nothing(rete_env: dict[str, str], tmp_path: Path) -> None:
     run = run_schemathesis(load_settings(rete_env), LONG_EXAMPLES, SEED, tmp_path)
+    print(run.output[run.output.rfind("SUMMARY") :])  # shown by ``make conformance`` (-rP)
     assert run.returncode == 0, run.output
     assert run.generated >= LONG_REQUESTS, run.output
 

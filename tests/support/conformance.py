@@ -1,7 +1,8 @@
 """schemathesis against the served OpenAPI document, as an integrator runs it.
 
 ``run_schemathesis`` serves ``create_app(settings)`` with uvicorn on a free
-local port, mints a caseworker's token (anna, at the CAV), and runs the
+local port, mints a token for anna at the CAV as caseworker and coordinator (legal holds,
+erasure and expiry are exercised too), and runs the
 ``st run`` command on ``/schema/openapi.json`` with every check and every
 phase (examples, coverage, fuzzing, stateful), the hooks of
 ``tests/api/conformance_hooks.py`` and a fixed seed. It answers the exit code,
@@ -74,7 +75,7 @@ def run_schemathesis(
             settings.jwt_audience,
             "anna",
             "cav-scirocco",
-            ["caseworker"],
+            ["caseworker", "coordinator"],
             timedelta(hours=2),
         )
         command = [
