@@ -18,8 +18,9 @@ links. ``complete`` adds them to the generated document, in this one place:
   ``domain.text``): a pattern of every visible code point (``VISIBLE``);
 - a risk assessment answers every item of its instrument and no other
   (``unknown-risk-item``...): one schema per instrument of the deployment;
-- ``limit`` is 1 to ``MAX_LIMIT`` (``invalid-limit``; the audit log's own bound
-  is stated by its route);
+- a page's ``limit`` is 1 to ``MAX_LIMIT`` (the audit log's 1 to ``MAX_EVENTS``)
+  and the audit log's ``after`` is not negative (``QUERY_BOUNDS``), refused
+  with the application's own codes (``invalid-limit``, ``invalid-position``);
 - links: each answer naming a case, a referral or a consent leads to the
   operations on it, by the field that names it (``reference_code``, ``id``).
 """
@@ -35,6 +36,7 @@ from litestar import Request
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from api.schemas import Body
+from application.audit import MAX_EVENTS
 from application.pagination import MAX_LIMIT
 from domain import vocabulary as v
 from domain.referral import ReferralStatus
@@ -62,8 +64,14 @@ QUERY_WORDS: dict[tuple[str, str], list[str]] = {
 }
 # Texts the domain takes only with something visible in them (``required_text``).
 REQUIRED_TEXTS = (("NoteBody", "text"), ("ReferralBody", "reason"), ("ReasonBody", "reason"))
-PAGED_LIMIT = "limit"
-PAGED_PATHS = ("/api/v1/cases", "/api/v1/referrals", "/api/v1/cases/{case_ref}/access-log")
+# Query parameters with bounds the application checks: (path, parameter) -> bounds.
+QUERY_BOUNDS: dict[tuple[str, str], dict[str, int]] = {
+    ("/api/v1/cases", "limit"): {"minimum": 1, "maximum": MAX_LIMIT},
+    ("/api/v1/referrals", "limit"): {"minimum": 1, "maximum": MAX_LIMIT},
+    ("/api/v1/cases/{case_ref}/access-log", "limit"): {"minimum": 1, "maximum": MAX_LIMIT},
+    ("/api/v1/audit/events", "limit"): {"minimum": 1, "maximum": MAX_EVENTS},
+    ("/api/v1/audit/events", "after"): {"minimum": 0},
+}
 
 # What a response names, by its schema: path parameter -> the field naming it.
 NAMES: dict[str, dict[str, str]] = {
@@ -181,8 +189,7 @@ def _query_complete(paths: dict[str, Any]) -> None:
             words = QUERY_WORDS.get((path, parameter["name"]))
             if words is not None:
                 _words_schema(parameter["schema"], words)
-            if path in PAGED_PATHS and parameter["name"] == PAGED_LIMIT:
-                parameter["schema"].update(minimum=1, maximum=MAX_LIMIT)
+            parameter["schema"].update(QUERY_BOUNDS.get((path, parameter["name"]), {}))
 
 
 def _path_parameters(path: str) -> set[str]:

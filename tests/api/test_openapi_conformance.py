@@ -88,6 +88,10 @@ def test_limits_and_words_are_in_the_document(api: Api) -> None:
     assert "pending" in statuses or "sent" in statuses
     assert parameters["box"]["enum"] == ["inbox", "outbox"]
     assert api.get("anna", "/api/v1/referrals", params={"limit": 201}).status_code == 400
+    events = {p["name"]: p["schema"] for p in paths["/api/v1/audit/events"]["get"]["parameters"]}
+    assert (events["limit"]["minimum"], events["limit"]["maximum"]) == (1, 500)
+    assert events["after"]["minimum"] == 0
+    assert api.get("ugo", "/api/v1/audit/events", params={"limit": 501}).status_code == 400
 
 
 def test_a_new_case_links_to_its_note_and_its_referral(api: Api) -> None:
