@@ -87,7 +87,7 @@ def _openapi(rete: Rete) -> OpenAPIConfig:
     with the directory's services and the risk instruments."""
     services = sorted(service.id for service in rete.directory)
     case_services = sorted(service.id for service in rete.directory if service.works_cases)
-    instruments = {i.id: [item.id for item in i.items] for i in rete.ctx.instruments.values()}
+    instruments = {i.id: [item.id for item in i.items] for i in rete.instruments}
     return OpenAPIConfig(
         title="Rete",
         version=package_version(),
