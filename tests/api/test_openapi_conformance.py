@@ -4,7 +4,8 @@ schemathesis runs every check and every phase, the stateful one included,
 against ``/schema/openapi.json`` of a served app (``support.conformance``):
 each failure is a place where the document and the server disagree.
 
-The default run is short and seeded, on SQLite, without the coverage phase. The long run (``make
+The default run is short and seeded, on SQLite and PostgreSQL, without the
+coverage phase. The long run (``make
 conformance``) sends at least 5,000 requests on SQLite and on PostgreSQL::
 
     .venv/bin/pytest -n 0 -m slow tests/api/test_openapi_conformance.py
@@ -29,11 +30,11 @@ LONG_REQUESTS = 5_000
 
 
 def test_a_short_seeded_schemathesis_run_finds_nothing(
-    sqlite_env: dict[str, str], tmp_path: Path
+    rete_env: dict[str, str], tmp_path: Path
 ) -> None:
     # The coverage phase's many fixed cases are left to the long run.
     run = run_schemathesis(
-        load_settings(sqlite_env), SHORT_EXAMPLES, SEED, tmp_path, phases="fuzzing,stateful"
+        load_settings(rete_env), SHORT_EXAMPLES, SEED, tmp_path, phases="fuzzing,stateful"
     )
     assert run.returncode == 0, run.output
     assert "Stateful" in run.output
