@@ -12,7 +12,7 @@ PYTEST_ARGS ?= -n 2
 
 .DEFAULT_GOAL := test
 
-.PHONY: install run test lint typecheck layers check bench bench-full demo lock clean python-version faults
+.PHONY: install run test lint typecheck layers check bench bench-full demo lock clean python-version faults conformance
 
 # Fails early, with a clear message, when $(PYTHON) is missing or older than 3.11.
 CHECK_PYTHON = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -62,6 +62,10 @@ bench-full: $(STAMP)
 # (docs/RELIABILITY.md).
 faults: $(STAMP)
 	$(BIN)/python -m bench.faults --kills 20 --backend both
+
+# schemathesis, every check and phase, >= 5,000 requests per backend (issue 12).
+conformance: $(STAMP)
+	$(BIN)/pytest -n 0 -m slow -rP tests/api/test_openapi_conformance.py
 
 demo: $(STAMP)
 	$(BIN)/rete demo

@@ -17,16 +17,17 @@ from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.status_codes import HTTP_404_NOT_FOUND
 
 from api.auth import BearerAuthentication, TokenVerifier, current_actor
 from api.background import BackgroundPlugin
 from api.oidc import provider_verifier
+from api.openapi_document import CompletedJson
 from api.problems import problem_details_plugin
 from api.request_body import JsonRequest
 from api.request_log import ReteApp
+from api.routes._common import allow_every_method
 from api.routes.audit import AuditController
 from api.routes.cases import CasesController
 from api.routes.health import health, live, ready
@@ -81,7 +82,12 @@ def _problem_not_html(response: Response[Any]) -> Response[Any]:
     return response
 
 
-def _openapi() -> OpenAPIConfig:
+def _openapi(rete: Rete) -> OpenAPIConfig:
+    """The document Litestar generates, served completed (``api.openapi_document``)
+    with the directory's services and the risk instruments."""
+    services = sorted(service.id for service in rete.directory)
+    case_services = sorted(service.id for service in rete.directory if service.works_cases)
+    instruments = {i.id: [item.id for item in i.items] for i in rete.instruments}
     return OpenAPIConfig(
         title="Rete",
         version=package_version(),
@@ -93,7 +99,10 @@ def _openapi() -> OpenAPIConfig:
             include_in_schema=False,
             after_request=_problem_not_html,
         ),
-        render_plugins=[offline_swagger_ui(path="/"), JsonRenderPlugin()],
+        render_plugins=[
+            offline_swagger_ui(path="/"),
+            CompletedJson(services, case_services, instruments),
+        ],
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
@@ -124,7 +133,7 @@ def create_app(
         if owned is not None:
             owned.close()
 
-    return ReteApp(
+    app = ReteApp(
         route_handlers=[
             health,
             live,
@@ -146,9 +155,11 @@ def create_app(
         ],
         # The ledger's signer and the escalation, while the app runs.
         plugins=[problem_details_plugin(), BackgroundPlugin(app_rete)],
-        openapi_config=_openapi(),
+        openapi_config=_openapi(app_rete),
         on_shutdown=[close_owned],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JsonRequest,
         logging_config=None,
     )
+    allow_every_method(app)
+    return app

@@ -89,6 +89,11 @@ class Rete:
     def instrument(self, instrument_id: str) -> RiskInstrument:
         return self.ctx.instrument(instrument_id)
 
+    @property
+    def instruments(self) -> Sequence[RiskInstrument]:
+        """Every risk instrument (the OpenAPI document lists their items)."""
+        return list(self.ctx.instruments.values())
+
     def ledger(self) -> LedgerProofs:
         """The ledger beside the log, opened on first use; raises ``LedgerUnavailable``
         when this application was assembled without one."""

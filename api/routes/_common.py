@@ -19,11 +19,12 @@ import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from litestar import Request, delete, get, post
+from litestar import Litestar, Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response
+from litestar.routes import HTTPRoute
 
 from api.problems import API_PROBLEMS, BODY_PROBLEMS, WRITE_PROBLEMS
 from api.write_guard import guard
@@ -90,3 +91,26 @@ def route_of(request: Request[Any, Any, Any]) -> str:
     """The route a request matched, as a template (``GET /api/v1/cases/{case_ref}``):
     what the access log records, never the raw path."""
     return f"{request.method} {request.scope['path_template']}"
+
+
+def allow_every_method(app: Litestar) -> None:
+    """``OPTIONS`` answers every method of its address in ``Allow``.
+
+    Litestar registers a controller's handlers one by one; the ``OPTIONS``
+    handler it makes for an address reads the methods of the route it was made
+    with, the first handler's alone (``OPTIONS /api/v1/cases`` said ``GET``, not
+    ``POST``). Each such handler is pointed at the route that serves it."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            fn = getattr(handler.fn, "__wrapped__", handler.fn)
+            code = getattr(fn, "__code__", None)
+            closure = getattr(fn, "__closure__", None)
+            if code is None or closure is None or code.co_name != "options_handler":
+                continue
+            if "self" not in code.co_freevars:
+                continue
+            cell = closure[code.co_freevars.index("self")]
+            if isinstance(cell.cell_contents, HTTPRoute):
+                cell.cell_contents = route

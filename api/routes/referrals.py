@@ -81,7 +81,7 @@ class ReferralsController(Controller):
         rete: App,
         actor: Me,
         box: FromQuery[Word] = "inbox",
-        status: Annotated[list[Word] | None, QueryParameter(max_length=10)] = None,
+        status: Annotated[list[Word] | None, QueryParameter(max_items=10)] = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> ReferralPage:

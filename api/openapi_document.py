@@ -1,0 +1,268 @@
+"""The served OpenAPI document, completed with what Litestar cannot say (issue 12).
+
+Litestar generates the document from the routes and the msgspec bodies, but
+leaves out constraints the server enforces elsewhere, and has no way to write
+links. ``complete`` adds them to the generated document, in this one place:
+
+- every request body refuses unknown fields (``forbid_unknown_fields``), so its
+  schema says ``additionalProperties: false``;
+- a body the route may go without (``POST /cases``, ``withdraw``) is not
+  ``required``;
+- vocabulary words stay plain strings in ``api.schemas`` so that the domain
+  refuses an unknown word with its own 400 code (``unknown-category``...); the
+  document lists the words the domain takes (``VOCABULARY``, ``QUERY_WORDS``),
+  and the network directory's service ids;
+- a referral names at least one category (``empty-scope``) and goes to a
+  service that works cases (``recipient-cannot-work-cases``);
+- a required text (a note, a reason) has a visible character (``empty-text``,
+  ``domain.text``): a pattern of every visible code point (``VISIBLE``);
+- a risk assessment answers every item of its instrument and no other
+  (``unknown-risk-item``...): one schema per instrument of the deployment;
+- a page's ``limit`` is 1 to ``MAX_LIMIT`` (the audit log's 1 to ``MAX_EVENTS``)
+  and the audit log's ``after`` is not negative (``QUERY_BOUNDS``), refused
+  with the application's own codes (``invalid-limit``, ``invalid-position``);
+- links: each answer naming a case, a referral or a consent leads to the
+  operations on it, by the field that names it (``reference_code``, ``id``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+from litestar import Request
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from api.schemas import Body
+from application.audit import MAX_EVENTS
+from application.pagination import MAX_LIMIT
+from domain import vocabulary as v
+from domain.referral import ReferralStatus
+from domain.risk import RiskLevel
+from domain.text import is_visible
+
+Document = dict[str, Any]
+Schema = dict[str, Any]
+
+# Body field -> the words it takes; a list field's items take them.
+VOCABULARY: dict[tuple[str, str], type[StrEnum]] = {
+    ("NoteBody", "category"): v.Category,
+    ("ConsentBody", "purposes"): v.ReferralKind,
+    ("ConsentBody", "categories"): v.Category,
+    ("ConsentBody", "recipient_kinds"): v.ServiceKind,
+    ("ReferralBody", "kind"): v.ReferralKind,
+    ("ReferralBody", "urgency"): v.Urgency,
+    ("ReferralBody", "scope"): v.Category,
+    ("ReferralBody", "legal_basis"): v.LegalBasis,
+}
+# Query parameters taking words: (path, parameter) -> words.
+QUERY_WORDS: dict[tuple[str, str], list[str]] = {
+    ("/api/v1/referrals", "box"): ["inbox", "outbox"],
+    ("/api/v1/referrals", "status"): [s.value for s in ReferralStatus],
+}
+# Texts the domain takes only with something visible in them (``required_text``).
+REQUIRED_TEXTS = (("NoteBody", "text"), ("ReferralBody", "reason"), ("ReasonBody", "reason"))
+# Query parameters with bounds the application checks: (path, parameter) -> bounds.
+QUERY_BOUNDS: dict[tuple[str, str], dict[str, int]] = {
+    ("/api/v1/cases", "limit"): {"minimum": 1, "maximum": MAX_LIMIT},
+    ("/api/v1/referrals", "limit"): {"minimum": 1, "maximum": MAX_LIMIT},
+    ("/api/v1/cases/{case_ref}/access-log", "limit"): {"minimum": 1, "maximum": MAX_LIMIT},
+    ("/api/v1/audit/events", "limit"): {"minimum": 1, "maximum": MAX_EVENTS},
+    ("/api/v1/audit/events", "after"): {"minimum": 0},
+}
+
+# What a response names, by its schema: path parameter -> the field naming it.
+NAMES: dict[str, dict[str, str]] = {
+    "CaseView": {"case_ref": "$response.body#/reference_code"},
+    "CaseSummary": {"case_ref": "$response.body#/reference_code"},
+    "ReferralView": {"referral_id": "$response.body#/id"},
+    "ReferralSummary": {"referral_id": "$response.body#/id"},
+    "ConsentView": {"consent_id": "$response.body#/id", "case_ref": "$request.path.case_ref"},
+}
+
+
+def _escaped(code_point: int) -> str:
+    # \uXXXX and \UXXXXXXXX read the same in Python's and in Rust's regular expressions.
+    return f"\\u{code_point:04x}" if code_point <= 0xFFFF else f"\\U{code_point:08x}"
+
+
+def _visible_pattern() -> str:
+    """A character class of every code point ``domain.text.is_visible`` accepts."""
+    ranges: list[str] = []
+    start: int | None = None
+    for code_point in range(0x110001):
+        visible = (
+            code_point <= 0x10FFFF
+            and not 0xD800 <= code_point <= 0xDFFF
+            and is_visible(chr(code_point))
+        )
+        if visible and start is None:
+            start = code_point
+        elif not visible and start is not None:
+            end = code_point - 1
+            ranges.append(_escaped(start) + ("" if end == start else "-" + _escaped(end)))
+            start = None
+    return "[" + "".join(ranges) + "]"
+
+
+VISIBLE = _visible_pattern()
+
+
+def _bodies() -> Iterable[type[Body]]:
+    todo = list(Body.__subclasses__())
+    while todo:
+        body = todo.pop()
+        todo += body.__subclasses__()
+        yield body
+
+
+def _words_schema(schema: Schema, words: list[str]) -> None:
+    """Put ``enum`` on a string schema, or on the items of an array schema, or on the
+    string branch of a ``oneOf`` (an optional field)."""
+    if "oneOf" in schema:
+        for branch in schema["oneOf"]:
+            if branch.get("type") in ("string", "array"):
+                _words_schema(branch, words)
+        return
+    if schema.get("type") == "array":
+        _words_schema(schema["items"], words)
+        return
+    schema["enum"] = sorted(words)
+
+
+def _bodies_complete(
+    schemas: dict[str, Schema], services: list[str], case_services: list[str]
+) -> None:
+    for body in _bodies():
+        schema = schemas.get(body.__name__)
+        if schema is not None:
+            schema["additionalProperties"] = False
+    for (name, field), words in VOCABULARY.items():
+        _words_schema(schemas[name]["properties"][field], [w.value for w in words])
+    _words_schema(schemas["ConsentBody"]["properties"]["recipient_services"], services)
+    _words_schema(schemas["ReferralBody"]["properties"]["recipient_service"], case_services)
+    for name, field in REQUIRED_TEXTS:
+        schemas[name]["properties"][field]["pattern"] = VISIBLE
+    schemas["ReferralBody"]["properties"]["scope"]["minItems"] = 1
+    _words_schema(schemas["RiskBody"]["properties"]["judgement"], [r.value for r in RiskLevel])
+
+
+def _risk_body(schema: Schema, instruments: dict[str, list[str]]) -> None:
+    """One branch per instrument: its id, and an answer to each of its items."""
+    branches = []
+    for instrument, items in sorted(instruments.items()):
+        branch = copy.deepcopy({k: schema[k] for k in ("type", "properties", "required")})
+        branch["properties"]["instrument_id"] = {"type": "string", "const": instrument}
+        branch["properties"]["answers"] = {
+            "type": "object",
+            "properties": {item: {"type": "boolean"} for item in items},
+            "required": sorted(items),
+            "additionalProperties": False,
+        }
+        branch["additionalProperties"] = False
+        branches.append(branch)
+    for key in ("properties", "required", "type", "additionalProperties"):
+        schema.pop(key, None)
+    schema["oneOf"] = branches
+
+
+def _optional_bodies(paths: dict[str, Any]) -> None:
+    """A body typed ``X | None`` may be left out: the route then works without one."""
+    for operations in paths.values():
+        for operation in operations.values():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if body is None:
+                continue
+            schema = body["content"]["application/json"]["schema"]
+            if {"type": "null"} in schema.get("oneOf", []):
+                body["required"] = False
+
+
+def _query_complete(paths: dict[str, Any]) -> None:
+    for path, operations in paths.items():
+        get = operations.get("get")
+        if get is None:
+            continue
+        for parameter in get.get("parameters", []):
+            words = QUERY_WORDS.get((path, parameter["name"]))
+            if words is not None:
+                _words_schema(parameter["schema"], words)
+            parameter["schema"].update(QUERY_BOUNDS.get((path, parameter["name"]), {}))
+
+
+def _path_parameters(path: str) -> set[str]:
+    return {part[1:-1] for part in path.split("/") if part.startswith("{")}
+
+
+def _links(paths: dict[str, Any]) -> None:
+    """Each answer naming a resource links to every operation whose path parameters
+    it names (``$request.path`` keeps the case of a consent)."""
+    targets = [
+        (operation["operationId"], _path_parameters(path))
+        for path, operations in paths.items()
+        for operation in operations.values()
+        if _path_parameters(path)
+    ]
+    for operations in paths.values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if not status.startswith("2"):
+                    continue
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                ref = schema.get("$ref", "") if isinstance(schema, dict) else ""
+                names = NAMES.get(ref.rsplit("/", 1)[-1])
+                if names is None:
+                    continue
+                links = {
+                    target: {
+                        "operationId": target,
+                        "parameters": {p: names[p] for p in sorted(parameters)},
+                    }
+                    for target, parameters in targets
+                    if parameters <= names.keys()
+                }
+                if links:
+                    response["links"] = links
+
+
+def complete(
+    document: Document,
+    services: list[str],
+    case_services: list[str],
+    instruments: dict[str, list[str]],
+) -> Document:
+    """A copy of Litestar's ``document`` with the additions above, for the
+    directory's ``services`` (those that work cases: ``case_services``) and the
+    risk ``instruments`` (id -> item ids)."""
+    document = copy.deepcopy(document)
+    paths = document["paths"]
+    schemas = document["components"]["schemas"]
+    _bodies_complete(schemas, services, case_services)
+    _risk_body(schemas["RiskBody"], instruments)
+    _optional_bodies(paths)
+    _query_complete(paths)
+    _links(paths)
+    return document
+
+
+class CompletedJson(JsonRenderPlugin):
+    """``/schema/openapi.json``: the completed document (made once, then kept)."""
+
+    def __init__(
+        self, services: list[str], case_services: list[str], instruments: dict[str, list[str]]
+    ) -> None:
+        super().__init__()
+        self._services = services
+        self._case_services = case_services
+        self._instruments = instruments
+        self._document: bytes | None = None
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        if self._document is None:
+            self._document = self.render_json(
+                request,
+                complete(openapi_schema, self._services, self._case_services, self._instruments),
+            )
+        return self._document
