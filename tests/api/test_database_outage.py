@@ -121,8 +121,11 @@ def _outage(cluster: PrivateCluster, tmp_path: Path, down_for: float) -> None:
     refused = [a for a in answers if a.status == 503]
     assert refused, "the outage was never seen"
     assert all(a.code in UNAVAILABLE and a.retry_after for a in refused), refused[:3]
-    # 503s while it was down (asked before it came back, answered after it went).
-    assert any(a.started <= back and a.started + a.took >= stopped for a in refused)
+    # 503s while it was away as the clients saw it: from its stop until the server
+    # had its connections back (a request may wait out the outage on the pool and
+    # still be answered in time; on a loaded machine the 503s then come as the
+    # pool reconnects).
+    assert any(a.started <= back + BACK_WITHIN and a.started + a.took >= stopped for a in refused)
     late = [a for a in answers if a.started >= back + BACK_WITHIN]
     assert late and all(a.status in (200, 201) for a in late), [a.status for a in late]
     # Every acknowledged note once; none twice.
