@@ -153,21 +153,6 @@ class TokenVerifier:
         self.audience = audience
         self.max_lifetime = max_lifetime
 
-    @classmethod
-    def for_key_source(
-        cls,
-        keys: KeySource,
-        algorithms: Sequence[str],
-        issuer: str,
-        audience: str,
-        max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
-        claim_names: ClaimNames | None = None,
-    ) -> TokenVerifier:
-        """Keys found per token (an identity provider's JWKS, ``api.oidc``)."""
-        return cls(
-            None, algorithms, issuer, audience, max_lifetime, keys=keys, claim_names=claim_names
-        )
-
     @property
     def fetches(self) -> bool:
         """True when verifying may wait on the network (run it off the event loop)."""

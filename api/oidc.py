@@ -101,11 +101,12 @@ def provider_verifier(
     settings: OidcSettings, audience: str, max_lifetime: timedelta
 ) -> TokenVerifier:
     """Checks the provider's tokens: its issuer, our audience, its keys, its claims."""
-    return TokenVerifier.for_key_source(
-        ProviderKeys(settings),
+    return TokenVerifier(
+        None,  # keys found per token, by ``ProviderKeys``
         settings.algorithms,
         settings.issuer,
         audience,
         max_lifetime,
+        keys=ProviderKeys(settings),
         claim_names=ClaimNames(settings.service_claim, settings.roles_claim, settings.role_map),
     )

@@ -10,19 +10,11 @@ from uuid import uuid4
 import pytest
 from support.rawdb import as_bytes, raw_rows
 
-from application.idempotency import (
-    AlreadyApplied,
-    Announced,
-    Answer,
-    IdempotencyInProgress,
-    IdempotencyKeyReused,
-    OutcomeUnknown,
-    Reserved,
-)
+from application import idempotency
 from infrastructure.idempotency_store import LEASE_SECONDS, TABLE, SqlIdempotencyStore
 
 OWNER = "cav-scirocco/anna"
-ANSWER = Answer(201, (("etag", '"3"'),), b'{"text":"he came back last night"}')
+ANSWER = idempotency.Answer(201, (("etag", '"3"'),), b'{"text":"he came back last night"}')
 
 
 class Now:
@@ -34,7 +26,7 @@ class Now:
 
 
 @pytest.fixture
-def landed() -> set[Announced]:
+def landed() -> set[idempotency.Announced]:
     """What the log holds, as far as these tests are concerned."""
     return set()
 
@@ -43,7 +35,7 @@ def landed() -> set[Announced]:
 def keys(rete, landed) -> tuple[SqlIdempotencyStore, Now]:
     now = Now()
 
-    def is_landed(announced: Announced) -> bool:
+    def is_landed(announced: idempotency.Announced) -> bool:
         if announced.digest == "unreadable":
             raise RuntimeError("the database is away")
         return announced in landed
@@ -54,7 +46,7 @@ def keys(rete, landed) -> tuple[SqlIdempotencyStore, Now]:
 
 def reserved(store: SqlIdempotencyStore, key: str, fingerprint: str = "f") -> str:
     reservation = store.reserve(OWNER, key, fingerprint)
-    assert isinstance(reservation, Reserved)
+    assert isinstance(reservation, idempotency.Reserved)
     return reservation.token
 
 
@@ -62,23 +54,23 @@ def test_an_answer_is_replayed_until_the_retention_time_then_forgotten(keys) -> 
     store, now = keys
     store.record(OWNER, "k", reserved(store, "k"), ANSWER)
     assert store.reserve(OWNER, "k", "f") == ANSWER
-    with pytest.raises(IdempotencyKeyReused):
+    with pytest.raises(idempotency.IdempotencyKeyReused):
         store.reserve(OWNER, "k", "another body")
     now.at += 3600 + 1
     assert store.purge() == 1
-    assert isinstance(store.reserve(OWNER, "k", "another body"), Reserved)
+    assert isinstance(store.reserve(OWNER, "k", "another body"), idempotency.Reserved)
 
 
 def test_a_running_request_holds_its_key_for_the_lease_then_a_retry_runs(keys) -> None:
     store, now = keys
     first = reserved(store, "k")
-    with pytest.raises(IdempotencyInProgress):
+    with pytest.raises(idempotency.IdempotencyInProgress):
         store.reserve(OWNER, "k", "f")
     now.at += LEASE_SECONDS + 1
     second = reserved(store, "k")  # it died announcing nothing: nothing was written
     # The first, were it still alive, can no longer record or announce on the key.
-    store.record(OWNER, "k", first, Answer(500, (), b""))
-    with pytest.raises(OutcomeUnknown):
+    store.record(OWNER, "k", first, idempotency.Answer(500, (), b""))
+    with pytest.raises(idempotency.OutcomeUnknown):
         store.announce(OWNER, "k", first, [])
     store.record(OWNER, "k", second, ANSWER)
     assert store.reserve(OWNER, "k", "f") == ANSWER
@@ -86,30 +78,30 @@ def test_a_running_request_holds_its_key_for_the_lease_then_a_retry_runs(keys) -
 
 def test_a_request_that_ended_unknown_is_settled_by_what_it_announced(keys, landed) -> None:
     store, _ = keys
-    stored = Announced(uuid4(), 4, "d1")
+    stored = idempotency.Announced(uuid4(), 4, "d1")
     token = reserved(store, "stored")
     store.announce(OWNER, "stored", token, [stored])
     store.release(OWNER, "stored", token, unknown=True)
     landed.add(stored)
-    with pytest.raises(AlreadyApplied):
+    with pytest.raises(idempotency.AlreadyApplied):
         store.reserve(OWNER, "stored", "f")
 
     token = reserved(store, "lost")
-    store.announce(OWNER, "lost", token, [Announced(uuid4(), 4, "d2")])
+    store.announce(OWNER, "lost", token, [idempotency.Announced(uuid4(), 4, "d2")])
     store.release(OWNER, "lost", token, unknown=True)
-    assert isinstance(store.reserve(OWNER, "lost", "f"), Reserved)  # not stored: runs
+    assert isinstance(store.reserve(OWNER, "lost", "f"), idempotency.Reserved)  # not stored: runs
 
     token = reserved(store, "away")
-    store.announce(OWNER, "away", token, [Announced(uuid4(), 4, "unreadable")])
+    store.announce(OWNER, "away", token, [idempotency.Announced(uuid4(), 4, "unreadable")])
     store.release(OWNER, "away", token, unknown=True)
-    with pytest.raises(OutcomeUnknown):
+    with pytest.raises(idempotency.OutcomeUnknown):
         store.reserve(OWNER, "away", "f")
 
 
 def test_a_refused_request_frees_its_key(keys) -> None:
     store, _ = keys
     store.release(OWNER, "k", reserved(store, "k"))
-    assert isinstance(store.reserve(OWNER, "k", "another body"), Reserved)
+    assert isinstance(store.reserve(OWNER, "k", "another body"), idempotency.Reserved)
 
 
 def test_neither_the_key_nor_the_answer_is_readable_at_rest(keys, backend) -> None:

@@ -74,14 +74,8 @@ class PostgresDatabase(Database):
                 yield PostgresTx(conn, self._dialect)
                 return
             # The transaction and its settings in one round trip (one simple query).
-            conn.execute(_BEGIN[snapshot, scan])
-            try:
-                yield PostgresTx(conn, self._dialect)
-            except BaseException:
-                with suppress(psycopg.Error):  # a broken connection: the pool drops it
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            with self._transaction(conn, _BEGIN[snapshot, scan]) as tx:
+                yield tx
 
     @contextmanager
     def _write(
@@ -95,16 +89,25 @@ class PostgresDatabase(Database):
             *(_ASYNC if durability != "full" else ()),
             *(_UNTIMED if durability == "bulk" else ()),
         )
-        with self._connection() as conn:
-            # The transaction, its lock and its settings in one round trip.
-            conn.execute(self._opening(conn, lock, pairs))
-            try:
-                yield PostgresTx(conn, self._dialect)
-            except BaseException:
-                with suppress(psycopg.Error):  # a broken connection: the pool drops it
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        # The transaction, its lock and its settings in one round trip.
+        with (
+            self._connection() as conn,
+            self._transaction(conn, self._opening(conn, lock, pairs)) as tx,
+        ):
+            yield tx
+
+    @contextmanager
+    def _transaction(self, conn: psycopg.Connection[Any], opening: str | bytes) -> Iterator[Tx]:
+        """A transaction opened by ``opening`` (one simple query), committed at the
+        end, rolled back on any error."""
+        conn.execute(opening)
+        try:
+            yield PostgresTx(conn, self._dialect)
+        except BaseException:
+            with suppress(psycopg.Error):  # a broken connection: the pool drops it
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def _opening(
         self, conn: psycopg.Connection[Any], lock: str | None, pairs: tuple[tuple[str, str], ...]

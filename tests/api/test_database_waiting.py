@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from support.private_postgres import PrivateCluster, private_postgres  # noqa: F401
 from support.processes import PROJECT
-from support.served import free_port, rete_command
+from support.served import free_port, rete_command, stop
 
 WAIT = 30.0
 
@@ -76,12 +76,7 @@ def rete(tmp_path: Path, url: str, *args: str) -> Iterator[Child]:
     try:
         yield Child(process, port)
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop(process)
 
 
 def test_an_unreachable_database_is_waited_for_and_named(tmp_path: Path) -> None:

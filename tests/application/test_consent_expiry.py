@@ -12,7 +12,7 @@ from datetime import timedelta
 from uuid import UUID
 
 import pytest
-from support.stories import record_consent
+from support.stories import record_consent, referral_to_the_police_on_its_own_consent
 from test_concurrent_writers import race_desks
 
 from application.consent_expiry import ConsentExpiries
@@ -50,23 +50,7 @@ def test_an_expired_consent_suspends_the_referrals_relying_on_it_once(
     rete.referrals.move(people.bea, accepted.id, Move.ACCEPT)
     declined = send(rete, people.anna, ref, kind="shelter")
     rete.referrals.move(people.bea, declined.id, Move.DECLINE, reason="no shelter places")
-    lasting = record_consent(
-        rete,
-        people.anna,
-        ref,
-        kinds=["police"],
-        purposes=["protection_measures"],
-        categories=["violence"],
-    )
-    other = send(
-        rete,
-        people.anna,
-        ref,
-        to="pl-cesano",
-        kind="protection_measures",
-        scope=["violence"],
-        consent_id=lasting.id,
-    )
+    other = referral_to_the_police_on_its_own_consent(rete, people.anna, ref, send)
 
     clock.at = until - timedelta(seconds=1)
     assert rete.consent_expiries.run() == 0  # it still stands

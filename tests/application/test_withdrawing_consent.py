@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from support.stories import record_consent
+from support.stories import record_consent, referral_to_the_police_on_its_own_consent
 
 from application.errors import Conflict, NotWorkingOnCase
 from domain import errors
@@ -24,23 +24,7 @@ def test_consent_withdrawal_suspends_the_open_referral_in_the_same_write(
     rete.referrals.move(people.bea, relying.id, Move.ACKNOWLEDGE)
     declined = send(rete, people.anna, ref, kind="shelter")
     rete.referrals.move(people.bea, declined.id, Move.DECLINE, reason="no shelter places")
-    police_consent = record_consent(
-        rete,
-        people.anna,
-        ref,
-        kinds=["police"],
-        purposes=["protection_measures"],
-        categories=["violence"],
-    )
-    other = send(
-        rete,
-        people.anna,
-        ref,
-        to="pl-cesano",
-        kind="protection_measures",
-        scope=["violence"],
-        consent_id=police_consent.id,
-    )
+    other = referral_to_the_police_on_its_own_consent(rete, people.anna, ref, send)
     before = notifications(rete)
 
     clock.advance(hours=2)

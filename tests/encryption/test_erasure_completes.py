@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
-from encryption_support import every_event, tell_case
+from encryption_support import CaseStory, every_event, tell_case
 from support.clock import TestClock
 from support.http import Api
 from support.people import people_of
@@ -159,6 +159,18 @@ def _hex_runs(text: bytes) -> Iterator[bytes]:
 # -- the test ------------------------------------------------------------------------
 
 
+def only_the_kept_case_decrypts(settings: Settings, kept: CaseStory, erased: CaseStory) -> None:
+    """Every event read through a new application: the kept case's texts, none of
+    the erased one's."""
+    store = build_store(settings)
+    try:
+        texts = repr(every_event(store))
+    finally:
+        store.close()
+    assert all(t in texts for t in kept.texts)
+    assert not any(t in texts for t in erased.texts)
+
+
 def test_an_erasure_is_pending_until_retired_then_no_copy_held_with_any_kek_opens_it(
     make_rete: Callable[..., Rete],
     settings_for: Callable[..., Settings],
@@ -236,13 +248,7 @@ def test_an_erasure_is_pending_until_retired_then_no_copy_held_with_any_kek_open
         assert not [w for w in wrapped if w in live]
 
     # The other case still decrypts, through a new application; the erased one not.
-    store = build_store(settings_for(**extra))
-    try:
-        texts = repr(every_event(store))
-    finally:
-        store.close()
-    assert all(t in texts for t in kept.texts)
-    assert not any(t in texts for t in erased.texts)
+    only_the_kept_case_decrypts(settings_for(**extra), kept, erased)
     # The ledger verifies.
     assert run(env, "ledger", "checkpoint").exit_code == 0
     verified = run(env, "ledger", "verify", "--jobs", "1")
@@ -330,13 +336,7 @@ def test_a_copy_of_the_whole_postgresql_data_directory_opens_nothing_once_retire
             assert "1 complete, 0 pending" in retired.output
 
             assert not opened(held_versions(kek_path), found, key_rows)
-            store = build_store(load_settings(env))
-            try:
-                texts = repr(every_event(store))
-            finally:
-                store.close()
-            assert all(t in texts for t in kept.texts)
-            assert not any(t in texts for t in erased.texts)
+            only_the_kept_case_decrypts(load_settings(env), kept, erased)
         finally:
             rete.close()
 

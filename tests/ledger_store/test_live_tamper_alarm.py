@@ -73,6 +73,16 @@ def refused(http: Api, case_id: str) -> None:
     problem(read, 500, "integrity-failure")
 
 
+def found_at_the_next_step(http: Api, ledger: Ledger, case_id: str, why: str, kind: str) -> None:
+    """The ledger's next step raises the alarm: it signs nothing, ``/health`` names
+    ``kind``, and the case is no longer served."""
+    ledger.catch_up()
+    with pytest.raises(LedgerInconsistent, match=why):
+        ledger.sign_checkpoint()
+    assert kind in health_503(http)["detail"]
+    refused(http, case_id)
+
+
 def test_an_untampered_log_raises_no_alarm(http: Api, ledger: Ledger) -> None:
     case_id = open_case(http)
     ledger.sign_checkpoint()
@@ -125,12 +135,7 @@ def test_a_deleted_row_is_found_at_the_next_step(
     ledger.sign_checkpoint()
     without(events, rows_of(events, case_id)[2])
 
-    ledger.catch_up()
-
-    with pytest.raises(LedgerInconsistent, match="vanished"):
-        ledger.sign_checkpoint()
-    assert "log-record-vanished" in health_503(http)["detail"]
-    refused(http, case_id)
+    found_at_the_next_step(http, ledger, case_id, "vanished", "log-record-vanished")
 
 
 def test_a_case_whose_last_event_was_deleted_takes_no_note_at_the_same_version(
@@ -166,12 +171,7 @@ def test_a_version_stored_again_at_a_new_position_is_found_by_the_follower(
         (oid, version, topic, state),
     )
 
-    ledger.catch_up()
-
-    with pytest.raises(LedgerInconsistent, match="reused"):
-        ledger.sign_checkpoint()
-    assert "log-version-reused" in health_503(http)["detail"]
-    refused(http, case_id)
+    found_at_the_next_step(http, ledger, case_id, "reused", "log-version-reused")
 
 
 def test_a_tampered_record_loaded_by_a_write_is_an_integrity_failure(

@@ -25,9 +25,8 @@ from pathlib import Path
 import uvicorn
 
 from api.app import create_app
-from api.auth import mint_token
-from infrastructure.dev_secret import load_or_create_dev_secret
 from infrastructure.settings import Settings
+from support.http import dev_token
 
 HOOKS_DIR = Path(__file__).resolve().parent.parent / "api"
 CONFIG = HOOKS_DIR / "schemathesis.toml"
@@ -68,15 +67,8 @@ def run_schemathesis(
             if not thread.is_alive():
                 raise RuntimeError("the server did not start")
             time.sleep(0.05)
-        secret = load_or_create_dev_secret(settings.jwt_secret_file).key
-        token = mint_token(
-            secret,
-            settings.jwt_issuer,
-            settings.jwt_audience,
-            "anna",
-            "cav-scirocco",
-            ["caseworker", "coordinator"],
-            timedelta(hours=2),
+        token = dev_token(
+            settings, "anna", "cav-scirocco", ["caseworker", "coordinator"], timedelta(hours=2)
         )
         command = [
             str(ST),

@@ -87,16 +87,14 @@ def anna_claims(settings: Settings, iat: int, exp: int) -> dict[str, Any]:
     }
 
 
-def anna_headers(settings: Settings, ttl: timedelta) -> dict[str, str]:
-    """Anna's bearer token, minted with the development secret under ``settings``."""
+def dev_token(settings: Settings, user: str, service: str, roles: list[str], ttl: timedelta) -> str:
+    """A token as ``rete token`` mints it, with the development secret under ``settings``."""
     secret = load_or_create_dev_secret(settings.jwt_secret_file).key
-    token = mint_token(
-        secret,
-        settings.jwt_issuer,
-        settings.jwt_audience,
-        "anna",
-        "cav-scirocco",
-        ["caseworker"],
-        ttl,
-    )
-    return {"Authorization": f"Bearer {token}"}
+    return mint_token(secret, settings.jwt_issuer, settings.jwt_audience, user, service, roles, ttl)
+
+
+def anna_headers(settings: Settings, ttl: timedelta) -> dict[str, str]:
+    """Anna's bearer token at the CAV, as a caseworker."""
+    return {
+        "Authorization": f"Bearer {dev_token(settings, 'anna', 'cav-scirocco', ['caseworker'], ttl)}"
+    }

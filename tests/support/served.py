@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -45,6 +46,16 @@ class Served:
             self._secret, s.jwt_issuer, s.jwt_audience, who, service, roles, timedelta(hours=1)
         )
         return {"Authorization": f"Bearer {token}"}
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """Ask it to stop (SIGTERM); kill it if it has not within 20 s."""
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
 
 
 def rete_command(*args: str) -> list[str]:
@@ -82,9 +93,4 @@ def served(env: dict[str, str], log: Path, *args: str, ready: float = 60.0) -> I
             time.sleep(0.2)
         yield Served(env, process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop(process)

@@ -3,7 +3,7 @@ assessment's answers. Each takes the ordinary terms unless the story says otherw
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -76,3 +76,27 @@ def refer_to_protect(
         justification=justification,
     )
     return refer(rete, actor, case_ref, "pl-cesano", **{**terms, **overrides})
+
+
+def referral_to_the_police_on_its_own_consent(
+    rete: Rete, actor: Actor, case_ref: str, send: Callable[..., Any]
+) -> Any:
+    """A consent to tell the police of the violence, and a referral to them that
+    relies on it alone (``send`` is the tests' fixture of that name)."""
+    consent = record_consent(
+        rete,
+        actor,
+        case_ref,
+        kinds=["police"],
+        purposes=["protection_measures"],
+        categories=["violence"],
+    )
+    return send(
+        rete,
+        actor,
+        case_ref,
+        to="pl-cesano",
+        kind="protection_measures",
+        scope=["violence"],
+        consent_id=consent.id,
+    )

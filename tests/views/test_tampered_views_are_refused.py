@@ -82,6 +82,15 @@ def a_case(api: Api) -> str:
     return str(ref)
 
 
+def a_referred_case(api: Api) -> str:
+    """``a_case`` referred to social services with her identity in scope."""
+    ref = a_case(api)
+    people = people_of(api.rete)
+    record_consent(api.rete, people.anna, ref)
+    refer(api.rete, people.anna, ref, scope=["identity"], reason=f"{MARKER} reason")
+    return ref
+
+
 def case_id_of(api: Api, ref: str) -> str:
     return str(api.rete.cases.load.case(ref).id)
 
@@ -104,10 +113,7 @@ def test_a_sealed_part_moved_onto_another_category_is_refused(
 ) -> None:
     # The reproduction: social services, which may read her identity, read a health
     # note as an identity note (the seal binds the event, not the row's category).
-    ref = a_case(api)
-    people = people_of(api.rete)
-    record_consent(api.rete, people.anna, ref)
-    refer(api.rete, people.anna, ref, scope=["identity"], reason=f"{MARKER} reason")
+    ref = a_referred_case(api)
     shown = api.ok(api.get("bea", f"{CASES}/{ref}"))
     assert f"{MARKER} health note" not in str(shown)
     changed = execute(
@@ -147,10 +153,7 @@ def test_a_deleted_access_record_is_refused(api: Api, backend: Any, problem: Pro
 def test_a_referral_sent_to_another_recipient_is_refused(
     api: Api, backend: Any, problem: Problem
 ) -> None:
-    ref = a_case(api)
-    people = people_of(api.rete)
-    record_consent(api.rete, people.anna, ref)
-    refer(api.rete, people.anna, ref, scope=["identity"], reason=f"{MARKER} reason")
+    ref = a_referred_case(api)
     assert api.get("lia", f"{CASES}/{ref}").status_code == 404
     changed = execute(
         backend,
