@@ -4,13 +4,17 @@ every restart sees the same reservations and answers.
 
 A row is named by a digest of the caller and the key, never the key itself; its
 answer is sealed (AES-GCM) under a key derived from the idempotency key, which
-only the caller holds: what the answer says of a case (a note's text) is never
-readable at rest, and is gone with the row after the retention time.
+only the caller holds, and from a secret that exists only in Rete's processes
+(``infrastructure.crypto.scoped_secret``, scope ``idempotency``): what the answer
+says of a case (a note's text) is never readable at rest, even for a client whose
+keys can be guessed, and is gone with the row after the retention time. Rows are
+named by an HMAC under the same secret.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -36,6 +40,7 @@ from application.idempotency import (
 )
 from infrastructure.commit_witness import is_stored
 from infrastructure.crypto.keystore import SqlKeyStore
+from infrastructure.crypto.scoped_secret import scoped_secret
 from infrastructure.db import Database
 from infrastructure.settings import Settings
 from infrastructure.store import ReteEventStore
@@ -67,6 +72,9 @@ LEASE_SECONDS = 60.0
 _DURABILITY: Final = "derived"
 # Expired keys are deleted at most this often, by the writes themselves.
 _PURGE_EVERY = 60.0
+# The scope of the data key the answers' secret derives from, and its use.
+IDEMPOTENCY_SCOPE: Final = "idempotency"
+_LABEL: Final = b"rete idempotent answers v1"
 
 Landed = Callable[[Announced], bool]
 """Whether an announced event is in the log with the announced bytes (raises when
@@ -85,11 +93,13 @@ class SqlIdempotencyStore:
         database: Database,
         landed: Landed,
         *,
+        secret: bytes,
         retention_hours: float = 24.0,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.database = database
         self.landed = landed
+        self._secret = secret
         self.retention = retention_hours * 3600
         self.now = now
         self._purged = 0.0
@@ -105,7 +115,7 @@ class SqlIdempotencyStore:
 
     def reserve(self, owner: str, key: str, fingerprint: str) -> Reservation:
         self._purge_now_and_then()
-        row_id = _row_id(owner, key)
+        row_id = _row_id(self._secret, owner, key)
         now = _micros(self.now())
         token = secrets.token_hex(16)
         with self.database.write(f"idempotency:{row_id}", durability=_DURABILITY) as tx:
@@ -129,7 +139,7 @@ class SqlIdempotencyStore:
                     "or body); use a new key for a new request"
                 )
             if state == DONE:
-                return _open(owner, key, bytes(sealed))
+                return _open(self._secret, owner, key, bytes(sealed))
             if state == PENDING and touched > now - _micros(LEASE_SECONDS):
                 raise IdempotencyInProgress(
                     "a request with this Idempotency-Key is still running; retry shortly"
@@ -152,7 +162,7 @@ class SqlIdempotencyStore:
         with self.database.write(durability=_DURABILITY) as tx:
             rows = tx.query(
                 f"SELECT announced FROM {self._table} WHERE id = %s AND token = %s",
-                (_row_id(owner, key), token),
+                (_row_id(self._secret, owner, key), token),
             )
             if not rows:
                 raise OutcomeUnknown("this request's Idempotency-Key was taken over; retry")
@@ -160,7 +170,12 @@ class SqlIdempotencyStore:
             tx.command(
                 f"UPDATE {self._table} SET announced = %s, touched = %s "
                 "WHERE id = %s AND token = %s",
-                (json.dumps(before + listed), _micros(self.now()), _row_id(owner, key), token),
+                (
+                    json.dumps(before + listed),
+                    _micros(self.now()),
+                    _row_id(self._secret, owner, key),
+                    token,
+                ),
             )
 
     def record(self, owner: str, key: str, token: str, answer: Answer) -> None:
@@ -168,7 +183,13 @@ class SqlIdempotencyStore:
             tx.command(
                 f"UPDATE {self._table} SET state = %s, answer = %s, touched = %s "
                 "WHERE id = %s AND token = %s",
-                (DONE, _seal(owner, key, answer), _micros(self.now()), _row_id(owner, key), token),
+                (
+                    DONE,
+                    _seal(self._secret, owner, key, answer),
+                    _micros(self.now()),
+                    _row_id(self._secret, owner, key),
+                    token,
+                ),
             )
 
     def release(self, owner: str, key: str, token: str, *, unknown: bool = False) -> None:
@@ -176,12 +197,12 @@ class SqlIdempotencyStore:
             if unknown:
                 tx.command(
                     f"UPDATE {self._table} SET state = %s WHERE id = %s AND token = %s",
-                    (UNKNOWN, _row_id(owner, key), token),
+                    (UNKNOWN, _row_id(self._secret, owner, key), token),
                 )
             else:
                 tx.command(
                     f"DELETE FROM {self._table} WHERE id = %s AND token = %s",
-                    (_row_id(owner, key), token),
+                    (_row_id(self._secret, owner, key), token),
                 )
 
     # -- upkeep ---------------------------------------------------------------
@@ -215,27 +236,30 @@ class SqlIdempotencyStore:
             ) from None
 
 
-def _row_id(owner: str, key: str) -> str:
-    return hashlib.sha256(f"{owner}\x00{key}".encode()).hexdigest()
+def _row_id(secret: bytes, owner: str, key: str) -> str:
+    return hmac.new(secret, f"{owner}\x00{key}".encode(), hashlib.sha256).hexdigest()
 
 
-def _cipher(owner: str, key: str) -> AESGCM:
+def _cipher(secret: bytes, owner: str, key: str) -> AESGCM:
     derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=owner.encode(), info=b"rete idempotent answer"
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=secret,
+        info=b"rete idempotent answer\x00" + owner.encode(),
     ).derive(key.encode())
     return AESGCM(derived)
 
 
-def _seal(owner: str, key: str, answer: Answer) -> bytes:
+def _seal(secret: bytes, owner: str, key: str, answer: Answer) -> bytes:
     plain = json.dumps(
         {"status": answer.status, "headers": answer.headers, "body": answer.body.hex()}
     ).encode()
     nonce = os.urandom(12)
-    return nonce + _cipher(owner, key).encrypt(nonce, plain, None)
+    return nonce + _cipher(secret, owner, key).encrypt(nonce, plain, None)
 
 
-def _open(owner: str, key: str, sealed: bytes) -> Answer:
-    plain = json.loads(_cipher(owner, key).decrypt(sealed[:12], sealed[12:], None))
+def _open(secret: bytes, owner: str, key: str, sealed: bytes) -> Answer:
+    plain = json.loads(_cipher(secret, owner, key).decrypt(sealed[:12], sealed[12:], None))
     return Answer(
         int(plain["status"]),
         tuple((str(k), str(v)) for k, v in plain["headers"]),
@@ -251,5 +275,6 @@ def open_idempotency(settings: Settings, store: ReteEventStore) -> SqlIdempotenc
     return SqlIdempotencyStore(
         store.keys.database,
         lambda announced: is_stored(recorder, announced),
+        secret=scoped_secret(store.keys, IDEMPOTENCY_SCOPE, _LABEL),
         retention_hours=settings.idempotency_hours,
     )

@@ -8,10 +8,20 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from support.rawdb import as_bytes, raw_rows
 
 from application import idempotency
-from infrastructure.idempotency_store import LEASE_SECONDS, TABLE, SqlIdempotencyStore
+from infrastructure.crypto.scoped_secret import scoped_secret
+from infrastructure.idempotency_store import (
+    IDEMPOTENCY_SCOPE,
+    LEASE_SECONDS,
+    TABLE,
+    SqlIdempotencyStore,
+)
 
 OWNER = "cav-scirocco/anna"
 ANSWER = idempotency.Answer(201, (("etag", '"3"'),), b'{"text":"he came back last night"}')
@@ -40,7 +50,13 @@ def keys(rete, landed) -> tuple[SqlIdempotencyStore, Now]:
             raise RuntimeError("the database is away")
         return announced in landed
 
-    store = SqlIdempotencyStore(rete.ctx.store.keys.database, is_landed, retention_hours=1, now=now)
+    store = SqlIdempotencyStore(
+        rete.ctx.store.keys.database,
+        is_landed,
+        secret=scoped_secret(rete.ctx.store.keys, IDEMPOTENCY_SCOPE, b"test"),
+        retention_hours=1,
+        now=now,
+    )
     return store, now
 
 
@@ -115,3 +131,20 @@ def test_neither_the_key_nor_the_answer_is_readable_at_rest(keys, backend) -> No
     assert b"key-7f3a" not in at_rest
     assert b"came back" not in at_rest
     assert b"anna" not in at_rest
+
+
+def test_an_answer_does_not_open_with_a_guessed_key_alone(keys, backend) -> None:
+    """A client whose keys can be guessed ("note-1") does not expose its answers to
+    a reader of the database: the sealing key also needs a secret of the processes."""
+    store, _ = keys
+    store.record(OWNER, "note-1", reserved(store, "note-1"), ANSWER)
+    (row,) = raw_rows(backend, TABLE)
+    sealed = next(
+        as_bytes(v) for v in row if isinstance(v, bytes | memoryview) and len(as_bytes(v)) > 40
+    )
+    for salt in (OWNER.encode(), None):  # the key and the owner, as a guesser has them
+        guessed = HKDF(hashes.SHA256(), 32, salt=salt, info=b"rete idempotent answer").derive(
+            b"note-1"
+        )
+        with pytest.raises(InvalidTag):
+            AESGCM(guessed).decrypt(sealed[:12], sealed[12:], None)

@@ -21,18 +21,15 @@ from __future__ import annotations
 
 from typing import Final
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from application.ports import KeyStore
+from infrastructure.crypto.scoped_secret import SECRET_SIZE, scoped_secret
 
 VIEW_MAC_SCOPE: Final = "views"
 _LABEL: Final = b"rete view rows mac v1"
-MAC_KEY_SIZE: Final = 32
+MAC_KEY_SIZE: Final = SECRET_SIZE
 
 
 def view_mac_key(keys: KeyStore) -> bytes:
     """The views' MAC key, derived from its data key (created on first use).
     Call it outside any transaction on the views: creating the data key writes."""
-    _, data_key = keys.sealing_key(VIEW_MAC_SCOPE)
-    return HKDF(hashes.SHA256(), MAC_KEY_SIZE, salt=None, info=_LABEL).derive(data_key)
+    return scoped_secret(keys, VIEW_MAC_SCOPE, _LABEL)
