@@ -304,12 +304,11 @@ class ViewQueries:
                 self._refuse(CONSENTS, (referral.consent_id,), "a consent relied on is missing")
 
     def _refuse(self, table: Table, key: Sequence[Any], why: str) -> NoReturn:
-        """Refuse the read: an alarm (ids only), a log line, ``IntegrityFailure``."""
+        """Refuse the read: an alarm (ids only, logged by the watch), ``IntegrityFailure``."""
         ids = ",".join(_NOT_AN_ID.sub("?", str(k))[:64] for k in key)
         detail = f"{table.name} row {ids}: {why}"
+        # The watch logs the alarm, once (``infrastructure.ledger.alarms``).
         self.integrity.raise_alarm(IntegrityAlarm(ALTERED, detail, datetime.now(UTC)))
-        # The detail is ids only; it goes in the message, which the log keeps as is.
-        log.error(f"integrity alarm {ALTERED}, the read was refused: {detail}")
         raise IntegrityFailure(
             "stored data failed its integrity check; nothing was served (see the server log)"
         )
