@@ -98,8 +98,12 @@ def _outage(cluster: PrivateCluster, tmp_path: Path, down_for: float) -> None:
         for client in clients:
             client.start()
         time.sleep(1.5)
-        stopping = time.monotonic()  # the outage begins as the server shuts down
         cluster.stop()
+        # While it is down a request is answered 503 at once, whatever the load
+        # clients happen to be waiting on.
+        probe = httpx.get(
+            f"{server.base}{CASES}/{cases[0]}", headers=headers, timeout=REQUEST_TIMEOUT + SLACK
+        )
         time.sleep(down_for)
         cluster.start()
         back = time.monotonic()
@@ -118,14 +122,10 @@ def _outage(cluster: PrivateCluster, tmp_path: Path, down_for: float) -> None:
     assert not [a for a in answers if a.status >= 500 and a.status != 503], statuses
     slowest = max(a.took for a in answers)
     assert slowest <= REQUEST_TIMEOUT + SLACK, f"a request took {slowest:.1f} s"
+    assert probe.status_code == 503, probe.text
+    assert probe.json()["code"] in UNAVAILABLE and probe.headers["retry-after"]
     refused = [a for a in answers if a.status == 503]
-    assert refused, "the outage was never seen"
     assert all(a.code in UNAVAILABLE and a.retry_after for a in refused), refused[:3]
-    # 503s while it was away as the clients saw it: from its stop until the server
-    # had its connections back (a request may wait out the outage on the pool and
-    # still be answered in time; on a loaded machine the 503s then come as the
-    # pool reconnects).
-    assert any(a.started <= back + BACK_WITHIN and a.started + a.took >= stopping for a in refused)
     late = [a for a in answers if a.started >= back + BACK_WITHIN]
     assert late and all(a.status in (200, 201) for a in late), [a.status for a in late]
     # Every acknowledged note once; none twice.
