@@ -119,7 +119,9 @@ class Case(Aggregate):
             case.consents[self.consent_id] = consent.withdrawn(self.timestamp)
 
     class RiskAssessed(ActedEvent):
-        class_version = 2
+        # Version 3: ``high_risk`` is sealed under the case key with the personal
+        # fields (version 2 kept it under the system key only; see the upcaster).
+        class_version = 3
         PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset(
             {"answers", "score", "computed_level", "level", "justification"}
         )
@@ -132,13 +134,21 @@ class Case(Aggregate):
         justification: str | Erased | None
         # Derived from the risk category: every participating service's inbox marks
         # a high-risk case while it lives, even where the service may not read risk
-        # (DOMAIN.md "Risk"); nothing shows it once the case is erased.
+        # (DOMAIN.md "Risk"); sealed under her key, it goes with it on erasure.
         DERIVED_FIELDS: ClassVar[frozenset[str]] = frozenset({"high_risk"})
-        high_risk: bool
+        high_risk: bool | Erased
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             rename_actor(state, user="assessed_by", service="service_id", service_from=None)
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Nothing to rename: version 3 changed where ``high_risk`` is stored, not
+            what it is. A version-2 record holds it in its outer part (system key), and
+            reads with it there; once the case is erased the mapper reads it as
+            ``ERASED`` like every field sealed under her key (docs/ENCRYPTION.md,
+            "Derived fields")."""
 
         def apply(self, case: Case) -> None:
             case.assessments.append(
@@ -155,7 +165,8 @@ class Case(Aggregate):
                     service_id=self.by_service,
                 )
             )
-            case.high_risk = self.high_risk
+            # Unknown (not "false") when her key is gone: see ``ErasureRecorded``.
+            case.high_risk = None if isinstance(self.high_risk, Erased) else self.high_risk
 
     class Referred(ActedEvent):
         """The case's note that a referral was sent: by whom sent it."""

@@ -43,11 +43,15 @@ class NetworkEvent(Aggregate.Event):
       level, a referral's reason). Sealed under the case key: unreadable at rest
       without it, and gone with it when the case is erased.
     * ``DERIVED_FIELDS``: a value computed from a personal category that the
-      network must read without her key while the case lives (the high-risk flag,
-      which every service taking part sees in its inbox even where it may not read
-      the risk category). Stored under the system key only, so it cannot go with
-      her key: instead no view keeps it and no answer shows it once the case is
-      erased, and an auditor (who sees non-personal facts only) never reads it.
+      network shows beyond that category's readers while the case lives (the
+      high-risk flag, which every service taking part sees in its inbox even where
+      it may not read the risk category). Sealed under the case key with her data,
+      so it goes with her key: the views, which hold the keys, open it when they
+      place the case's row, and null it there once the case is erased; no answer
+      shows it then, and an auditor (who sees non-personal facts only) never
+      reads it. What sets it apart from a personal field is who reads it, not
+      where it is kept. (Events stored before a class sealed it keep it under the
+      system key: docs/ENCRYPTION.md, "Derived fields".)
 
     Everything else is non-personal by DOMAIN.md and stays after erasure: who
     acted, when, statuses, referral kinds and urgency, and the terms that decide
@@ -84,8 +88,9 @@ def derived_fields(event_class: type[Any]) -> frozenset[str]:
 
 
 def withheld_fields(event_class: type[Any]) -> frozenset[str]:
-    """Everything of the event that is hers, of either kind: what an auditor never
-    reads and what nothing shows of an erased case."""
+    """Everything of the event that is hers, of either kind: what is sealed under
+    her case key (and erased with it), what an auditor never reads and what
+    nothing shows of an erased case."""
     return personal_fields(event_class) | derived_fields(event_class)
 
 

@@ -1,14 +1,18 @@
 """The encrypting mapper: how every domain event becomes a sealed stored record.
 
 Each stored record (``StoredEvent.state``) is one blob sealed under the system
-key. Inside it, the personal fields of the event are sealed once more, under
-the key of the case they belong to. Both seals bind the blob to its place
+key. Inside it, the fields of the event that are hers are sealed once more,
+under the key of the case they belong to: her data (``PERSONAL_FIELDS``) and
+what is derived from it (``DERIVED_FIELDS``), ``domain.events.withheld_fields``. Both seals bind the blob to its place
 (stream id, version, event type, layer) through the associated data, so bytes
 copied onto another row, stream or version do not open. The byte layout is in
 docs/ENCRYPTION.md.
 
 Erasure destroys the case key: the outer seal still opens, the inner one no
-longer can, and every personal field reads as ``ERASED``. A snapshot of an
+longer can, and every personal or derived field reads as ``ERASED`` (also a
+derived field that a record stored before its class sealed it still holds in
+its outer part: the system key's holder can read that one there, see
+docs/ENCRYPTION.md, "Derived fields"). A snapshot of an
 erased case cannot be read at all (its whole state is personal): it raises
 ``SnapshotErased`` so that the store replays the events instead.
 """
@@ -27,6 +31,7 @@ from application.integrity import IntegrityFailure
 from application.ports import SYSTEM_SCOPE, KeyStore, UnknownKey, case_scope
 from domain.case import Case
 from domain.erased import ERASED
+from domain.events import withheld_fields
 from domain.referral import Referral
 from infrastructure import event_codec
 from infrastructure.crypto import sealing
@@ -111,7 +116,7 @@ class SealingMapper(Mapper[UUID]):
             # Aggregate state holds domain value objects: the tagged transcoder keeps them.
             state["state"] = self.transcoder.encode(state["state"])
         else:
-            personal_names = set(getattr(cls, "PERSONAL_FIELDS", ()))
+            personal_names = set(withheld_fields(cls))
             case_id = self._case_of(_aggregate_topic(topic), oid, state)
 
         personal = {name: state.pop(name) for name in personal_names if name in state}
@@ -155,13 +160,14 @@ class SealingMapper(Mapper[UUID]):
             raise RecordIntegrityError(f"{describe}: unknown record format {fmt}")
 
         erased_names: set[str] = set()
-        if sealed_personal is None and getattr(cls, "PERSONAL_FIELDS", None):
+        if sealed_personal is None and withheld_fields(cls):
             # Someone holding only the system key could drop the personal part.
             raise RecordIntegrityError(f"{describe}: its personal part is missing")
         if sealed_personal is not None:
             personal = self._open(sealed_personal, _PERSONAL_LAYER + place, describe)
             if personal is None:
-                erased_names = set(getattr(cls, "PERSONAL_FIELDS", {"state"}))
+                snapshot = issubclass(cls, Snapshot)
+                erased_names = {"state"} if snapshot else set(withheld_fields(cls))
             else:
                 state.update(event_codec.unpack(personal))
 

@@ -3,11 +3,13 @@
 A service takes part in a case when it owns it, or sent or received a referral on
 it: exactly the cases ``domain.visibility.access_of`` lets it see.
 
-A case's row also keeps what the network reads of her data without her key: the
-high-risk flag, a field its events declare derived (``DERIVED_FIELDS``,
-``domain.events``). Every column named after a derived field (``high_risk``,
-``high_risk_turns``) is set to null when the case is erased: null, not false,
-which would say something too.
+A case's row also keeps what every service taking part sees of her data, even
+one that may not read the category it comes from: the high-risk flag, a field
+its events declare derived (``DERIVED_FIELDS``, ``domain.events``). It is sealed
+under her case key; the projection reads it opened (``events.decoded``), and
+every column named after a derived field (``high_risk``, ``high_risk_turns``)
+is set to null when the case is erased: null, not false, which would say
+something too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from functools import singledispatch
 
 from domain.case import Case
 from domain.entries import CaseStatus
+from domain.erased import Erased
 from domain.events import derived_names
 from domain.referral import Referral
 from infrastructure.views.events import Place
@@ -66,6 +69,11 @@ def _opened(event: Case.Opened, at: Place, rows: RowSet) -> None:
 @project.register
 def _risk_assessed(event: Case.RiskAssessed, at: Place, rows: RowSet) -> None:
     case = _case(rows, at)
+    if isinstance(event.high_risk, Erased):
+        # Her key was destroyed before this record was projected: the erasure's
+        # own record, which follows, nulls the flag; until then it is unknown.
+        case["high_risk"] = None
+        return
     if event.high_risk != case["high_risk"]:
         turns = [*unwords(case["high_risk_turns"] or ""), event.assessment_id]
         case["high_risk_turns"] = words(turns)

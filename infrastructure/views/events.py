@@ -10,6 +10,12 @@ work of the event store's mapper:
   are converted (ids, which are stored as text); the rest are taken as unpacked;
 * the personal fields are absent: they stay sealed, and a projection copies the
   sealed part (``Place.sealed``) instead of reading them;
+* the derived fields (``DERIVED_FIELDS``, ``domain.events``), sealed with them
+  under the case key, are the exception: the views show them beyond the
+  category they come from (a case's high-risk flag), so ``decoded`` opens the
+  part with the case key (``PersonalParts``) and keeps those fields only, as
+  ``ERASED`` once the key is gone. A record stored before its class sealed them
+  holds them in its outer part, and they are read there;
 * the event's id and version are not set on it: they are the place's
   (``Place.stream``, ``Place.version``), in clear in the log; the place is the
   opened record itself, read through the ``Place`` protocol.
@@ -27,7 +33,9 @@ from typing import Any, NamedTuple, Protocol
 
 import msgspec
 
-from application.view_ports import SealedPart
+from application.view_ports import PersonalParts, SealedPart
+from domain.erased import Erased
+from domain.events import derived_fields
 from infrastructure import event_codec
 from infrastructure.sealing_mapper import RecordIntegrityError
 from infrastructure.views.records import OpenedRecord, event_class
@@ -72,6 +80,7 @@ def _as_unpacked(hint: Any) -> bool:
 class _Kind(NamedTuple):
     cls: type[Any]
     converted: tuple[tuple[str, Any], ...]  # (field, declared type) to convert
+    derived: frozenset[str]  # sealed with the personal part, read by the views
 
 
 _kinds: dict[str, _Kind] = {}
@@ -85,20 +94,31 @@ def _kind(topic: str) -> _Kind:
         converted = tuple(
             (name, hint) for name, hint in sorted(declared.items()) if not _as_unpacked(hint)
         )
-        kind = _kinds[topic] = _Kind(cls, converted)
+        kind = _kinds[topic] = _Kind(cls, converted, derived_fields(cls))
     return kind
 
 
-def decoded(record: OpenedRecord) -> Any:
-    """The record's event: its non-personal fields, typed as its class declares them."""
+def decoded(record: OpenedRecord, parts: PersonalParts) -> Any:
+    """The record's event: its non-personal fields, typed as its class declares them,
+    and its derived fields opened from its sealed part with ``parts``."""
     fields = record.state
-    cls, converted = _kind(record.topic)
+    cls, converted, derived = _kind(record.topic)
     try:
         for name, hint in converted:
             if name in fields:
                 fields[name] = msgspec.convert(fields[name], hint, strict=False)
     except msgspec.ValidationError as e:
         raise RecordIntegrityError(f"{record.describe()}: {e}") from None
+    sealed = [name for name in derived if name not in fields]
+    if sealed:
+        opened = parts.open(record.sealed_part())
+        for name in sealed:
+            if isinstance(opened, Erased):
+                fields[name] = opened
+            elif name in opened:
+                fields[name] = opened[name]
+            else:
+                raise RecordIntegrityError(f"{record.describe()}: {name} is in neither part")
     event = object.__new__(cls)
     object.__setattr__(event, "__dict__", fields)
     return event

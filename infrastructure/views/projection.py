@@ -18,6 +18,7 @@ from infrastructure.views.db.base import Dialect, ViewTx
 from infrastructure.views.entries_views import ASSESSMENTS_VIEW, CONSENTS_VIEW, ENTRIES_VIEW
 from infrastructure.views.events import decoded, place_of
 from infrastructure.views.log import StoredRecord
+from infrastructure.views.opening import SealedPartOpener
 from infrastructure.views.records import BatchOpener
 from infrastructure.views.referrals_view import REFERRALS_VIEW
 from infrastructure.views.row_mac import RowMac
@@ -141,6 +142,7 @@ class NetworkViews:
         applied to at least one view. The rows are written at the end, at once."""
         rows = RowSet(tx, self.tables, mac)
         opener, place_only = BatchOpener(keys), self._place_only
+        parts = SealedPartOpener(keys)  # a derived field's case key (``decoded``)
         lowest, highest = min(positions.values()), max(positions.values())
         applied = 0
         for stored in records:
@@ -156,7 +158,7 @@ class NetworkViews:
                 event, place = None, place_of(position, stream, version, topic)
             else:
                 place = opener.open(stored)
-                event = decoded(place)
+                event = decoded(place, parts)
             for _, handle in handlers:
                 handle(event, place, rows)
             applied += 1
