@@ -1,7 +1,8 @@
 """Opening only the outer seal of a stored record gives its non-personal fields exactly
 as the encrypting mapper gives them (and the projections the mapper's event with
-them), and its personal part as stored: sealed, bound to its place, opening with
-the case key there and nowhere else."""
+them, and with its derived fields, opened with the case key), and its personal
+part as stored: sealed, bound to its place, opening with the case key there and
+nowhere else."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from application.loading import case_id
 from application.rete import Rete
 from application.view_ports import SealedPart
 from domain.erased import ERASED
+from domain.events import derived_fields, withheld_fields
 from infrastructure.crypto import sealing
 from infrastructure.sealing_mapper import RecordIntegrityError
 from infrastructure.store import ReteEventStore
@@ -57,7 +59,8 @@ def test_the_outer_seal_gives_what_the_mapper_gives_and_the_inner_one_stays_seal
             store.keys, record.stream, record.version, record.topic, record.state
         )
         event = vars(store.mapper.to_domain_event(notification))
-        personal = getattr(type(store.mapper.to_domain_event(notification)), "PERSONAL_FIELDS", ())
+        cls = type(store.mapper.to_domain_event(notification))
+        personal, derived = withheld_fields(cls), derived_fields(cls)
         expected = {
             k: v
             for k, v in event.items()
@@ -65,10 +68,10 @@ def test_the_outer_seal_gives_what_the_mapper_gives_and_the_inner_one_stays_seal
         }
         assert fields == expected, record.topic
         # What a projection gets: an event of the mapper's class, with the same
-        # non-personal fields, typed as the mapper types them.
-        typed = decoded(BatchOpener(store.keys).open(record))
+        # non-personal fields, typed as the mapper types them, and its derived ones.
+        typed = decoded(BatchOpener(store.keys).open(record), views.parts)
         assert type(typed) is type(store.mapper.to_domain_event(notification))
-        assert vars(typed) == expected, record.topic
+        assert vars(typed) == expected | {k: event[k] for k in derived}, record.topic
         assert (sealed is None) == (not personal)
         if sealed is not None:
             part = SealedPart(sealed, UUID(record.stream), record.version, record.topic)
