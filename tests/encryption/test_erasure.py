@@ -35,6 +35,7 @@ from domain.case import Case
 from domain.entries import CaseStatus
 from domain.erased import ERASED, Erased
 from domain.errors import CaseErased, LegalHoldActive
+from domain.events import withheld_fields
 from domain.referral import Move, Referral
 from infrastructure import event_codec
 from infrastructure.bootstrap import build_keys
@@ -60,22 +61,25 @@ def events_of(rete: Rete, story: CaseStory) -> list[Any]:
 
 
 def personal_fields(events: list[Any]) -> list[tuple[str, str, Any]]:
-    """(event type, field, value) of every personal field of these events."""
+    """(event type, field, value) of every field of these events sealed under the
+    case key: her data, and what is derived from it (the high-risk flag)."""
     return [
         (type(e).__qualname__, name, getattr(e, name))
         for e in events
-        for name in sorted(getattr(type(e), "PERSONAL_FIELDS", ()))
+        for name in sorted(withheld_fields(type(e)))
     ]
 
 
 def non_personal(event: Any) -> tuple[str, dict[str, Any]]:
-    hidden = getattr(type(event), "PERSONAL_FIELDS", frozenset())
+    hidden = withheld_fields(type(event))
     return type(event).__qualname__, {k: v for k, v in vars(event).items() if k not in hidden}
 
 
 def case_facts(case: Case) -> dict[str, Any]:
     """Everything of a case but her data: states, services, actors, times."""
     facts = state_of(case)
+    # Derived from her risk assessments, sealed with them: unknown once erased.
+    facts.pop("high_risk")
     facts["entries"] = [replace(e, text=None) for e in case.entries]
     facts["assessments"] = [
         replace(a, answers={}, score=0, computed_level=None, level=None, justification=None)
@@ -212,7 +216,7 @@ def test_after_erasure_none_of_her_personal_fields_decrypts_anywhere_and_the_oth
                 assert key is not None
                 opened = event_codec.unpack(sealing.open_(key, blob, place(row, "personal")))
                 event = kept_events[(row.stream, row.version)]
-                assert opened == {n: getattr(event, n) for n in type(event).PERSONAL_FIELDS}
+                assert opened == {n: getattr(event, n) for n in withheld_fields(type(event))}
         assert fresh_keys.is_destroyed(f"case:{erased.id}")
         assert not fresh_keys.is_destroyed(f"case:{kept.id}")
     assert f"case:{erased.id}" not in {scope for _, scope, *_ in raw.key_rows()}
@@ -540,6 +544,6 @@ def test_every_field_that_can_read_as_erased_is_sealed_under_the_case_key_and_on
     for cls in event_classes():
         hints = typing.get_type_hints(cls)
         can_be_erased = {n for n, h in hints.items() if Erased in typing.get_args(h)}
-        assert set(getattr(cls, "PERSONAL_FIELDS", ())) == can_be_erased, cls.__qualname__
+        assert set(withheld_fields(cls)) == can_be_erased, cls.__qualname__
         checked += bool(can_be_erased)
     assert checked == 5  # NoteAdded, RiskAssessed, LegalHoldPlaced, Sent, Moved
