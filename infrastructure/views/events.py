@@ -15,7 +15,7 @@ work of the event store's mapper:
   category they come from (a case's high-risk flag), so ``decoded`` opens the
   part with the case key (``PersonalParts``) and keeps those fields only, as
   ``ERASED`` once the key is gone. A record stored before its class sealed them
-  holds them in its outer part, and they are read there;
+  holds them in its outer part, and they are read there while the key lives;
 * the event's id and version are not set on it: they are the place's
   (``Place.stream``, ``Place.version``), in clear in the log; the place is the
   opened record itself, read through the ``Place`` protocol.
@@ -109,15 +109,17 @@ def decoded(record: OpenedRecord, parts: PersonalParts) -> Any:
                 fields[name] = msgspec.convert(fields[name], hint, strict=False)
     except msgspec.ValidationError as e:
         raise RecordIntegrityError(f"{record.describe()}: {e}") from None
-    sealed = [name for name in derived if name not in fields]
-    if sealed:
+    if derived:
+        # As the mapper reads them: the sealed part's value wins over the outer
+        # part's (which only a record stored before its class sealed it has), and
+        # once her key is gone the field is erased wherever it was stored.
         opened = parts.open(record.sealed_part())
-        for name in sealed:
+        for name in derived:
             if isinstance(opened, Erased):
                 fields[name] = opened
             elif name in opened:
                 fields[name] = opened[name]
-            else:
+            elif name not in fields:
                 raise RecordIntegrityError(f"{record.describe()}: {name} is in neither part")
     event = object.__new__(cls)
     object.__setattr__(event, "__dict__", fields)

@@ -24,6 +24,7 @@ about the bytes themselves is in docs/ENCRYPTION.md, "Derived fields".
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,10 +34,12 @@ from uuid import UUID, uuid4
 import pytest
 from encryption_support import files_under, open_outer
 from eventsourcing.utils import resolve_topic
+from psycopg import sql
 from support.clock import TestClock
-from support.rawdb import RawDatabase, Row
+from support.rawdb import RawDatabase, Row, connect, is_sqlite, table_of
 from support.stories import RISK_ITEMS, record_consent, refer
 
+from application.observatory.facts import CaseFact, ReferralFact
 from application.rete import Rete
 from domain.case import Case
 from domain.erased import ERASED
@@ -259,6 +262,7 @@ def test_assessments_stored_before_the_flag_was_sealed_still_read_and_erase_ever
     ref = rete.cases.open(p.anna).reference_code
     with version_2():
         assess(rete, p, ref, high=True)
+    assert rete.cases.get(p.anna, ref).high_risk is True  # projected from the outer part
     clock.advance(minutes=5)
     assess(rete, p, ref, high=False)  # and one stored as now
     record_consent(rete, p.anna, ref)
@@ -274,6 +278,8 @@ def test_assessments_stored_before_the_flag_was_sealed_still_read_and_erase_ever
     assert [e.high_risk for e in events] == [True, False]
     before = (rete.cases.get(p.anna, ref), rete.cases.list(p.anna).items)
     assert before[0].high_risk is False
+    flag = flag_columns(backend, case_id)
+    assert flag[0] in (False, 0) and len(flag[1].split(",")) == 2  # two turns: high, low
     with (
         contextlib.closing(build_store(settings)) as store,
         open_views(settings, store.recorder, store.keys) as views,
@@ -282,18 +288,45 @@ def test_assessments_stored_before_the_flag_was_sealed_still_read_and_erase_ever
         assert views.check() == []
     after = (rete.cases.get(p.anna, ref), rete.cases.list(p.anna).items)
     assert after == before  # the turns (the case's version as each reader sees it) too
+    assert flag_columns(backend, case_id) == flag
 
     # Erased: the old record's flag reads as erased wherever Rete reads it.
     rete.cases.erase(p.chiara, ref, WHY)
     events = [e for e in rete.ctx.store.events.get(case_id) if isinstance(e, Case.RiskAssessed)]  # type: ignore[attr-defined]
     assert [e.high_risk for e in events] == [ERASED, ERASED]
     assert rete.cases.get(p.chiara, ref).high_risk is None
+    assert flag_columns(backend, case_id) == (None, None)
     with (
         contextlib.closing(build_store(settings)) as store,
         open_views(settings, store.recorder, store.keys) as views,
     ):
-        views.rebuild()
+        views.rebuild()  # both records projected again, her key gone
+        assert views.check() == []
+    assert flag_columns(backend, case_id) == (None, None)
     assert rete.cases.get(p.chiara, ref).high_risk is None
+
+
+def flag_columns(backend: dict[str, str], case_id: UUID) -> tuple[Any, Any]:
+    """The case's row of the cases view, as the database holds it: its flag, its turns."""
+    query = "SELECT high_risk, high_risk_turns FROM {} WHERE id = %s"
+    with connect(backend) as conn:
+        if is_sqlite(backend):
+            cursor = conn.execute(
+                query.format("rete_view_cases").replace("%s", "?"), (str(case_id),)
+            )
+        else:
+            statement = sql.SQL(query).format(table_of(backend, "rete_view_cases"))
+            cursor = conn.execute(statement, (str(case_id),))
+        (row,) = cursor.fetchall()
+    return row[0], row[1]
+
+
+def test_no_published_statistic_reads_a_derived_field() -> None:
+    """The observatory's facts hold no derived value, so no table it publishes moves
+    with a case's flag, nor when an erasure drops it (OBSERVATORY.md: a fact is
+    taken when recorded and erasure changes no count)."""
+    counted = {f.name for fact in (CaseFact, ReferralFact) for f in dataclasses.fields(fact)}
+    assert counted and not counted & derived_names()
 
 
 def test_a_marker_of_the_flag_in_clear_is_found_by_the_scan(tmp_path: Path) -> None:
