@@ -3,8 +3,9 @@
 Commands are public methods that check the rules, then trigger an event; the
 events' ``apply`` only change state, so replaying history never re-runs a rule
 that may have changed since (a clock, a directory).
-Personal fields of each event are named in ``PERSONAL_FIELDS``: the encrypting
-mapper seals exactly those under the case's own key.
+Personal fields of each event are named in ``PERSONAL_FIELDS``, fields derived
+from them in ``DERIVED_FIELDS``: the encrypting mapper seals exactly those under
+the case's own key.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ class Case(Aggregate):
             what it is. A version-2 record holds it in its outer part (system key), and
             reads with it there; once the case is erased the mapper reads it as
             ``ERASED`` like every field sealed under her key (docs/ENCRYPTION.md,
-            "Derived fields")."""
+            "Derived fields in records stored before they were sealed")."""
 
         def apply(self, case: Case) -> None:
             case.assessments.append(

@@ -51,7 +51,8 @@ class NetworkEvent(Aggregate.Event):
       shows it then, and an auditor (who sees non-personal facts only) never
       reads it. What sets it apart from a personal field is who reads it, not
       where it is kept. (Events stored before a class sealed it keep it under the
-      system key: docs/ENCRYPTION.md, "Derived fields".)
+      system key: docs/ENCRYPTION.md, "Derived fields in records stored before
+      they were sealed".)
 
     Everything else is non-personal by DOMAIN.md and stays after erasure: who
     acted, when, statuses, referral kinds and urgency, and the terms that decide

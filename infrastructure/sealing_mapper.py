@@ -3,16 +3,16 @@
 Each stored record (``StoredEvent.state``) is one blob sealed under the system
 key. Inside it, the fields of the event that are hers are sealed once more,
 under the key of the case they belong to: her data (``PERSONAL_FIELDS``) and
-what is derived from it (``DERIVED_FIELDS``), ``domain.events.withheld_fields``. Both seals bind the blob to its place
-(stream id, version, event type, layer) through the associated data, so bytes
-copied onto another row, stream or version do not open. The byte layout is in
-docs/ENCRYPTION.md.
+what is derived from it (``DERIVED_FIELDS``), ``domain.events.withheld_fields``.
+Both seals bind the blob to its place (stream id, version, event type, layer)
+through the associated data, so bytes copied onto another row, stream or version
+do not open. The byte layout is in docs/ENCRYPTION.md.
 
 Erasure destroys the case key: the outer seal still opens, the inner one no
-longer can, and every personal or derived field reads as ``ERASED`` (also a
+longer can, and every personal or derived field reads as ``ERASED``; so does a
 derived field that a record stored before its class sealed it still holds in
-its outer part: the system key's holder can read that one there, see
-docs/ENCRYPTION.md, "Derived fields"). A snapshot of an
+its outer part, which the system key's holder can read there (docs/ENCRYPTION.md,
+"Derived fields in records stored before they were sealed"). A snapshot of an
 erased case cannot be read at all (its whole state is personal): it raises
 ``SnapshotErased`` so that the store replays the events instead.
 """
