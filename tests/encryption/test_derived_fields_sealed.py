@@ -104,7 +104,9 @@ def records_of(raw: RawDatabase, twin: Twin) -> list[Row]:
     ]
 
 
-def readable_with_the_system_key(rete: Rete, rows: list[Row]) -> list[tuple[str, int, dict]]:
+def readable_with_the_system_key(
+    rete: Rete, rows: list[Row]
+) -> list[tuple[str, int, dict[str, Any]]]:
     """What the system key opens of each record: its topic, version and outer fields.
     Its part sealed under the case key must no longer open (the key is destroyed)."""
     keys = rete.ctx.keys  # what the KEK unwraps: every data key still in the database
