@@ -41,11 +41,11 @@ def open_notifications(
 ) -> NotificationParts:
     """The notifications on ``database``, beside ``recorder``'s events table."""
     tables = NotifyTables(database)
-    deliveries = DeliveryState(tables)
     secrets = SealedSecrets(keys)
     follower = OutboxFollower(
         tables, EventsTable(database.dialect, events_table_name(recorder)), keys
     )
+    deliveries = DeliveryState(tables, follower.catch_up)
     notifier = Notifier(
         tables,
         follower,

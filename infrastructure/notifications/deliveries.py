@@ -17,7 +17,7 @@ a replay makes them ``pending`` again, to be tried at once, in order.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -62,8 +62,11 @@ class Due:
 class DeliveryState:
     """Implements ``application.notifications.ports.Deliveries`` and what the worker needs."""
 
-    def __init__(self, tables: NotifyTables) -> None:
+    def __init__(self, tables: NotifyTables, catch_up: Callable[[], object] = lambda: None) -> None:
         self._tables = tables
+        # Run before a coordinator's read: the follower applies the latest changes of
+        # the log first (a subscription just changed is listed as changed).
+        self._catch_up = catch_up
         self._lock = f"rete notify deliveries {tables.dialect.schema}"
 
     # -- the worker ------------------------------------------------------------------
@@ -144,6 +147,7 @@ class DeliveryState:
     # -- the coordinator -------------------------------------------------------------
 
     def subscriptions(self, service: str) -> Sequence[SubscriptionRow]:
+        self._catch_up()
         t = self._tables
         with t.read() as tx:
             rows = tx.query(
@@ -165,6 +169,7 @@ class DeliveryState:
         ]
 
     def dead_letters(self, service: str, limit: int = 100) -> Sequence[DeadLetter]:
+        self._catch_up()
         t = self._tables
         with t.read() as tx:
             rows = tx.query(
