@@ -10,6 +10,7 @@ loses nothing: the next one resumes from the database (docs/NOTIFICATIONS.md).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import threading
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from infrastructure.bootstrap import build_keys, build_store
 from infrastructure.clock import SystemClock
 from infrastructure.db import database_of
 from infrastructure.notifications.assembly import NotificationParts, open_notifications
-from infrastructure.notifications.config import NotifySettings, load_notify_settings
+from infrastructure.notifications.config import load_notify_settings
 from infrastructure.settings import SettingsError
 
 
@@ -40,7 +41,7 @@ def _opened(interval: float) -> Iterator[NotificationParts]:
             store.recorder,
             store.keys,
             SystemClock(),
-            NotifySettings(leads=loaded.leads, interval_seconds=interval),
+            dataclasses.replace(loaded, interval_seconds=interval),
         )
         try:
             yield parts

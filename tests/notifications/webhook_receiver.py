@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,9 +32,12 @@ class Receiver:
     refused: int = 0  # requests whose signature did not verify
     attempts: int = 0
     url: str = ""
+    delay: float = 0.0  # seconds before answering: a slow receiver
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, headers: dict[str, str], body: bytes) -> int:
+        if self.delay:
+            time.sleep(self.delay)
         with self.lock:
             self.attempts += 1
             if self.status >= 300:
