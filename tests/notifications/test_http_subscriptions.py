@@ -68,3 +68,14 @@ def _uuid(text: str) -> Any:
     from uuid import UUID
 
     return UUID(text)
+
+
+def test_the_domain_refuses_what_the_api_would_not_send(rete: Any, people: Any) -> None:
+    import pytest
+
+    from domain.subscription import InvalidEndpoint, UnknownAnnouncementKind
+
+    with pytest.raises(InvalidEndpoint):
+        rete.notifications.subscribe(people.chiara, "ftp://x.example", ["referral.received"])
+    with pytest.raises(UnknownAnnouncementKind):
+        rete.notifications.subscribe(people.chiara, ENDPOINT["url"], ["referral.gossip"])
