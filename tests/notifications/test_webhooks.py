@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from conftest import notifier_of, subscribe
+from notify_support import notifier_of, subscribe
 from support.stories import refer_to_protect
 from webhook_receiver import Receiver, kinds_of
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import QUIET, subscribe
+from notify_support import QUIET, subscribe
 from support.clock import TestClock
 from support.people import people_of
 from support.private_postgres import PrivateCluster, private_postgres  # noqa: F401
