@@ -21,6 +21,8 @@ from application.erasures import ErasureRecords, Erasures
 from application.escalation import Escalations
 from application.integrity import IntegrityWatch
 from application.ledger import LedgerProofs, LedgerUnavailable
+from application.notifications.ports import AnnouncementFeed
+from application.notifications.subscriptions import Notifications, NotificationsUnavailable
 from application.observatory.statistics import Observatory
 from application.ports import Clock
 from application.preconditions import Preconditions
@@ -49,6 +51,8 @@ class Rete:
         closing: Sequence[Callable[[], None]] = (),
         erasures: ErasureRecords | None = None,
         readiness: Callable[[], tuple[str, str] | None] = _ready,
+        notifications: Notifications | None = None,
+        announcements: AnnouncementFeed | None = None,
     ) -> None:
         self.ctx = ctx  # the dependencies: tests reach them here
         self.cases = Cases(ctx)
@@ -69,6 +73,9 @@ class Rete:
         self.readiness = readiness
         self._ledger = ledger
         self._closing = list(closing)
+        self._notifications = notifications
+        # The outbox, in order (docs/NOTIFICATIONS.md): what the channels read.
+        self.announcements = announcements
 
     @property
     def clock(self) -> Clock:
@@ -100,6 +107,14 @@ class Rete:
         if self._ledger is None:
             raise LedgerUnavailable("this application keeps no ledger")
         return self._ledger()
+
+    @property
+    def notifications(self) -> Notifications:
+        """Webhook subscriptions and dead letters; raises ``NotificationsUnavailable``
+        when this application was assembled without a database beside its log."""
+        if self._notifications is None:
+            raise NotificationsUnavailable("this application keeps no notifications")
+        return self._notifications
 
     def with_clock(self, clock: Clock) -> Rete:
         """The same application over the same dependencies, telling time by ``clock``

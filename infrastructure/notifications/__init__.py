@@ -1,0 +1,1 @@
+"""Notifications beside the events: the outbox, the webhooks' delivery state, the worker."""
