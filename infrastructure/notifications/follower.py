@@ -33,6 +33,7 @@ from infrastructure.notifications import outbox
 from infrastructure.notifications.tables import NotifyTables
 from infrastructure.views.events import decoded
 from infrastructure.views.log import EventLog
+from infrastructure.views.opening import SealedPartOpener
 from infrastructure.views.records import BatchOpener
 
 LOG_POSITION: Final = "log"
@@ -265,9 +266,12 @@ class OutboxFollower:
             reached = records[-1].position if len(records) == self._page else head
             batch = _Batch(tables, tx)
             opener = BatchOpener(self._keys)
+            # None of the events read here has a derived field, so the case keys
+            # are never asked for; the opener is there because `decoded` says how.
+            parts = SealedPartOpener(self._keys)
             for stored in records:
                 place = opener.open(stored)
-                batch.handle(decoded(place), stored.position, stored.stream)
+                batch.handle(decoded(place, parts), stored.position, stored.stream)
             batch.flush()
             outbox.write_counter(tables, tx, LOG_POSITION, reached)
             return batch.appended, reached >= head
