@@ -8,6 +8,7 @@ from support.memory.views import MemoryViews
 from views_support import leave_a_referral_unanswered, working_services
 
 from api.demo import load_demo
+from application.list_filters import CaseFilter, ReferralFilter
 from application.rete import Rete
 from application.view_ports import Box
 from domain.case import Case
@@ -27,10 +28,13 @@ def test_the_in_memory_views_answer_as_the_views_do(
         assert memory.case(case_id) == queries.case(case_id)
     assert memory.standings(store.ids_of(Case)) == queries.standings(store.ids_of(Case))
     for service in working_services(rete):
-        assert memory.cases_of(service, 0, EVERYTHING) == queries.cases_of(service, 0, EVERYTHING)
+        every = CaseFilter()
+        assert memory.cases_of(service, at, every, None, EVERYTHING).items == (
+            queries.cases_of(service, at, every, None, EVERYTHING).items
+        )
         for box in Box:
-            assert memory.box(box, service, at, frozenset(), 0, EVERYTHING) == queries.box(
-                box, service, at, frozenset(), 0, EVERYTHING
+            assert memory.box(box, service, at, ReferralFilter(), None, EVERYTHING) == queries.box(
+                box, service, at, ReferralFilter(), None, EVERYTHING
             ), box
         assert memory.worklist(service) == queries.worklist(service)
     assert memory.overdue(at) == queries.overdue(at)
