@@ -136,9 +136,7 @@ def test_an_accepted_referral_is_not_overdue_one_still_waiting_past_its_deadline
     clock.at = start + timedelta(days=12)  # 1 day past `waiting`'s deadline
     inbox = rete.referrals.list(people.bea, "inbox").items
     assert [(r.id, r.overdue) for r in inbox] == [(taken_on, False), (waiting, True)]
-    assert [r.id for r in rete.referrals.list(people.bea, "inbox", overdue=True).items] == [
-        waiting
-    ]
+    assert [r.id for r in rete.referrals.list(people.bea, "inbox", overdue=True).items] == [waiting]
     assert [r.id for r in rete.referrals.list(people.bea, "inbox", overdue=False).items] == [
         taken_on
     ]
