@@ -39,6 +39,7 @@ from api.schemas import Body
 from application.audit import MAX_EVENTS
 from application.pagination import MAX_LIMIT
 from domain import vocabulary as v
+from domain.entries import CaseStatus
 from domain.referral import ReferralStatus
 from domain.risk import RiskLevel
 from domain.text import is_visible
@@ -46,6 +47,8 @@ from domain.text import is_visible
 Document = dict[str, Any]
 Schema = dict[str, Any]
 
+# The lists a caseworker filters (``application.list_filters``).
+LISTS = ("/api/v1/cases", "/api/v1/referrals")
 # Body field -> the words it takes; a list field's items take them.
 VOCABULARY: dict[tuple[str, str], type[StrEnum]] = {
     ("NoteBody", "category"): v.Category,
@@ -61,7 +64,12 @@ VOCABULARY: dict[tuple[str, str], type[StrEnum]] = {
 QUERY_WORDS: dict[tuple[str, str], list[str]] = {
     ("/api/v1/referrals", "box"): ["inbox", "outbox"],
     ("/api/v1/referrals", "status"): [s.value for s in ReferralStatus],
+    ("/api/v1/cases", "status"): [s.value for s in CaseStatus],
+    **{(path, "urgency"): [u.value for u in v.Urgency] for path in LISTS},
+    **{(path, "kind"): [k.value for k in v.ReferralKind] for path in LISTS},
 }
+# Query parameters taking the directory's service ids.
+QUERY_SERVICES = {(path, "counterpart") for path in LISTS}
 # Texts the domain takes only with something visible in them (``required_text``).
 REQUIRED_TEXTS = (("NoteBody", "text"), ("ReferralBody", "reason"), ("ReasonBody", "reason"))
 # Query parameters with bounds the application checks: (path, parameter) -> bounds.
@@ -180,13 +188,15 @@ def _optional_bodies(paths: dict[str, Any]) -> None:
                 body["required"] = False
 
 
-def _query_complete(paths: dict[str, Any]) -> None:
+def _query_complete(paths: dict[str, Any], services: list[str]) -> None:
     for path, operations in paths.items():
         get = operations.get("get")
         if get is None:
             continue
         for parameter in get.get("parameters", []):
             words = QUERY_WORDS.get((path, parameter["name"]))
+            if (path, parameter["name"]) in QUERY_SERVICES:
+                words = services
             if words is not None:
                 _words_schema(parameter["schema"], words)
             parameter["schema"].update(QUERY_BOUNDS.get((path, parameter["name"]), {}))
@@ -242,7 +252,7 @@ def complete(
     _bodies_complete(schemas, services, case_services)
     _risk_body(schemas["RiskBody"], instruments)
     _optional_bodies(paths)
-    _query_complete(paths)
+    _query_complete(paths, services)
     _links(paths)
     return document
 

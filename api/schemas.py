@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar.params import QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from msgspec import Meta
 
 Id = Annotated[str, Meta(min_length=1, max_length=100)]
@@ -80,4 +80,4 @@ class OptionalReasonBody(Body, frozen=True):
 QueryWord = Annotated[str, Meta(max_length=50)]
 QueryWords = Annotated[list[QueryWord] | None, QueryParameter(max_items=10)]
 # ``true`` or ``false``; left out, the list is not narrowed by it.
-QueryFlag = bool | None
+QueryFlag = FromQuery[bool | None]
