@@ -133,18 +133,7 @@ class ViewQueries:
         params: list[Any] = [service_id]
         self._among(sql, params, "c.status", where.statuses)
         self._flag(sql, params, where.high_risk)
-        terms = where.referrals
-        if terms.narrows or terms.overdue is not None:
-            mine = ["r.case_id = c.id AND (r.sender_service = %s OR r.recipient_service = %s)"]
-            mine_params: list[Any] = [service_id, service_id]
-            self._terms(mine, mine_params, terms, service_id)
-            exists = f"SELECT 1 FROM {self._t[REFERRALS]} r WHERE {' AND '.join(mine)}"
-            if terms.narrows or terms.overdue:
-                sql.append(f"EXISTS ({exists}{' AND ' + _OVERDUE if terms.overdue else ''})")
-                params += [*mine_params, *([self._time(at)] if terms.overdue else [])]
-            if terms.overdue is False:
-                sql.append(f"NOT EXISTS ({exists} AND {_OVERDUE})")
-                params += [*mine_params, self._time(at)]
+        self._with_referrals(sql, params, where.referrals, service_id, at)
         if after is not None:
             (position,) = _key(after, 1)
             sql.append("c.opened_position < %s")
@@ -321,6 +310,33 @@ class ViewQueries:
             )
             params.append(service_id)
             self._among(sql, params, other, terms.counterparts)
+
+    def _with_referrals(
+        self,
+        sql: list[str],
+        params: list[Any],
+        terms: ReferralTerms,
+        service_id: str,
+        at: datetime,
+    ) -> None:
+        """A case with a referral of ``service_id``'s (sent or received) that matches
+        ``terms``; ``overdue=False``: and none of those that match is overdue."""
+        if not terms.narrows and terms.overdue is None:
+            return
+        mine = ["r.case_id = c.id AND (r.sender_service = %s OR r.recipient_service = %s)"]
+        mine_params: list[Any] = [service_id, service_id]
+        self._terms(mine, mine_params, terms, service_id)
+        exists = f"SELECT 1 FROM {self._t[REFERRALS]} r WHERE {' AND '.join(mine)}"
+        if terms.overdue:
+            sql.append(f"EXISTS ({exists} AND {_OVERDUE})")
+            params += [*mine_params, self._time(at)]
+            return
+        if terms.narrows:
+            sql.append(f"EXISTS ({exists})")
+            params += mine_params
+        if terms.overdue is False:
+            sql.append(f"NOT EXISTS ({exists} AND {_OVERDUE})")
+            params += [*mine_params, self._time(at)]
 
     def _referral_rows(self, tx: ViewTx, where: str, params: Sequence[Any]) -> list[ReferralRow]:
         """Referrals, each with its case's row, both checked."""
