@@ -26,7 +26,8 @@ links. ``complete`` adds them to the generated document, in this one place:
 - typed problems: every problem type (each ``DomainError``'s code, and
   ``api.problems.API_PROBLEM_TYPES``) is a component of its own, its ``code`` and
   ``type`` constants, with an example; each problem answer of a route is any of
-  the types of its status, or the generic ``ProblemBody`` last (a generated
+  the types of its status (a read's leave out those only a write answers,
+  ``WRITE_ONLY``), or the generic ``ProblemBody`` last (a generated
   client decodes a refusal into its own type, and a type added later still
   decodes); the filters of the lists take the words ``application.list_filters``
   parses.
@@ -46,6 +47,12 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from api.problems import API_PROBLEM_TYPES, TYPE_PREFIX, status_of
 from api.schemas import Body
 from application.audit import MAX_EVENTS
+from application.idempotency import (
+    AlreadyApplied,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    OutcomeUnknown,
+)
 from application.pagination import MAX_LIMIT
 from domain import vocabulary as v
 from domain.entries import CaseStatus
@@ -257,6 +264,10 @@ def _links(paths: dict[str, Any]) -> None:
 
 
 PROBLEM = "application/problem+json"
+# Problems only a write answers (``api.write_guard``): a read is never refused so.
+WRITE_ONLY = frozenset(
+    e.code for e in (IdempotencyKeyReused, IdempotencyInProgress, AlreadyApplied, OutcomeUnknown)
+)
 
 
 def problem_types() -> dict[str, tuple[set[int], str]]:
@@ -306,12 +317,17 @@ def _problems(document: Document) -> None:
         for s in statuses:
             by_status.setdefault(s, []).append(code)
     for operations in document["paths"].values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             if not isinstance(operation, dict):
                 continue
+            writes = method in ("post", "put", "patch", "delete")
             for status, response in operation.get("responses", {}).items():
                 media = response.get("content", {}).get(PROBLEM)
-                codes = by_status.get(int(status), []) if status.isdigit() else []
+                codes = [
+                    c
+                    for c in (by_status.get(int(status), []) if status.isdigit() else [])
+                    if writes or c not in WRITE_ONLY
+                ]
                 if media is None or not codes:
                     continue
                 refs = [{"$ref": _SCHEMAS + problem_component(c)} for c in codes]
