@@ -22,12 +22,21 @@ links. ``complete`` adds them to the generated document, in this one place:
   and the audit log's ``after`` is not negative (``QUERY_BOUNDS``), refused
   with the application's own codes (``invalid-limit``, ``invalid-position``);
 - links: each answer naming a case, a referral or a consent leads to the
-  operations on it, by the field that names it (``reference_code``, ``id``).
+  operations on it, by the field that names it (``reference_code``, ``id``);
+- typed problems: every problem type (each ``DomainError``'s code, and
+  ``api.problems.API_PROBLEM_TYPES``) is a component of its own, its ``code`` and
+  ``type`` constants, with an example; each problem answer of a route is any of
+  the types of its status (a read's leave out those only a write answers,
+  ``WRITE_ONLY``), or the generic ``ProblemBody`` last (a generated
+  client decodes a refusal into its own type, and a type added later still
+  decodes); the filters of the lists take the words ``application.list_filters``
+  parses.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
@@ -35,17 +44,29 @@ from typing import Any
 from litestar import Request
 from litestar.openapi.plugins import JsonRenderPlugin
 
+from api.problems import API_PROBLEM_TYPES, TYPE_PREFIX, status_of
 from api.schemas import Body
 from application.audit import MAX_EVENTS
+from application.idempotency import (
+    AlreadyApplied,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    OutcomeUnknown,
+)
 from application.pagination import MAX_LIMIT
 from domain import vocabulary as v
+from domain.entries import CaseStatus
+from domain.errors import DomainError
 from domain.referral import ReferralStatus
 from domain.risk import RiskLevel
 from domain.text import is_visible
 
 Document = dict[str, Any]
 Schema = dict[str, Any]
+_SCHEMAS = "#/components/schemas/"
 
+# The lists a caseworker filters (``application.list_filters``).
+LISTS = ("/api/v1/cases", "/api/v1/referrals")
 # Body field -> the words it takes; a list field's items take them.
 VOCABULARY: dict[tuple[str, str], type[StrEnum]] = {
     ("NoteBody", "category"): v.Category,
@@ -61,7 +82,12 @@ VOCABULARY: dict[tuple[str, str], type[StrEnum]] = {
 QUERY_WORDS: dict[tuple[str, str], list[str]] = {
     ("/api/v1/referrals", "box"): ["inbox", "outbox"],
     ("/api/v1/referrals", "status"): [s.value for s in ReferralStatus],
+    ("/api/v1/cases", "status"): [s.value for s in CaseStatus],
+    **{(path, "urgency"): [u.value for u in v.Urgency] for path in LISTS},
+    **{(path, "kind"): [k.value for k in v.ReferralKind] for path in LISTS},
 }
+# Query parameters taking the directory's service ids.
+QUERY_SERVICES = {(path, "counterpart") for path in LISTS}
 # Texts the domain takes only with something visible in them (``required_text``).
 REQUIRED_TEXTS = (("NoteBody", "text"), ("ReferralBody", "reason"), ("ReasonBody", "reason"))
 # Query parameters with bounds the application checks: (path, parameter) -> bounds.
@@ -149,20 +175,28 @@ def _bodies_complete(
     _words_schema(schemas["RiskBody"]["properties"]["judgement"], [r.value for r in RiskLevel])
 
 
-def _risk_body(schema: Schema, instruments: dict[str, list[str]]) -> None:
-    """One branch per instrument: its id, and an answer to each of its items."""
+def _risk_body(schemas: dict[str, Schema], instruments: dict[str, list[str]]) -> None:
+    """One branch per instrument: its id, and an answer to each of its items. Each
+    branch and its answers are components of their own (``RiskBodyReteScreeningV1``),
+    so that a generator makes one model of each."""
+    schema = schemas["RiskBody"]
     branches = []
     for instrument, items in sorted(instruments.items()):
         branch = copy.deepcopy({k: schema[k] for k in ("type", "properties", "required")})
-        branch["properties"]["instrument_id"] = {"type": "string", "const": instrument}
-        branch["properties"]["answers"] = {
+        name = "RiskBody" + "".join(p.capitalize() for p in re.split(r"[^0-9A-Za-z]+", instrument))
+        schemas[f"{name}Answers"] = {
+            "title": f"{name}Answers",
             "type": "object",
             "properties": {item: {"type": "boolean"} for item in items},
             "required": sorted(items),
             "additionalProperties": False,
         }
+        branch["title"] = name
+        branch["properties"]["instrument_id"] = {"type": "string", "const": instrument}
+        branch["properties"]["answers"] = {"$ref": f"{_SCHEMAS}{name}Answers"}
         branch["additionalProperties"] = False
-        branches.append(branch)
+        schemas[name] = branch
+        branches.append({"$ref": _SCHEMAS + name})
     for key in ("properties", "required", "type", "additionalProperties"):
         schema.pop(key, None)
     schema["oneOf"] = branches
@@ -180,13 +214,15 @@ def _optional_bodies(paths: dict[str, Any]) -> None:
                 body["required"] = False
 
 
-def _query_complete(paths: dict[str, Any]) -> None:
+def _query_complete(paths: dict[str, Any], services: list[str]) -> None:
     for path, operations in paths.items():
         get = operations.get("get")
         if get is None:
             continue
         for parameter in get.get("parameters", []):
             words = QUERY_WORDS.get((path, parameter["name"]))
+            if (path, parameter["name"]) in QUERY_SERVICES:
+                words = services
             if words is not None:
                 _words_schema(parameter["schema"], words)
             parameter["schema"].update(QUERY_BOUNDS.get((path, parameter["name"]), {}))
@@ -227,6 +263,78 @@ def _links(paths: dict[str, Any]) -> None:
                     response["links"] = links
 
 
+PROBLEM = "application/problem+json"
+# Problems only a write answers (``api.write_guard``): a read is never refused so.
+WRITE_ONLY = frozenset(
+    e.code for e in (IdempotencyKeyReused, IdempotencyInProgress, AlreadyApplied, OutcomeUnknown)
+)
+
+
+def problem_types() -> dict[str, tuple[set[int], str]]:
+    """Every problem type the server answers: code -> (its statuses, its title)."""
+    found: dict[str, tuple[set[int], str]] = {
+        code: ({status}, title) for code, (status, title) in API_PROBLEM_TYPES.items()
+    }
+    todo: list[type[DomainError]] = [DomainError]
+    while todo:
+        error = todo.pop()
+        todo += error.__subclasses__()
+        statuses, _ = found.setdefault(error.code, (set(), error.title))
+        statuses.add(status_of(error.__new__(error)))
+    return found
+
+
+def problem_component(code: str) -> str:
+    """``category-not-visible`` -> ``CategoryNotVisibleProblem``."""
+    return "".join(part.capitalize() for part in code.split("-")) + "Problem"
+
+
+def _problems(document: Document) -> None:
+    """Typed problem components, their examples, and every problem answer made of them."""
+    components = document["components"]
+    schemas, examples = components["schemas"], components.setdefault("examples", {})
+    generic = schemas["ProblemBody"]
+    by_status: dict[int, list[str]] = {}
+    for code, (statuses, title) in sorted(problem_types().items()):
+        name = problem_component(code)
+        status = min(statuses)
+        example = {
+            "type": TYPE_PREFIX + code,
+            "title": title,
+            "status": status,
+            "detail": f"what was refused, and why ({title.lower()})",
+            "code": code,
+            "instance": "urn:uuid:8b7e1c52-3f4d-4f6a-9a41-0c5d2e7b9f10",
+        }
+        schema = copy.deepcopy(generic)
+        schema["title"] = name
+        schema["description"] = f"{title} (``{code}``)."
+        schema["properties"]["code"] = {"type": "string", "const": code}
+        schema["properties"]["type"] = {"type": "string", "const": TYPE_PREFIX + code}
+        schema["examples"] = [example]
+        schemas[name] = schema
+        examples[code] = {"summary": title, "value": example}
+        for s in statuses:
+            by_status.setdefault(s, []).append(code)
+    for operations in document["paths"].values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                continue
+            writes = method in ("post", "put", "patch", "delete")
+            for status, response in operation.get("responses", {}).items():
+                media = response.get("content", {}).get(PROBLEM)
+                codes = [
+                    c
+                    for c in (by_status.get(int(status), []) if status.isdigit() else [])
+                    if writes or c not in WRITE_ONLY
+                ]
+                if media is None or not codes:
+                    continue
+                refs = [{"$ref": _SCHEMAS + problem_component(c)} for c in codes]
+                media["schema"] = {"anyOf": [*refs, {"$ref": _SCHEMAS + "ProblemBody"}]}
+                media["examples"] = {c: {"$ref": f"#/components/examples/{c}"} for c in codes}
+
+
 def complete(
     document: Document,
     services: list[str],
@@ -240,10 +348,11 @@ def complete(
     paths = document["paths"]
     schemas = document["components"]["schemas"]
     _bodies_complete(schemas, services, case_services)
-    _risk_body(schemas["RiskBody"], instruments)
+    _risk_body(schemas, instruments)
     _optional_bodies(paths)
-    _query_complete(paths)
+    _query_complete(paths, services)
     _links(paths)
+    _problems(document)
     return document
 
 

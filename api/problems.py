@@ -163,6 +163,31 @@ API_PROBLEMS = {**API_PROBLEMS, **documented(507)}
 BODY_PROBLEMS = {**BODY_PROBLEMS, **documented(507)}
 
 
+# Problem types the API answers itself, not from a domain error: code -> (status,
+# title). With every ``DomainError``'s, they are the document's typed problems
+# (``api.openapi_document``); an answer of a type not listed still fits the
+# generic ``ProblemBody``.
+API_PROBLEM_TYPES: dict[str, tuple[int, str]] = {
+    "invalid-parameter": (400, "Invalid request parameter"),
+    "invalid-body": (400, "Invalid request body"),
+    "unknown-parameter": (400, "Unknown query parameter"),
+    "bad-request": (400, "Bad Request"),
+    "missing-token": (401, "Not authenticated"),
+    "invalid-token": (401, "Not authenticated"),
+    "expired-token": (401, "Not authenticated"),
+    "token-lifetime-too-long": (401, "Not authenticated"),
+    "unknown-actor": (401, "Not authenticated"),
+    "unauthenticated": (401, "Unauthorized"),
+    "forbidden": (403, "Forbidden"),
+    "not-found": (404, "Not Found"),
+    "body-too-large": (413, "Request Entity Too Large"),
+    "unsupported-media-type": (415, "Unsupported Media Type"),
+    "database-unreachable": (503, "Service unavailable"),
+    "identity-provider-unavailable": (503, "Identity provider unavailable"),
+    StorageFull.code: (507, StorageFull.title),
+}
+
+
 def internal_error() -> Problem:
     return Problem(
         500,

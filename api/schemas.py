@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
+from litestar.params import FromQuery, QueryParameter
 from msgspec import Meta
 
 Id = Annotated[str, Meta(min_length=1, max_length=100)]
@@ -71,3 +72,12 @@ class ReasonBody(Body, frozen=True):
 
 class OptionalReasonBody(Body, frozen=True):
     reason: Reason | None = None
+
+
+# -- list filters (query parameters; ``application.list_filters`` parses the words) --
+
+# A filter word, repeated for "any of these" (``?status=sent&status=acknowledged``).
+QueryWord = Annotated[str, Meta(max_length=50)]
+QueryWords = Annotated[list[QueryWord] | None, QueryParameter(max_items=10)]
+# ``true`` or ``false``; left out, the list is not narrowed by it.
+QueryFlag = FromQuery[bool | None]

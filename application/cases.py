@@ -10,8 +10,9 @@ from application.access_log import IN_PROCESS, case_categories, record_read
 from application.authorisation import Action, authorise, require_works_on
 from application.context import Context
 from application.errors import Conflict, NotFound
+from application.list_filters import case_filter, referral_terms
 from application.loading import Loader
-from application.pagination import cursor_after, offset_of
+from application.pagination import Cursors, check_limit
 from application.ports import case_scope
 from application.presenting import (
     assessment_view,
@@ -198,12 +199,30 @@ class Cases:
         record_read(self.ctx, actor, rows.case.id, case_categories(view), via)
         return view
 
-    def list(self, actor: Actor, cursor: str | None = None, limit: int = 50) -> CasePage:
-        """Cases the actor's service may see, most recently opened first, each with the
-        categories the service may see of it and its version as that service sees it."""
+    def list(
+        self,
+        actor: Actor,
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        status: list[str] | None = None,
+        high_risk: bool | None = None,
+        overdue: bool | None = None,
+        urgency: list[str] | None = None,
+        kind: list[str] | None = None,
+        counterpart: list[str] | None = None,
+    ) -> CasePage:
+        """Cases the actor's service may see, most recently opened first, filtered
+        (``application.list_filters``), each with the categories the service may see
+        of it and its version as that service sees it."""
         authorise(actor, Action.WORK_CASES)
-        offset = offset_of(cursor, limit)
-        found = self.ctx.views.cases_of(actor.service.id, offset, limit)
+        terms = referral_terms(self.ctx.directory, urgency, kind, counterpart, overdue)
+        where = case_filter(status, high_risk, terms)
+        scope = f"cases:{actor.service.id}:{where.fingerprint()}"
+        cursors = Cursors(self.ctx.cursor_secret)
+        after = cursors.open(scope, cursor)
+        at = self.ctx.clock.now()
+        found = self.ctx.views.cases_of(actor.service.id, at, where, after, check_limit(limit))
         standings = self.ctx.views.standings([row.id for row in found.items])
         items = []
         for row in found.items:
@@ -216,7 +235,7 @@ class Cases:
             version = self._version_seen(row, access)
             if version is not None:
                 items.append(case_summary(row, access, version))
-        return CasePage(items, cursor_after(offset, limit, found.more))
+        return CasePage(items, cursors.seal(scope, found.after))
 
     # -- helpers ------------------------------------------------------------
 

@@ -14,6 +14,7 @@ rule allows them.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -49,6 +50,10 @@ class Context:
     ended_consents: EndedConsents | None = None
     # The owners of the cases this process has met (``application.owners``).
     owners: KnownOwners = field(default_factory=KnownOwners)
+    # What list cursors are MACed under (``application.pagination``): the same in
+    # every process of a deployment (``infrastructure.bootstrap``); a process of its
+    # own (a test) has one of its own.
+    cursor_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
     def identify(self, user_id: str, service_id: str, roles: Iterable[str]) -> Actor:
         """The actor a verified token speaks for; refuses unknown services and roles

@@ -9,8 +9,9 @@ from application.authorisation import Action, authorise
 from application.consent_expiry import lapsed
 from application.context import Context
 from application.errors import Conflict
+from application.list_filters import UnknownStatus, referral_filter, referral_terms
 from application.loading import Loader
-from application.pagination import cursor_after, offset_of
+from application.pagination import Cursors, check_limit
 from application.presenting import CaseMark, referral_summary, referral_view, referral_view_of
 from application.view_ports import Box
 from application.views import ReferralPage, ReferralSummary, ReferralView
@@ -18,7 +19,7 @@ from domain import errors
 from domain.entries import CaseStatus
 from domain.erased import ERASED
 from domain.network import Actor
-from domain.referral import Move, Referral, ReferralStatus, referral_kind
+from domain.referral import Move, Referral, referral_kind
 from domain.vocabulary import LegalBasis, Urgency, categories, parse
 
 
@@ -27,9 +28,7 @@ class UnknownBox(errors.InvalidValue):
     title = "Unknown box"
 
 
-class UnknownStatus(errors.InvalidValue):
-    code = "unknown-status"
-    title = "Unknown referral status"
+__all__ = ["Referrals", "UnknownBox", "UnknownStatus"]
 
 
 class Referrals:
@@ -122,15 +121,25 @@ class Referrals:
         status: list[str] | None = None,
         cursor: str | None = None,
         limit: int = 50,
+        *,
+        high_risk: bool | None = None,
+        overdue: bool | None = None,
+        urgency: list[str] | None = None,
+        kind: list[str] | None = None,
+        counterpart: list[str] | None = None,
     ) -> ReferralPage:
-        """A service's inbox or outbox: open before ended, then most urgent, then most
-        overdue, then oldest. Items are summaries without personal fields: listing is
-        not reading her data."""
+        """A service's inbox or outbox, filtered (``application.list_filters``): the
+        most urgent first, then in the order they were sent (the oldest, so the most
+        overdue, first). Items are summaries without personal fields: listing is not
+        reading her data."""
         authorise(actor, Action.WORK_CASES)
         which = parse(Box, box, UnknownBox)
-        wanted = frozenset(parse(ReferralStatus, s, UnknownStatus) for s in status or [])
-        offset = offset_of(cursor, limit)
+        terms = referral_terms(self.ctx.directory, urgency, kind, counterpart, overdue)
+        where = referral_filter(status, high_risk, terms)
+        scope = f"{which.value}:{actor.service.id}:{where.fingerprint()}"
+        cursors = Cursors(self.ctx.cursor_secret)
+        after = cursors.open(scope, cursor)
         at = self.ctx.clock.now()
-        found = self.ctx.views.box(which, actor.service.id, at, wanted, offset, limit)
+        found = self.ctx.views.box(which, actor.service.id, at, where, after, check_limit(limit))
         items = [referral_summary(r, CaseMark.of_row(r), at) for r in found.items]
-        return ReferralPage(items, cursor_after(offset, limit, found.more))
+        return ReferralPage(items, cursors.seal(scope, found.after))

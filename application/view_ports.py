@@ -11,11 +11,14 @@ erased its key is gone and those parts read as ``ERASED``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
+from application.list_filters import CaseFilter, ReferralFilter
+from application.pagination import Key
 from application.view_rows import (
     AssessmentRow,
     CaseFact,
@@ -30,7 +33,8 @@ from application.view_rows import (
     Slice,
 )
 from domain.erased import Erased
-from domain.referral import ReferralStatus
+
+T = TypeVar("T")
 
 __all__ = [
     "AssessmentRow",
@@ -39,6 +43,7 @@ __all__ = [
     "CaseRows",
     "CaseStanding",
     "EntryRow",
+    "Keyed",
     "ObservatoryFacts",
     "PersonalParts",
     "ReferralFact",
@@ -56,15 +61,27 @@ class Box(StrEnum):
     OUTBOX = "outbox"
 
 
+@dataclass(frozen=True, slots=True)
+class Keyed(Generic[T]):
+    """One page of a list, and the sort key of its last row when more follow: the
+    next page is the rows after it (``application.pagination``)."""
+
+    items: list[T]
+    after: Key | None
+
+
 class ViewReader(Protocol):
     """What the application reads the network through. Each method answers from the
     views as they are after every event written before the call (on SQLite the
     implementation catches up first; on PostgreSQL a ``rete views run`` process
     follows the log, and ``catch_up`` closes the gap on demand)."""
 
-    def cases_of(self, service_id: str, offset: int, limit: int) -> Slice[CaseRow]:
+    def cases_of(
+        self, service_id: str, at: datetime, where: CaseFilter, after: Key | None, limit: int
+    ) -> Keyed[CaseRow]:
         """Cases the service owns or takes part in (sender or recipient of a
-        referral on it), the most recently opened first."""
+        referral on it) that ``where`` lets through (overdue at ``at``), the most
+        recently opened first, from the one after the key ``after``."""
         ...
 
     def standings(
@@ -87,13 +104,15 @@ class ViewReader(Protocol):
         which: Box,
         service_id: str,
         at: datetime,
-        statuses: frozenset[ReferralStatus],
-        offset: int,
+        where: ReferralFilter,
+        after: Key | None,
         limit: int,
-    ) -> Slice[ReferralRow]:
-        """Referrals to the service (``INBOX``) or from it (``OUTBOX``), all statuses
-        when ``statuses`` is empty: active first, then by urgency, then the most
-        overdue at ``at``, then the oldest."""
+    ) -> Keyed[ReferralRow]:
+        """Referrals to the service (``INBOX``) or from it (``OUTBOX``) that ``where``
+        lets through (overdue at ``at``; the counterpart is the other service), from
+        the one after the key ``after``: the most urgent first, then in the order
+        they were sent. Both keys stay as they were written whatever moves the
+        referral, so a walk through the pages meets each referral once."""
         ...
 
     def overdue(self, at: datetime) -> list[ReferralRow]:

@@ -33,7 +33,7 @@ from rich.table import Table
 from bench.backends import Backend, add_backend_options, chosen_backends
 from bench.stories import Ours
 from bench.tables import by_backend
-from domain.referral import ACTIVE_STATUSES, Referral
+from domain.referral import Referral
 from domain.vocabulary import Urgency
 
 PAGE = 50
@@ -57,15 +57,15 @@ class ReadTimes:
 
 def inbox_from_aggregates(runner: Ours) -> list[str]:
     """The recipient's first inbox page, computed from every referral aggregate."""
-    store, at = runner.rete.ctx.store, runner.rete.ctx.clock.now()
+    store = runner.rete.ctx.store
     mine = [
         r
         for r in (store.get(Referral, i) for i in store.ids_of(Referral))
         if r.recipient_service == runner.recipient.service.id
     ]
-    mine.sort(
-        key=lambda r: (r.status not in ACTIVE_STATUSES, _RANK[r.urgency], r.due() or at, r.sent_at)
-    )
+    # The boxes' order: the most urgent first, then in the order sent (the log's,
+    # which ``ids_of`` keeps: the sort is stable).
+    mine.sort(key=lambda r: _RANK[r.urgency])
     return [str(r.id) for r in mine[:PAGE]]
 
 

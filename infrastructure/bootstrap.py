@@ -30,6 +30,8 @@ from domain.risk import RiskInstrument
 from infrastructure.clock import SystemClock
 from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
+from infrastructure.crypto.scoped_secret import scoped_secret
+from infrastructure.crypto.view_mac import VIEW_MAC_SCOPE
 from infrastructure.db import database_of, open_from_settings
 from infrastructure.disk_check import DiskCheck
 from infrastructure.ended_consents import EndedConsentQuery
@@ -149,6 +151,9 @@ def build_rete(
         integrity=integrity,
         idempotency=open_idempotency(settings, store),
         ended_consents=EndedConsentQuery(views),
+        # List cursors are MACed under the views' data key, with a label of their own:
+        # every process of the deployment opens the cursors any other gave out.
+        cursor_secret=scoped_secret(store.keys, VIEW_MAC_SCOPE, b"rete list cursors v1"),
     )
     recorder = store.recorder
     served = ServedLedger(ledger or (lambda: open_ledger(settings, recorder, integrity=integrity)))

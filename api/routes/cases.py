@@ -8,6 +8,7 @@ from litestar import Controller, Request
 from litestar.params import FromPath, JSONBody
 from litestar.response import Response
 
+from api.known_query import only_declared_query
 from api.routes._common import (
     API_PREFIX,
     BEARER,
@@ -25,6 +26,8 @@ from api.schemas import (
     ConsentBody,
     NoteBody,
     OpenCaseBody,
+    QueryFlag,
+    QueryWords,
     ReasonBody,
     ReferralBody,
     RiskBody,
@@ -57,11 +60,45 @@ class CasesController(Controller):
     ) -> Response[CaseView]:
         return versioned(rete.cases.open(actor), 201)
 
-    @api_get("/", summary="Cases my service may see, newest first")
+    @api_get(
+        "/",
+        summary="Cases my service may see, newest first",
+        description=(
+            "Filters narrow the list, each left out lets everything through; a word "
+            "repeated means any of them. `urgency`, `kind`, `counterpart` and `overdue` "
+            "ask for a referral of my service's on the case (sent or received) of that "
+            "urgency and kind, with that other service, past its deadline "
+            "(`overdue=false`: none of them is). An erased case has no `high_risk`: "
+            "neither `true` nor `false` lists it. Pass `next_cursor` back, with the same "
+            "filters, for the next page: cases opened meanwhile do not shift the pages. "
+            "An unknown query parameter is refused (`unknown-parameter`)."
+        ),
+        guards=[only_declared_query],
+    )
     def list_cases(
-        self, rete: App, actor: Me, cursor: Cursor = None, limit: Limit = 50
+        self,
+        rete: App,
+        actor: Me,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+        status: QueryWords = None,
+        high_risk: QueryFlag = None,
+        overdue: QueryFlag = None,
+        urgency: QueryWords = None,
+        kind: QueryWords = None,
+        counterpart: QueryWords = None,
     ) -> CasePage:
-        return rete.cases.list(actor, cursor, limit)
+        return rete.cases.list(
+            actor,
+            cursor,
+            limit,
+            status=status,
+            high_risk=high_risk,
+            overdue=overdue,
+            urgency=urgency,
+            kind=kind,
+            counterpart=counterpart,
+        )
 
     @api_get(
         "/{case_ref:str}",
@@ -76,6 +113,7 @@ class CasesController(Controller):
     @api_get(
         "/{case_ref:str}/access-log",
         summary="Who read the case's personal data, newest first (owner service, auditors)",
+        guards=[only_declared_query],
     )
     def access_log(
         self, rete: App, actor: Me, case_ref: CaseRef, cursor: Cursor = None, limit: Limit = 50

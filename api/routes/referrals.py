@@ -13,10 +13,11 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Router
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Response
 from msgspec import Meta
 
+from api.known_query import only_declared_query
 from api.routes._common import (
     API_PREFIX,
     BEARER,
@@ -29,7 +30,7 @@ from api.routes._common import (
     route_of,
     versioned,
 )
-from api.schemas import OptionalReasonBody, ReasonBody
+from api.schemas import OptionalReasonBody, QueryFlag, QueryWords, ReasonBody
 from application.views import ReferralPage, ReferralSummary, ReferralView
 from domain.referral import Move
 
@@ -73,19 +74,45 @@ class ReferralsController(Controller):
 
     @api_get(
         "/",
-        summary="My service's inbox or outbox, most urgent first",
-        description="Summaries without reason or justification: open a referral to read them.",
+        summary="My service's inbox or outbox, most urgent first, then the oldest",
+        description=(
+            "Summaries without reason or justification: open a referral to read them. "
+            "Filters narrow the box, each left out lets everything through; a word "
+            "repeated means any of them. `counterpart` is the other service (the sender "
+            "in the inbox, the recipient in the outbox); `overdue` a deadline still owed "
+            "and passed; `high_risk` the case's flag (an erased case has none: neither "
+            "`true` nor `false` lists it). Pass `next_cursor` back, with the same "
+            "filters, for the next page: referrals sent or moved meanwhile do not shift "
+            "the pages. An unknown query parameter is refused (`unknown-parameter`)."
+        ),
+        guards=[only_declared_query],
     )
     def list_referrals(
         self,
         rete: App,
         actor: Me,
         box: FromQuery[Word] = "inbox",
-        status: Annotated[list[Word] | None, QueryParameter(max_items=10)] = None,
+        status: QueryWords = None,
         cursor: Cursor = None,
         limit: Limit = 50,
+        high_risk: QueryFlag = None,
+        overdue: QueryFlag = None,
+        urgency: QueryWords = None,
+        kind: QueryWords = None,
+        counterpart: QueryWords = None,
     ) -> ReferralPage:
-        return rete.referrals.list(actor, box, status, cursor, limit)
+        return rete.referrals.list(
+            actor,
+            box,
+            status,
+            cursor,
+            limit,
+            high_risk=high_risk,
+            overdue=overdue,
+            urgency=urgency,
+            kind=kind,
+            counterpart=counterpart,
+        )
 
     @api_get(
         "/{referral_id:str}",

@@ -18,25 +18,27 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any, Final, NoReturn, TypeVar
+from typing import Any, Final, NoReturn
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
 from application.integrity import IntegrityAlarm, IntegrityFailure, IntegrityWatch
+from application.list_filters import CaseFilter, ReferralFilter, ReferralTerms
+from application.pagination import InvalidCursor, Key
 from application.view_ports import (
     Box,
     CaseRow,
     CaseRows,
     CaseStanding,
+    Keyed,
     ObservatoryFacts,
     ReferralRow,
-    Slice,
 )
 from domain.case import Case
 from domain.consent import Consent
 from domain.entries import CaseStatus
-from domain.referral import Referral, ReferralStatus
+from domain.referral import Referral
 from infrastructure.logging import get_logger
 from infrastructure.views import decoding
 from infrastructure.views.db.base import ViewTables, ViewTx
@@ -54,7 +56,6 @@ from infrastructure.views.schema import (
     Table,
 )
 
-T = TypeVar("T")
 Stored = dict[str, Any]
 
 log = get_logger(__name__)
@@ -71,6 +72,9 @@ _SEALED_BY: Final = {
 _REFERRAL_COLUMNS: Final = len(REFERRALS.columns)
 # What an alarm may say of a row: its ids, as ids are written; anything else is cut.
 _NOT_AN_ID: Final = re.compile(r"[^0-9A-Za-z._:-]")
+# A referral owes an answer past its deadline (``Lifecycle.overdue``: a deadline
+# still owed, ``due``, that the moment has passed), said once for every read of it.
+_OVERDUE: Final = "(r.due IS NOT NULL AND r.due < %s)"
 
 
 class ViewQueries:
@@ -118,14 +122,31 @@ class ViewQueries:
 
     # -- the port ---------------------------------------------------------------
 
-    def cases_of(self, service_id: str, offset: int, limit: int) -> Slice[CaseRow]:
-        statement = (
-            f"{self._select(CASES)} WHERE id IN (SELECT case_id FROM {self._t[PARTICIPANTS]} "
-            "WHERE service_id = %s) ORDER BY opened_position DESC LIMIT %s OFFSET %s"
-        )
+    def cases_of(
+        self, service_id: str, at: datetime, where: CaseFilter, after: Key | None, limit: int
+    ) -> Keyed[CaseRow]:
+        # Keyset: the log position of the case's opening, unique and never changed.
+        sql = [
+            f"{self._select(CASES)} c WHERE c.id IN (SELECT case_id FROM "
+            f"{self._t[PARTICIPANTS]} WHERE service_id = %s)"
+        ]
+        params: list[Any] = [service_id]
+        self._among(sql, params, "c.status", where.statuses)
+        self._flag(sql, params, where.high_risk)
+        self._with_referrals(sql, params, where.referrals, service_id, at)
+        if after is not None:
+            (position,) = _key(after, 1)
+            sql.append("c.opened_position < %s")
+            params.append(position)
+        statement = f"{' AND '.join(sql)} ORDER BY c.opened_position DESC LIMIT %s"
         with self._read() as tx:
-            found = self._rows(tx, CASES, statement, (service_id, limit + 1, offset))
-        return _slice([decoding.case_row(r) for r in found], limit)
+            found = self._rows(tx, CASES, statement, (*params, limit + 1))
+        more = len(found) > limit
+        found = found[:limit]
+        return Keyed(
+            [decoding.case_row(r) for r in found],
+            (found[-1]["opened_position"],) if more else None,
+        )
 
     def standings(
         self, case_ids: Sequence[UUID], *, caught_up: bool = True
@@ -189,29 +210,37 @@ class ViewQueries:
         which: Box,
         service_id: str,
         at: datetime,
-        statuses: frozenset[ReferralStatus],
-        offset: int,
+        where: ReferralFilter,
+        after: Key | None,
         limit: int,
-    ) -> Slice[ReferralRow]:
-        # DOMAIN.md's order: active first; by urgency; the most overdue (the earliest
-        # deadline still owed; none owed counts as due now); the oldest.
+    ) -> Keyed[ReferralRow]:
+        # Keyset: urgency, then the log position of the referral's sending (unique):
+        # neither changes once written, whatever moves it, so pages do not shift.
         side = "recipient_service" if which is Box.INBOX else "sender_service"
-        wanted = sorted(s.value for s in statuses)
-        among = f" AND r.status IN ({', '.join(['%s'] * len(wanted))})" if wanted else ""
-        now = self._tables.dialect.encode_row(("time",), (at,))[0]
-        where = (
-            f"WHERE r.{side} = %s{among} ORDER BY r.active DESC, r.urgency_rank, "
-            "COALESCE(r.due, %s), r.sent_at, r.position LIMIT %s OFFSET %s"
-        )
+        sql = [f"r.{side} = %s"]
+        params: list[Any] = [service_id]
+        self._among(sql, params, "r.status", where.statuses)
+        self._flag(sql, params, where.high_risk)
+        self._terms(sql, params, where.terms, service_id)
+        if where.terms.overdue is not None:
+            sql.append(_OVERDUE if where.terms.overdue else f"NOT {_OVERDUE}")
+            params.append(self._time(at))
+        if after is not None:
+            rank, position = _key(after, 2)
+            sql.append("(r.urgency_rank > %s OR (r.urgency_rank = %s AND r.position > %s))")
+            params += [rank, rank, position]
+        statement = f"WHERE {' AND '.join(sql)} ORDER BY r.urgency_rank, r.position LIMIT %s"
         with self._read() as tx:
-            found = self._referral_rows(tx, where, (service_id, *wanted, now, limit + 1, offset))
-        return _slice(found, limit)
+            found = self._referral_pairs(tx, statement, (*params, limit + 1))
+        more = len(found) > limit
+        page = found[:limit]
+        last = page[-1][1] if more else None
+        return Keyed([row for row, _ in page], last)
 
     def overdue(self, at: datetime) -> list[ReferralRow]:
-        now = self._tables.dialect.encode_row(("time",), (at,))[0]
-        where = "WHERE r.due < %s AND c.status <> %s ORDER BY r.due, r.position"
+        where = f"WHERE {_OVERDUE} AND c.status <> %s ORDER BY r.due, r.position"
         with self._read() as tx:
-            return self._referral_rows(tx, where, (now, CaseStatus.ERASED.value))
+            return self._referral_rows(tx, where, (self._time(at), CaseStatus.ERASED.value))
 
     def worklist(self, service_id: str) -> list[ReferralRow]:
         where = (
@@ -254,16 +283,79 @@ class ViewQueries:
         self.catch_up()
         return self._tables.read()
 
+    def _time(self, at: datetime) -> Any:
+        return self._tables.dialect.encode_row(("time",), (at,))[0]
+
+    def _among(self, sql: list[str], params: list[Any], column: str, words: frozenset[str]) -> None:
+        if words:
+            wanted = sorted(words)
+            sql.append(f"{column} IN ({', '.join(['%s'] * len(wanted))})")
+            params += wanted
+
+    def _flag(self, sql: list[str], params: list[Any], high_risk: bool | None) -> None:
+        """The case's high-risk flag (null once erased: it matches neither)."""
+        if high_risk is not None:
+            sql.append("c.high_risk = %s")
+            params.append(self._tables.dialect.encode_row(("bool",), (high_risk,))[0])
+
+    def _terms(
+        self, sql: list[str], params: list[Any], terms: ReferralTerms, service_id: str
+    ) -> None:
+        """A referral's urgency, kind and counterpart (the side that is not ``service_id``)."""
+        self._among(sql, params, "r.urgency", terms.urgencies)
+        self._among(sql, params, "r.kind", terms.kinds)
+        if terms.counterparts:
+            other = (
+                "CASE WHEN r.sender_service = %s THEN r.recipient_service ELSE r.sender_service END"
+            )
+            params.append(service_id)
+            self._among(sql, params, other, terms.counterparts)
+
+    def _with_referrals(
+        self,
+        sql: list[str],
+        params: list[Any],
+        terms: ReferralTerms,
+        service_id: str,
+        at: datetime,
+    ) -> None:
+        """A case with a referral of ``service_id``'s (sent or received) that matches
+        ``terms``; ``overdue=False``: and none of those that match is overdue."""
+        if not terms.narrows and terms.overdue is None:
+            return
+        mine = ["r.case_id = c.id AND (r.sender_service = %s OR r.recipient_service = %s)"]
+        mine_params: list[Any] = [service_id, service_id]
+        self._terms(mine, mine_params, terms, service_id)
+        exists = f"SELECT 1 FROM {self._t[REFERRALS]} r WHERE {' AND '.join(mine)}"
+        if terms.overdue:
+            sql.append(f"EXISTS ({exists} AND {_OVERDUE})")
+            params += [*mine_params, self._time(at)]
+            return
+        if terms.narrows:
+            sql.append(f"EXISTS ({exists})")
+            params += mine_params
+        if terms.overdue is False:
+            sql.append(f"NOT EXISTS ({exists} AND {_OVERDUE})")
+            params += [*mine_params, self._time(at)]
+
     def _referral_rows(self, tx: ViewTx, where: str, params: Sequence[Any]) -> list[ReferralRow]:
         """Referrals, each with its case's row, both checked."""
-        found = []
+        return [row for row, _ in self._referral_pairs(tx, where, params)]
+
+    def _referral_pairs(
+        self, tx: ViewTx, where: str, params: Sequence[Any]
+    ) -> list[tuple[ReferralRow, Key]]:
+        """Referrals as ``_referral_rows``, each with its key in a box (urgency rank,
+        position)."""
+        found: list[tuple[ReferralRow, Key]] = []
         for row in tx.query(f"{self._referrals} {where}", params):
             referral = self._checked(tx, REFERRALS, row[:_REFERRAL_COLUMNS])
             case = self._checked(tx, CASES, row[_REFERRAL_COLUMNS:])
             referral["case_reference"] = case["reference_code"]
             referral["case_high_risk"] = case["high_risk"]
             referral["case_status"] = case["status"]
-            found.append(decoding.referral_row(referral))
+            key = (int(referral["urgency_rank"]), int(referral["position"]))
+            found.append((decoding.referral_row(referral), key))
         return found
 
     def _select(self, table: Table) -> str:
@@ -314,5 +406,8 @@ class ViewQueries:
         )
 
 
-def _slice(items: list[T], limit: int) -> Slice[T]:
-    return Slice(items[:limit], len(items) > limit)
+def _key(key: Key, size: int) -> Key:
+    """A cursor's key, as this list's keys are (a sealed cursor is; checked anyway)."""
+    if len(key) != size:
+        raise InvalidCursor("pass back the next_cursor of a previous page of the same list")
+    return key

@@ -42,17 +42,19 @@ def monday_referrals(rete, people, clock, consented_case, send) -> dict[str, str
     return ids
 
 
+# The most urgent first, then in the order sent (the oldest, so the most overdue,
+# first): keys that no move changes, so pages do not shift while others work.
 # At +100 h: the emergencies were due at +4 h and +4.5 h, the urgent one at +26 h,
 # routine-1 at +72 h, routine-3 at +76 h; routine-2 was acknowledged, so it must be
-# answered by +241 h; the declined one has ended and goes last.
+# answered by +241 h; the declined one has ended.
 EXPECTED = [
     "emergency-1",
     "emergency-2",
     "urgent-1",
-    "routine-1",
-    "routine-3",
-    "routine-2",
     "urgent-declined",
+    "routine-1",
+    "routine-2",
+    "routine-3",
 ]
 
 
@@ -61,11 +63,22 @@ def names(page, ids: dict[str, str]) -> list[str]:
     return [by_id[r.id] for r in page.items]
 
 
-def test_inbox_puts_emergencies_first_then_the_most_overdue(rete, people, monday_referrals):
+def test_inbox_puts_emergencies_first_then_the_oldest(rete, people, monday_referrals):
     inbox = rete.referrals.list(people.bea, "inbox")
     assert names(inbox, monday_referrals) == EXPECTED
     assert inbox.next_cursor is None
-    assert [r.overdue for r in inbox.items] == [True, True, True, True, True, False, False]
+    assert [r.overdue for r in inbox.items] == [True, True, True, False, True, False, True]
+
+
+def test_what_to_answer_first_is_the_overdue_filter(rete, people, monday_referrals):
+    overdue = rete.referrals.list(people.bea, "inbox", overdue=True)
+    assert names(overdue, monday_referrals) == [
+        "emergency-1",
+        "emergency-2",
+        "urgent-1",
+        "routine-1",
+        "routine-3",
+    ]
 
 
 def test_outbox_shows_what_the_service_sent_in_the_same_order(rete, people, monday_referrals):
@@ -82,7 +95,7 @@ def test_a_coordinator_filters_the_inbox_by_status(rete, people, monday_referral
     assert only("sent") == ["emergency-1", "emergency-2", "urgent-1", "routine-1", "routine-3"]
     assert only("acknowledged") == ["routine-2"]
     assert only("declined") == ["urgent-declined"]
-    assert only("acknowledged", "declined") == ["routine-2", "urgent-declined"]
+    assert only("acknowledged", "declined") == ["urgent-declined", "routine-2"]
     assert only("completed") == []
     with pytest.raises(UnknownStatus):
         only("lost")
@@ -110,7 +123,7 @@ def test_a_box_refuses_what_it_does_not_understand(rete, people, monday_referral
         rete.referrals.list(people.bea, "inbox", cursor="bm90IGEgY3Vyc29y")
 
 
-def test_an_accepted_referral_does_not_outrank_one_still_waiting_past_its_deadline(
+def test_an_accepted_referral_is_not_overdue_one_still_waiting_past_its_deadline_is(
     rete, people, clock, consented_case, send
 ) -> None:
     ref, _ = consented_case
@@ -122,4 +135,8 @@ def test_an_accepted_referral_does_not_outrank_one_still_waiting_past_its_deadli
     waiting = send(rete, people.anna, ref).id  # to acknowledge within 72 h
     clock.at = start + timedelta(days=12)  # 1 day past `waiting`'s deadline
     inbox = rete.referrals.list(people.bea, "inbox").items
-    assert [(r.id, r.overdue) for r in inbox] == [(waiting, True), (taken_on, False)]
+    assert [(r.id, r.overdue) for r in inbox] == [(taken_on, False), (waiting, True)]
+    assert [r.id for r in rete.referrals.list(people.bea, "inbox", overdue=True).items] == [waiting]
+    assert [r.id for r in rete.referrals.list(people.bea, "inbox", overdue=False).items] == [
+        taken_on
+    ]

@@ -8,13 +8,37 @@ from support.memory.views import MemoryViews
 from views_support import leave_a_referral_unanswered, working_services
 
 from api.demo import load_demo
+from application.list_filters import CaseFilter, ReferralFilter, ReferralTerms
 from application.rete import Rete
 from application.view_ports import Box
 from domain.case import Case
+from domain.entries import CaseStatus
+from domain.referral import ReferralStatus
+from domain.vocabulary import ReferralKind, Urgency
 from infrastructure.store import ReteEventStore
 from infrastructure.views import Views
 
 EVERYTHING = 1000
+# Filters of every kind (``application.list_filters``), alone and together.
+TERMS = [
+    ReferralTerms(overdue=True),
+    ReferralTerms(overdue=False),
+    ReferralTerms(urgencies=frozenset({Urgency.EMERGENCY, Urgency.URGENT})),
+    ReferralTerms(kinds=frozenset({ReferralKind.SHELTER}), overdue=False),
+    ReferralTerms(counterparts=frozenset({"cav-scirocco", "pl-cesano"})),
+]
+FILTERS = [
+    *(ReferralFilter(terms=t) for t in TERMS),
+    ReferralFilter(high_risk=True),
+    ReferralFilter(high_risk=False),
+    ReferralFilter(frozenset({ReferralStatus.SENT, ReferralStatus.ACCEPTED}), True, TERMS[0]),
+]
+CASE_FILTERS = [
+    *(CaseFilter(referrals=t) for t in TERMS),
+    CaseFilter(frozenset({CaseStatus.CLOSED, CaseStatus.ERASED})),
+    CaseFilter(high_risk=True),
+    CaseFilter(frozenset({CaseStatus.OPEN}), False, TERMS[1]),
+]
 
 
 def test_the_in_memory_views_answer_as_the_views_do(
@@ -26,12 +50,25 @@ def test_the_in_memory_views_answer_as_the_views_do(
     for case_id in store.ids_of(Case):
         assert memory.case(case_id) == queries.case(case_id)
     assert memory.standings(store.ids_of(Case)) == queries.standings(store.ids_of(Case))
+    matched: set[object] = set()  # the filters that let something through somewhere
     for service in working_services(rete):
-        assert memory.cases_of(service, 0, EVERYTHING) == queries.cases_of(service, 0, EVERYTHING)
+        every = CaseFilter()
+        assert memory.cases_of(service, at, every, None, EVERYTHING).items == (
+            queries.cases_of(service, at, every, None, EVERYTHING).items
+        )
         for box in Box:
-            assert memory.box(box, service, at, frozenset(), 0, EVERYTHING) == queries.box(
-                box, service, at, frozenset(), 0, EVERYTHING
+            assert memory.box(box, service, at, ReferralFilter(), None, EVERYTHING) == queries.box(
+                box, service, at, ReferralFilter(), None, EVERYTHING
             ), box
+        for where in FILTERS:
+            inbox = queries.box(Box.INBOX, service, at, where, None, EVERYTHING)
+            assert memory.box(Box.INBOX, service, at, where, None, EVERYTHING) == inbox, where
+            matched.update([where] if inbox.items else [])
+        for wanted in CASE_FILTERS:
+            listed = queries.cases_of(service, at, wanted, None, EVERYTHING).items
+            assert memory.cases_of(service, at, wanted, None, EVERYTHING).items == listed, wanted
+            matched.update([wanted] if listed else [])
         assert memory.worklist(service) == queries.worklist(service)
+    assert len(matched) >= (len(FILTERS) + len(CASE_FILTERS)) // 2
     assert memory.overdue(at) == queries.overdue(at)
     assert memory.observatory_facts() == queries.observatory_facts()

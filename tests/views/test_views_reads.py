@@ -6,7 +6,7 @@ expectations here are computed from the event store's aggregates instead.)"""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
@@ -15,18 +15,22 @@ from support.clock import TestClock
 from views_support import actor, leave_a_referral_unanswered, working_services
 
 from api.demo import load_demo
+from application.list_filters import CaseFilter, ReferralFilter
 from application.loading import Loader, case_id
+from application.pagination import Key
 from application.rete import Rete
-from application.view_ports import Box, Slice
+from application.view_ports import Box, Keyed
 from domain.case import Case
 from domain.entries import CaseStatus
-from domain.referral import ACTIVE_STATUSES, Referral, ReferralStatus
+from domain.referral import Referral, ReferralStatus
 from domain.visibility import access_of
 from domain.vocabulary import Urgency
 from infrastructure.views import Views
 
 T = TypeVar("T")
 URGENCY_RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 2}
+EVERY_CASE = CaseFilter()
+NOW = datetime.now(UTC)  # the case list's filters here ask nothing of the time
 
 
 def cases_seen_by(rete: Rete, service: str) -> list[str]:
@@ -40,8 +44,7 @@ def cases_seen_by(rete: Rete, service: str) -> list[str]:
 def box_of(
     rete: Rete, service: str, box: str, at: datetime, statuses: frozenset[ReferralStatus]
 ) -> list[str]:
-    """From the aggregates, DOMAIN.md's order: open before ended, then by urgency, then
-    the most overdue (a deadline owed; none owed counts as due now), then the oldest."""
+    """From the aggregates, the boxes' order: by urgency, then in the order sent."""
     store = rete.ctx.store
     referrals = [store.get(Referral, i) for i in store.ids_of(Referral)]
     mine = [
@@ -50,14 +53,7 @@ def box_of(
         if (r.recipient_service if box == "inbox" else r.sender_service) == service
         and (not statuses or r.status in statuses)
     ]
-    mine.sort(
-        key=lambda r: (
-            r.status not in ACTIVE_STATUSES,
-            URGENCY_RANK[r.urgency],
-            r.due() or at,
-            r.sent_at,
-        )
-    )
+    mine.sort(key=lambda r: URGENCY_RANK[r.urgency])  # stable: the log's order within
     return [str(r.id) for r in mine]
 
 
@@ -77,14 +73,16 @@ def worklist_of(rete: Rete, service: str) -> list[str]:
     return [str(r.id) for r in sorted(listed, key=lambda r: r.due() or r.sent_at)]
 
 
-def every_page(read: Callable[[int, int], Slice[T]], size: int) -> list[T]:
+def every_page(read: Callable[[Key | None, int], Keyed[T]], size: int) -> list[T]:
     found: list[T] = []
+    after = None
     while True:
-        page = read(len(found), size)
+        page = read(after, size)
         found.extend(page.items)
-        assert len(page.items) == size or not page.more
-        if not page.more:
+        assert len(page.items) == size or page.after is None
+        if page.after is None:
             return found
+        after = page.after
 
 
 @pytest.fixture
@@ -98,7 +96,9 @@ def story(rete: Rete, views: Views, clock: TestClock) -> None:
 @pytest.mark.usefixtures("story")
 def test_each_service_lists_the_cases_it_may_see(rete: Rete, views: Views) -> None:
     for service in working_services(rete):
-        listed = every_page(lambda at, size, s=service: views.queries.cases_of(s, at, size), 3)
+        listed = every_page(
+            lambda at, size, s=service: views.queries.cases_of(s, NOW, EVERY_CASE, at, size), 3
+        )
         assert [c.reference_code for c in listed] == cases_seen_by(rete, service), service
         through_the_application = rete.cases.list(actor(rete, service, "coordinator"), limit=200)
         assert [c.reference_code for c in through_the_application.items] == (
@@ -114,14 +114,14 @@ def test_boxes_come_in_domain_order(rete: Rete, views: Views, clock: TestClock, 
     for service in working_services(rete):
         expected = box_of(rete, service, box, at, frozenset())
         listed = every_page(
-            lambda offset, size, s=service: read(s, at, frozenset(), offset, size), 4
+            lambda after, size, s=service: read(s, at, ReferralFilter(), after, size), 4
         )
         assert [str(r.id) for r in listed] == expected, service
         coordinator = actor(rete, service, "coordinator")
         answered = rete.referrals.list(coordinator, box, limit=200).items
         assert [r.id for r in answered] == expected, service
         wanted = frozenset({ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED})
-        listed = read(service, at, wanted, 0, 200).items
+        listed = read(service, at, ReferralFilter(wanted), None, 200).items
         assert [str(r.id) for r in listed] == box_of(rete, service, box, at, wanted), service
 
 
@@ -139,9 +139,9 @@ def test_coordinators_see_their_worklist(rete: Rete, views: Views) -> None:
 def test_a_client_reads_its_own_write_at_once(rete: Rete, views: Views) -> None:
     cav = actor(rete, "cav-scirocco")
     opened = rete.cases.open(cav)
-    assert views.queries.cases_of("cav-scirocco", 0, 1).items[0].reference_code == (
-        opened.reference_code
-    )
+    assert views.queries.cases_of("cav-scirocco", NOW, EVERY_CASE, None, 1).items[
+        0
+    ].reference_code == (opened.reference_code)
     note = rete.cases.add_note(cav, opened.reference_code, "identity", "her alias")
     rows = views.queries.case(case_id(opened.reference_code))
     assert rows is not None and [e.id for e in rows.entries] == [note.id]
@@ -151,4 +151,4 @@ def test_a_client_reads_its_own_write_at_once(rete: Rete, views: Views) -> None:
 def test_an_unknown_case_or_referral_reads_as_none(rete: Rete, views: Views) -> None:
     assert views.queries.case(case_id("CB-1999-0001")) is None
     assert views.queries.referral(case_id("CB-1999-0001")) is None
-    assert views.queries.cases_of("cav-scirocco", 0, 10) == Slice([], False)
+    assert views.queries.cases_of("cav-scirocco", NOW, EVERY_CASE, None, 10) == Keyed([], None)

@@ -3,11 +3,13 @@ and each sealed part opening to the personal fields the aggregate holds."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from uuid import UUID
 
 from views_support import working_services
 
+from application.list_filters import CaseFilter
 from application.rete import Rete
 from application.view_ports import CaseRow, ReferralRow, SealedPart
 from domain.access import AccessRecord
@@ -20,11 +22,13 @@ from infrastructure.views import Views
 
 def every_case_of(views: Views, service: str) -> list[CaseRow]:
     found: list[CaseRow] = []
+    after = None
     while True:
-        page = views.queries.cases_of(service, len(found), 7)
+        page = views.queries.cases_of(service, datetime.now(UTC), CaseFilter(), after, 7)
         found.extend(page.items)
-        if not page.more:
+        if page.after is None:
             return found
+        after = page.after
 
 
 def opened(views: Views, part: SealedPart, field: str) -> object:

@@ -18,8 +18,10 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from application import view_rows as vr
+from application.list_filters import CaseFilter, ReferralFilter, ReferralTerms
+from application.pagination import Key
 from application.presenting import case_row
-from application.view_ports import Box
+from application.view_ports import Box, Keyed
 from domain.access import AccessRecord
 from domain.case import Case
 from domain.entries import CaseStatus
@@ -41,18 +43,35 @@ class MemoryViews:
 
     # -- the port ---------------------------------------------------------------------
 
-    def cases_of(self, service_id: str, offset: int, limit: int) -> vr.Slice[vr.CaseRow]:
-        mine = [
-            self._case_row(case)
-            for case in self._cases()
-            if case.owner_service == service_id
-            or any(
-                service_id in (r.sender_service, r.recipient_service)
-                for r in case.referrals.values()
-            )
-        ]
+    def cases_of(
+        self, service_id: str, at: datetime, where: CaseFilter, after: Key | None, limit: int
+    ) -> Keyed[vr.CaseRow]:
+        """Keys: the case's place among the cases opened (the views': its log position)."""
+        mine = []
+        for number, case in enumerate(self._cases()):
+            ours = [
+                self._referral_row(UUID(rid), case)
+                for rid, r in case.referrals.items()
+                if service_id in (r.sender_service, r.recipient_service)
+            ]
+            if case.owner_service != service_id and not ours:
+                continue
+            row = self._case_row(case)
+            if where.statuses and row.status not in where.statuses:
+                continue
+            if where.high_risk is not None and row.high_risk is not where.high_risk:
+                continue
+            terms = where.referrals
+            rows = [r for r in ours if _matches(r, terms, service_id)]
+            if (terms.narrows or terms.overdue) and not any(
+                not terms.overdue or r.overdue(at) for r in rows
+            ):
+                continue
+            if terms.overdue is False and any(r.overdue(at) for r in rows):
+                continue
+            mine.append((row, (number,)))
         mine.reverse()  # the most recently opened first
-        return _slice(mine, offset, limit)
+        return _keyed([m for m in mine if after is None or m[1] < after], limit)
 
     def standings(
         self, case_ids: Sequence[UUID], *, caught_up: bool = True
@@ -95,15 +114,32 @@ class MemoryViews:
             return None
         return self._referral_row(referral_id)
 
-    def box(self, which: Box, service_id: str, *window: Any) -> vr.Slice[vr.ReferralRow]:
-        """``(at, statuses, offset, limit)``: the port's, in the port's order."""
+    def box(
+        self,
+        which: Box,
+        service_id: str,
+        at: datetime,
+        where: ReferralFilter,
+        after: Key | None,
+        limit: int,
+    ) -> Keyed[vr.ReferralRow]:
+        """Keys: urgency rank, and the referral's place among those sent."""
         inbox = which is Box.INBOX
-        mine = [
-            r
-            for r in self._referral_rows()
-            if (r.recipient_service if inbox else r.sender_service) == service_id
-        ]
-        return _box(mine, *window)
+        mine = []
+        for number, r in enumerate(self._referral_rows()):
+            if (r.recipient_service if inbox else r.sender_service) != service_id:
+                continue
+            if where.statuses and r.status not in where.statuses:
+                continue
+            if where.high_risk is not None and r.case_high_risk is not where.high_risk:
+                continue
+            if not _matches(r, where.terms, service_id):
+                continue
+            if where.terms.overdue is not None and r.overdue(at) is not where.terms.overdue:
+                continue
+            mine.append((r, (URGENCY_RANK[r.urgency], number)))
+        mine.sort(key=lambda m: m[1])
+        return _keyed([m for m in mine if after is None or m[1] > after], limit)
 
     def overdue(self, at: datetime) -> list[vr.ReferralRow]:
         rows = [r for r in self._referral_rows() if r.overdue(at) and not _erased(r)]
@@ -214,19 +250,16 @@ def _due(row: vr.ReferralRow) -> datetime:
     return due
 
 
-def _box(
-    rows: list[vr.ReferralRow],
-    at: datetime,
-    statuses: frozenset[ReferralStatus],
-    offset: int,
-    limit: int,
-) -> vr.Slice[vr.ReferralRow]:
-    """DOMAIN.md's order: active first; by urgency; the most overdue (the earliest
-    deadline still owed; none owed counts as due now); the oldest."""
-    wanted = [r for r in rows if not statuses or r.status in statuses]
-    wanted.sort(key=lambda r: (not r.is_active, URGENCY_RANK[r.urgency], r.due() or at, r.sent_at))
-    return _slice(wanted, offset, limit)
+def _matches(row: vr.ReferralRow, terms: ReferralTerms, service_id: str) -> bool:
+    """Urgency, kind and counterpart (the other side of ``service_id``)."""
+    other = row.recipient_service if row.sender_service == service_id else row.sender_service
+    return (
+        (not terms.urgencies or row.urgency in terms.urgencies)
+        and (not terms.kinds or row.kind in terms.kinds)
+        and (not terms.counterparts or other in terms.counterparts)
+    )
 
 
-def _slice(items: list[T], offset: int, limit: int) -> vr.Slice[T]:
-    return vr.Slice(list(items[offset : offset + limit]), len(items) > offset + limit)
+def _keyed(rows: list[tuple[T, Key]], limit: int) -> Keyed[T]:
+    page = rows[:limit]
+    return Keyed([r for r, _ in page], page[-1][1] if len(rows) > limit else None)
