@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
+from psycopg.rows import tuple_row
+
+from infrastructure.db.tx import PostgresTx
 from infrastructure.ledger.compact import Node
 from infrastructure.ledger.db.base import LedgerTx
+from infrastructure.ledger.db.schema import RecordRow
 from infrastructure.ledger.merkle import NodeId
 
 
@@ -27,6 +31,22 @@ class PostgresLedgerTx(LedgerTx):
             ),
             ([i for i, _ in leaves], [p for _, p in leaves]),
         )
+
+    def record_batches(
+        self, after: int, stop: int, limit: int, batch: int
+    ) -> Iterator[list[RecordRow]]:
+        tx = self._tx
+        assert isinstance(tx, PostgresTx)
+        # A client-side cursor: the chunk's result arrives in one round trip as libpq's
+        # raw bytes (bounded by ``limit``: a chunk, about 0.5 MiB here), and rows become
+        # Python objects only ``batch`` at a time. A server-side cursor would bound the
+        # raw bytes too, for a round trip per batch, which a bounded chunk does not need.
+        with tx._conn.cursor(binary=True, row_factory=tuple_row) as cursor:
+            cursor.execute(
+                self._records, self._events.record_params(after, stop, limit), prepare=True
+            )
+            while rows := cursor.fetchmany(batch):
+                yield rows
 
     def nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
         if not ids:
