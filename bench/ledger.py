@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -77,10 +78,31 @@ class LedgerResult:
     peak_pss_mib: float  # ``rete ledger verify --jobs N``: the command and its workers
     processes: int  # how many there were when the peak was sampled
     load: float  # the machine's 1-minute load average before the timed rounds
+    verify_cpu_s: float = 0.0  # CPU of this process and of its workers (not the server's)
+    baseline_cpu_s: float = 0.0
 
     @property
     def ratio(self) -> float:
         return self.baseline_s / self.verify_s
+
+    @property
+    def idle_ratio(self) -> float:
+        """The ratio were the machine idle: the baseline's CPU time against the
+        verification's CPU time spread over ``min(jobs, CPUs)`` cores. An estimate for
+        a loaded machine, where the timed ratio says more about the load than about
+        verification; on PostgreSQL it leaves out the server's share."""
+        cores = min(self.jobs, os.cpu_count() or 1)
+        return self.baseline_cpu_s / (self.verify_cpu_s / cores) if self.verify_cpu_s else 0.0
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its children that ended (the workers, once
+    their pool is shut down)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _fill(store: object, records: int) -> None:
@@ -248,12 +270,15 @@ def measure(
             inclusion, consistency = _proof_ms(LedgerStore(ledger.tables), len(leaves))
             for n in jobs:
                 load = os.getloadavg()[0]
-                ours, base = [], []
+                ours, base, ours_cpu, base_cpu = [], [], [], []
                 for _ in range(repeat):
-                    start = time.perf_counter()
+                    start, cpu = time.perf_counter(), _cpu_s()
                     verify_live(ledger.tables, [verifier], settings.ledger_origin, jobs=n)
                     ours.append(time.perf_counter() - start)
+                    ours_cpu.append(_cpu_s() - cpu)
+                    cpu = time.process_time()
                     base.append(_baseline(leaves))
+                    base_cpu.append(time.process_time() - cpu)
                 peak, processes = peak_pss(settings, n)
                 results.append(
                     LedgerResult(
@@ -267,6 +292,8 @@ def measure(
                         peak,
                         processes,
                         load,
+                        statistics.median(ours_cpu),
+                        statistics.median(base_cpu),
                     )
                 )
     return results
@@ -291,7 +318,9 @@ def ledger_table(results: list[LedgerResult]) -> Table:
             "200 from stored nodes; peak PSS: `rete ledger verify --jobs N` run once more, the "
             "sum of its processes' proportional set sizes (shared pages counted once), its "
             "peak over the run (target <= 200 MiB at 16 jobs); load: 1-min load average "
-            "before the rounds"
+            "before the rounds; CPU s: verification's CPU, its workers' included (not the "
+            "server's); idle est.: the ratio from CPU times, verification's spread over "
+            "min(jobs, CPUs) cores, what an idle machine would give at best"
         ),
         (
             "records",
@@ -299,6 +328,8 @@ def ledger_table(results: list[LedgerResult]) -> Table:
             "verify s",
             "sha-256 s",
             "ratio",
+            "CPU s",
+            "idle est.",
             "inclusion ms",
             "consistency ms",
             "peak PSS MiB (processes)",
@@ -312,6 +343,8 @@ def ledger_table(results: list[LedgerResult]) -> Table:
                 f"{r.verify_s:.3f}",
                 f"{r.baseline_s:.3f}",
                 f"{r.ratio:.2f}x",
+                f"{r.verify_cpu_s:.3f}",
+                f"{r.idle_ratio:.2f}x",
                 f"{r.inclusion_ms:.2f}",
                 f"{r.consistency_ms:.2f}",
                 f"{r.peak_pss_mib:.0f} ({r.processes})",
