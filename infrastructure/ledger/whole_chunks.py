@@ -93,10 +93,13 @@ def check_chunk(
     hashes: list[bytes] = []
     positions: list[str] = []
     last = after
-    for rows in tx.record_batches(after, stop, CHUNK, BATCH):
-        hashes += hasher.hashes(rows)
-        positions.append(",".join([str(row[0]) for row in rows]))
-        last = rows[-1][0]
+    # Closed here, whatever happens: its statement (a server-side cursor on
+    # PostgreSQL) must not outlive this read.
+    with closing(tx.record_batches(after, stop, CHUNK, BATCH)) as batches:
+        for rows in batches:
+            hashes += hasher.hashes(rows)
+            positions.append(",".join([str(row[0]) for row in rows]))
+            last = rows[-1][0]
     if len(hashes) != size:
         return None
     stored = tx.stored_chunk(start, size)

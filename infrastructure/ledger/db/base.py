@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -86,7 +86,7 @@ class LedgerTx(ABC):
 
     def record_batches(
         self, after: int, stop: int, limit: int, batch: int
-    ) -> Iterator[list[RecordRow]]:
+    ) -> Generator[list[RecordRow], None, None]:
         """``record_rows``, ``batch`` rows at a time from one statement: a reader
         hashing them never holds more than a batch of row objects. The statement
         stays open until the iterator is exhausted or closed: run no other on this

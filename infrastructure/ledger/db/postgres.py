@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 
 from psycopg.rows import tuple_row
 
@@ -34,7 +34,7 @@ class PostgresLedgerTx(LedgerTx):
 
     def record_batches(
         self, after: int, stop: int, limit: int, batch: int
-    ) -> Iterator[list[RecordRow]]:
+    ) -> Generator[list[RecordRow], None, None]:
         tx = self._tx
         assert isinstance(tx, PostgresTx)
         # A server-side cursor (the ledger's reads run in a transaction): the server

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from typing import Final
 
 from infrastructure.db.tx import SqliteTx
@@ -17,7 +17,7 @@ SCAN_CACHE_KIB: Final = 256
 class SqliteLedgerTx(LedgerTx):
     def record_batches(
         self, after: int, stop: int, limit: int, batch: int
-    ) -> Iterator[list[RecordRow]]:
+    ) -> Generator[list[RecordRow], None, None]:
         tx = self._tx
         assert isinstance(tx, SqliteTx)
         # A cursor of its own, making tuples (the event store's connections make
