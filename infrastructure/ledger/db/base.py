@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +83,23 @@ class LedgerTx(ABC):
         return self._tx.query(
             self._records, self._events.record_params(after, stop, limit), binary=True, prepare=True
         )
+
+    def record_batches(
+        self, after: int, stop: int, limit: int, batch: int
+    ) -> Generator[list[RecordRow], None, None]:
+        """``record_rows``, ``batch`` rows at a time from one statement: a reader
+        hashing them never holds more than a batch of row objects. The statement
+        stays open until the iterator is exhausted or closed: run no other on this
+        ``LedgerTx`` meanwhile. (Here one batch of all; the backends stream.)"""
+        rows = self.record_rows(after, stop, limit)
+        for start in range(0, len(rows), batch):
+            yield rows[start : start + batch]
+
+    def scan_once(self) -> None:
+        """This connection reads each page once, in order (a verification worker's):
+        its own page cache would only hold pages never read again, in every worker.
+        Nothing to do where the server caches pages (PostgreSQL)."""
+        return
 
     def records(self, after: int, stop: int, limit: int) -> list[RawRecord]:
         """``record_rows`` as ``RawRecord``s."""

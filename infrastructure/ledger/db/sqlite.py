@@ -3,14 +3,41 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
+from typing import Final
 
+from infrastructure.db.tx import SqliteTx
 from infrastructure.ledger.db.base import LedgerTx
-from infrastructure.ledger.db.schema import LEAVES, NODES
+from infrastructure.ledger.db.schema import LEAVES, NODES, RecordRow
 from infrastructure.ledger.merkle import NodeId
+
+SCAN_CACHE_KIB: Final = 256
 
 
 class SqliteLedgerTx(LedgerTx):
+    def record_batches(
+        self, after: int, stop: int, limit: int, batch: int
+    ) -> Generator[list[RecordRow], None, None]:
+        tx = self._tx
+        assert isinstance(tx, SqliteTx)
+        # A cursor of its own, making tuples (the event store's connections make
+        # sqlite3.Row rows): SQLite steps the statement as batches are fetched.
+        cursor = tx.cursor.connection.cursor()
+        cursor.row_factory = None
+        try:
+            cursor.execute(
+                self._records.replace("%s", "?"), self._events.record_params(after, stop, limit)
+            )
+            while rows := cursor.fetchmany(batch):
+                yield rows
+        finally:
+            cursor.close()
+
+    def scan_once(self) -> None:
+        # 256 KiB instead of SQLite's 2 MiB per connection: the operating system caches
+        # the file for every process at once. (Measured: no slower on 200,000 records.)
+        self._tx.command(f"PRAGMA cache_size = -{SCAN_CACHE_KIB}")
+
     def nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
         if not ids:
             return {}
