@@ -64,6 +64,13 @@ from infrastructure.settings import Settings, load_settings
 
 register_profiles()
 
+# The suite's PostgreSQL budget (issue 11): at most 20 connections at once with two
+# xdist workers. Every application a test builds (several, for tests of workers or
+# desks racing) holds one pool of this many connections; the servers the tests start
+# inherit it through the environment. A test about pool sizes sets its own.
+TEST_POOL_SIZE = "2"
+os.environ.setdefault("RETE_DATABASE_POOL_SIZE", TEST_POOL_SIZE)
+
 POSTGRES_URL_ENV = "RETE_TEST_POSTGRES_URL"
 POSTGRES_MARKER = "postgres"
 
@@ -270,6 +277,7 @@ def rete_env(backend: dict[str, str], var_dir: Path) -> dict[str, str]:
         "RETE_DATABASE_URL": backend["RETE_DATABASE_URL"],
         "RETE_VAR_DIR": str(var_dir),
         "RETE_CHECKPOINT_INTERVAL": "0",
+        "RETE_DATABASE_POOL_SIZE": os.environ["RETE_DATABASE_POOL_SIZE"],
     }
 
 

@@ -128,10 +128,12 @@ class PrivateCluster:
 
 
 @contextlib.contextmanager
-def private_cluster(data_size: str | None = None) -> Iterator[PrivateCluster]:
+def private_cluster(
+    data_size: str | None = None, max_connections: int = 50
+) -> Iterator[PrivateCluster]:
     """A running private cluster, destroyed at the end of the block."""
     try:
-        cluster = PrivateCluster(data_size=data_size)
+        cluster = PrivateCluster(max_connections=max_connections, data_size=data_size)
     except (RuntimeError, KeyError, subprocess.CalledProcessError) as e:
         if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
             raise
