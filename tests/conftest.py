@@ -40,6 +40,7 @@ import getpass
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -206,21 +207,22 @@ def _postgres_url(probe: PostgresProbe) -> str:
     return f"postgresql://{auth}@{probe.host}:{probe.port}/{probe.dbname}"
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@contextmanager
+def backend_env(kind: str, directory: Path) -> Iterator[dict[str, str]]:
     """Environment for an eventsourcing application on one backend.
 
-    SQLite: a fresh database file in this test's temporary directory.
+    SQLite: a fresh database file in ``directory``.
     PostgreSQL: a fresh schema in the ``test`` database, dropped afterwards.
     Two applications built on the same dict share the same storage.
     """
-    if request.param == "sqlite":
-        path = tmp_path / "rete.sqlite"
+    if kind == "sqlite":
+        path = directory / "rete.sqlite"
         yield {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(path),
@@ -251,6 +253,24 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str
             # A test that leaves a transaction open would block the drop for ever.
             conn.execute("SET lock_timeout = '10s'")
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for an eventsourcing application on one backend (``backend_env``),
+    fresh for each test."""
+    with backend_env(request.param, tmp_path) as env:
+        yield env
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """The same, shared by the tests of one module: for storage that is costly to fill
+    and that the tests leave as they found it (each test restores what it alters)."""
+    with backend_env(request.param, tmp_path_factory.mktemp("module-backend")) as env:
+        yield env
 
 
 # --------------------------------------------------------------------------
