@@ -9,8 +9,9 @@ nothing else uses:
   ``docs/deploy/``, stays within 20 while clients create cases.
 
 Both are ``slow``: the first runs a PostgreSQL part of the suite (``RETE_BUDGET_TESTS``
-names the paths; ``tests`` for the whole of it). Run them with
-``pytest -n 0 -m slow tests/test_connection_budget.py``.
+names the paths, ``RETE_BUDGET_MARKS`` the markers; ``tests`` and ``not slow`` for
+what ``make test`` runs). Run them with
+``pytest -n 0 -m slow -s tests/test_connection_budget.py``.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ def test_the_suite_stays_within_20_connections_and_passes_on_a_crowded_server(
     cluster: PrivateCluster,
 ) -> None:
     subset = os.environ.get("RETE_BUDGET_TESTS", DEFAULT_SUBSET).split()
+    marks = os.environ.get("RETE_BUDGET_MARKS", "postgres and not slow")
     env = {
         **os.environ,
         "RETE_TEST_POSTGRES_URL": cluster.url("test"),
@@ -110,11 +112,11 @@ def test_the_suite_stays_within_20_connections_and_passes_on_a_crowded_server(
     with crowded(cluster, LEFT_FREE) as held, Peak(cluster.url()) as peak:
         run = subprocess.run(
             [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "-q",
-             "-m", "postgres and not slow", *subset],
+             "--durations=30", "-m", marks, *subset],
             cwd=PROJECT, env=env, capture_output=True, text=True, timeout=3600,
         )  # fmt: skip
     print(f"held {held}; the suite's peak {peak.peak} connections ({peak.samples} samples)")
-    print(run.stdout[-1500:])
+    print(run.stdout[-6000:])
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert peak.samples > 0
     assert peak.peak <= BUDGET
