@@ -12,9 +12,14 @@ For each backend, on fresh storage:
    services' caseworkers read their inbox and referrals and acknowledge and
    accept what arrives; the police and the health service read their inboxes;
 3. the baseline: a Litestar app with one handler answering every request with a
-   fixed JSON body of the mean size of the server's answers, served by uvicorn
-   with the same settings as ``rete serve`` (workers, protocol with the read
-   deadline, no access log), worked by the same clients making the same requests.
+   fixed JSON body of the mean size of the server's answers in the warm-up,
+   served by uvicorn with the same settings as ``rete serve`` (workers, protocol
+   with the read deadline, no access log), worked by the same clients making the
+   same requests.
+
+Both servers run at once; after a warm-up of each, they are measured in
+``--rounds`` alternating rounds (A B, B A, ...) of ``--seconds / --rounds`` each,
+so that whatever else the machine does falls on both alike.
 
 Reported: requests per second, p50 and p99 latency of both, and the ratio of the
 server's throughput to the baseline's (issue 14 asks >= 0.5x on SQLite); the
@@ -27,7 +32,8 @@ Clients and servers share the machine's cores: on a small machine the clients'
 own work (one asyncio process, httpx) is part of what limits both runs.
 
     python -m bench.load [--backend sqlite|postgres|both] [--clients 50] [--seconds 30]
-                         [--workers 1] [--replay-events 1000] [--postgres-url URL]
+                         [--rounds 6] [--warmup 3] [--workers 1] [--replay-events 1000]
+                         [--postgres-url URL]
 """
 
 from __future__ import annotations
@@ -83,6 +89,8 @@ TEAMS = (
     ("health", "asst-rhodense", "caseworker", 0.05),
 )
 CASES_PER_CAV_CLIENT = 2
+# Measured rounds per server, alternating between them.
+ROUNDS = 6
 
 
 # --------------------------------------------------------------------------
@@ -106,6 +114,10 @@ class Run:
 
     def add(self, sample: Sample) -> None:
         self.samples.append(sample)
+
+    def merge(self, other: Run) -> None:
+        self.samples.extend(other.samples)
+        self.seconds += other.seconds
 
     @property
     def throughput(self) -> float:
@@ -224,17 +236,15 @@ async def _work(
                 status, size = answer.status_code, len(answer.content)
             except httpx.HTTPError:
                 status, size = 0, 0
-            if now >= start:  # after the warm-up
-                run.add(Sample(names[i], status, time.monotonic() - now, size))
+            run.add(Sample(names[i], status, time.monotonic() - now, size))
 
 
-def drive(base: str, clients: list[Client], seconds: float, warmup: float) -> Run:
-    """Every client working ``base`` at once for ``warmup + seconds``; only the last
-    ``seconds`` are measured."""
+def drive(base: str, clients: list[Client], seconds: float, shared: Shared) -> Run:
+    """Every client working ``base`` at once for ``seconds``."""
 
     async def all_of_them() -> Run:
-        run, shared = Run(), Shared()
-        start = time.monotonic() + warmup
+        run = Run()
+        start = time.monotonic()
         until = start + seconds
         await asyncio.gather(*(_work(base, c, shared, run, start, until) for c in clients))
         run.seconds = seconds
@@ -419,20 +429,34 @@ class Result:
 
 
 def measure(
-    backend: Backend, clients: int, seconds: float, warmup: float, workers: int, logs: Path
+    backend: Backend,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    workers: int,
+    logs: Path,
+    rounds: int = ROUNDS,
 ) -> Result:
+    """Both servers up at once, measured in alternating rounds (A B, B A, ...) so that
+    whatever else the machine does falls on both alike."""
     with backend.fresh() as storage:
         env = _env(storage)
         demo = subprocess.run([_RETE, "demo"], env=env, capture_output=True, text=True)
         if demo.returncode != 0:
             raise RuntimeError(f"rete demo failed: {demo.stderr[-2000:]}")
         team = _clients(env, clients)
-        with serving_rete(env, workers, backend.server_url is not None, logs) as (base, _):
-            _open_cases(base, team)
-            rete = drive(base, team, seconds, warmup)
-    size = rete.mean_size()
-    with serving_baseline(size, workers, logs) as base:
-        baseline = drive(base, team, seconds, warmup)
+        with serving_rete(env, workers, backend.server_url is not None, logs) as (rete_url, _):
+            _open_cases(rete_url, team)
+            rete_shared = Shared()
+            # The warm-up's answers set the size of the baseline's one answer.
+            size = drive(rete_url, team, warmup, rete_shared).mean_size()
+            with serving_baseline(size, workers, logs) as baseline_url:
+                drive(baseline_url, team, warmup, Shared())
+                rete, baseline = Run(), Run()
+                runs = [(rete_url, rete, rete_shared), (baseline_url, baseline, Shared())]
+                for n in range(rounds):
+                    for url, total, shared in runs if n % 2 == 0 else runs[::-1]:
+                        total.merge(drive(url, team, seconds / rounds, shared))
     return Result(backend.name, clients, workers, rete, baseline, size)
 
 
@@ -568,6 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="alternating rounds")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of both servers")
     parser.add_argument("--replay-events", type=int, default=1000)
     parser.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
@@ -581,7 +606,15 @@ def main(argv: list[str] | None = None) -> int:
     for backend in chosen_backends(args, console):
         with console.status(f"{backend.name}: {args.clients} clients"):
             results.append(
-                measure(backend, args.clients, args.seconds, args.warmup, args.workers, logs)
+                measure(
+                    backend,
+                    args.clients,
+                    args.seconds,
+                    args.warmup,
+                    args.workers,
+                    logs,
+                    args.rounds,
+                )
             )
         with console.status(f"{backend.name}: replay of {args.replay_events} events"):
             replays.append(measure_replay(backend, args.replay_events))
