@@ -12,7 +12,7 @@ PYTEST_ARGS ?= -n 2
 
 .DEFAULT_GOAL := test
 
-.PHONY: install run test lint typecheck layers check bench bench-full demo lock clean python-version faults conformance
+.PHONY: install run test lint typecheck layers check bench bench-full demo lock clean python-version faults conformance load
 
 # Fails early, with a clear message, when $(PYTHON) is missing or older than 3.11.
 CHECK_PYTHON = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -62,6 +62,12 @@ bench-full: $(STAMP)
 # (docs/RELIABILITY.md).
 faults: $(STAMP)
 	$(BIN)/python -m bench.faults --kills 20 --backend both
+
+# 50 clients of different services against rete serve and against a fixed-JSON
+# Litestar handler, both backends; and the replay of a case of 1,000 events
+# (docs/PERFORMANCE.md, "HTTP under 50 clients").
+load: $(STAMP)
+	$(BIN)/python -m bench.load --backend both --clients 50 --seconds 30
 
 # schemathesis, every check and phase, >= 5,000 requests per backend (issue 12).
 conformance: $(STAMP)

@@ -40,6 +40,7 @@ import getpass
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -63,6 +64,13 @@ from infrastructure.bootstrap import build_rete
 from infrastructure.settings import Settings, load_settings
 
 register_profiles()
+
+# The suite's PostgreSQL budget (issue 11): at most 20 connections at once with two
+# xdist workers. Every application a test builds (several, for tests of workers or
+# desks racing) holds one pool of this many connections; the servers the tests start
+# inherit it through the environment. A test about pool sizes sets its own.
+TEST_POOL_SIZE = "2"
+os.environ.setdefault("RETE_DATABASE_POOL_SIZE", TEST_POOL_SIZE)
 
 POSTGRES_URL_ENV = "RETE_TEST_POSTGRES_URL"
 POSTGRES_MARKER = "postgres"
@@ -199,21 +207,22 @@ def _postgres_url(probe: PostgresProbe) -> str:
     return f"postgresql://{auth}@{probe.host}:{probe.port}/{probe.dbname}"
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@contextmanager
+def backend_env(kind: str, directory: Path) -> Iterator[dict[str, str]]:
     """Environment for an eventsourcing application on one backend.
 
-    SQLite: a fresh database file in this test's temporary directory.
+    SQLite: a fresh database file in ``directory``.
     PostgreSQL: a fresh schema in the ``test`` database, dropped afterwards.
     Two applications built on the same dict share the same storage.
     """
-    if request.param == "sqlite":
-        path = tmp_path / "rete.sqlite"
+    if kind == "sqlite":
+        path = directory / "rete.sqlite"
         yield {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(path),
@@ -246,6 +255,24 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for an eventsourcing application on one backend (``backend_env``),
+    fresh for each test."""
+    with backend_env(request.param, tmp_path) as env:
+        yield env
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """The same, shared by the tests of one module: for storage that is costly to fill
+    and that the tests leave as they found it (each test restores what it alters)."""
+    with backend_env(request.param, tmp_path_factory.mktemp("module-backend")) as env:
+        yield env
+
+
 # --------------------------------------------------------------------------
 # The application on the test's backend, built from settings as the server
 # builds it: one family of fixtures for every package (a package's conftest may
@@ -270,6 +297,7 @@ def rete_env(backend: dict[str, str], var_dir: Path) -> dict[str, str]:
         "RETE_DATABASE_URL": backend["RETE_DATABASE_URL"],
         "RETE_VAR_DIR": str(var_dir),
         "RETE_CHECKPOINT_INTERVAL": "0",
+        "RETE_DATABASE_POOL_SIZE": os.environ["RETE_DATABASE_POOL_SIZE"],
     }
 
 

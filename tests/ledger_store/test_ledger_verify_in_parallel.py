@@ -9,6 +9,7 @@ chunks and on their boundaries, with a tail no checkpoint covers.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from uuid import UUID
@@ -16,15 +17,19 @@ from uuid import UUID
 import pytest
 from click.testing import CliRunner, Result
 from ledger_store_support import EventsTable, Row, flip, write_cases
+from support.clock import TestClock
 
 from api.cli import main
 from application.rete import Rete
 from domain.reference import ReferenceSequence
+from infrastructure.bootstrap import build_rete
 from infrastructure.ledger import verification, whole_chunks
 from infrastructure.ledger.chunks import CHUNK
 from infrastructure.ledger.findings import CleanChunk, VerificationFailed
-from infrastructure.ledger.ledger import Ledger
+from infrastructure.ledger.ledger import Ledger, open_ledger
 from infrastructure.ledger.verification import VerifySummary, verify_live
+from infrastructure.settings import load_settings
+from infrastructure.store import ReteEventStore
 
 CHECKPOINTS = (300, CHUNK, 2 * CHUNK + 808, 3 * CHUNK)
 TOTAL = 3 * CHUNK + 500
@@ -79,26 +84,53 @@ def _grow(rete: Rete, sequence: ReferenceSequence, have: int, size: int) -> int:
     return have
 
 
+@pytest.fixture(scope="module")
+def built(
+    module_backend: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Log, dict[str, str]]]:
+    """The log, written once per module and backend (13,000 sealed records take most of
+    a test's time): every test leaves it as it found it (``EventsTable.tampered``
+    restores the rows; the ledger tables' test puts back what it altered). Also the
+    settings' environment, for the CLI."""
+    env = {
+        "RETE_DATABASE_URL": module_backend["RETE_DATABASE_URL"],
+        "RETE_VAR_DIR": str(tmp_path_factory.mktemp("var")),
+        "RETE_CHECKPOINT_INTERVAL": "0",
+        "RETE_DATABASE_POOL_SIZE": os.environ["RETE_DATABASE_POOL_SIZE"],
+    }
+    settings = load_settings(env)
+    rete = build_rete(settings, clock=TestClock())
+    store = rete.ctx.store
+    assert isinstance(store, ReteEventStore)
+    ledger = open_ledger(settings, store.recorder)
+    try:
+        events = EventsTable(module_backend)
+        have = write_cases(rete, 3, 99)
+        ledger.sign_checkpoint()
+        sequence = ReferenceSequence.start("TEST", rete.ctx.clock.now())
+        rete.ctx.store.save(sequence)
+        have += 1
+        for size in (*CHECKPOINTS[1:], TOTAL):
+            have = _grow(rete, sequence, have, size)
+            if size in CHECKPOINTS:
+                ledger.sign_checkpoint()
+        ledger.catch_up()
+        assert [c.size for c in ledger.store.checkpoints()] == list(CHECKPOINTS)
+        rows = events.rows()
+        assert len(rows) == TOTAL
+        yield Log(ledger, events, rows), env
+    finally:
+        ledger.close()
+        rete.close()
+
+
 @pytest.fixture
-def log(rete: Rete, ledger: Ledger, events: EventsTable, monkeypatch: pytest.MonkeyPatch) -> Log:
+def log(built: tuple[Log, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> Log:
     # Workers from two complete chunks on, one chunk per task: several tasks, so
     # the order of their results and where each starts are exercised too.
     monkeypatch.setattr(whole_chunks, "PARALLEL_MIN_CHUNKS", 2)
     monkeypatch.setattr(whole_chunks, "RUN_CHUNKS", 1)
-    have = write_cases(rete, 3, 99)
-    ledger.sign_checkpoint()
-    sequence = ReferenceSequence.start("TEST", rete.ctx.clock.now())
-    rete.ctx.store.save(sequence)
-    have += 1
-    for size in (*CHECKPOINTS[1:], TOTAL):
-        have = _grow(rete, sequence, have, size)
-        if size in CHECKPOINTS:
-            ledger.sign_checkpoint()
-    ledger.catch_up()
-    assert [c.size for c in ledger.store.checkpoints()] == list(CHECKPOINTS)
-    rows = events.rows()
-    assert len(rows) == TOTAL
-    return Log(ledger, events, rows)
+    return built[0]
 
 
 @pytest.fixture
@@ -216,8 +248,10 @@ def test_tampering_with_the_ledger_tables_is_found_the_same_every_way(log: Log) 
 
 
 def test_rete_ledger_verify_jobs_uses_the_workers_and_reports_as_ever(
-    log: Log, ledger_env: dict[str, str], pools: list[int]
+    log: Log, built: tuple[Log, dict[str, str]], pools: list[int]
 ) -> None:
+    ledger_env = built[1]
+
     def rete_verify(*args: str) -> Result:
         return CliRunner().invoke(
             main, ["ledger", "verify", *args], env=ledger_env, catch_exceptions=False

@@ -18,6 +18,7 @@ file-level backup would).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pwd
@@ -35,6 +36,8 @@ import pytest
 from support.small_filesystem import small_filesystem
 
 _OS_USER = "postgres"
+# This process's pristine data directory, copied for each cluster (``_template``).
+_template_data: Path | None = None
 
 
 def _binary(name: str) -> str | None:
@@ -77,16 +80,38 @@ class PrivateCluster:
             shutil.chown(self.root, _OS_USER)
             if data_size is not None:
                 shutil.chown(self.data, _OS_USER)
-        self._run(
-            [initdb, "-D", str(self.data), *apart, "-U", self.user, "--auth=trust", "-E", "UTF8",
-             "--no-sync"]
-        )  # fmt: skip
+        if data_size is None:
+            # A copy of the process's pristine cluster: initdb once, not per test.
+            self._run(["cp", "-a", str(self._template(initdb)), str(self.data)])
+        else:
+            self._run(
+                [initdb, "-D", str(self.data), *apart, "-U", self.user, "--auth=trust",
+                 "-E", "UTF8", "--no-sync"]
+            )  # fmt: skip
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
                 f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
                 f"unix_socket_directories = '{self.root}'\nmax_connections = {max_connections}\n"
                 "fsync = off\nshared_buffers = 16MB\n"
             )
+
+    def _template(self, initdb: str) -> Path:
+        """The data directory ``initdb`` makes, made once per process (a test worker)
+        and copied for each cluster; removed when the process exits."""
+        global _template_data
+        if _template_data is None:
+            root = Path(tempfile.mkdtemp(prefix="rete-pg-template-"))
+            root.chmod(0o755)
+            if self._as_postgres:
+                shutil.chown(root, _OS_USER)
+            atexit.register(shutil.rmtree, root, ignore_errors=True)
+            data = root / "data"
+            self._run(
+                [initdb, "-D", str(data), "-U", self.user, "--auth=trust", "-E", "UTF8",
+                 "--no-sync"]
+            )  # fmt: skip
+            _template_data = data
+        return _template_data
 
     def _run(self, args: list[str]) -> None:
         command = ["runuser", "-u", _OS_USER, "--", *args] if self._as_postgres else args
@@ -128,10 +153,12 @@ class PrivateCluster:
 
 
 @contextlib.contextmanager
-def private_cluster(data_size: str | None = None) -> Iterator[PrivateCluster]:
+def private_cluster(
+    data_size: str | None = None, max_connections: int = 50
+) -> Iterator[PrivateCluster]:
     """A running private cluster, destroyed at the end of the block."""
     try:
-        cluster = PrivateCluster(data_size=data_size)
+        cluster = PrivateCluster(max_connections=max_connections, data_size=data_size)
     except (RuntimeError, KeyError, subprocess.CalledProcessError) as e:
         if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
             raise
