@@ -1,0 +1,1 @@
+"""Notifications' adapters: the outbox and the channels that deliver its announcements."""
