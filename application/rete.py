@@ -21,6 +21,8 @@ from application.erasures import ErasureRecords, Erasures
 from application.escalation import Escalations
 from application.integrity import IntegrityWatch
 from application.ledger import LedgerProofs, LedgerUnavailable
+from application.notifications.ports import AnnouncementFeed
+from application.notifications.reading import Announcements
 from application.observatory.statistics import Observatory
 from application.ports import Clock
 from application.preconditions import Preconditions
@@ -49,6 +51,7 @@ class Rete:
         closing: Sequence[Callable[[], None]] = (),
         erasures: ErasureRecords | None = None,
         readiness: Callable[[], tuple[str, str] | None] = _ready,
+        announcements: AnnouncementFeed | None = None,
     ) -> None:
         self.ctx = ctx  # the dependencies: tests reach them here
         self.cases = Cases(ctx)
@@ -61,6 +64,8 @@ class Rete:
         self.erasures = Erasures(erasures)
         self.preconditions = Preconditions(ctx)
         self.idempotency = ctx.idempotency
+        # A person's own service's announcements, in order (the SSE stream reads them).
+        self.announcements = Announcements(announcements)
         self.background = tuple(background)
         self.database_reachable = database_reachable
         self.disk_writable = disk_writable  # readiness: the disk takes a write

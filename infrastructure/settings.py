@@ -63,6 +63,11 @@ class Settings:
     smtp: SmtpSettings | None = None
     # Rete's address as its users reach it (https://rete.example.org): links in emails.
     public_url: str | None = None
+    # The announcements' event stream (api/routes/announcement_stream.py): how often a
+    # process looks for new announcements, and how long a quiet stream waits before
+    # it sends a comment that keeps proxies from closing it.
+    stream_poll_seconds: float = 0.5
+    stream_heartbeat_seconds: float = 15.0
 
     @property
     def is_postgres(self) -> bool:
@@ -173,6 +178,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         oidc=oidc_settings(env),
         smtp=smtp_settings(env),
         public_url=public_url(env),
+        stream_poll_seconds=_bounded(env, "RETE_STREAM_POLL_INTERVAL", 0.5, 0.05, 60.0),
+        stream_heartbeat_seconds=_bounded(env, "RETE_STREAM_HEARTBEAT", 15.0, 1.0, 300.0),
     )
 
 
