@@ -37,6 +37,7 @@ class Action(StrEnum):
     LEDGER_PROOFS = "ledger proofs"
     WORKLIST = "worklist"
     OBSERVATORY = "observatory"
+    MANAGE_NOTIFICATIONS = "manage notifications"  # webhook subscriptions, dead letters
 
 
 # The roles that may ask for each kind of work, in the order a refusal names them.
@@ -47,6 +48,7 @@ ROLES: Mapping[Action, tuple[Role, ...]] = {
     Action.LEDGER_PROOFS: (Role.AUDITOR,),
     Action.WORKLIST: (Role.COORDINATOR,),
     Action.OBSERVATORY: (Role.ANALYST,),
+    Action.MANAGE_NOTIFICATIONS: (Role.COORDINATOR,),
 }
 
 

@@ -23,6 +23,7 @@ from application.integrity import IntegrityWatch
 from application.ledger import LedgerProofs, LedgerUnavailable
 from application.notifications.ports import AnnouncementFeed
 from application.notifications.reading import Announcements
+from application.notifications.subscriptions import Notifications, NotificationsUnavailable
 from application.observatory.statistics import Observatory
 from application.ports import Clock
 from application.preconditions import Preconditions
@@ -51,6 +52,7 @@ class Rete:
         closing: Sequence[Callable[[], None]] = (),
         erasures: ErasureRecords | None = None,
         readiness: Callable[[], tuple[str, str] | None] = _ready,
+        notifications: Notifications | None = None,
         announcements: AnnouncementFeed | None = None,
     ) -> None:
         self.ctx = ctx  # the dependencies: tests reach them here
@@ -64,7 +66,8 @@ class Rete:
         self.erasures = Erasures(erasures)
         self.preconditions = Preconditions(ctx)
         self.idempotency = ctx.idempotency
-        # A person's own service's announcements, in order (the SSE stream reads them).
+        # The outbox, in order (docs/NOTIFICATIONS.md), as a person reads their own
+        # service's part of it (the SSE stream and the JSON page).
         self.announcements = Announcements(announcements)
         self.background = tuple(background)
         self.database_reachable = database_reachable
@@ -74,6 +77,7 @@ class Rete:
         self.readiness = readiness
         self._ledger = ledger
         self._closing = list(closing)
+        self._notifications = notifications
 
     @property
     def clock(self) -> Clock:
@@ -105,6 +109,14 @@ class Rete:
         if self._ledger is None:
             raise LedgerUnavailable("this application keeps no ledger")
         return self._ledger()
+
+    @property
+    def notifications(self) -> Notifications:
+        """Webhook subscriptions and dead letters; raises ``NotificationsUnavailable``
+        when this application was assembled without a database beside its log."""
+        if self._notifications is None:
+            raise NotificationsUnavailable("this application keeps no notifications")
+        return self._notifications
 
     def with_clock(self, clock: Clock) -> Rete:
         """The same application over the same dependencies, telling time by ``clock``

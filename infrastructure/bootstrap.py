@@ -21,6 +21,7 @@ from application.consent_expiry import ConsentExpiries
 from application.context import Context
 from application.escalation import Escalations
 from application.integrity import IntegrityWatch
+from application.notifications.subscriptions import Notifications
 from application.ports import Clock
 from application.rete import Rete
 from domain.deadlines import DeadlinePolicy
@@ -46,6 +47,9 @@ from infrastructure.ledger.ledger import HashedVersions, Ledger, open_ledger
 from infrastructure.ledger.records import events_table, open_event_log
 from infrastructure.ledger.serving import LedgerSigning, ServedLedger
 from infrastructure.network_file import load_directory, load_instruments
+from infrastructure.notifications.assembly import NotificationParts, open_notifications
+from infrastructure.notifications.config import NotifySettings, load_notify_settings
+from infrastructure.notifications.webhook import WebhookSender
 from infrastructure.periodic import EveryInterval
 from infrastructure.settings import Settings
 from infrastructure.store import ReteEventStore
@@ -104,6 +108,8 @@ def build_rete(
     views: Views | None = None,
     ledger: Callable[[], Ledger] | None = None,
     integrity: IntegrityWatch | None = None,
+    notify: NotifySettings | None = None,
+    webhooks: WebhookSender | None = None,
 ) -> Rete:
     """The application over the configured database. ``Rete.close`` closes what was
     opened here: the ledger, and the views and the event store unless they were
@@ -180,6 +186,12 @@ def build_rete(
                 what="the completion of pending erasures",
             )
         )
+    # Notifications (docs/NOTIFICATIONS.md): after the escalation policy, whose
+    # escalations they announce; ``RETE_NOTIFY_*`` settings, or ``notify``.
+    notifications = _notifications(store, ctx, notify or load_notify_settings(), webhooks)
+    if notifications is not None:
+        background.append(notifications.worker)
+        closing.insert(0, notifications.close)
     disk = DiskCheck.of(settings, store.storage_full)
     return Rete(
         ctx,
@@ -188,6 +200,12 @@ def build_rete(
         # escalations' writes.
         background=background,
         erasures=keys,
+        notifications=(
+            None
+            if notifications is None
+            else Notifications(ctx, notifications.secrets, notifications.deliveries)
+        ),
+        announcements=None if notifications is None else notifications.outbox,
         database_reachable=DatabaseCheck(store).reachable,
         disk_writable=disk.writable,
         closing=[served.close, *closing],
@@ -198,6 +216,20 @@ def build_rete(
                 ReadinessCheck("storage-full", "the disk cannot take a write", disk.writable),
             ]
         ),
+    )
+
+
+def _notifications(
+    store: ReteEventStore,
+    ctx: Context,
+    notify: NotifySettings,
+    webhooks: WebhookSender | None,
+) -> NotificationParts | None:
+    """The outbox, its follower and the webhooks' worker, beside a stored log."""
+    if not _in_database(store):
+        return None
+    return open_notifications(
+        database_of(store.recorder), store.recorder, store.keys, ctx.clock, notify, webhooks
     )
 
 

@@ -20,6 +20,7 @@ KINDS: tuple[str, ...] = (
     "referral.withdrawn",
     "referral.suspended",
     "referral.completed",
+    "referral.expired",
     "deadline.approaching",
     "deadline.missed",
     "referral.escalated",
@@ -46,3 +47,8 @@ class Announcement(msgspec.Struct, frozen=True, kw_only=True):
     deadline: datetime | None
     # The API path the recipient follows to read the content; the read is logged.
     link: str
+
+
+def referral_link(referral_id: str) -> str:
+    """Where the recipient reads the referral (``GET``, which logs the read)."""
+    return f"/api/v1/referrals/{referral_id}"

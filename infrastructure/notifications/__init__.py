@@ -1,1 +1,1 @@
-"""Notifications' adapters: the outbox and the channels that deliver its announcements."""
+"""Notifications beside the events: the outbox, the webhooks' delivery state, the worker."""

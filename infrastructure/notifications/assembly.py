@@ -1,0 +1,65 @@
+"""The notifications assembled beside an event store: what the composition root,
+``rete notify`` and the tests build them with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports import Clock, KeyStore
+from infrastructure.db import Database, EventsTable, events_table_name
+from infrastructure.notifications.config import NotifySettings
+from infrastructure.notifications.deliveries import DeliveryState
+from infrastructure.notifications.follower import OutboxFollower
+from infrastructure.notifications.outbox import Outbox
+from infrastructure.notifications.secrets import SealedSecrets
+from infrastructure.notifications.tables import NotifyTables
+from infrastructure.notifications.webhook import WebhookSender
+from infrastructure.notifications.worker import Notifier, NotifyWorker
+
+
+@dataclass(frozen=True)
+class NotificationParts:
+    tables: NotifyTables
+    outbox: Outbox  # the ``AnnouncementFeed`` the other channels read
+    deliveries: DeliveryState
+    secrets: SealedSecrets
+    notifier: Notifier
+    worker: NotifyWorker
+
+    def close(self) -> None:
+        self.worker.stop()
+        self.notifier.close()
+
+
+def open_notifications(
+    database: Database,
+    recorder: object,
+    keys: KeyStore,
+    clock: Clock,
+    settings: NotifySettings,
+    sender: WebhookSender | None = None,
+) -> NotificationParts:
+    """The notifications on ``database``, beside ``recorder``'s events table."""
+    tables = NotifyTables(database)
+    deliveries = DeliveryState(tables)
+    secrets = SealedSecrets(keys)
+    follower = OutboxFollower(
+        tables, EventsTable(database.dialect, events_table_name(recorder)), keys
+    )
+    notifier = Notifier(
+        tables,
+        follower,
+        deliveries,
+        secrets,
+        sender or WebhookSender(),
+        clock,
+        settings.leads,
+    )
+    return NotificationParts(
+        tables=tables,
+        outbox=Outbox(tables),
+        deliveries=deliveries,
+        secrets=secrets,
+        notifier=notifier,
+        worker=NotifyWorker(notifier, settings.interval_seconds),
+    )

@@ -1,0 +1,162 @@
+"""The notifications' worker: derive, announce what approaches, deliver what is due.
+
+One round (``Notifier.step``): the follower appends what the log says since its
+last batch; the deadline policy appends "deadline.approaching" for deadlines
+within their lead (once per referral and deadline: the id says which, and the
+outbox stores an id once, however often the policy runs); then every delivery
+due is attempted, in order within each referral, until none is left due.
+
+Everything it knows is in the database, so a restart, a SIGKILL or a database
+outage loses nothing: a round that fails is logged by type and the next one
+resumes. The clock is injected: the schedule of retries follows it (tests
+simulate hours of outage), the webhook's own timestamp is the wall clock's.
+
+It runs in the server (``NotifyWorker``, a background thread, on SQLite) and as
+its own process (``rete notify run``, on PostgreSQL, like ``rete views run``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from datetime import timedelta
+
+from application.notifications import derivation
+from application.notifications.ports import DeliveryFailed
+from application.ports import Clock
+from infrastructure.db.dialect import to_micros
+from infrastructure.logging import get_logger
+from infrastructure.notifications import outbox
+from infrastructure.notifications.deliveries import DeliveryState, Due
+from infrastructure.notifications.follower import FACTS, OutboxFollower, facts_of
+from infrastructure.notifications.secrets import SealedSecrets
+from infrastructure.notifications.tables import NotifyTables
+from infrastructure.notifications.webhook import WebhookSender
+
+log = get_logger(__name__)
+
+
+class Notifier:
+    def __init__(
+        self,
+        tables: NotifyTables,
+        follower: OutboxFollower,
+        deliveries: DeliveryState,
+        secrets: SealedSecrets,
+        sender: WebhookSender,
+        clock: Clock,
+        leads: Mapping[str, timedelta],
+    ) -> None:
+        self.tables = tables
+        self.follower = follower
+        self.deliveries = deliveries
+        self._secrets = secrets
+        self._sender = sender
+        self._clock = clock
+        self._leads = dict(leads)
+
+    def step(self) -> int:
+        """One round; how many deliveries succeeded."""
+        self.follower.catch_up()
+        self.announce_approaching()
+        return self.deliver_due()
+
+    def announce_approaching(self) -> int:
+        """Append "deadline.approaching" for each pending deadline within its lead.
+        Looked for in a read; the outbox's write is opened only for new ones."""
+        now = self._clock.now()
+        widest = max(self._leads.values(), default=timedelta(0))
+        t = self.tables
+        with t.read() as tx:
+            rows = tx.query(
+                t.sql(
+                    FACTS + "WHERE (r.status = 'sent' AND r.acknowledge_by > %s "
+                    "AND r.acknowledge_by <= %s) OR (r.status = 'acknowledged' "
+                    "AND r.answer_by > %s AND r.answer_by <= %s)"
+                ),
+                (to_micros(now), to_micros(now + widest)) * 2,
+            )
+            found = []
+            for row in rows:
+                facts = facts_of(row)
+                lead = self._leads.get(facts.urgency)
+                if lead is not None:
+                    found += derivation.approaching(facts, now, lead)
+            fresh = outbox.unknown(t, tx, found)
+        if not fresh:
+            return 0
+        with t.outbox_write() as tx:
+            return outbox.append(t, tx, fresh)
+
+    def deliver_due(self) -> int:
+        delivered = 0
+        while True:
+            taken = self.deliveries.take(self._clock.now())
+            if not taken:
+                return delivered
+            for due in taken:
+                delivered += self._attempt(due)
+
+    def _attempt(self, due: Due) -> int:
+        now = self._clock.now()
+        try:
+            secrets = [self._secrets.open(due.secret, due.subscription_id)]
+            if due.previous is not None and due.previous_until and due.previous_until > now:
+                secrets.append(self._secrets.open(due.previous, due.subscription_id))
+            self._sender.send(due.url, secrets, due.announcement)
+        except DeliveryFailed as e:
+            if self.deliveries.failed(due, str(e), self._clock.now()):
+                log.warning(
+                    "a webhook delivery went to the dead letters",
+                    announcement_id=due.announcement.id,
+                    subscription_id=str(due.subscription_id),
+                )
+            return 0
+        self.deliveries.delivered(due)
+        return 1
+
+    def close(self) -> None:
+        self._sender.close()
+
+
+class NotifyWorker:
+    """The worker as the server's background work (``application.background``):
+    a round every ``interval`` seconds, or at once when nudged after a write."""
+
+    def __init__(self, notifier: Notifier, interval: float) -> None:
+        self.notifier = notifier
+        self._interval = interval
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._interval <= 0 or self._thread is not None:
+            return
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self.run, name="rete-notify", daemon=True)
+        self._thread.start()
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(10.0)
+            self._thread = None
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Rounds until stopped (``stop``, or ``self.stop``)."""
+        stopped = stop or self._stop
+        while not stopped.is_set() and not self._stop.is_set():
+            try:
+                self.notifier.step()
+            except Exception as e:  # the database may be down for a moment: keep going
+                log.warning(
+                    "the notifications could not run",
+                    exception_type=f"{type(e).__module__}.{type(e).__qualname__}",
+                )
+            self._wake.wait(self._interval)
+            self._wake.clear()
