@@ -27,12 +27,12 @@ import jwt
 import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.announcement_watch import AnnouncementWatch
 from api.long_lived import mark_long_lived
-from api.problems import API_PROBLEMS
+from api.problems import API_PROBLEMS, Problem, documented
 from api.routes._common import API_PREFIX, BEARER, App, Me, api_get
 from application.notifications.announcement import Announcement
 from application.notifications.reading import MAX_PAGE, parse_position
@@ -53,25 +53,22 @@ _json = msgspec.json.Encoder()
 
 After = Annotated[
     str | None,
-    Parameter(
-        query="after",
-        required=False,
+    QueryParameter(
         max_length=20,
         description="Only announcements after this position (the last one you received).",
     ),
 ]
 LastEventId = Annotated[
     str | None,
-    Parameter(
-        header="Last-Event-ID",
-        required=False,
+    HeaderParameter(
+        name="Last-Event-ID",
         max_length=20,
         description="The id of the last event received: the stream resumes after it.",
     ),
 ]
 
 
-PageSize = Annotated[int, Parameter(query="limit", ge=1, le=MAX_PAGE)]
+PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
 
 
 class AnnouncementPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -148,6 +145,19 @@ async def _read(rete: Rete, actor: Actor, position: int) -> Sequence[Announcemen
     return await anyio.to_thread.run_sync(lambda: rete.announcements.after(actor, position, PAGE))
 
 
+def asks_for_a_stream(accept: str) -> bool:
+    """Whether ``Accept`` names ``text/event-stream`` (without ``q=0``). A client must
+    ask for the stream by name: one that accepts anything (``*/*``) is not
+    necessarily ready to hold a connection that never ends."""
+    for item in accept.split(","):
+        media, *params = (part.strip().lower() for part in item.split(";"))
+        if media == "text/event-stream" and not any(
+            p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params
+        ):
+            return True
+    return False
+
+
 def token_lifetime(request: Request[Actor, object, State]) -> float | None:
     """Seconds until the request's token expires: a stream does not outlive the token
     it was opened with (the middleware verified the token; only its ``exp`` is read)."""
@@ -168,12 +178,14 @@ class AnnouncementsController(Controller):
         "/stream",
         sync_to_thread=True,
         media_type="text/event-stream",
-        responses=API_PROBLEMS,
+        responses={**API_PROBLEMS, **documented(406)},
         summary="My service's announcements as they happen (Server-Sent Events)",
         description=(
-            "Each event: `id` the announcement's position, `event` its kind, `data` the "
-            "announcement (JSON). Reconnect with `Last-Event-ID` to resume exactly; "
-            "without it (nor `after`) the stream starts with what is announced from now on."
+            "Send `Accept: text/event-stream` (as `EventSource` does). Each event: `id` the "
+            "announcement's position, `event` its kind, `data` the announcement (JSON). "
+            "Reconnect with `Last-Event-ID` to resume exactly; without it (nor `after`) the "
+            "stream starts with what is announced from now on. A comment every "
+            "`RETE_STREAM_HEARTBEAT` seconds keeps it open; it ends when the token expires."
         ),
     )
     def stream(
@@ -184,6 +196,13 @@ class AnnouncementsController(Controller):
         after: After = None,
         last_event_id: LastEventId = None,
     ) -> ServerSentEvent:
+        if not asks_for_a_stream(request.headers.get("accept", "")):
+            raise Problem(
+                406,
+                "not-acceptable",
+                "Not Acceptable",
+                "this address answers an event stream: send Accept: text/event-stream",
+            )
         resume = parse_position(last_event_id, "Last-Event-ID")
         if resume is None:
             resume = parse_position(after, "after")
