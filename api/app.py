@@ -34,6 +34,7 @@ from api.routes.audit import AuditController
 from api.routes.cases import CasesController
 from api.routes.health import health, live, ready
 from api.routes.ledger import LedgerController
+from api.routes.notifications import NotificationsController
 from api.routes.observatory import ObservatoryController
 from api.routes.referrals import ReferralsController, moves
 from api.routes.worklist import WorklistController
@@ -147,6 +148,7 @@ def create_app(
             ObservatoryController,
             LedgerController,
             WorklistController,
+            NotificationsController,
             AnnouncementsController,
         ],
         dependencies={

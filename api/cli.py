@@ -20,6 +20,7 @@ from api.cli_common import command_settings
 from api.cli_errors import expected_errors
 from api.cli_keys import keys
 from api.cli_ledger import ledger
+from api.cli_notify import notify
 from api.cli_observatory import observatory
 from api.cli_views import views
 from api.cli_waiting import until_the_database_answers
@@ -162,4 +163,5 @@ main.add_command(keys)  # rete keys rotate|rewrap|retire|status (api/cli_keys.py
 main.add_command(ledger)  # rete ledger checkpoint|export|verify (api/cli_ledger.py)
 main.add_command(audit)  # rete audit history (api/cli_audit.py)
 main.add_command(views)  # rete views rebuild|run (api/cli_views.py)
+main.add_command(notify)  # rete notify run|status (api/cli_notify.py)
 main.add_command(observatory)  # rete observatory publish (api/cli_observatory.py)

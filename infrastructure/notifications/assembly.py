@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from application.ports import Clock, KeyStore
 from infrastructure.db import Database, EventsTable, events_table_name
@@ -41,11 +42,11 @@ def open_notifications(
 ) -> NotificationParts:
     """The notifications on ``database``, beside ``recorder``'s events table."""
     tables = NotifyTables(database)
-    deliveries = DeliveryState(tables)
     secrets = SealedSecrets(keys)
     follower = OutboxFollower(
         tables, EventsTable(database.dialect, events_table_name(recorder)), keys
     )
+    deliveries = DeliveryState(tables, follower.catch_up, timedelta(seconds=settings.lease_seconds))
     notifier = Notifier(
         tables,
         follower,

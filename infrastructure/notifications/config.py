@@ -5,6 +5,9 @@
   defaults 15m, 4h, 12h).
 * ``RETE_NOTIFY_INTERVAL``: seconds between the worker's rounds when nothing wakes
   it (default 1; 0: no worker in the server, e.g. when ``rete notify run`` does it).
+* ``RETE_NOTIFY_LEASE``: seconds a delivery taken for an attempt is kept from other
+  workers (default 30, more than an attempt's timeouts): a worker killed mid-attempt
+  leaves it to be tried again after that.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ def _defaults() -> dict[str, timedelta]:
 class NotifySettings:
     leads: Mapping[str, timedelta] = field(default_factory=_defaults)
     interval_seconds: float = 1.0
+    lease_seconds: float = 30.0
 
 
 def load_notify_settings(env: Mapping[str, str] | None = None) -> NotifySettings:
@@ -55,11 +59,18 @@ def load_notify_settings(env: Mapping[str, str] | None = None) -> NotifySettings
         name = f"RETE_NOTIFY_LEAD_{urgency.upper()}"
         if env.get(name):
             leads[urgency] = duration(name, env[name])
-    interval = env.get("RETE_NOTIFY_INTERVAL", "1")
+    return NotifySettings(
+        leads=leads,
+        interval_seconds=_seconds(env, "RETE_NOTIFY_INTERVAL", "1", 0),
+        lease_seconds=_seconds(env, "RETE_NOTIFY_LEASE", "30", 1),
+    )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: str, low: float) -> float:
     try:
-        seconds = float(interval)
+        seconds = float(env.get(name, default))
     except ValueError:
-        raise SettingsError("RETE_NOTIFY_INTERVAL must be a number of seconds") from None
-    if not 0 <= seconds <= 3600:
-        raise SettingsError("RETE_NOTIFY_INTERVAL must be between 0 and 3600 seconds")
-    return NotifySettings(leads=leads, interval_seconds=seconds)
+        raise SettingsError(f"{name} must be a number of seconds") from None
+    if not low <= seconds <= 3600:
+        raise SettingsError(f"{name} must be between {low:g} and 3600 seconds")
+    return seconds

@@ -4,7 +4,7 @@ A delivery is ``pending`` (with when it is next tried), ``delivered`` or ``dead`
 Within one subscription and one referral (its ``stream``) only the delivery with
 the lowest position that is not delivered may be tried: announcement n + 1 of a
 referral never reaches a receiver before n did. A delivery taken for an attempt
-is leased (its ``next_at`` moved ``LEASE`` ahead) in the same transaction that
+is leased (its ``next_at`` moved a lease ahead, ``RETE_NOTIFY_LEASE``) in the same transaction that
 picks it, so two workers never try it at once, and a worker killed mid-attempt
 leaves it to be tried again once the lease ends: at least once, never lost.
 
@@ -17,7 +17,7 @@ a replay makes them ``pending`` again, to be tried at once, in order.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -30,7 +30,7 @@ from infrastructure.db.dialect import from_micros, to_micros
 from infrastructure.notifications.outbox import decode
 from infrastructure.notifications.tables import NotifyTables
 
-LEASE: Final = timedelta(seconds=60)
+LEASE: Final = timedelta(seconds=30)
 HELD: Final = "held behind an earlier dead letter of the same referral"
 
 _HEADS: Final = (
@@ -62,8 +62,17 @@ class Due:
 class DeliveryState:
     """Implements ``application.notifications.ports.Deliveries`` and what the worker needs."""
 
-    def __init__(self, tables: NotifyTables) -> None:
+    def __init__(
+        self,
+        tables: NotifyTables,
+        catch_up: Callable[[], object] = lambda: None,
+        lease: timedelta = LEASE,
+    ) -> None:
         self._tables = tables
+        self._lease = lease
+        # Run before a coordinator's read: the follower applies the latest changes of
+        # the log first (a subscription just changed is listed as changed).
+        self._catch_up = catch_up
         self._lock = f"rete notify deliveries {tables.dialect.schema}"
 
     # -- the worker ------------------------------------------------------------------
@@ -82,7 +91,7 @@ class DeliveryState:
                         "UPDATE {DELIVERIES} SET next_at = %s "
                         "WHERE subscription_id = %s AND announcement_id = %s"
                     ),
-                    (to_micros(now + LEASE), row[0], row[1]),
+                    (to_micros(now + self._lease), row[0], row[1]),
                 )
         return [
             Due(
@@ -144,6 +153,7 @@ class DeliveryState:
     # -- the coordinator -------------------------------------------------------------
 
     def subscriptions(self, service: str) -> Sequence[SubscriptionRow]:
+        self._catch_up()
         t = self._tables
         with t.read() as tx:
             rows = tx.query(
@@ -165,6 +175,7 @@ class DeliveryState:
         ]
 
     def dead_letters(self, service: str, limit: int = 100) -> Sequence[DeadLetter]:
+        self._catch_up()
         t = self._tables
         with t.read() as tx:
             rows = tx.query(

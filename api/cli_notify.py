@@ -1,0 +1,97 @@
+"""``rete notify``: the notifications' worker as a process of its own, and its state.
+
+``rete notify run`` derives announcements from the log, announces approaching
+deadlines and delivers the webhooks, until interrupted (SIGTERM or Ctrl-C). Run
+it next to the API workers on PostgreSQL (like ``rete views run``); on SQLite the
+server runs the same worker in-process. Killed at any moment (SIGKILL too), it
+loses nothing: the next one resumes from the database (docs/NOTIFICATIONS.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import click
+
+from api.cli_common import command_settings
+from api.cli_errors import expected_errors
+from api.cli_waiting import until_the_database_answers
+from infrastructure.bootstrap import build_keys, build_store
+from infrastructure.clock import SystemClock
+from infrastructure.db import database_of
+from infrastructure.notifications.assembly import NotificationParts, open_notifications
+from infrastructure.notifications.config import load_notify_settings
+from infrastructure.settings import SettingsError
+
+
+@contextmanager
+def _opened(interval: float) -> Iterator[NotificationParts]:
+    with expected_errors(SettingsError):
+        settings = command_settings()
+        loaded = load_notify_settings()
+    with contextlib.closing(build_store(settings)) as store:
+        parts = open_notifications(
+            database_of(store.recorder),
+            store.recorder,
+            store.keys,
+            SystemClock(),
+            dataclasses.replace(loaded, interval_seconds=interval),
+        )
+        try:
+            yield parts
+        finally:
+            parts.close()
+
+
+@click.group()
+def notify() -> None:
+    """Announcements to the services: webhooks, their retries and dead letters."""
+
+
+@notify.command()
+@click.option(
+    "--poll",
+    type=click.FloatRange(0.05, 60),
+    default=0.5,
+    show_default=True,
+    help="Seconds between rounds when nothing is due.",
+)
+def run(poll: float) -> None:
+    """Derive, announce and deliver until interrupted (SIGTERM or Ctrl-C)."""
+    stop = threading.Event()
+
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        stop.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        with expected_errors():
+            settings = command_settings()
+            until_the_database_answers(settings, lambda: build_keys(settings).close())
+        with _opened(poll) as parts:
+            click.echo("Delivering announcements; Ctrl-C or SIGTERM to stop.", err=True)
+            parts.worker.run(stop)
+    except KeyboardInterrupt:
+        pass  # what was in flight is tried again by the next run (at least once)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    click.echo("Stopped.", err=True)
+
+
+@notify.command()
+def status() -> None:
+    """How far the outbox follows the log, and the deliveries by state."""
+    with _opened(0) as parts:
+        parts.notifier.follower.catch_up()
+        counts = parts.deliveries.counts()
+        latest = parts.outbox.latest_position()
+    click.echo(f"outbox: {latest} announcements")
+    for state in ("pending", "delivered", "dead"):
+        click.echo(f"{state}: {counts.get(state, 0)}")
