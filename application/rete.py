@@ -22,7 +22,7 @@ from application.escalation import Escalations
 from application.integrity import IntegrityWatch
 from application.ledger import LedgerProofs, LedgerUnavailable
 from application.notifications.ports import AnnouncementFeed
-from application.notifications.reading import Announcements
+from application.notifications.reading import AnnouncementReader
 from application.notifications.subscriptions import Notifications, NotificationsUnavailable
 from application.observatory.statistics import Observatory
 from application.ports import Clock
@@ -66,9 +66,8 @@ class Rete:
         self.erasures = Erasures(erasures)
         self.preconditions = Preconditions(ctx)
         self.idempotency = ctx.idempotency
-        # The outbox, in order (docs/NOTIFICATIONS.md), as a person reads their own
-        # service's part of it (the SSE stream and the JSON page).
-        self.announcements = Announcements(announcements)
+        # A person's own service's part of the outbox, authorised (the SSE stream).
+        self.announcement_reader = AnnouncementReader(announcements)
         self.background = tuple(background)
         self.database_reachable = database_reachable
         self.disk_writable = disk_writable  # readiness: the disk takes a write
@@ -78,6 +77,8 @@ class Rete:
         self._ledger = ledger
         self._closing = list(closing)
         self._notifications = notifications
+        # The outbox, in order (docs/NOTIFICATIONS.md): what the channels read.
+        self.announcements = announcements
 
     @property
     def clock(self) -> Clock:

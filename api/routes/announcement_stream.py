@@ -81,7 +81,7 @@ class AnnouncementPage(msgspec.Struct, frozen=True, kw_only=True):
 def stream_state(rete: Rete, poll_seconds: float, heartbeat_seconds: float) -> dict[str, object]:
     """What the app keeps for its streams (``create_app`` puts it in the app's state)."""
     return {
-        WATCH: AnnouncementWatch(rete.announcements.latest_position, poll_seconds),
+        WATCH: AnnouncementWatch(rete.announcement_reader.latest_position, poll_seconds),
         HEARTBEAT: heartbeat_seconds,
     }
 
@@ -142,7 +142,9 @@ async def announcement_events(
 
 
 async def _read(rete: Rete, actor: Actor, position: int) -> Sequence[Announcement]:
-    return await anyio.to_thread.run_sync(lambda: rete.announcements.after(actor, position, PAGE))
+    return await anyio.to_thread.run_sync(
+        lambda: rete.announcement_reader.after(actor, position, PAGE)
+    )
 
 
 def asks_for_a_stream(accept: str) -> bool:
@@ -206,7 +208,7 @@ class AnnouncementsController(Controller):
         resume = parse_position(last_event_id, "Last-Event-ID")
         if resume is None:
             resume = parse_position(after, "after")
-        position = rete.announcements.start(actor, resume)
+        position = rete.announcement_reader.start(actor, resume)
         mark_long_lived(request.scope)
         state = request.app.state
         events = announcement_events(
@@ -219,7 +221,7 @@ class AnnouncementsController(Controller):
         self, rete: App, actor: Me, after: After = None, limit: PageSize = PAGE
     ) -> AnnouncementPage:
         position = parse_position(after, "after") or 0
-        found = list(rete.announcements.after(actor, position, limit))
+        found = list(rete.announcement_reader.after(actor, position, limit))
         return AnnouncementPage(
             announcements=found, next_after=found[-1].position if found else position
         )

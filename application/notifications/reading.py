@@ -48,7 +48,7 @@ def parse_position(value: str | None, what: str) -> int | None:
     return int(text)
 
 
-class Announcements:
+class AnnouncementReader:
     def __init__(self, feed: AnnouncementFeed | None = None) -> None:
         self._feed: AnnouncementFeed = feed if feed is not None else NoAnnouncements()
 

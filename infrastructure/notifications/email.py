@@ -14,15 +14,16 @@ mail system or a person can recognise as a repeat.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 from application.notifications.announcement import Announcement
 from application.notifications.email_text import email_text
 from application.notifications.ports import DeliveryFailed
+from infrastructure.network_file import load_duty_addresses
 from infrastructure.notifications.smtp import SmtpFailed, send
-from infrastructure.settings import SmtpSettings
+from infrastructure.settings import Settings, SmtpSettings
 
 # What reaches a duty address: an emergency just received, a deadline missed,
 # an escalation. The rest reaches the service's software (webhooks, SSE).
@@ -52,6 +53,11 @@ class EmailChannel:
         self._smtp = smtp
         self._to = dict(duty_addresses)
         self._public_url = public_url
+
+    @property
+    def services(self) -> Sequence[str]:
+        """The services it writes to: those with a duty address."""
+        return sorted(self._to)
 
     def wants(self, announcement: Announcement) -> bool:
         # A service without a duty address is not written to (it has the others).
@@ -88,3 +94,12 @@ def _message_id(announcement_id: str, sender: str) -> str:
     digest = hashlib.sha256(announcement_id.encode()).hexdigest()[:32]
     domain = sender.rpartition("@")[2].strip(">") or "rete"
     return f"<{digest}@{domain}>"
+
+
+def email_channels(settings: Settings) -> list[EmailChannel]:
+    """The email channel when an SMTP server is configured (``RETE_SMTP_URL``), to the
+    duty addresses of the directory (``RETE_DIRECTORY_FILE``); none otherwise."""
+    if settings.smtp is None:
+        return []
+    addresses = load_duty_addresses(settings.directory_file)
+    return [EmailChannel(settings.smtp, addresses, public_url=settings.public_url)]
