@@ -15,6 +15,18 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from support.served import free_port
 
+# The police's duty address in the seed directory.
+POLICE = "turno@polizialocale.cesano-boscone.example"
+
+
+def smtp_env(port: int) -> dict[str, str]:
+    """The settings that send email through the test's server at ``port``."""
+    return {
+        "RETE_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "RETE_SMTP_FROM": "rete@cesano-boscone.example",
+        "RETE_SMTP_TIMEOUT": "5",
+    }
+
 
 @dataclass
 class Received:

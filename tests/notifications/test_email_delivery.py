@@ -10,7 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import notifier_of
-from smtp_server import Mailbox, smtp_server
+from planted import JUSTIFICATION, NAME, NOTE, PLANTED, REASON
+from smtp_server import POLICE, Mailbox, smtp_env, smtp_server
 from support.clock import TestClock
 from support.served import free_port
 from support.stories import refer_to_protect
@@ -18,23 +19,8 @@ from support.stories import refer_to_protect
 from application.rete import Rete
 from domain.referral import Move
 
-NAME = "Graziella Pantaleoni-Vigevano"
-NOTE = "lives above the pharmacy in via Roma 14"
-REASON = "her ex-partner Ettore Brambillasca threatened her with a knife"
-JUSTIFICATION = "immediate danger reported by Graziella herself"
-PLANTED = (NAME, "Graziella", "Pantaleoni", NOTE, "via Roma", "Brambillasca", "knife")
-
-POLICE = "turno@polizialocale.cesano-boscone.example"
 CAV = "reperibilita@scirocco.cesano-boscone.example"
 WAIT = 10.0
-
-
-def smtp_env(port: int) -> dict[str, str]:
-    return {
-        "RETE_SMTP_URL": f"smtp://127.0.0.1:{port}",
-        "RETE_SMTP_FROM": "rete@cesano-boscone.example",
-        "RETE_SMTP_TIMEOUT": "5",
-    }
 
 
 @pytest.fixture

@@ -10,18 +10,13 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import notifier_of
+from planted import JUSTIFICATION, NAME, NOTE, PLANTED, REASON
 from sse_support import Served, serving
 from support.stories import refer_to_protect
 
 from application.rete import Rete
 from domain.referral import Move
 from infrastructure.settings import Settings
-
-NAME = "Graziella Pantaleoni-Vigevano"
-NOTE = "lives above the pharmacy in via Roma 14"
-REASON = "her ex-partner Ettore Brambillasca threatened her with a knife"
-JUSTIFICATION = "immediate danger reported by Graziella herself"
-PLANTED = (NAME, "Graziella", "Pantaleoni", NOTE, "via Roma", "Brambillasca", "knife")
 
 WAIT = 10.0  # seconds a test waits for what it expects (a loaded machine is slow)
 
