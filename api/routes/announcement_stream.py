@@ -106,23 +106,29 @@ async def announcement_events(
     watch: AnnouncementWatch,
     heartbeat: float,
     lifetime: float | None = None,
+    first: tuple[int, Sequence[Announcement]] | None = None,
 ) -> AsyncIterator[ServerSentEventMessage]:
     """The events after ``position``, then each new one as it is announced, until
-    ``lifetime`` seconds have passed (the token's; None: until the client leaves)."""
+    ``lifetime`` seconds have passed (the token's; None: until the client leaves).
+    ``first``: the first page, already read (with the watch's latest position
+    read before it)."""
     # The client's resume point from the start, and how soon to retry a lost stream.
     yield ServerSentEventMessage(id=position, retry=RECONNECT_MS, comment="rete", data=None)
     loop = asyncio.get_running_loop()
     ends_at = None if lifetime is None else loop.time() + lifetime
     quiet_since = loop.time()
     while ends_at is None or loop.time() < ends_at:
-        seen = watch.latest
-        try:
-            page = await _read(rete, actor, position)
-        except Exception as e:
-            # The database away, say: the stream ends and the client, reconnecting
-            # with its Last-Event-ID, resumes once the server answers again.
-            log.warning("announcement_stream_ended", error=type(e).__name__)
-            return
+        if first is not None:
+            (seen, page), first = first, None
+        else:
+            seen = watch.latest
+            try:
+                page = await _read(rete, actor, position)
+            except Exception as e:
+                # The database away, say: the stream ends and the client, reconnecting
+                # with its Last-Event-ID, is answered 503 until the server can read.
+                log.warning("announcement_stream_ended", error=type(e).__name__)
+                return
         for announcement in page:
             yield _event(announcement)
             position = announcement.position
@@ -209,10 +215,21 @@ class AnnouncementsController(Controller):
         if resume is None:
             resume = parse_position(after, "after")
         position = rete.announcement_reader.start(actor, resume)
-        mark_long_lived(request.scope)
         state = request.app.state
+        watch: AnnouncementWatch = state[WATCH]
+        # The first page read here: a database that does not answer is a 503 now,
+        # not a stream that opens and ends.
+        seen = watch.latest
+        page = rete.announcement_reader.after(actor, position, PAGE)
+        mark_long_lived(request.scope)
         events = announcement_events(
-            rete, actor, position, state[WATCH], state[HEARTBEAT], token_lifetime(request)
+            rete,
+            actor,
+            position,
+            watch,
+            state[HEARTBEAT],
+            token_lifetime(request),
+            first=(seen, page),
         )
         return ServerSentEvent(events, headers={"Cache-Control": "no-store"})
 
