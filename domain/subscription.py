@@ -87,6 +87,7 @@ class Subscription(Aggregate):
 
         def apply(self, subscription: Subscription) -> None:
             subscription.secret_sealed = self.secret_sealed
+            subscription.previous_until = self.previous_until
 
     class Removed(ActedEvent):
         def apply(self, subscription: Subscription) -> None:
@@ -97,6 +98,7 @@ class Subscription(Aggregate):
         self.url = url
         self.kinds = list(kinds)
         self.secret_sealed = secret_sealed
+        self.previous_until: datetime | None = None
         self.removed = False
 
     @staticmethod

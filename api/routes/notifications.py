@@ -9,7 +9,7 @@ history); replaying dead letters queues them again, in order.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 import msgspec
 from litestar import Controller
@@ -17,13 +17,36 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from msgspec import Meta
 
 from api.routes._common import API_PREFIX, BEARER, App, Me, api_delete, api_get, api_post
-from api.schemas import Body, Id, Word
+from api.schemas import Body, Id
+from application.notifications.announcement import KINDS
 from application.notifications.ports import DeadLetter, SubscriptionRow
 from application.notifications.subscriptions import SubscriptionSecret
 
 SubscriptionId = FromPath[str]
-Url = Annotated[str, Meta(min_length=1, max_length=2_000)]
-Kinds = Annotated[list[Word], Meta(min_length=1, max_length=30)]
+# Absolute http(s) with a host (the domain checks it again: ``invalid-endpoint``).
+Url = Annotated[
+    str,
+    Meta(min_length=8, max_length=2_000, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\S*)?$"),
+]
+# The announcement kinds, written out so that the OpenAPI document lists them.
+Kind = Literal[
+    "referral.received",
+    "referral.acknowledged",
+    "referral.accepted",
+    "referral.declined",
+    "referral.withdrawn",
+    "referral.suspended",
+    "referral.completed",
+    "referral.expired",
+    "deadline.approaching",
+    "deadline.missed",
+    "referral.escalated",
+    "consent.withdrawn",
+    "case.erased",
+]
+if set(get_args(Kind)) != set(KINDS):  # a new kind needs its word here
+    raise RuntimeError(f"kinds out of step: {sorted(set(KINDS) ^ set(get_args(Kind)))}")
+Kinds = Annotated[list[Kind], Meta(min_length=1, max_length=30)]
 DeadLimit = Annotated[int, QueryParameter(ge=1, le=500)]
 
 
@@ -67,7 +90,7 @@ class NotificationsController(Controller):
     def subscribe(
         self, rete: App, actor: Me, data: JSONBody[SubscriptionBody]
     ) -> SubscriptionSecret:
-        return rete.notifications.subscribe(actor, data.url, data.kinds)
+        return rete.notifications.subscribe(actor, data.url, list(data.kinds))
 
     @api_post(
         "/subscriptions/{subscription_id:str}",
@@ -81,7 +104,7 @@ class NotificationsController(Controller):
         subscription_id: SubscriptionId,
         data: JSONBody[SubscriptionBody],
     ) -> SubscriptionRow:
-        return rete.notifications.change(actor, subscription_id, data.url, data.kinds)
+        return rete.notifications.change(actor, subscription_id, data.url, list(data.kinds))
 
     @api_post(
         "/subscriptions/{subscription_id:str}/rotate",
@@ -99,9 +122,13 @@ class NotificationsController(Controller):
         hours = 24 if data is None else data.overlap_hours
         return rete.notifications.rotate(actor, subscription_id, timedelta(hours=hours))
 
-    @api_delete("/subscriptions/{subscription_id:str}", summary="Remove a subscription")
-    def unsubscribe(self, rete: App, actor: Me, subscription_id: SubscriptionId) -> None:
-        rete.notifications.unsubscribe(actor, subscription_id)
+    @api_delete(
+        "/subscriptions/{subscription_id:str}",
+        status_code=200,
+        summary="Remove a subscription (the answer: what it was)",
+    )
+    def unsubscribe(self, rete: App, actor: Me, subscription_id: SubscriptionId) -> SubscriptionRow:
+        return rete.notifications.unsubscribe(actor, subscription_id)
 
     @api_get("/dead-letters", summary="Announcements my service's webhooks gave up on")
     def dead_letters(self, rete: App, actor: Me, limit: DeadLimit = 100) -> list[DeadLetter]:

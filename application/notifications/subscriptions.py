@@ -93,13 +93,7 @@ class Notifications:
         subscription = self._load(actor, subscription_id)
         subscription.change(url, list(kinds), actor, self.ctx.clock.now(), KINDS)
         self.ctx.store.save(subscription)
-        return SubscriptionRow(
-            id=str(subscription.id),
-            url=subscription.url,
-            kinds=subscription.kinds,
-            created_at=subscription.created_on,
-            previous_secret_until=None,
-        )
+        return _row(subscription)
 
     def rotate(
         self, actor: Actor, subscription_id: str, overlap: timedelta = DEFAULT_OVERLAP
@@ -118,11 +112,13 @@ class Notifications:
             id=str(subscription.id), url=subscription.url, kinds=subscription.kinds, secret=secret
         )
 
-    def unsubscribe(self, actor: Actor, subscription_id: str) -> None:
+    def unsubscribe(self, actor: Actor, subscription_id: str) -> SubscriptionRow:
+        """Remove it: nothing more is sent to it (what it owed is dropped)."""
         authorise(actor, Action.MANAGE_NOTIFICATIONS)
         subscription = self._load(actor, subscription_id)
         subscription.remove(actor, self.ctx.clock.now())
         self.ctx.store.save(subscription)
+        return _row(subscription)
 
     def dead_letters(self, actor: Actor, limit: int = 100) -> Sequence[DeadLetter]:
         authorise(actor, Action.MANAGE_NOTIFICATIONS)
@@ -141,3 +137,13 @@ class Notifications:
         if subscription.service != actor.service.id:
             raise NotFound("no such subscription")  # another service's: not said to exist
         return subscription
+
+
+def _row(subscription: Subscription) -> SubscriptionRow:
+    return SubscriptionRow(
+        id=str(subscription.id),
+        url=subscription.url,
+        kinds=list(subscription.kinds),
+        created_at=subscription.created_on,
+        previous_secret_until=subscription.previous_until,
+    )

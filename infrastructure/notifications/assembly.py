@@ -66,7 +66,7 @@ def open_notifications(
     )
     return NotificationParts(
         tables=tables,
-        outbox=Outbox(tables),
+        outbox=Outbox(tables, follower.catch_up),
         deliveries=deliveries,
         secrets=secrets,
         notifier=notifier,

@@ -183,7 +183,8 @@ class DeliveryState:
                     "SELECT d.subscription_id, o.body, d.attempts, d.last_error, d.failed_at "
                     "FROM {DELIVERIES} d JOIN {SUBSCRIPTIONS} s ON s.id = d.subscription_id "
                     "JOIN {OUTBOX} o ON o.id = d.announcement_id "
-                    "WHERE d.state = 'dead' AND s.service = %s ORDER BY d.position LIMIT %s"
+                    "WHERE d.state = 'dead' AND s.service = %s AND s.removed = 0 "
+                    "ORDER BY d.position LIMIT %s"
                 ),
                 (service, limit),
             )
@@ -212,7 +213,7 @@ class DeliveryState:
                 t.sql(
                     "UPDATE {DELIVERIES} SET state = 'pending', attempts = 0, next_at = %s, "
                     "last_error = '', failed_at = NULL WHERE state = 'dead' AND subscription_id "
-                    "IN (SELECT id FROM {SUBSCRIPTIONS} WHERE service = %s)" + named
+                    "IN (SELECT id FROM {SUBSCRIPTIONS} WHERE service = %s AND removed = 0)" + named
                 ),
                 params,
             )

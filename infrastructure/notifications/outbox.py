@@ -9,7 +9,7 @@ subscription of its service that wants its kind, a pending delivery.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
 import msgspec
@@ -115,10 +115,15 @@ def _subscriptions(tables: NotifyTables, tx: Tx, service: str) -> list[tuple[str
 class Outbox:
     """Implements ``application.notifications.ports.AnnouncementFeed``."""
 
-    def __init__(self, tables: NotifyTables) -> None:
+    def __init__(self, tables: NotifyTables, catch_up: Callable[[], object] = lambda: None) -> None:
         self._tables = tables
+        # Run before each read: the follower appends what the log says since its last
+        # batch (one read when there is nothing new), so a reader is never behind
+        # the log by more than the time it takes to ask.
+        self._catch_up = catch_up
 
     def after(self, position: int, *, service: str, limit: int = 100) -> Sequence[Announcement]:
+        self._catch_up()
         with self._tables.read() as tx:
             rows = tx.query(
                 self._tables.sql(

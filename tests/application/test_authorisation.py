@@ -18,6 +18,7 @@ EXPECTED = {
     Action.LEDGER_PROOFS: {Role.AUDITOR},
     Action.WORKLIST: {Role.COORDINATOR},
     Action.OBSERVATORY: {Role.ANALYST},
+    Action.MANAGE_NOTIFICATIONS: {Role.COORDINATOR},
 }
 
 

@@ -33,7 +33,7 @@ def test_a_coordinator_subscribes_rotates_and_removes_and_each_change_is_an_even
     [listed] = api.ok(api.get("chiara", HOOKS))
     assert listed["url"] == changed["url"] and listed["previous_secret_until"] is not None
 
-    assert api.delete("chiara", f"{HOOKS}/{made['id']}").status_code == 204
+    assert api.ok(api.delete("chiara", f"{HOOKS}/{made['id']}"))["id"] == made["id"]
     assert api.ok(api.get("chiara", HOOKS)) == []
 
     # In the log: created, changed, rotated, removed; the secret only sealed.
@@ -53,15 +53,29 @@ def test_only_the_services_coordinator_manages_its_subscriptions(api: Api, probl
 
 
 def test_a_bad_endpoint_or_kind_is_refused(api: Api, problem: Any) -> None:
-    problem(api.post("chiara", HOOKS, json={**ENDPOINT, "url": "ftp://x"}), 400, "invalid-endpoint")
+    problem(
+        api.post("chiara", HOOKS, json={**ENDPOINT, "url": "ftp://x.example"}), 400, "invalid-body"
+    )
     problem(
         api.post("chiara", HOOKS, json={**ENDPOINT, "kinds": ["referral.gossip"]}),
         400,
-        "unknown-announcement-kind",
+        "invalid-body",
     )
+    problem(api.post("chiara", HOOKS, json={**ENDPOINT, "kinds": []}), 400, "invalid-body")
 
 
 def _uuid(text: str) -> Any:
     from uuid import UUID
 
     return UUID(text)
+
+
+def test_the_domain_refuses_what_the_api_would_not_send(rete: Any, people: Any) -> None:
+    import pytest
+
+    from domain.subscription import InvalidEndpoint, UnknownAnnouncementKind
+
+    with pytest.raises(InvalidEndpoint):
+        rete.notifications.subscribe(people.chiara, "ftp://x.example", ["referral.received"])
+    with pytest.raises(UnknownAnnouncementKind):
+        rete.notifications.subscribe(people.chiara, ENDPOINT["url"], ["referral.gossip"])
