@@ -154,16 +154,25 @@ async def _read(rete: Rete, actor: Actor, position: int) -> Sequence[Announcemen
 
 
 def asks_for_a_stream(accept: str) -> bool:
-    """Whether ``Accept`` names ``text/event-stream`` (without ``q=0``). A client must
-    ask for the stream by name: one that accepts anything (``*/*``) is not
+    """Whether ``Accept`` names ``text/event-stream`` (with a weight above 0). A client
+    must ask for the stream by name: one that accepts anything (``*/*``) is not
     necessarily ready to hold a connection that never ends."""
     for item in accept.split(","):
         media, *params = (part.strip().lower() for part in item.split(";"))
-        if media == "text/event-stream" and not any(
-            p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params
-        ):
+        if media == "text/event-stream" and _weight(params) > 0:
             return True
     return False
+
+
+def _weight(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 def token_lifetime(request: Request[Actor, object, State]) -> float | None:

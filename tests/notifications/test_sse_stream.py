@@ -109,7 +109,7 @@ def test_the_resume_point_a_heartbeat_gives_loses_nothing(
 def test_a_service_hears_only_its_own_announcements(
     rete: Rete, people: SimpleNamespace, served: Served
 ) -> None:
-    cav = served.stream("chiara", after=0)
+    cav = served.stream("chiara", after=0, Accept="text/html, text/event-stream;q=0.5")
     social = served.stream("bea", after=0)
     referral_id = emergency(rete, people)
     rete.referrals.move(people.paolo, referral_id, Move.ACKNOWLEDGE)
@@ -177,7 +177,7 @@ def test_who_may_listen_and_what_they_may_send(served: Served) -> None:
     assert served.get("paolo", stream, **asks, Authorization="").status_code == 401
     # A client must ask for the stream by name: one taking anything gets a problem,
     # not a connection that never ends.
-    for accept in ("*/*", "application/json", "text/event-stream;q=0"):
+    for accept in ("*/*", "application/json", "text/event-stream;q=0", "text/event-stream; q=0.0"):
         not_asked = served.get("paolo", stream, Accept=accept)
         assert not_asked.status_code == 406
         assert not_asked.json()["code"] == "not-acceptable"
