@@ -77,6 +77,8 @@ class ChannelDelivery:
 
     def step(self) -> int:
         """Deliver what is due for every service; how many were delivered."""
+        if not self._behind():
+            return 0  # a read, no write: the usual round
         if not self._take_lease():
             return 0
         try:
@@ -84,12 +86,25 @@ class ChannelDelivery:
         finally:
             self._release_lease()
 
+    def _behind(self) -> bool:
+        """Whether the outbox holds anything past some service's cursor."""
+        t = self._tables
+        with t.read() as tx:
+            latest = self._latest(tx)
+            return any(
+                outbox.read_counter(t, tx, self._name(service)) < latest
+                for service in self._services
+            )
+
     def _service_step(self, service: str) -> int:
         t = self._tables
         name = self._name(service)
         with t.read() as tx:
             cursor = outbox.read_counter(t, tx, name)
             next_at = outbox.read_counter(t, tx, f"{name}:next_at")
+            # Positions commit in order: everything up to ``latest`` is readable now,
+            # so once this service's part is read, its cursor may move up to it.
+            latest = self._latest(tx)
         if next_at > to_micros(self._clock.now()):
             return 0
         delivered = 0
@@ -113,6 +128,8 @@ class ChannelDelivery:
                     saved = cursor
                 else:
                     cursor = announcement.position
+            if len(page) < PAGE:
+                cursor = max(cursor, latest)
             if cursor != saved:
                 self._save(name, cursor, reset=False)
                 saved = cursor

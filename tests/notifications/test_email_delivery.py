@@ -150,3 +150,19 @@ def test_two_workers_send_each_email_once(
     mails = mailbox.wait_for(3, WAIT)
     ids = [m.message["X-Rete-Announcement"] for m in mails]
     assert len(ids) == len(set(ids)) == 3
+
+
+def test_turning_email_on_does_not_send_the_past(
+    rete: Rete, make_rete: Callable[..., Rete], people: SimpleNamespace, mailbox: Mailbox
+) -> None:
+    emergency(rete, people)  # announced while the network had no email
+    notifier_of(rete).step()
+
+    emailing = make_rete(**smtp_env(mailbox.port))  # restarted with RETE_SMTP_URL
+    notifier_of(emailing).step()
+    assert mailbox.received == []
+    now = emergency(emailing, people)
+    notifier_of(emailing).step()
+
+    [mail] = mailbox.wait_for(1, WAIT)
+    assert f"Invio: {now}" in mail.text
