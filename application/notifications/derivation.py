@@ -16,7 +16,7 @@ referral made under it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.notifications.announcement import Announcement, referral_link
@@ -170,7 +170,3 @@ def approaching(facts: ReferralFacts, now: datetime, lead: timedelta) -> list[An
     return _announce(
         key, "deadline.approaching", [facts.recipient], facts, due - lead, deadline=due
     )
-
-
-def with_status(facts: ReferralFacts, status: str) -> ReferralFacts:
-    return replace(facts, status=status)

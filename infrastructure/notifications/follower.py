@@ -83,6 +83,13 @@ class _Batch:
         self.tables = tables
         self.tx = tx
         self.found: list[Announcement] = []
+        self.appended = 0
+
+    def flush(self) -> None:
+        """Append what was found so far: before a subscription changes, so that an
+        announcement goes to the subscriptions that stood when it happened."""
+        self.appended += outbox.append(self.tables, self.tx, self.found)
+        self.found = []
 
     def _facts(self, where: str, params: tuple[Any, ...]) -> list[ReferralFacts]:
         rows = self.tx.query(self.tables.sql(FACTS + where), params)
@@ -167,6 +174,7 @@ class _Batch:
 
     @handle.register
     def _subscribed(self, event: Subscription.Created, position: int, stream: str) -> None:
+        self.flush()
         self.tx.command(self.tables.sql("DELETE FROM {SUBSCRIPTIONS} WHERE id = %s"), (stream,))
         self.tx.command(
             self.tables.sql(
@@ -185,6 +193,7 @@ class _Batch:
 
     @handle.register
     def _changed(self, event: Subscription.Changed, position: int, stream: str) -> None:
+        self.flush()
         self.tx.command(
             self.tables.sql("UPDATE {SUBSCRIPTIONS} SET url = %s, kinds = %s WHERE id = %s"),
             (event.url, json.dumps(sorted(event.kinds)), stream),
@@ -192,6 +201,7 @@ class _Batch:
 
     @handle.register
     def _rotated(self, event: Subscription.SecretRotated, position: int, stream: str) -> None:
+        self.flush()
         self.tx.command(
             self.tables.sql(
                 "UPDATE {SUBSCRIPTIONS} SET previous = secret, previous_until = %s, secret = %s "
@@ -202,6 +212,7 @@ class _Batch:
 
     @handle.register
     def _removed(self, event: Subscription.Removed, position: int, stream: str) -> None:
+        self.flush()
         self.tx.command(
             self.tables.sql("UPDATE {SUBSCRIPTIONS} SET removed = 1 WHERE id = %s"), (stream,)
         )
@@ -257,6 +268,6 @@ class OutboxFollower:
             for stored in records:
                 place = opener.open(stored)
                 batch.handle(decoded(place), stored.position, stored.stream)
-            added = outbox.append(tables, tx, batch.found)
+            batch.flush()
             outbox.write_counter(tables, tx, LOG_POSITION, reached)
-            return added, reached >= head
+            return batch.appended, reached >= head

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import SimpleNamespace
 
-from conftest import notifier_of, subscribe
+from notify_support import notifier_of, subscribe
 from support.clock import TestClock
 from support.stories import refer_to_protect
 from webhook_receiver import Receiver

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from conftest import notifier_of
+from notify_support import notifier_of
 from support.stories import record_consent, refer
 
 from application.rete import Rete

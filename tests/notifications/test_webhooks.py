@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from conftest import notifier_of, subscribe
+from notify_support import notifier_of, subscribe
 from support.stories import refer_to_protect
 from webhook_receiver import Receiver, kinds_of
 
@@ -78,3 +78,15 @@ def test_a_rotated_secret_signs_beside_the_old_one_during_the_overlap(
     refer_to_protect(rete, people.chiara, case.reference_code, REASON, JUSTIFICATION)
     notifier_of(rete).step()
     assert receiver.refused == 0 and len(receiver.received) == 2
+
+
+def test_a_subscription_gets_what_happens_after_it_not_before(
+    rete: Rete, people: SimpleNamespace, police: SimpleNamespace, receiver: Receiver
+) -> None:
+    case = rete.cases.open(people.anna)
+    before = refer_to_protect(rete, people.chiara, case.reference_code, REASON, JUSTIFICATION)
+    subscribe(rete, police.pia, receiver)  # read by the worker in the same batch
+    after = refer_to_protect(rete, people.chiara, case.reference_code, REASON, JUSTIFICATION)
+    notifier_of(rete).step()
+    assert [p["data"]["referral_id"] for p in receiver.payloads()] == [after.id]
+    assert before.id != after.id

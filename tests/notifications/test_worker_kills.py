@@ -11,7 +11,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from conftest import subscribe
+from notify_support import subscribe
 from support.processes import start
 from support.stories import refer_to_protect
 from webhook_receiver import Receiver
