@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 
 import pytest
-from conftest import notifier_of
+from notify_support import notifier_of
 from planted import JUSTIFICATION, NAME, NOTE, PLANTED, REASON
 from smtp_server import POLICE, Mailbox, smtp_env, smtp_server
 from support.clock import TestClock

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import subscribe
+from notify_support import subscribe
 from planted import JUSTIFICATION, NAME, NOTE, PLANTED, REASON
 from smtp_server import POLICE, Mailbox, smtp_env, smtp_server
 from sse_support import serving

@@ -9,7 +9,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from conftest import notifier_of
+from notify_support import notifier_of
 from planted import JUSTIFICATION, NAME, NOTE, PLANTED, REASON
 from sse_support import Served, serving
 from support.stories import refer_to_protect
