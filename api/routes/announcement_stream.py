@@ -35,7 +35,7 @@ from api.long_lived import mark_long_lived
 from api.problems import API_PROBLEMS, Problem, documented
 from api.routes._common import API_PREFIX, BEARER, App, Me, api_get
 from application.notifications.announcement import Announcement
-from application.notifications.reading import MAX_PAGE, parse_position
+from application.notifications.reading import MAX_PAGE
 from application.rete import Rete
 from domain.network import Actor
 from infrastructure.logging import get_logger
@@ -51,23 +51,25 @@ HEARTBEAT: Final = "announcement_heartbeat"
 
 _json = msgspec.json.Encoder()
 
+# Positions are whole numbers from 0 (an outbox position fits in a signed 64-bit integer).
+MAX_POSITION: Final = 2**63 - 1
 After = Annotated[
-    str | None,
+    int | None,
     QueryParameter(
-        max_length=20,
+        ge=0,
+        le=MAX_POSITION,
         description="Only announcements after this position (the last one you received).",
     ),
 ]
 LastEventId = Annotated[
-    str | None,
+    int | None,
     HeaderParameter(
         name="Last-Event-ID",
-        max_length=20,
+        ge=0,
+        le=MAX_POSITION,
         description="The id of the last event received: the stream resumes after it.",
     ),
 ]
-
-
 PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
 
 
@@ -220,9 +222,7 @@ class AnnouncementsController(Controller):
                 "Not Acceptable",
                 "this address answers an event stream: send Accept: text/event-stream",
             )
-        resume = parse_position(last_event_id, "Last-Event-ID")
-        if resume is None:
-            resume = parse_position(after, "after")
+        resume = last_event_id if last_event_id is not None else after
         position = rete.announcement_reader.start(actor, resume)
         state = request.app.state
         watch: AnnouncementWatch = state[WATCH]
@@ -246,7 +246,7 @@ class AnnouncementsController(Controller):
     def page(
         self, rete: App, actor: Me, after: After = None, limit: PageSize = PAGE
     ) -> AnnouncementPage:
-        position = parse_position(after, "after") or 0
+        position = after or 0
         found = list(rete.announcement_reader.after(actor, position, limit))
         return AnnouncementPage(
             announcements=found, next_after=found[-1].position if found else position

@@ -37,17 +37,6 @@ class NoAnnouncements:
         return 0
 
 
-def parse_position(value: str | None, what: str) -> int | None:
-    """A position a client sent back (``Last-Event-ID``, ``after``): a whole number
-    from 0; None when it sent none."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        raise InvalidPosition(f"{what} must be a whole number from 0 (a position we sent)")
-    return int(text)
-
-
 class AnnouncementReader:
     def __init__(self, feed: AnnouncementFeed | None = None) -> None:
         self._feed: AnnouncementFeed = feed if feed is not None else NoAnnouncements()

@@ -171,9 +171,10 @@ def test_who_may_listen_and_what_they_may_send(served: Served) -> None:
     asks = {"Accept": "text/event-stream"}
     # An analyst works no referral: refused, as the other referral routes refuse her.
     assert served.get("olga", stream, **asks).status_code == 403
-    refused = served.get("paolo", stream, **asks, **{"Last-Event-ID": "x1"})
-    assert refused.status_code == 400
-    assert refused.json()["code"] == "invalid-position"
+    for bad in ("x1", "-1", "1.5", "9" * 20):
+        refused = served.get("paolo", stream, **asks, **{"Last-Event-ID": bad})
+        assert refused.status_code == 400
+        assert refused.json()["code"] == "invalid-parameter"
     assert served.get("paolo", stream, **asks, Authorization="").status_code == 401
     # A client must ask for the stream by name: one taking anything gets a problem,
     # not a connection that never ends.
@@ -197,5 +198,7 @@ def test_a_client_without_a_stream_reads_page_by_page(
     assert [len(p) for p in pages] == [2, 1, 0]
     assert [a["referral_id"] for a in pages[0] + pages[1]] == referrals
     assert done["next_after"] == rest["next_after"]
-    too_many = served.get("paolo", "/api/v1/announcements?limit=100000")
-    assert too_many.status_code == 400
+    for query in ("limit=100000", "limit=0", "after=-1", "after=abc"):
+        refused = served.get("paolo", f"/api/v1/announcements?{query}")
+        assert refused.status_code == 400
+        assert refused.json()["code"] == "invalid-parameter"
