@@ -52,11 +52,12 @@ HEARTBEAT: Final = "announcement_heartbeat"
 _json = msgspec.json.Encoder()
 
 # Positions are whole numbers from 0 (an outbox position fits in a signed 64-bit integer).
+# Said as "above -1": Litestar leaves a bound of 0 out of the OpenAPI document.
 MAX_POSITION: Final = 2**63 - 1
 After = Annotated[
     int | None,
     QueryParameter(
-        ge=0,
+        gt=-1,
         le=MAX_POSITION,
         description="Only announcements after this position (the last one you received).",
     ),
@@ -65,7 +66,7 @@ LastEventId = Annotated[
     int | None,
     HeaderParameter(
         name="Last-Event-ID",
-        ge=0,
+        gt=-1,
         le=MAX_POSITION,
         description="The id of the last event received: the stream resumes after it.",
     ),
