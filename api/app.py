@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from litestar import Litestar, Response, Router
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.middleware import DefineMiddleware
@@ -28,6 +29,7 @@ from api.problems import problem_details_plugin
 from api.request_body import JsonRequest
 from api.request_log import ReteApp
 from api.routes._common import allow_every_method
+from api.routes.announcement_stream import AnnouncementsController, stream_state
 from api.routes.audit import AuditController
 from api.routes.cases import CasesController
 from api.routes.health import health, live, ready
@@ -147,6 +149,7 @@ def create_app(
             LedgerController,
             WorklistController,
             NotificationsController,
+            AnnouncementsController,
         ],
         dependencies={
             "rete": Provide(provide_rete, sync_to_thread=False),
@@ -162,6 +165,10 @@ def create_app(
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JsonRequest,
         logging_config=None,
+        # The announcements' streams share one watch of the outbox per app.
+        state=State(
+            stream_state(app_rete, settings.stream_poll_seconds, settings.stream_heartbeat_seconds)
+        ),
     )
     allow_every_method(app)
     return app

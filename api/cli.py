@@ -33,7 +33,7 @@ from domain.vocabulary import Role, parse
 from infrastructure.bootstrap import build_keys, build_rete
 from infrastructure.crypto.kek import load_keyring
 from infrastructure.dev_secret import DevSecret, load_or_create_dev_secret
-from infrastructure.network_file import load_directory, load_instruments
+from infrastructure.network_file import load_directory, load_duty_addresses, load_instruments
 from infrastructure.settings import SettingsError
 
 MAX_TTL = timedelta(days=30)
@@ -75,6 +75,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         # Check what every worker will load, so that mistakes stop here, once.
         settings.eventsourcing_env()
         load_directory(settings.directory_file)
+        load_duty_addresses(settings.directory_file)  # the email channel's
         load_instruments(settings.instruments_file)
         # The KEK too: a wrong key file stops here, and a development keyring is
         # created once, before several workers could race to create it.

@@ -27,6 +27,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.db import database_of
 from infrastructure.notifications.assembly import NotificationParts, open_notifications
 from infrastructure.notifications.config import load_notify_settings
+from infrastructure.notifications.email import email_channels
 from infrastructure.settings import SettingsError
 
 
@@ -42,6 +43,7 @@ def _opened(interval: float) -> Iterator[NotificationParts]:
             store.keys,
             SystemClock(),
             dataclasses.replace(loaded, interval_seconds=interval),
+            channels=email_channels(settings),
         )
         try:
             yield parts

@@ -129,6 +129,7 @@ _DOCUMENTED = {
     401: "Missing, invalid or expired token",
     403: "Your role or service may not do this",
     404: "No such thing, or not one your service may see",
+    406: "This address answers only the media type it documents (ask for it in Accept)",
     409: "It does not fit the current state",
     413: "The body is larger than the server accepts",
     415: "The body is not JSON (send it as application/json, in UTF-8)",

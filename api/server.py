@@ -26,6 +26,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from api.app import create_app
 from api.cli_waiting import until_the_database_answers
+from api.long_lived import is_long_lived
 from infrastructure.logging import configure_logging
 from infrastructure.settings import load_settings
 
@@ -69,6 +70,18 @@ class ReadDeadlineProtocol(H11Protocol):
             self.conn.trailing_data[0] or self.conn.their_state is h11.SEND_BODY
         ):
             self._arm()
+
+    def shutdown(self) -> None:
+        # A stream (api/long_lived.py) would keep a stopping server waiting for ever:
+        # its connection is closed now, and its client reconnects elsewhere.
+        if (
+            self.cycle is not None
+            and not self.cycle.response_complete
+            and is_long_lived(self.cycle.scope)
+        ):
+            self.transport.close()
+            return
+        super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

@@ -22,6 +22,7 @@ from application.escalation import Escalations
 from application.integrity import IntegrityWatch
 from application.ledger import LedgerProofs, LedgerUnavailable
 from application.notifications.ports import AnnouncementFeed
+from application.notifications.reading import AnnouncementReader
 from application.notifications.subscriptions import Notifications, NotificationsUnavailable
 from application.observatory.statistics import Observatory
 from application.ports import Clock
@@ -65,6 +66,8 @@ class Rete:
         self.erasures = Erasures(erasures)
         self.preconditions = Preconditions(ctx)
         self.idempotency = ctx.idempotency
+        # A person's own service's part of the outbox, authorised (the SSE stream).
+        self.announcement_reader = AnnouncementReader(announcements)
         self.background = tuple(background)
         self.database_reachable = database_reachable
         self.disk_writable = disk_writable  # readiness: the disk takes a write

@@ -13,7 +13,7 @@ commands that need only one part (``rete keys``, ``rete views``, ``rete ledger``
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from application.background import Background
@@ -50,7 +50,9 @@ from infrastructure.ledger.records import events_table, open_event_log
 from infrastructure.ledger.serving import LedgerSigning, ServedLedger
 from infrastructure.network_file import load_directory, load_instruments
 from infrastructure.notifications.assembly import NotificationParts, open_notifications
+from infrastructure.notifications.channel_delivery import ServiceChannel
 from infrastructure.notifications.config import NotifySettings, load_notify_settings
+from infrastructure.notifications.email import email_channels
 from infrastructure.notifications.webhook import WebhookSender
 from infrastructure.periodic import EveryInterval
 from infrastructure.settings import Settings
@@ -193,7 +195,9 @@ def build_rete(
         )
     # Notifications (docs/NOTIFICATIONS.md): after the escalation policy, whose
     # escalations they announce; ``RETE_NOTIFY_*`` settings, or ``notify``.
-    notifications = _notifications(store, ctx, notify or load_notify_settings(), webhooks)
+    notifications = _notifications(
+        store, ctx, notify or load_notify_settings(), webhooks, email_channels(settings)
+    )
     if notifications is not None:
         background.append(notifications.worker)
         closing.insert(0, notifications.close)
@@ -229,12 +233,19 @@ def _notifications(
     ctx: Context,
     notify: NotifySettings,
     webhooks: WebhookSender | None,
+    channels: Sequence[ServiceChannel] = (),
 ) -> NotificationParts | None:
-    """The outbox, its follower and the webhooks' worker, beside a stored log."""
+    """The outbox, its follower and the webhooks' worker (and email's), beside a stored log."""
     if not _in_database(store):
         return None
     return open_notifications(
-        database_of(store.recorder), store.recorder, store.keys, ctx.clock, notify, webhooks
+        database_of(store.recorder),
+        store.recorder,
+        store.keys,
+        ctx.clock,
+        notify,
+        webhooks,
+        channels,
     )
 
 

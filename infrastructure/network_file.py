@@ -24,6 +24,8 @@ class _ServiceEntry(msgspec.Struct, forbid_unknown_fields=True):
     id: str
     kind: ServiceKind
     name: str
+    # Where the email channel writes about emergencies and missed deadlines.
+    duty_email: str | None = None
 
 
 class _DirectoryFile(msgspec.Struct, forbid_unknown_fields=True):
@@ -59,13 +61,32 @@ def _read(path: Path | None, default: str) -> tuple[bytes, str]:
         raise NetworkFileError(f"cannot read {path}: {e.strerror}") from None
 
 
-def load_directory(path: Path | None = None) -> NetworkDirectory:
-    """The network directory from ``path``, or the Cesano Boscone seed directory."""
+def _directory_file(path: Path | None) -> tuple[_DirectoryFile, str]:
     raw, where = _read(path, "cesano-boscone.json")
     try:
-        data = msgspec.json.decode(raw, type=_DirectoryFile)
+        return msgspec.json.decode(raw, type=_DirectoryFile), where
     except msgspec.ValidationError as e:
         raise NetworkFileError(f"{where}: {e}") from None
+
+
+def load_duty_addresses(path: Path | None = None) -> dict[str, str]:
+    """Each service's duty email address (``duty_email``), by service id; a service
+    without one gets no email."""
+    data, where = _directory_file(path)
+    addresses = {}
+    for s in data.services:
+        if s.duty_email is None:
+            continue
+        local, at, domain = s.duty_email.partition("@")
+        if not (local and at and "." in domain) or any(c.isspace() for c in s.duty_email):
+            raise NetworkFileError(f"{where}: {s.id}: duty_email is not an email address")
+        addresses[s.id] = s.duty_email
+    return addresses
+
+
+def load_directory(path: Path | None = None) -> NetworkDirectory:
+    """The network directory from ``path``, or the Cesano Boscone seed directory."""
+    data, where = _directory_file(path)
     ids = [s.id for s in data.services]
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:

@@ -59,6 +59,15 @@ class Settings:
     # Seconds a client may take to send a whole request (headers and body) once it
     # has connected or started it; a slower one is disconnected (api/server.py).
     read_timeout: float = 10.0
+    # The SMTP server the email channel sends through; None: no email (docs/NOTIFICATIONS.md).
+    smtp: SmtpSettings | None = None
+    # Rete's address as its users reach it (https://rete.example.org): links in emails.
+    public_url: str | None = None
+    # The announcements' event stream (api/routes/announcement_stream.py): how often a
+    # process looks for new announcements, and how long a quiet stream waits before
+    # it sends a comment that keeps proxies from closing it.
+    stream_poll_seconds: float = 0.5
+    stream_heartbeat_seconds: float = 15.0
 
     @property
     def is_postgres(self) -> bool:
@@ -167,6 +176,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         idempotency_hours=float(_int(env, "RETE_IDEMPOTENCY_HOURS", 24)),
         key_retirement_interval_seconds=_seconds(env, "RETE_KEY_RETIREMENT_INTERVAL", 3600.0),
         oidc=oidc_settings(env),
+        smtp=smtp_settings(env),
+        public_url=public_url(env),
+        stream_poll_seconds=_bounded(env, "RETE_STREAM_POLL_INTERVAL", 0.5, 0.05, 60.0),
+        stream_heartbeat_seconds=_bounded(env, "RETE_STREAM_HEARTBEAT", 15.0, 1.0, 300.0),
     )
 
 
@@ -216,6 +229,64 @@ def oidc_settings(env: Mapping[str, str] | None = None) -> OidcSettings | None:
         roles_claim=env.get("RETE_OIDC_ROLES_CLAIM", "roles"),
         role_map=role_map,
         jwks_cache_seconds=cache,
+    )
+
+
+def public_url(env: Mapping[str, str]) -> str | None:
+    """RETE_PUBLIC_URL, without its trailing slash; None when unset."""
+    value = env.get("RETE_PUBLIC_URL", "").strip().rstrip("/")
+    if value and not value.startswith(("https://", "http://")):
+        raise SettingsError("RETE_PUBLIC_URL must be Rete's http(s) address")
+    return value or None
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """The SMTP server emails go through (RETE_SMTP_URL, RETE_SMTP_FROM)."""
+
+    host: str
+    port: int
+    # "plain" (a relay on the same host or network), "starttls" or "tls" (implicit).
+    security: str
+    username: str | None
+    password: str | None = field(repr=False)
+    sender: str  # RETE_SMTP_FROM: the From address
+    timeout: float  # RETE_SMTP_TIMEOUT: seconds for the connection and each command
+
+
+_SMTP_SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
+
+
+def smtp_settings(env: Mapping[str, str] | None = None) -> SmtpSettings | None:
+    """The SMTP server from ``RETE_SMTP_URL`` (``smtp://``, ``smtp+starttls://`` or
+    ``smtps://``, with ``user:password@`` when it asks for a login), or None."""
+    env = os.environ if env is None else env
+    raw = env.get("RETE_SMTP_URL", "").strip()
+    if not raw:
+        return None
+    url = urlsplit(raw)
+    if url.scheme not in _SMTP_SCHEMES or not url.hostname:
+        raise SettingsError(
+            "RETE_SMTP_URL must read smtp://, smtp+starttls:// or smtps:// and a host "
+            "(user:password@host:port)"
+        )
+    security, default_port = _SMTP_SCHEMES[url.scheme]
+    try:
+        port = url.port or default_port
+    except ValueError:
+        raise SettingsError("RETE_SMTP_URL: the port must be a number up to 65535") from None
+    sender = env.get("RETE_SMTP_FROM", "").strip()
+    if "@" not in sender or any(c in sender for c in "\r\n"):
+        raise SettingsError("RETE_SMTP_FROM must be the address emails are sent from")
+    timeout = _bounded(env, "RETE_SMTP_TIMEOUT", 10.0, 1.0, 300.0)
+    return SmtpSettings(
+        host=url.hostname,
+        port=port,
+        security=security,
+        username=unquote(url.username) if url.username else None,
+        password=unquote(url.password) if url.password is not None else None,
+        sender=sender,
+        timeout=timeout,
     )
 
 

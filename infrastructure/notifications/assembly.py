@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from application.ports import Clock, KeyStore
 from infrastructure.db import Database, EventsTable, events_table_name
+from infrastructure.notifications.channel_delivery import ChannelDelivery, ServiceChannel
 from infrastructure.notifications.config import NotifySettings
 from infrastructure.notifications.deliveries import DeliveryState
 from infrastructure.notifications.follower import OutboxFollower
@@ -39,8 +41,10 @@ def open_notifications(
     clock: Clock,
     settings: NotifySettings,
     sender: WebhookSender | None = None,
+    channels: Sequence[ServiceChannel] = (),
 ) -> NotificationParts:
-    """The notifications on ``database``, beside ``recorder``'s events table."""
+    """The notifications on ``database``, beside ``recorder``'s events table; with
+    ``channels`` (email) delivered by the same worker (``channel_delivery.py``)."""
     tables = NotifyTables(database)
     secrets = SealedSecrets(keys)
     follower = OutboxFollower(
@@ -55,6 +59,10 @@ def open_notifications(
         sender or WebhookSender(),
         clock,
         settings.leads,
+        [
+            ChannelDelivery(tables, c, c.services, clock, timedelta(seconds=settings.lease_seconds))
+            for c in channels
+        ],
     )
     return NotificationParts(
         tables=tables,

@@ -18,7 +18,7 @@ its own process (``rete notify run``, on PostgreSQL, like ``rete views run``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from application.notifications import derivation
@@ -27,6 +27,7 @@ from application.ports import Clock
 from infrastructure.db.dialect import to_micros
 from infrastructure.logging import get_logger
 from infrastructure.notifications import outbox
+from infrastructure.notifications.channel_delivery import ChannelDelivery
 from infrastructure.notifications.deliveries import DeliveryState, Due
 from infrastructure.notifications.follower import FACTS, OutboxFollower, facts_of
 from infrastructure.notifications.secrets import SealedSecrets
@@ -46,6 +47,7 @@ class Notifier:
         sender: WebhookSender,
         clock: Clock,
         leads: Mapping[str, timedelta],
+        channels: Sequence[ChannelDelivery] = (),
     ) -> None:
         self.tables = tables
         self.follower = follower
@@ -54,12 +56,15 @@ class Notifier:
         self._sender = sender
         self._clock = clock
         self._leads = dict(leads)
+        # The channels without subscriptions (email: channel_delivery.py), after the webhooks.
+        self._channels = tuple(channels)
 
     def step(self) -> int:
         """One round; how many deliveries succeeded."""
         self.follower.catch_up()
         self.announce_approaching()
-        return self.deliver_due()
+        delivered = self.deliver_due()
+        return delivered + sum(channel.step() for channel in self._channels)
 
     def announce_approaching(self) -> int:
         """Append "deadline.approaching" for each pending deadline within its lead.
