@@ -39,13 +39,13 @@ import copy
 import re
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any
+from typing import Any, get_args
 
 from litestar import Request
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from api.problems import API_PROBLEM_TYPES, TYPE_PREFIX, status_of
-from api.schemas import Body
+from api.schemas import Body, Id
 from application.audit import MAX_EVENTS
 from application.idempotency import (
     AlreadyApplied,
@@ -172,7 +172,23 @@ def _bodies_complete(
     for name, field in REQUIRED_TEXTS:
         schemas[name]["properties"][field]["pattern"] = VISIBLE
     schemas["ReferralBody"]["properties"]["scope"]["minItems"] = 1
+    # Litestar drops the items' bounds of an optional list (`list[Id] | None`).
+    _optional_list_of_ids(schemas["ReplayBody"]["properties"]["announcement_ids"])
     _words_schema(schemas["RiskBody"]["properties"]["judgement"], [r.value for r in RiskLevel])
+
+
+def _optional_list_of_ids(schema: Schema) -> None:
+    """Put `Id`'s bounds (`api.schemas.Id`) on the items of the array branch, and the
+    array's own bound in that branch, where a generator looks for it."""
+    for branch in schema["oneOf"]:
+        if branch.get("type") == "array":
+            bounds = get_args(Id)[1]
+            branch["items"] = {
+                "type": "string",
+                "minLength": bounds.min_length,
+                "maxLength": bounds.max_length,
+            }
+            branch["maxItems"] = schema.pop("maxItems", branch.get("maxItems"))
 
 
 def _risk_body(schemas: dict[str, Schema], instruments: dict[str, list[str]]) -> None:

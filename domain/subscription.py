@@ -43,6 +43,10 @@ def endpoint(url: str) -> str:
     """The URL as given, or ``InvalidEndpoint``: absolute http(s) with a host."""
     if not isinstance(url, str) or len(url) > MAX_URL:
         raise InvalidEndpoint(f"an endpoint is a URL of at most {MAX_URL} characters")
+    if not all("!" <= c <= "~" for c in url):
+        # Printable ASCII only: a URL's other characters go percent-encoded, and
+        # `urlsplit` would silently drop a tab or a newline instead of refusing it.
+        raise InvalidEndpoint("an endpoint is printable ASCII (percent-encode the rest)")
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InvalidEndpoint("an endpoint is an absolute http or https URL")

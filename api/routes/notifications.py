@@ -24,9 +24,15 @@ from application.notifications.subscriptions import SubscriptionSecret
 
 SubscriptionId = FromPath[str]
 # Absolute http(s) with a host (the domain checks it again: ``invalid-endpoint``).
+# Printable ASCII (`[!-~]`), not `\S`: JavaScript's and Python's ideas of white
+# space differ (U+0085, U+001C...), and a client generated from the document must
+# not send what the server refuses. An endpoint with other characters is written
+# percent-encoded.
 Url = Annotated[
     str,
-    Meta(min_length=8, max_length=2_000, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\S*)?$"),
+    Meta(
+        min_length=8, max_length=2_000, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$"
+    ),
 ]
 # The announcement kinds, written out so that the OpenAPI document lists them.
 Kind = Literal[

@@ -204,6 +204,8 @@ class DeliveryState:
         named = ""
         params: list[object] = [to_micros(at), service]
         if announcement_ids is not None:
+            # PostgreSQL's text holds no NUL: an id with one names no announcement.
+            announcement_ids = [i for i in announcement_ids if "\x00" not in i]
             if not announcement_ids:
                 return 0
             named = f" AND announcement_id IN ({', '.join(['%s'] * len(announcement_ids))})"

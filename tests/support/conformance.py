@@ -55,7 +55,9 @@ def run_schemathesis(
     workdir: Path,
     phases: str = "examples,coverage,fuzzing,stateful",
     timeout: float = 3600,
+    only: str | None = None,
 ) -> Run:
+    """Schemathesis against a served document; ``only``: a regex of the paths to try."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None)
@@ -83,6 +85,7 @@ def run_schemathesis(
             "--no-color",
             "--header",
             f"Authorization: Bearer {token}",
+            *([f"--include-path-regex={only}"] if only else []),
         ]
         env = {
             **os.environ,
