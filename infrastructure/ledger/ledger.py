@@ -131,7 +131,8 @@ class HashedVersions:
                     database_of(self._recorder), events_table_name(self._recorder)
                 )
             tables = self._tables
-        with tables.read() as tx:
+        # Before every save: primary-key lookups, one round trip (``LedgerTables.read``).
+        with tables.read(scan=False) as tx:
             return tx.hashed_versions(streams)
 
 
