@@ -156,7 +156,7 @@ class PostgresTx(Tx):
             self._opening, self.begun = None, True
             with psycopg.ClientCursor(self._conn, row_factory=tuple_row) as cursor:
                 joined = opening.decode().replace("%", "%%") + "; " + statement
-                cursor.execute(joined, params or None, prepare=False)
+                cursor.execute(joined, tuple(params), prepare=False)
                 while cursor.nextset():
                     pass
                 return cursor.fetchall()
