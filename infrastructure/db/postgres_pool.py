@@ -123,7 +123,8 @@ def _quiet(conn: psycopg.Connection[Any]) -> bool:
         poll = select.poll()
         poll.register(conn.pgconn.socket, select.POLLIN | select.POLLPRI)
         return not poll.poll(0)
-    except (OSError, ValueError, psycopg.Error):  # no socket any more
+    except (OSError, ValueError, AttributeError, psycopg.Error):
+        # No socket any more (or no poll() on this platform): the empty query tells.
         return False
 
 
