@@ -277,7 +277,9 @@ class SqlKeyStore(Closing):
     # -- inside ------------------------------------------------------------------
 
     def _add_generation(self, scope: str, *, only_if_none: bool) -> KeyRow:
-        with self._tables.write(scope) as tx:
+        # Only records sealed with the key, committed later, rely on it: their
+        # commit's wait for the disk makes it durable too (``Durability``).
+        with self._tables.write(scope, durability="ahead") as tx:
             if tx.scope_destroyed(scope):
                 raise KeyDestroyed(f"the keys of scope {scope!r} were destroyed")
             newest = tx.newest(scope)

@@ -27,7 +27,7 @@ from infrastructure.db.dialect import Dialect
 from infrastructure.db.storage_full import StorageFullSeen, storage_full_from
 from infrastructure.db.tx import Tx
 
-Durability = Literal["full", "derived", "bulk"]
+Durability = Literal["full", "ahead", "derived", "bulk"]
 """How a write's commit reaches the disk. ``full``: before the commit returns.
 ``derived``: rows rebuildable from the log, kept with their position in the same
 transaction (the views): neither waits for the disk at commit (SQLite skips the
@@ -35,7 +35,15 @@ sync, its WAL staying consistent; PostgreSQL commits asynchronously): a crash of
 the machine loses the last batches whole, rows and position together, and the
 runner applies them again from the log, whose own writes are ``full``. (A catch-up
 inside a request then costs no wait for the disk.) ``bulk``: a batch a crash may
-lose whole, the work starting over (a rebuild's side tables): neither waits."""
+lose whole, the work starting over (a rebuild's side tables): neither waits.
+``ahead``: rows that only later ``full`` commits on this database rely on (a new
+data key, before the records sealed with it): no wait for the disk either. Both
+backends write their log in commit order, and a commit that waits for the disk
+makes every commit before it durable too (SQLite syncs the whole WAL file, and
+checkpoints still sync under ``NORMAL``; PostgreSQL flushes its WAL up to the
+commit's position), so whatever relies on such a row is durable only with it; a
+crash before then loses the row with nothing relying on it yet. A new case made
+one more synced commit than a plain application's (its key)."""
 
 # Advisory lock namespace ("RETE" as an int4); the second key is hashtext(name).
 LOCK_NAMESPACE: Final = 0x52455445

@@ -43,7 +43,7 @@ _BEGIN: Final = {
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" if snapshot else "BEGIN READ ONLY",
             *(f"SET LOCAL {name} = {value}" for name, value in (_SCAN if scan else ())),
         ]
-    )
+    ).encode()
     for snapshot in (False, True)
     for scan in (False, True)
 }
@@ -97,17 +97,20 @@ class PostgresDatabase(Database):
             yield tx
 
     @contextmanager
-    def _transaction(self, conn: psycopg.Connection[Any], opening: str | bytes) -> Iterator[Tx]:
-        """A transaction opened by ``opening`` (one simple query), committed at the
-        end, rolled back on any error."""
-        conn.execute(opening)
+    def _transaction(self, conn: psycopg.Connection[Any], opening: bytes) -> Iterator[Tx]:
+        """A transaction opened by ``opening`` (one simple query, sent with the first
+        statement: ``PostgresTx``), committed at the end, rolled back on any error;
+        one in which no statement ran was never opened, and has nothing to end."""
+        tx = PostgresTx(conn, self._dialect, opening)
         try:
-            yield PostgresTx(conn, self._dialect)
+            yield tx
         except BaseException:
-            with suppress(psycopg.Error):  # a broken connection: the pool drops it
-                conn.execute("ROLLBACK")
+            if tx.begun:
+                with suppress(psycopg.Error):  # a broken connection: the pool drops it
+                    conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        if tx.begun:
+            conn.execute("COMMIT")
 
     def _opening(
         self, conn: psycopg.Connection[Any], lock: str | None, pairs: tuple[tuple[str, str], ...]

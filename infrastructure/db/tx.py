@@ -107,6 +107,9 @@ class SqliteTx(Tx):
         pass
 
 
+# Parameters a first statement may carry to be sent with its transaction's opening.
+_LITERALS: Final = frozenset({str, int, bool, type(None)})
+
 # Up to this many rows, plain inserts cost less than a COPY's extra round trip.
 _FEW_ROWS: Final = 16
 
@@ -121,24 +124,56 @@ _COPY_TYPES: Final = {
 
 
 class PostgresTx(Tx):
-    def __init__(self, conn: psycopg.Connection[Any], dialect: PostgresDialect) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        dialect: PostgresDialect,
+        opening: bytes | None = None,
+    ) -> None:
+        """``opening``: the statements that open the transaction (one simple query),
+        sent with the first statement when that one takes no parameters (one round
+        trip for both), else alone just before it; not at all if none comes."""
         super().__init__(dialect)
         self._conn = conn
+        self._opening = opening
+        self.begun = False  # the opening was sent
+
+    def begin(self) -> None:
+        """Send the opening now, if it has not been sent."""
+        opening, self._opening = self._opening, None
+        if opening is not None:
+            self.begun = True
+            self._conn.execute(opening)
 
     def _fetch(
         self, statement: str, params: Sequence[Any], binary: bool, prepare: bool | None
     ) -> list[Row]:
+        opening = self._opening
+        if opening is not None and not binary and all(type(p) in _LITERALS for p in params):
+            # One simple query, the opening's statements then this one, its few plain
+            # parameters bound here (psycopg's client-side binding quotes them): its
+            # rows are the last result. Never prepared: a prepared statement is one.
+            self._opening, self.begun = None, True
+            with psycopg.ClientCursor(self._conn, row_factory=tuple_row) as cursor:
+                joined = opening.decode().replace("%", "%%") + "; " + statement
+                cursor.execute(joined, tuple(params), prepare=False)
+                while cursor.nextset():
+                    pass
+                return cursor.fetchall()
+        self.begin()
         # The event store's connections make dicts; statements here want tuples.
         with self._conn.cursor(binary=binary, row_factory=tuple_row) as cursor:
             cursor.execute(statement, params, prepare=prepare)
             return cursor.fetchall()
 
     def command(self, statement: str, params: Sequence[Any] = ()) -> int:
+        self.begin()
         with self._conn.cursor(row_factory=tuple_row) as cursor:
             cursor.execute(statement, params)
             return cursor.rowcount
 
     def many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.begin()
         with self._conn.cursor(row_factory=tuple_row) as cursor:
             cursor.executemany(statement, list(rows))
 
@@ -151,6 +186,7 @@ class PostgresTx(Tx):
             return
         # Binary COPY: several times faster than batched INSERTs for a rebuild's bulk
         # load, and as strict (a duplicate key fails the transaction).
+        self.begin()
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
         with self._conn.cursor() as cursor, cursor.copy(statement) as copy:
             copy.set_types([_COPY_TYPES[kind] for kind in kinds])

@@ -1,14 +1,15 @@
 """The ledger assembled: its tables, the follower, the proofs and the signer.
 
 ``open_ledger`` is what the API and the ``rete ledger`` commands call. How the
-follower is driven (see ``periodic``): the server's background thread catches up
-right after every write request and at least every second, and signs a
+follower is driven (see ``periodic``): the server's background thread follows
+the log soon after every write request (a burst in one batch) and catches up, with
+the live check below, every second, and signs a
 checkpoint every ``RETE_CHECKPOINT_INTERVAL`` seconds when the tree grew;
 ``sign_checkpoint`` (and so ``rete ledger checkpoint``) always catches up first.
 Proofs are only served up to the latest checkpoint, whose nodes were all
 written before it was signed.
 
-The tamper alarm: every catch-up also re-reads records already hashed
+The tamper alarm: every catch-up (``catch_up``) also re-reads records already hashed
 (``live_check``), and the follower notices a version stored again. What they find
 is raised into the application's ``IntegrityWatch`` (stored for every process,
 ``alarms``); while an alarm about the log stands, from any process, no checkpoint
@@ -131,7 +132,8 @@ class HashedVersions:
                     database_of(self._recorder), events_table_name(self._recorder)
                 )
             tables = self._tables
-        with tables.read() as tx:
+        # Before every save: primary-key lookups, one round trip (``LedgerTables.read``).
+        with tables.read(scan=False) as tx:
             return tx.hashed_versions(streams)
 
 

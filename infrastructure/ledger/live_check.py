@@ -1,8 +1,10 @@
 """The running ledger re-reads records it already hashed: the live tamper check.
 
 ``rete ledger verify`` rehashes every record; a running server cannot afford that
-every second. At each follow step (``Ledger.catch_up``: after every write request
-and at least every second) it compares, with the leaves it stored:
+every second. At each checked follow step (``Ledger.catch_up``: the server's
+ledger thread takes one every second and at each checkpoint; the steps a write
+request nudges between them only append, ``periodic``) it compares, with the
+leaves it stored:
 
 - the ``NEWEST`` newest leaves, where a tamperer who deletes a case's last event
   (to write it again) or rewrites a recent note acts;

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from infrastructure.db import Database, Tx
+from infrastructure.db.database import Durability
 
 KEYS: Final = "rete_data_keys"
 SCOPES: Final = "rete_destroyed_scopes"
@@ -290,11 +291,11 @@ class KeyTables:
             yield KeyTx(tx)
 
     @contextmanager
-    def write(self, scope: str | None) -> Iterator[KeyTx]:
+    def write(self, scope: str | None, *, durability: Durability = "full") -> Iterator[KeyTx]:
         """One transaction, serialised with every other write to ``scope``
         (``None``: with every write at all). Deleted rows are overwritten where the
-        backend can."""
-        with self.database.write(scope, scrub=True) as tx:
+        backend can. ``durability``: ``Database.write``'s."""
+        with self.database.write(scope, durability=durability, scrub=True) as tx:
             if scope is None:
                 tx.lock_table(KEYS)
             yield KeyTx(tx)

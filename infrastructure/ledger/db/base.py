@@ -346,12 +346,15 @@ class LedgerTables:
             tx.backfill_hashed_versions()
 
     @contextmanager
-    def read(self) -> Iterator[LedgerTx]:
+    def read(self, *, scan: bool = True) -> Iterator[LedgerTx]:
         """Statements outside any write transaction (each sees the latest commit),
         the planner told to read by index in key order: on tables just filled or
         restored, not yet analysed, it chose whole scans even for a proof's few
-        primary-key lookups."""
-        with self.database.read(scan=True) as tx:
+        primary-key lookups. ``scan=False``: without telling it (on PostgreSQL the
+        telling takes a transaction, three round trips instead of one), for
+        equality lookups of a primary key, which its uniqueness alone makes the
+        planner read by index."""
+        with self.database.read(scan=scan) as tx:
             yield self._make_tx(tx, self._events)
 
     @contextmanager
