@@ -18,6 +18,7 @@ from infrastructure.views.db.base import Dialect, ViewTx
 from infrastructure.views.entries_views import ASSESSMENTS_VIEW, CONSENTS_VIEW, ENTRIES_VIEW
 from infrastructure.views.events import decoded, place_of
 from infrastructure.views.log import StoredRecord
+from infrastructure.views.partitions import BY_CASE_INSIDE, part_of
 from infrastructure.views.records import BatchOpener
 from infrastructure.views.referrals_view import REFERRALS_VIEW
 from infrastructure.views.row_mac import RowMac
@@ -161,6 +162,39 @@ class NetworkViews:
                 handle(event, place, rows)
             applied += 1
         rows.flush()
+        return applied
+
+    def apply_part(
+        self,
+        rows: RowSet,
+        opener: BatchOpener,
+        records: Sequence[StoredRecord],
+        part: int,
+        parts: int,
+    ) -> int:
+        """Apply to every view the records of part ``part`` of ``parts``
+        (``partitions``), into ``rows`` (written by the caller); how many. A record
+        of another part is neither opened nor decoded, unless its part is inside
+        its seal (an access record's case)."""
+        by_topic, place_only, applied = self._by_topic, self._place_only, 0
+        for stored in records:
+            position, stream, version, topic, _ = stored
+            handlers = by_topic.get(topic)
+            if not handlers:
+                continue
+            inside = BY_CASE_INSIDE.get(topic)
+            if inside is None and part_of(stream, parts) != part:
+                continue
+            if inside is None and topic in place_only:
+                event, place = None, place_of(position, stream, version, topic)
+            else:
+                place = opener.open(stored)
+                event = decoded(place)
+                if inside is not None and part_of(str(getattr(event, inside)), parts) != part:
+                    continue
+            for _, handle in handlers:
+                handle(event, place, rows)
+            applied += 1
         return applied
 
     def advance(self, tx: ViewTx, position: int) -> None:

@@ -74,7 +74,11 @@ class RowSet:
             raise RowAltered(table, key)
         return dict(zip(table.column_names, values, strict=True))
 
-    def flush(self) -> None:
+    def flush(self, tx: ViewTx | None = None) -> None:
+        """Write the rows in ``tx`` (by default the one they were read in: a
+        partitioned rebuild reads and projects outside its write transaction)."""
+        if tx is not None:
+            self._tx = tx
         sign = self._mac.sign
         for table, rows in self._new.items():
             sql = self._tables[table]
