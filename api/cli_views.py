@@ -6,7 +6,6 @@ answer, an unknown view) end with one line on stderr and exit code 1.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from infrastructure.bootstrap import build_keys, operated_views
 from infrastructure.views import Views
 from infrastructure.views.follow import Follower
 from infrastructure.views.projection import VIEW_NAMES, UnknownView
-from infrastructure.views.rebuild_workers import RebuildFailed
+from infrastructure.views.rebuild_workers import RebuildFailed, default_jobs
 from infrastructure.views.rows import RowAltered
 
 
@@ -37,15 +36,19 @@ def _opened() -> Iterator[tuple[Views, str]]:
 
 _NAMES = click.Choice(VIEW_NAMES)
 
-# One process per core by default: each projects its part of the log
-# (docs/VIEWS.md, "Rebuilding across processes").
+# One process per core by default, each with its part of the log, but none with
+# fewer than 5,000 records (docs/VIEWS.md, "Rebuilding across processes").
 _JOBS = click.option(
     "--jobs",
     type=click.IntRange(1, 256),
-    default=lambda: os.cpu_count() or 1,
-    show_default="the number of cores",
-    help="Processes that fill the rebuilt views, each its part of the log.",
+    default=None,
+    help="Processes that fill the rebuilt views, each its part of the log "
+    "[default: one per core, at least 5,000 records each].",
 )
+
+
+def _jobs(views: Views, asked: int | None) -> int:
+    return asked if asked is not None else default_jobs(views.runner.head())
 
 
 @click.group()
@@ -56,7 +59,7 @@ def views() -> None:
 @views.command()
 @click.argument("names", nargs=-1, type=_NAMES)
 @_JOBS
-def rebuild(names: tuple[str, ...], jobs: int) -> None:
+def rebuild(names: tuple[str, ...], jobs: int | None) -> None:
     """Rebuild views from the log (all, or the NAMES given), beside the live ones.
 
     The live views keep serving until the rebuilt ones replace them, in one
@@ -70,11 +73,11 @@ def rebuild(names: tuple[str, ...], jobs: int) -> None:
 @views.command()
 @click.argument("names", nargs=-1, type=_NAMES)
 @_JOBS
-def check(names: tuple[str, ...], jobs: int) -> None:
+def check(names: tuple[str, ...], jobs: int | None) -> None:
     """Rebuild views aside and compare them row by row with the live ones (exit 1 if
     they differ). Nothing is replaced."""
     with _opened() as (opened, _), progress("rebuilding aside") as update:
-        differences = opened.check(list(names), update, jobs)
+        differences = opened.check(list(names), update, _jobs(opened, jobs))
     for d in differences:
         click.echo(
             f"DIFFERS: {d.table}: {d.live_rows} live rows, {d.rebuilt_rows} rebuilt, "

@@ -25,7 +25,7 @@ import multiprocessing
 import os
 import platform
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from typing import Any, Final
@@ -45,6 +45,19 @@ from infrastructure.views.rows import RowSet
 _BATCH: Final = "batch"
 _DONE: Final = "done"
 _ERROR: Final = "error"
+
+
+WORKER_POOL: Final = 2  # connections a worker opens at most
+
+RECORDS_PER_JOB: Final = 5000
+"""By default no more processes than this many records each: starting a worker
+(its connections, its keys) costs tens of milliseconds, as much as projecting a
+few thousand records."""
+
+
+def default_jobs(records: int) -> int:
+    """One process per core, but none with fewer than ``RECORDS_PER_JOB`` records."""
+    return max(1, min(os.cpu_count() or 1, records // RECORDS_PER_JOB))
 
 
 class RebuildFailed(Exception):
@@ -184,7 +197,8 @@ def build_part(plan: Plan, part: int, report: Callable[[int], None]) -> int:
     # Here, not at the top: the composition root imports the views.
     from infrastructure.bootstrap import build_keys
 
-    keys = build_keys(plan.setup.settings)
+    # One thread: a connection at a time (``infrastructure.db``), one more to spare.
+    keys = build_keys(replace(plan.setup.settings, database_pool_size=WORKER_POOL))
     try:
         tables = ViewTables(keys.database)
         log = EventLog(EventsTable(tables.dialect, plan.setup.events_table))

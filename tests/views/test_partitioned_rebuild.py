@@ -12,9 +12,11 @@ import signal
 from collections.abc import Callable
 
 import pytest
+from click.testing import CliRunner
 from support.clock import TestClock
 from views_support import actor, leave_a_referral_unanswered, live_rows, positions
 
+from api.cli_views import views as views_group
 from api.demo import load_demo
 from application.rete import Rete
 from infrastructure.views import Views
@@ -102,3 +104,24 @@ def test_a_killed_worker_leaves_the_live_views_serving_and_the_next_rebuild_comp
     views.rebuild(jobs=2)
     assert live_rows(views) == after
     assert views.check(jobs=3) == []
+
+
+def test_rete_views_rebuild_and_check_take_jobs(
+    rete: Rete, views: Views, clock: TestClock, views_env: dict[str, str]
+) -> None:
+    a_network_with_history(rete, clock)
+    views.catch_up()
+    live = live_rows(views)
+    cli = CliRunner()
+
+    rebuilt = cli.invoke(views_group, ["rebuild", "--jobs", "2"], env=views_env)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert live_rows(views) == live
+
+    with views.tables.write() as tx:
+        tx.command(f"UPDATE {tx.dialect.qualify('rete_view_referrals')} SET status = 'accepted'")
+    checked = cli.invoke(views_group, ["check", "referrals", "--jobs", "3"], env=views_env)
+    assert checked.exit_code == 1 and "DIFFERS: rete_view_referrals" in checked.output
+    repaired = cli.invoke(views_group, ["rebuild", "referrals", "--jobs", "3"], env=views_env)
+    assert repaired.exit_code == 0, repaired.output
+    assert live_rows(views) == live
