@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     with console.status("measuring sealing"):
         console.print(sealing_table(run_sealing()))
     with console.status("measuring the views"):
-        stories = FULL_STORIES if args.full else QUICK_STORIES  # 54,001 / 18,001 records
+        stories = FULL_STORIES if args.full else QUICK_STORIES  # 54,000 / 18,000 records
         console.print(views_table(run_views(backends, stories=stories, repeat=sizes["repeat"])))
     with console.status("measuring reads"):
         sizes_read = [100, 400, 1600, 6400] if args.full else [100, 400]

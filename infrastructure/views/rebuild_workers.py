@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import platform
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
@@ -100,6 +101,10 @@ def run_workers(plan: Plan, progress: Callable[[int, int], None] | None = None) 
     processes; how many records they applied. Raises ``RebuildFailed`` when one
     fails or dies (the others are stopped)."""
     context = _context()
+    # The workers' writes wait for each other here, woken at once, rather than on
+    # SQLite's busy handler, which polls (sleeping up to 25 ms a try). A worker
+    # killed while holding it leaves the others waiting until they are stopped.
+    writing = context.Lock()
     processes: list[Any] = []
     receivers: list[Connection] = []
     try:
@@ -107,7 +112,7 @@ def run_workers(plan: Plan, progress: Callable[[int, int], None] | None = None) 
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(  # type: ignore[attr-defined]
                 target=_work,
-                args=(plan, part, sender),
+                args=(plan, part, sender, writing),
                 name=f"rete-views-rebuild-{part}",
                 daemon=True,  # stopped with the parent
             )
@@ -180,9 +185,9 @@ def _context() -> BaseContext:
     return multiprocessing.get_context("fork" if platform.system() == "Linux" else None)
 
 
-def _work(plan: Plan, part: int, sender: Connection) -> None:
+def _work(plan: Plan, part: int, sender: Connection, writing: AbstractContextManager[Any]) -> None:
     try:
-        applied = build_part(plan, part, lambda reached: sender.send((_BATCH, reached)))
+        applied = build_part(plan, part, lambda reached: sender.send((_BATCH, reached)), writing)
         sender.send((_DONE, applied))
     except BaseException as e:  # reported to the parent, then exit 1
         # The type and message only: messages name records, never their content.
@@ -192,8 +197,14 @@ def _work(plan: Plan, part: int, sender: Connection) -> None:
         sender.close()
 
 
-def build_part(plan: Plan, part: int, report: Callable[[int], None]) -> int:
-    """Project part ``part`` of the log up to ``plan.stop`` into the fresh tables."""
+def build_part(
+    plan: Plan,
+    part: int,
+    report: Callable[[int], None],
+    writing: AbstractContextManager[Any] | None = None,
+) -> int:
+    """Project part ``part`` of the log up to ``plan.stop`` into the fresh tables
+    (``writing``: held around each write, shared by the workers)."""
     # Here, not at the top: the composition root imports the views.
     from infrastructure.bootstrap import build_keys
 
@@ -205,18 +216,20 @@ def build_part(plan: Plan, part: int, report: Callable[[int], None]) -> int:
         mac = RowMac(view_mac_key(keys))
         views = NetworkViews(chosen(plan.names), tables.dialect, REBUILDING)
         opener = BatchOpener(keys)
-        after, applied = 0, 0
+        # Pages of the log ``parts`` times as large: about ``page`` records of this
+        # part each, and as few write transactions as one process would make.
+        after, applied, page = 0, 0, plan.page * plan.parts
         while after < plan.stop:
             if os.getppid() != plan.parent:
                 raise Superseded("the rebuild's parent process is gone")
             with tables.read(snapshot=False) as tx:
-                batch = log.records(tx, after, plan.stop, plan.page, views.topics)
+                batch = log.records(tx, after, plan.stop, page, views.topics)
                 rows = RowSet(tx, views.tables, mac)
                 applied += views.apply_part(rows, opener, batch, part, plan.parts)
-            with tables.write(bulk=True) as tx:
+            with writing or nullcontext(), tables.write(bulk=True) as tx:
                 check_token(tx, views, plan.token)
                 rows.flush(tx)
-            after = batch[-1].position if len(batch) == plan.page else plan.stop
+            after = batch[-1].position if len(batch) == page else plan.stop
             report(after)
         return applied
     finally:
