@@ -35,7 +35,7 @@ from infrastructure.crypto.view_mac import view_mac_key
 from infrastructure.db import EventsTable
 from infrastructure.settings import Settings
 from infrastructure.views.db.base import ViewTables, ViewTx
-from infrastructure.views.log import EventLog
+from infrastructure.views.partitions import PartLog
 from infrastructure.views.projection import REBUILDING, NetworkViews, chosen
 from infrastructure.views.records import BatchOpener
 from infrastructure.views.row_mac import RowMac
@@ -212,18 +212,17 @@ def build_part(
     keys = build_keys(replace(plan.setup.settings, database_pool_size=WORKER_POOL))
     try:
         tables = ViewTables(keys.database)
-        log = EventLog(EventsTable(tables.dialect, plan.setup.events_table))
+        events = EventsTable(tables.dialect, plan.setup.events_table)
         mac = RowMac(view_mac_key(keys))
         views = NetworkViews(chosen(plan.names), tables.dialect, REBUILDING)
         opener = BatchOpener(keys)
-        # Pages of the log ``parts`` times as large: about ``page`` records of this
-        # part each, and as few write transactions as one process would make.
-        after, applied, page = 0, 0, plan.page * plan.parts
+        log = PartLog(events, views.topics, part, plan.parts)
+        after, applied, page = 0, 0, plan.page
         while after < plan.stop:
             if os.getppid() != plan.parent:
                 raise Superseded("the rebuild's parent process is gone")
             with tables.read(snapshot=False) as tx:
-                batch = log.records(tx, after, plan.stop, page, views.topics)
+                batch = log.records(tx, after, plan.stop, page)
                 rows = RowSet(tx, views.tables, mac)
                 applied += views.apply_part(rows, opener, batch, part, plan.parts)
             with writing or nullcontext(), tables.write(bulk=True) as tx:

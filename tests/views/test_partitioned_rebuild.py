@@ -20,6 +20,7 @@ from api.cli_views import views as views_group
 from api.demo import load_demo
 from application.rete import Rete
 from infrastructure.views import Views
+from infrastructure.views.projection import VIEW_NAMES
 from infrastructure.views.rebuild import Rebuild
 from infrastructure.views.rebuild_workers import RebuildFailed
 from infrastructure.views.schema import ACCESS, ACCESS_COUNTS
@@ -125,3 +126,15 @@ def test_rete_views_rebuild_and_check_take_jobs(
     repaired = cli.invoke(views_group, ["rebuild", "referrals", "--jobs", "3"], env=views_env)
     assert repaired.exit_code == 0, repaired.output
     assert live_rows(views) == live
+
+
+def test_each_view_rebuilt_alone_across_processes_equals_its_live_tables(
+    rete: Rete, views: Views, clock: TestClock
+) -> None:
+    a_network_with_history(rete, clock)
+    views.catch_up()
+    live = live_rows(views)
+
+    for name in VIEW_NAMES:
+        views.rebuild([name], jobs=2)
+        assert live_rows(views) == live, name
