@@ -225,9 +225,10 @@ def build_part(
                 batch = log.records(tx, after, plan.stop, page)
                 rows = RowSet(tx, views.tables, mac)
                 applied += views.apply_part(rows, opener, batch, part, plan.parts)
+            signed = rows.signed()  # before the lock: the workers sign at once
             with writing or nullcontext(), tables.write(bulk=True) as tx:
                 check_token(tx, views, plan.token)
-                rows.flush(tx)
+                rows.write(tx, signed)
             after = batch[-1].position if len(batch) == page else plan.stop
             report(after)
         return applied
