@@ -21,6 +21,7 @@ of the next one. It also stops when its parent is gone.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import platform
@@ -192,6 +193,9 @@ def _context() -> BaseContext:
 
 
 def _work(plan: Plan, part: int, sender: Connection, writing: AbstractContextManager[Any]) -> None:
+    # What the fork inherited is never freed here: out of the collector's way, so
+    # that a collection neither walks the parent's objects nor copies their pages.
+    gc.freeze()
     try:
         applied = build_part(plan, part, lambda reached: sender.send((_BATCH, reached)), writing)
         sender.send((_DONE, applied))
