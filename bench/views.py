@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
@@ -66,6 +67,10 @@ class ViewsComparison:
     read_s: float  # median
     raw_read_s: float  # median
     idle_catch_up_us: float  # one catch_up with nothing new
+    # By processes: the ratio on a machine with a free core per process, from CPU
+    # times: the read's over this process's plus one worker's share of the rebuild
+    # (SQLite only: on PostgreSQL the server's CPU is in neither).
+    cpu_ratio: dict[int, float]
 
     def ratio(self, jobs: int) -> float:
         """Rebuild throughput over plain-reading throughput (same records)."""
@@ -123,10 +128,22 @@ def _rebuild(jobs: int) -> Step:
     return rebuild
 
 
-def _timed(step: Step, views: Views) -> tuple[float, int]:
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _timed(step: Step, views: Views) -> tuple[float, int, float, float]:
+    """Wall time, the step's result, this process's CPU time and its (ended)
+    worker processes' CPU time."""
+    start, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
     result = step(views)
-    return time.perf_counter() - start, result
+    return (
+        time.perf_counter() - start,
+        result,
+        time.process_time() - cpu,
+        _children_cpu() - children,
+    )
 
 
 def _idle_catch_up_us(views: Views, calls: int = 2000) -> float:
@@ -149,13 +166,17 @@ def measure(
                 views.catch_up()
                 rebuilds = {n: _rebuild(n) for n in jobs}
                 times: dict[Step, list[float]] = {}
+                critical: dict[Step, list[float]] = {}  # CPU: this one + one worker's share
                 counts: dict[Step, int] = {}
                 steps = [_read_all, *rebuilds.values(), _raw_read]
+                parts = {step: n for n, step in rebuilds.items()}
                 for rep in range(repeat):  # interleaved, in turning orders
                     turn = rep % len(steps)
                     for step in steps[turn:] + steps[:turn]:
-                        seconds, counts[step] = _timed(step, views)
+                        seconds, counts[step], cpu, children = _timed(step, views)
                         times.setdefault(step, []).append(seconds)
+                        share = children / parts[step] if step in parts else 0.0
+                        critical.setdefault(step, []).append(cpu + share)
                 idle = _idle_catch_up_us(views)
         finally:
             runner.close()
@@ -169,6 +190,10 @@ def measure(
         statistics.median(times[_read_all]),
         statistics.median(times[_raw_read]),
         idle,
+        {
+            n: statistics.median(critical[_read_all]) / statistics.median(critical[step])
+            for n, step in rebuilds.items()
+        },
     )
 
 
@@ -187,7 +212,11 @@ def views_table(results: list[ViewsComparison]) -> Table:
         "events",
         "applied",
         "read ms",
-        *(c for n in jobs for c in (f"rebuild ms, {n} proc", f"ratio, {n} proc")),
+        *(
+            c
+            for n in jobs
+            for c in (f"rebuild ms, {n} proc", f"ratio, {n} proc", f"CPU ratio, {n} proc")
+        ),
         "raw read ms",
         "idle µs",
     )
@@ -196,7 +225,9 @@ def views_table(results: list[ViewsComparison]) -> Table:
         (
             "median of interleaved rounds; read = the recorder's notifications; ratio = read "
             "time / rebuild time (target >= 0.5 on 2 cores), per number of processes "
-            "(rete views rebuild --jobs N); raw read = the log as the rebuild reads it; "
+            "(rete views rebuild --jobs N); CPU ratio = the same from CPU times, this "
+            "process's plus one worker's share (what a free core per process would give; "
+            "SQLite only); raw read = the log as the rebuild reads it; "
             f"idle = one catch_up() with nothing new; {os.cpu_count()} cores, load average "
             f"{os.getloadavg()[0]:.1f}"
         ),
@@ -207,7 +238,15 @@ def views_table(results: list[ViewsComparison]) -> Table:
                 f"{r.events:,}",
                 f"{r.applied:,}",
                 f"{r.read_s * 1000:,.1f}",
-                *(c for n in jobs for c in (f"{r.rebuild_s[n] * 1000:,.1f}", f"{r.ratio(n):.2f}x")),
+                *(
+                    c
+                    for n in jobs
+                    for c in (
+                        f"{r.rebuild_s[n] * 1000:,.1f}",
+                        f"{r.ratio(n):.2f}x",
+                        f"{r.cpu_ratio[n]:.2f}x" if r.backend == "sqlite" else "-",
+                    )
+                ),
                 f"{r.raw_read_s * 1000:,.1f}",
                 f"{r.idle_catch_up_us:.0f}",
             )
