@@ -54,8 +54,9 @@ WORKER_POOL: Final = 2  # connections a worker opens at most
 WORKER_PAGE: Final = 1000
 """Records of its part a worker projects per write transaction: smaller than one
 process's batches, so that one worker's write (the views' writes are serialised)
-overlaps the others' projecting (measured on SQLite, 2 workers, 16,000 records:
-about 1.0-1.2 s at 1,000 against 1.25-1.5 s at 5,000 on the loaded machine)."""
+overlaps the others' projecting (measured on SQLite, 2 workers, 16,000 records,
+on a loaded machine: 1.0-1.2 s at 1,000 against 1.25-1.5 s at 5,000 in one run,
+420-530 ms against 400-670 ms in another: no worse, perhaps better)."""
 
 RECORDS_PER_JOB: Final = 5000
 """By default no more processes than this many records each: starting a worker
