@@ -22,7 +22,7 @@ from application.rete import Rete
 from infrastructure.views import Views
 from infrastructure.views.projection import VIEW_NAMES
 from infrastructure.views.rebuild import Rebuild
-from infrastructure.views.rebuild_workers import RebuildFailed
+from infrastructure.views.rebuild_workers import Plan, RebuildFailed, Superseded, build_part
 from infrastructure.views.schema import ACCESS, ACCESS_COUNTS
 
 
@@ -138,3 +138,24 @@ def test_each_view_rebuilt_alone_across_processes_equals_its_live_tables(
     for name in VIEW_NAMES:
         views.rebuild([name], jobs=2)
         assert live_rows(views) == live, name
+
+
+def test_a_worker_left_from_an_ended_rebuild_never_writes_into_the_next_ones_tables(
+    rete: Rete, views: Views, clock: TestClock
+) -> None:
+    a_network_with_history(rete, clock)
+    job = Rebuild(views.tables, views.log, views.keys, mac=views.mac, workers=views.workers)
+    fresh = job.fresh.views
+    with views.tables.write() as tx:  # the next rebuild has begun: its own token
+        fresh.reset(tx)
+        head = views.log.head(tx)
+        for b in fresh.bound:
+            fresh.tracking.put(tx, b.tracking, 0, "the next rebuild")
+    assert views.workers is not None
+    stale = Plan(views.workers, tuple(job.names), 2, head, "an ended rebuild", 5000, os.getppid())
+
+    with pytest.raises(Superseded):
+        build_part(stale, 0, lambda reached: None)
+
+    with views.tables.read() as tx:
+        assert all(not sql.rows(tx) for sql in fresh.tables.values())
