@@ -21,19 +21,34 @@ from infrastructure.bootstrap import build_keys, operated_views
 from infrastructure.views import Views
 from infrastructure.views.follow import Follower
 from infrastructure.views.projection import VIEW_NAMES, UnknownView
+from infrastructure.views.rebuild_workers import RebuildFailed, default_jobs
 from infrastructure.views.rows import RowAltered
 
 
 @contextmanager
 def _opened() -> Iterator[tuple[Views, str]]:
     """The views on the configured database (and its event store), and its URL."""
-    with expected_errors(UnknownView, RowAltered):
+    with expected_errors(UnknownView, RowAltered, RebuildFailed):
         settings = command_settings()
         with operated_views(settings) as views:
             yield views, settings.database_url
 
 
 _NAMES = click.Choice(VIEW_NAMES)
+
+# One process per core by default, each with its part of the log, but none with
+# fewer than 5,000 records (docs/VIEWS.md, "Rebuilding across processes").
+_JOBS = click.option(
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Processes that fill the rebuilt views, each its part of the log "
+    "[default: one per core, at least 5,000 records each].",
+)
+
+
+def _jobs(views: Views, asked: int | None) -> int:
+    return asked if asked is not None else default_jobs(views.runner.head())
 
 
 @click.group()
@@ -43,7 +58,8 @@ def views() -> None:
 
 @views.command()
 @click.argument("names", nargs=-1, type=_NAMES)
-def rebuild(names: tuple[str, ...]) -> None:
+@_JOBS
+def rebuild(names: tuple[str, ...], jobs: int | None) -> None:
     """Rebuild views from the log (all, or the NAMES given), beside the live ones.
 
     The live views keep serving until the rebuilt ones replace them, in one
@@ -56,11 +72,12 @@ def rebuild(names: tuple[str, ...]) -> None:
 
 @views.command()
 @click.argument("names", nargs=-1, type=_NAMES)
-def check(names: tuple[str, ...]) -> None:
+@_JOBS
+def check(names: tuple[str, ...], jobs: int | None) -> None:
     """Rebuild views aside and compare them row by row with the live ones (exit 1 if
     they differ). Nothing is replaced."""
     with _opened() as (opened, _), progress("rebuilding aside") as update:
-        differences = opened.check(list(names), update)
+        differences = opened.check(list(names), update, _jobs(opened, jobs))
     for d in differences:
         click.echo(
             f"DIFFERS: {d.table}: {d.live_rows} live rows, {d.rebuilt_rows} rebuilt, "

@@ -28,6 +28,7 @@ from infrastructure.views.opening import SealedPartOpener
 from infrastructure.views.projection import ALL_VIEWS, NetworkViews
 from infrastructure.views.reader import ViewQueries
 from infrastructure.views.rebuild import Difference, Rebuild
+from infrastructure.views.rebuild_workers import WorkerSetup
 from infrastructure.views.row_mac import RowMac
 from infrastructure.views.runner import Progress, ViewRunner
 
@@ -40,11 +41,17 @@ class Views(Closing):
         keys: KeyStore,
         *,
         catch_up_before_reads: bool,
+        settings: Settings | None = None,
     ) -> None:
+        """``settings``: what a partitioned rebuild's worker processes open the
+        database and the key store from (without them, rebuilds run in this process)."""
         self.tables = tables
         self.recorder = recorder
         self.keys = keys
-        self.log = EventLog(EventsTable(tables.dialect, events_table_name(recorder)))
+        events = events_table_name(recorder)
+        self.log = EventLog(EventsTable(tables.dialect, events))
+        # How a partitioned rebuild's workers open what this process has open.
+        self.workers = None if settings is None else WorkerSetup(settings, events)
         # Derived once, before any transaction on the views (the first use writes its key).
         self.mac = RowMac(view_mac_key(keys))
         self.runner = ViewRunner(
@@ -60,21 +67,32 @@ class Views(Closing):
     def catch_up(self, limit: int | None = None, progress: Progress | None = None) -> int:
         return self.runner.catch_up(limit, progress)
 
-    def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
+    def rebuild(
+        self,
+        names: Sequence[str] | None = None,
+        progress: Progress | None = None,
+        jobs: int = 1,
+    ) -> int:
         """Rebuild the views named (all by default) from the log, beside the live
-        ones, then swap them in; the position reached."""
-        job = Rebuild(self.tables, self.log, self.keys, names, mac=self.mac)
-        job.build(progress)
+        ones, in ``jobs`` processes, then swap them in; the position reached."""
+        job = self._rebuild(names)
+        job.build(progress, jobs)
         return job.swap()
 
     def check(
-        self, names: Sequence[str] | None = None, progress: Progress | None = None
+        self,
+        names: Sequence[str] | None = None,
+        progress: Progress | None = None,
+        jobs: int = 1,
     ) -> list[Difference]:
         """Build the views named from the log beside the live ones and compare them
         row by row (nothing is swapped); the tables that differ."""
-        job = Rebuild(self.tables, self.log, self.keys, names, mac=self.mac)
-        job.build(progress)
+        job = self._rebuild(names)
+        job.build(progress, jobs)
         return job.compare()
+
+    def _rebuild(self, names: Sequence[str] | None) -> Rebuild:
+        return Rebuild(self.tables, self.log, self.keys, names, mac=self.mac, workers=self.workers)
 
     def report_alarms_to(self, integrity: IntegrityWatch) -> None:
         """Where a row found altered raises its alarm: the application's watch."""
@@ -98,4 +116,4 @@ def open_views(
         not settings.is_postgres if catch_up_before_reads is None else catch_up_before_reads
     )
     tables = ViewTables(database_of(recorder))
-    return Views(tables, recorder, keys, catch_up_before_reads=before_reads)
+    return Views(tables, recorder, keys, catch_up_before_reads=before_reads, settings=settings)

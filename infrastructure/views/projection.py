@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from application.ports import KeyStore
+from application.view_ports import PersonalParts
 from infrastructure.views.access_view import ACCESS_VIEW
 from infrastructure.views.cases_view import CASES_VIEW
 from infrastructure.views.db.base import Dialect, ViewTx
@@ -19,6 +20,7 @@ from infrastructure.views.entries_views import ASSESSMENTS_VIEW, CONSENTS_VIEW, 
 from infrastructure.views.events import decoded, place_of
 from infrastructure.views.log import StoredRecord
 from infrastructure.views.opening import SealedPartOpener
+from infrastructure.views.partitions import BY_CASE_INSIDE, part_of
 from infrastructure.views.records import BatchOpener
 from infrastructure.views.referrals_view import REFERRALS_VIEW
 from infrastructure.views.row_mac import RowMac
@@ -163,6 +165,40 @@ class NetworkViews:
                 handle(event, place, rows)
             applied += 1
         rows.flush()
+        return applied
+
+    def apply_part(
+        self,
+        rows: RowSet,
+        opener: BatchOpener,
+        sealed: PersonalParts,
+        records: Sequence[StoredRecord],
+        part: int,
+        parts: int,
+    ) -> int:
+        """Apply to every view the records of part ``part`` of ``parts``
+        (``partitions``), into ``rows`` (written by the caller); how many. A record
+        of another part is neither opened nor decoded, unless its part is inside
+        its seal (an access record's case)."""
+        by_topic, place_only, applied = self._by_topic, self._place_only, 0
+        for stored in records:
+            position, stream, version, topic, _ = stored
+            handlers = by_topic.get(topic)
+            if not handlers:
+                continue
+            inside = BY_CASE_INSIDE.get(topic)
+            if inside is None and part_of(stream, parts) != part:
+                continue
+            if inside is None and topic in place_only:
+                event, place = None, place_of(position, stream, version, topic)
+            else:
+                place = opener.open(stored)
+                event = decoded(place, sealed)
+                if inside is not None and part_of(str(getattr(event, inside)), parts) != part:
+                    continue
+            for _, handle in handlers:
+                handle(event, place, rows)
+            applied += 1
         return applied
 
     def advance(self, tx: ViewTx, position: int) -> None:

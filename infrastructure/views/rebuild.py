@@ -8,10 +8,19 @@ and indexes: readers see the old view or the new one, never half of one. A
 rebuild killed midway leaves the live views untouched; the next one starts over.
 
 ``check`` does the same without the swap, and compares the two builds row by row.
+
+With ``jobs`` above 1 the fresh tables are filled by that many processes
+(``rebuild_workers``), each projecting its part of the log (``partitions``) up
+to the head as it stood when the rebuild began; the swap then applies the rest,
+as above. Until every worker has finished, the fresh views' positions stay at 0
+(their tracking rows hold the rebuild's token): a rebuild that fails or is
+killed midway swaps nothing, and the next one starts over.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -21,6 +30,14 @@ from infrastructure.crypto.view_mac import view_mac_key
 from infrastructure.views.db.base import ViewTables, ViewTx
 from infrastructure.views.log import EventLog
 from infrastructure.views.projection import LIVE, REBUILDING, NetworkViews, chosen
+from infrastructure.views.rebuild_workers import (
+    Plan,
+    RebuildFailed,
+    Superseded,
+    WorkerSetup,
+    check_token,
+    run_workers,
+)
 from infrastructure.views.row_mac import RowMac
 from infrastructure.views.runner import Progress, ViewRunner
 
@@ -45,11 +62,17 @@ class Rebuild:
         names: Sequence[str] | None = None,
         page: int = REBUILD_PAGE,
         mac: RowMac | None = None,
+        workers: WorkerSetup | None = None,
     ) -> None:
+        """``workers``: how worker processes open what this one has open; without
+        it the rebuild runs in this process whatever ``jobs`` says."""
         views = chosen(names)
         mac = mac if mac is not None else RowMac(view_mac_key(keys))
         self.names = [v.name for v in views]
         self._tables = tables
+        self._log = log
+        self._page = page
+        self._workers = workers
         self.live = ViewRunner(
             tables, log, keys, NetworkViews(views, tables.dialect, LIVE), mac=mac
         )
@@ -63,12 +86,32 @@ class Rebuild:
             mac=mac,
         )
 
-    def build(self, progress: Progress | None = None) -> int:
-        """Fill the fresh tables from the whole log; how many records they took."""
+    def build(self, progress: Progress | None = None, jobs: int = 1) -> int:
+        """Fill the fresh tables from the whole log, in ``jobs`` processes; how many
+        records they took."""
         with self._tables.write() as tx:
             self.live.views.prepare(tx)
             self.fresh.views.reset(tx)
-        return self.fresh.catch_up(progress=progress)
+        if jobs <= 1 or self._workers is None:
+            return self.fresh.catch_up(progress=progress)
+        fresh = self.fresh.views
+        token = secrets.token_hex(16)
+        with self._tables.write() as tx:
+            stop = self._log.head(tx)
+            for b in fresh.bound:
+                fresh.tracking.put(tx, b.tracking, 0, token)
+        plan = Plan(self._workers, tuple(self.names), jobs, stop, token, self._page, os.getpid())
+        applied = run_workers(plan, progress) if stop > 0 else 0
+        with self._tables.write() as tx:
+            try:
+                check_token(tx, fresh, token)
+            except Superseded as e:
+                raise RebuildFailed(str(e)) from None
+            # Every record up to ``stop`` is in: from here the fresh views follow
+            # the log as one (``swap`` and ``compare`` apply the rest).
+            for b in fresh.bound:
+                fresh.tracking.put(tx, b.tracking, stop, b.view.shape())
+        return applied
 
     def swap(self) -> int:
         """Put the fresh tables in the live ones' place; the position they reached."""

@@ -11,7 +11,7 @@ place rows reach the tables, so no handler can forget it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from infrastructure.views.db.base import ViewTx
 from infrastructure.views.row_mac import RowMac
@@ -74,25 +74,45 @@ class RowSet:
             raise RowAltered(table, key)
         return dict(zip(table.column_names, values, strict=True))
 
-    def flush(self) -> None:
-        sign = self._mac.sign
+    def flush(self, tx: ViewTx | None = None) -> None:
+        """Write the rows in ``tx`` (by default the one they were read in)."""
+        self.write(tx if tx is not None else self._tx, self.signed())
+
+    def signed(self) -> list[Signed]:
+        """The rows signed and encoded, ready to ``write``; the set is emptied. (A
+        partitioned rebuild does this outside its write transaction, which then
+        holds the views' write lock only for the statements.)"""
+        sign, signed = self._mac.sign, []
         for table, rows in self._new.items():
             sql = self._tables[table]
             values, encode = sql.insert_values, sql.insert_encoder
             for row in rows.values():
                 sign(table, row)
-            self._tx.insert_rows(
-                sql.insert,
-                sql.qualified,
-                table.column_names,
-                table.kinds,
-                [encode(values(row)) for row in rows.values()],
-            )
+            signed.append(Signed(sql, True, [encode(values(row)) for row in rows.values()]))
         for table, rows in self._changed.items():
             sql = self._tables[table]
             values, encode = sql.update_values, sql.update_encoder
             for row in rows.values():
                 sign(table, row)
-            self._tx.many(sql.update, [encode(values(row)) for row in rows.values()])
+            signed.append(Signed(sql, False, [encode(values(row)) for row in rows.values()]))
         self._new.clear()
         self._changed.clear()
+        return signed
+
+    @staticmethod
+    def write(tx: ViewTx, signed: list[Signed]) -> None:
+        """New rows with plain inserts, changed ones by key, table by table."""
+        for sql, new, params in signed:
+            table = sql.table
+            if new:
+                tx.insert_rows(sql.insert, sql.qualified, table.column_names, table.kinds, params)
+            else:
+                tx.many(sql.update, params)
+
+
+class Signed(NamedTuple):
+    """One table's rows, signed and encoded: new ones, or changed ones."""
+
+    sql: TableSql
+    new: bool
+    params: list[tuple[Any, ...]]

@@ -1,0 +1,161 @@
+"""A rebuild across processes (issue 14, done-when 1): at 1, 2 or 3 processes the
+rebuilt views equal the ones kept up to date record by record, row by row and MAC
+by MAC, on both backends; a worker killed midway swaps nothing (the live views
+keep serving as they were, the half-filled tables are never read), and the next
+rebuild completes and equals them again."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+
+import pytest
+from click.testing import CliRunner
+from support.clock import TestClock
+from views_support import actor, leave_a_referral_unanswered, live_rows, positions
+
+from api.cli_views import views as views_group
+from api.demo import load_demo
+from application.rete import Rete
+from infrastructure.views import Views
+from infrastructure.views.projection import VIEW_NAMES
+from infrastructure.views.rebuild import Rebuild
+from infrastructure.views.rebuild_workers import Plan, RebuildFailed, Superseded, build_part
+from infrastructure.views.schema import ACCESS, ACCESS_COUNTS
+
+
+def a_network_with_history(rete: Rete, clock: TestClock) -> None:
+    """The demo, a referral left to escalate, and cases read several times (access
+    records, whose case is inside their seal)."""
+    load_demo(rete)
+    leave_a_referral_unanswered(rete, clock)
+    cav = actor(rete, "cav-scirocco")
+    for _ in range(3):
+        ref = rete.cases.open(cav).reference_code
+        for _ in range(4):
+            rete.cases.get(cav, ref)
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_a_rebuild_in_several_processes_equals_the_incremental_views(
+    rete: Rete, views: Views, clock: TestClock, jobs: int
+) -> None:
+    a_network_with_history(rete, clock)
+    views.catch_up()
+    live = live_rows(views)
+    assert len(live[ACCESS.name]) >= 12 and live[ACCESS_COUNTS.name]
+    assert live["rete_view_escalations"] and live["rete_view_assessments"]
+
+    head = views.rebuild(jobs=jobs)
+
+    assert live_rows(views) == live  # every column, the MAC included
+    assert set(positions(views).values()) == {head}
+    assert views.check(jobs=jobs) == []
+
+
+def test_records_written_during_a_partitioned_rebuild_are_in_the_swapped_views(
+    rete: Rete, views: Views, clock: TestClock, make_views: Callable[..., Views]
+) -> None:
+    a_network_with_history(rete, clock)
+    cav = actor(rete, "cav-scirocco")
+    job = Rebuild(views.tables, views.log, views.keys, mac=views.mac, workers=views.workers)
+    job.build(jobs=2)
+    late = rete.cases.open(cav).reference_code  # after the workers' head
+    rete.cases.get(cav, late)
+
+    job.swap()
+
+    rebuilt = live_rows(views)
+    follower = make_views()  # another process's views, kept up to date record by record
+    follower.rebuild(jobs=1)
+    assert rebuilt == live_rows(follower)
+
+
+def _kill_one_worker(reached: int, head: int) -> None:
+    """Progress callback: the first time a worker reports a batch, SIGKILL a worker
+    still running."""
+    children = multiprocessing.active_children()
+    if children and reached < head:
+        os.kill(children[0].pid or 0, signal.SIGKILL)
+
+
+def test_a_killed_worker_leaves_the_live_views_serving_and_the_next_rebuild_completes(
+    rete: Rete, views: Views, clock: TestClock
+) -> None:
+    a_network_with_history(rete, clock)
+    views.catch_up()
+    live, where = live_rows(views), positions(views)
+    cav = actor(rete, "cav-scirocco")
+    ref = rete.cases.list(cav).items[0].reference_code
+    # One record per batch: a worker has batches left long after the first report.
+    job = Rebuild(views.tables, views.log, views.keys, page=1, mac=views.mac, workers=views.workers)
+
+    with pytest.raises(RebuildFailed, match="died"):
+        job.build(_kill_one_worker, jobs=2)
+
+    # Nothing was swapped: the live views are whole and still served.
+    assert live_rows(views) == live
+    assert positions(views) == where
+    assert rete.cases.get(cav, ref).reference_code == ref
+
+    views.catch_up()
+    after = live_rows(views)  # the read above added an access record
+    views.rebuild(jobs=2)
+    assert live_rows(views) == after
+    assert views.check(jobs=3) == []
+
+
+def test_rete_views_rebuild_and_check_take_jobs(
+    rete: Rete, views: Views, clock: TestClock, views_env: dict[str, str]
+) -> None:
+    a_network_with_history(rete, clock)
+    views.catch_up()
+    live = live_rows(views)
+    cli = CliRunner()
+
+    rebuilt = cli.invoke(views_group, ["rebuild", "--jobs", "2"], env=views_env)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert live_rows(views) == live
+
+    with views.tables.write() as tx:
+        tx.command(f"UPDATE {tx.dialect.qualify('rete_view_referrals')} SET status = 'accepted'")
+    checked = cli.invoke(views_group, ["check", "referrals", "--jobs", "3"], env=views_env)
+    assert checked.exit_code == 1 and "DIFFERS: rete_view_referrals" in checked.output
+    repaired = cli.invoke(views_group, ["rebuild", "referrals", "--jobs", "3"], env=views_env)
+    assert repaired.exit_code == 0, repaired.output
+    assert live_rows(views) == live
+
+
+def test_each_view_rebuilt_alone_across_processes_equals_its_live_tables(
+    rete: Rete, views: Views, clock: TestClock
+) -> None:
+    a_network_with_history(rete, clock)
+    views.catch_up()
+    live = live_rows(views)
+
+    for name in VIEW_NAMES:
+        views.rebuild([name], jobs=2)
+        assert live_rows(views) == live, name
+
+
+def test_a_worker_left_from_an_ended_rebuild_never_writes_into_the_next_ones_tables(
+    rete: Rete, views: Views, clock: TestClock
+) -> None:
+    a_network_with_history(rete, clock)
+    job = Rebuild(views.tables, views.log, views.keys, mac=views.mac, workers=views.workers)
+    fresh = job.fresh.views
+    with views.tables.write() as tx:  # the next rebuild has begun: its own token
+        fresh.reset(tx)
+        head = views.log.head(tx)
+        for b in fresh.bound:
+            fresh.tracking.put(tx, b.tracking, 0, "the next rebuild")
+    assert views.workers is not None
+    stale = Plan(views.workers, tuple(job.names), 2, head, "an ended rebuild", 5000, os.getppid())
+
+    with pytest.raises(Superseded):
+        build_part(stale, 0, lambda reached: None)
+
+    with views.tables.read() as tx:
+        assert all(not sql.rows(tx) for sql in fresh.tables.values())
