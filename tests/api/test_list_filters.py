@@ -11,26 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from http_stories import POLICE_CONSENT, police_referral
+from http_stories import POLICE_CONSENT, SHELTER_CONSENT, police_referral, shelter_referral
 
 CASES = "/api/v1/cases"
 REFERRALS = "/api/v1/referrals"
-SHELTER_CONSENT = {
-    "recipient_kinds": ["social_services"],
-    "purposes": ["shelter"],
-    "categories": ["identity"],
-}
-
-
-def shelter_referral(urgency: str) -> dict[str, Any]:
-    return {
-        "recipient_service": "ss-cesano",
-        "kind": "shelter",
-        "urgency": urgency,
-        "reason": "she needs a safe place tonight",
-        "scope": ["identity"],
-        "legal_basis": "consent",
-    }
 
 
 @pytest.fixture
