@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Unpack
 from uuid import UUID
 
 from application.access_log import IN_PROCESS, case_categories, record_read
 from application.authorisation import Action, authorise, require_works_on
 from application.context import Context
 from application.errors import Conflict, NotFound
-from application.list_filters import case_filter, referral_terms
+from application.list_filters import ListWords, case_filter
 from application.loading import Loader
 from application.pagination import Cursors, check_limit
 from application.ports import case_scope
@@ -206,18 +207,13 @@ class Cases:
         limit: int = 50,
         *,
         status: list[str] | None = None,
-        high_risk: bool | None = None,
-        overdue: bool | None = None,
-        urgency: list[str] | None = None,
-        kind: list[str] | None = None,
-        counterpart: list[str] | None = None,
+        **words: Unpack[ListWords],
     ) -> CasePage:
         """Cases the actor's service may see, most recently opened first, filtered
         (``application.list_filters``), each with the categories the service may see
         of it and its version as that service sees it."""
         authorise(actor, Action.WORK_CASES)
-        terms = referral_terms(self.ctx.directory, urgency, kind, counterpart, overdue)
-        where = case_filter(status, high_risk, terms)
+        where = case_filter(self.ctx.directory, status, words)
         scope = f"cases:{actor.service.id}:{where.fingerprint()}"
         cursors = Cursors(self.ctx.cursor_secret)
         after = cursors.open(scope, cursor)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from application.context import Context
-from application.errors import Conflict
+from application.system_moves import move_each
 from domain.referral import Referral
 
 
@@ -41,14 +41,9 @@ class ConsentExpiries:
         if self.ctx.ended_consents is None:
             return 0
         at = self.ctx.clock.now()
-        suspended = 0
-        for referral_id in self.ctx.ended_consents.relying_on_ended(at):
-            referral = self.ctx.store.get(Referral, referral_id)
-            if not lapsed(self.ctx, referral, at):
-                continue  # the views lagged behind a move or a suspension
-            try:
-                self.ctx.store.save(referral)
-            except Conflict:
-                continue  # someone moved or suspended it meanwhile: the next run decides
-            suspended += 1
-        return suspended
+        # The views lagged behind a move or a suspension when it has not lapsed.
+        return move_each(
+            self.ctx,
+            self.ctx.ended_consents.relying_on_ended(at),
+            lambda referral: lapsed(self.ctx, referral, at),
+        )

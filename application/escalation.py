@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from application.authorisation import Action, authorise
 from application.context import Context
-from application.errors import Conflict
 from application.presenting import CaseMark, referral_summary
+from application.system_moves import move_each
 from application.views import ReferralSummary
 from domain.network import Actor
-from domain.referral import Referral
 
 
 class Escalations:
@@ -26,19 +25,9 @@ class Escalations:
     def run(self) -> int:
         """Escalate every referral past a deadline not yet escalated; returns how many."""
         at = self.ctx.clock.now()
-        escalated = 0
-        for row in self.ctx.views.overdue(at):
-            if not row.unescalated(at):
-                continue
-            referral = self.ctx.store.get(Referral, row.id)
-            if not referral.escalate(at):
-                continue  # the views lagged behind a move or an escalation
-            try:
-                self.ctx.store.save(referral)
-            except Conflict:
-                continue  # someone moved or escalated it meanwhile: the next run decides
-            escalated += 1
-        return escalated
+        due = (row.id for row in self.ctx.views.overdue(at) if row.unescalated(at))
+        # ``escalate`` is False when the views lagged behind a move or an escalation.
+        return move_each(self.ctx, due, lambda referral: referral.escalate(at))
 
     def worklist(self, actor: Actor) -> list[ReferralSummary]:
         """A coordinator's worklist: open referrals of the service, either side, that

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from domain import errors
 from domain.entries import CaseStatus
@@ -79,32 +79,44 @@ class ReferralFilter:
         return _fingerprint(("referral", self.statuses, self.high_risk, self.terms))
 
 
-def referral_terms(
-    directory: NetworkDirectory,
-    urgency: Iterable[str] | None,
-    kind: Iterable[str] | None,
-    counterpart: Iterable[str] | None,
-    overdue: bool | None,
-) -> ReferralTerms:
+class ListWords(TypedDict, total=False):
+    """What both lists narrow by beside the status, as a client writes it (left out
+    or ``None``: not narrowed)."""
+
+    high_risk: bool | None
+    overdue: bool | None
+    urgency: list[str] | None
+    kind: list[str] | None
+    counterpart: list[str] | None
+
+
+def referral_terms(directory: NetworkDirectory, words: ListWords) -> ReferralTerms:
     """The terms a client asked for, each word checked."""
     return ReferralTerms(
-        urgencies=_words(Urgency, urgency, errors.UnknownUrgency),
-        kinds=_words(ReferralKind, kind, errors.UnknownReferralKind),
-        counterparts=frozenset(directory.service(s).id for s in counterpart or ()),
-        overdue=overdue,
+        urgencies=_words(Urgency, words.get("urgency"), errors.UnknownUrgency),
+        kinds=_words(ReferralKind, words.get("kind"), errors.UnknownReferralKind),
+        counterparts=frozenset(directory.service(s).id for s in words.get("counterpart") or ()),
+        overdue=words.get("overdue"),
     )
 
 
+def _narrowing(directory: NetworkDirectory, words: ListWords) -> tuple[bool | None, ReferralTerms]:
+    """What both filters share: the high-risk flag and the referral terms."""
+    return words.get("high_risk"), referral_terms(directory, words)
+
+
 def case_filter(
-    statuses: Iterable[str] | None, high_risk: bool | None, terms: ReferralTerms
+    directory: NetworkDirectory, statuses: Iterable[str] | None, words: ListWords
 ) -> CaseFilter:
-    return CaseFilter(_words(CaseStatus, statuses, UnknownCaseStatus), high_risk, terms)
+    statuses_ = _words(CaseStatus, statuses, UnknownCaseStatus)
+    return CaseFilter(statuses_, *_narrowing(directory, words))
 
 
 def referral_filter(
-    statuses: Iterable[str] | None, high_risk: bool | None, terms: ReferralTerms
+    directory: NetworkDirectory, statuses: Iterable[str] | None, words: ListWords
 ) -> ReferralFilter:
-    return ReferralFilter(_words(ReferralStatus, statuses, UnknownStatus), high_risk, terms)
+    statuses_ = _words(ReferralStatus, statuses, UnknownStatus)
+    return ReferralFilter(statuses_, *_narrowing(directory, words))
 
 
 def _words(

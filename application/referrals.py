@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import Unpack
 
 from application.access_log import IN_PROCESS, record_read, referral_categories
 from application.authorisation import Action, authorise
 from application.consent_expiry import lapsed
 from application.context import Context
 from application.errors import Conflict
-from application.list_filters import UnknownStatus, referral_filter, referral_terms
+from application.list_filters import ListWords, UnknownStatus, referral_filter
 from application.loading import Loader
 from application.pagination import Cursors, check_limit
 from application.presenting import CaseMark, referral_summary, referral_view, referral_view_of
@@ -121,12 +122,7 @@ class Referrals:
         status: list[str] | None = None,
         cursor: str | None = None,
         limit: int = 50,
-        *,
-        high_risk: bool | None = None,
-        overdue: bool | None = None,
-        urgency: list[str] | None = None,
-        kind: list[str] | None = None,
-        counterpart: list[str] | None = None,
+        **words: Unpack[ListWords],
     ) -> ReferralPage:
         """A service's inbox or outbox, filtered (``application.list_filters``): the
         most urgent first, then in the order they were sent (the oldest, so the most
@@ -134,8 +130,7 @@ class Referrals:
         reading her data."""
         authorise(actor, Action.WORK_CASES)
         which = parse(Box, box, UnknownBox)
-        terms = referral_terms(self.ctx.directory, urgency, kind, counterpart, overdue)
-        where = referral_filter(status, high_risk, terms)
+        where = referral_filter(self.ctx.directory, status, words)
         scope = f"{which.value}:{actor.service.id}:{where.fingerprint()}"
         cursors = Cursors(self.ctx.cursor_secret)
         after = cursors.open(scope, cursor)

@@ -16,13 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
 from domain import errors
-from domain.events import ActedEvent, NetworkEvent, acted_by, rename_actor
+from domain.events import ActedEvent, NetworkEvent, OldActor, acted_by
 from domain.network import Actor
 from domain.text import required_text
 from domain.vocabulary import Category, Role
@@ -57,9 +56,7 @@ class AccessRecord(Aggregate):
         kind: str
         reason: str | None
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            rename_actor(state, user="user_id", service="service_id", service_from=None)
+        V1_ACTOR = OldActor(user="user_id", service="service_id")
 
     def __init__(
         self,

@@ -21,7 +21,7 @@ from domain import errors
 from domain.consent import Consent
 from domain.entries import CaseStatus, Entry, Erasure, LegalHold, ReferralLink
 from domain.erased import Erased, unless_erased
-from domain.events import ActedEvent, NetworkEvent, acted_by, rename_actor
+from domain.events import ActedEvent, NetworkEvent, OldActor, acted_by
 from domain.network import Actor, Service
 from domain.risk import RiskAssessment, RiskInstrument, RiskLevel, judged_level
 from domain.text import readable, required_text
@@ -53,9 +53,7 @@ class Case(Aggregate):
         reference_code: str
         owner_service: str
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            rename_actor(state, user="opened_by", service=None, service_from="owner_service")
+        V1_ACTOR = OldActor(user="opened_by", service_from="owner_service")
 
     class NoteAdded(ActedEvent):
         class_version = 2
@@ -64,9 +62,7 @@ class Case(Aggregate):
         category: str
         text: str | Erased
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            rename_actor(state, user="author", service="service_id", service_from=None)
+        V1_ACTOR = OldActor(user="author", service="service_id")
 
         def apply(self, case: Case) -> None:
             case.entries.append(
@@ -91,9 +87,7 @@ class Case(Aggregate):
         categories: list[str]
         expires_at: datetime | None
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            rename_actor(state, user="recorded_by", service=None, service_from=None)
+        V1_ACTOR = OldActor(user="recorded_by")
 
         def apply(self, case: Case) -> None:
             case.consents[self.consent_id] = Consent(
@@ -111,9 +105,7 @@ class Case(Aggregate):
         class_version = 2
         consent_id: str
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            rename_actor(state, user="withdrawn_by", service=None, service_from=None)
+        V1_ACTOR = OldActor(user="withdrawn_by")
 
         def apply(self, case: Case) -> None:
             consent = case.consents[self.consent_id]
@@ -139,9 +131,7 @@ class Case(Aggregate):
         DERIVED_FIELDS: ClassVar[frozenset[str]] = frozenset({"high_risk"})
         high_risk: bool | Erased
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            rename_actor(state, user="assessed_by", service="service_id", service_from=None)
+        V1_ACTOR = OldActor(user="assessed_by", service="service_id")
 
         @staticmethod
         def upcast_v2_v3(state: dict[str, Any]) -> None:
@@ -178,9 +168,7 @@ class Case(Aggregate):
         recipient_service: str
         consent_id: str | None
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            rename_actor(state, user=None, service=None, service_from="sender_service")
+        V1_ACTOR = OldActor(service_from="sender_service")
 
         def apply(self, case: Case) -> None:
             case.referrals[self.referral_id] = ReferralLink(
@@ -197,9 +185,7 @@ class Case(Aggregate):
         PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"reason"})
         reason: str | Erased
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            rename_actor(state, user="placed_by", service=None, service_from=None)
+        V1_ACTOR = OldActor(user="placed_by")
 
         def apply(self, case: Case) -> None:
             case.legal_hold = LegalHold(self.reason, self.by_user, self.timestamp)
@@ -207,9 +193,7 @@ class Case(Aggregate):
     class LegalHoldLifted(ActedEvent):
         class_version = 2
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            rename_actor(state, user="lifted_by", service=None, service_from=None)
+        V1_ACTOR = OldActor(user="lifted_by")
 
         def apply(self, case: Case) -> None:
             case.legal_hold = None
@@ -217,9 +201,7 @@ class Case(Aggregate):
     class Closed(ActedEvent):
         class_version = 2
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            rename_actor(state, user="closed_by", service=None, service_from=None)
+        V1_ACTOR = OldActor(user="closed_by")
 
         def apply(self, case: Case) -> None:
             case.status = CaseStatus.CLOSED
@@ -230,9 +212,7 @@ class Case(Aggregate):
         class_version = 2
         reason: str
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            rename_actor(state, user="erased_by", service=None, service_from=None)
+        V1_ACTOR = OldActor(user="erased_by")
 
         def apply(self, case: Case) -> None:
             case.status = CaseStatus.ERASED

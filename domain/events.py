@@ -20,6 +20,7 @@ Every event is one of two sorts, and says which by its class:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar, Final, TypedDict
 
 from eventsourcing.domain import Aggregate
@@ -70,11 +71,30 @@ class NetworkEvent(Aggregate.Event):
     DERIVED_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
 
+@dataclass(frozen=True)
+class OldActor:
+    """Where an event's version 1 named its actor (see ``rename_actor``)."""
+
+    user: str | None = None
+    service: str | None = None
+    service_from: str | None = None
+
+
 class ActedEvent(NetworkEvent):
     """Someone on the staff acted: ``by_user`` for ``by_service``."""
 
     by_user: str
     by_service: str
+    # Where the event's version 1 named its actor, for an event whose ``class_version``
+    # is 2 or more; every acted event upcasts from version 1 the same way.
+    V1_ACTOR: ClassVar[OldActor | None] = None
+
+    @classmethod
+    def upcast_v1_v2(cls, state: dict[str, Any]) -> None:
+        if cls.V1_ACTOR is None:  # a new version with no word on its version 1
+            raise TypeError(f"{cls.__qualname__} says nothing of its version 1's actor")
+        old = cls.V1_ACTOR
+        rename_actor(state, user=old.user, service=old.service, service_from=old.service_from)
 
 
 def personal_fields(event_class: type[Any]) -> frozenset[str]:

@@ -23,7 +23,7 @@ from domain.case import Case
 from domain.consent import Consent
 from domain.deadlines import DeadlinePolicy
 from domain.erased import Erased
-from domain.events import ActedEvent, NetworkEvent, SystemEvent, acted_by, rename_actor
+from domain.events import ActedEvent, NetworkEvent, OldActor, SystemEvent, acted_by
 from domain.network import Actor, Service
 from domain.referral_lifecycle import ACTIVE_STATUSES as ACTIVE_STATUSES
 from domain.referral_lifecycle import Deadline as Deadline
@@ -129,9 +129,7 @@ class Referral(StandsByLifecycle, Aggregate):
         acknowledge_by: datetime
         answer_by: datetime
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            rename_actor(state, user="sent_by", service=None, service_from="sender_service")
+        V1_ACTOR = OldActor(user="sent_by", service_from="sender_service")
 
     class Moved(ActedEvent):
         """The referral moved on: acknowledged, accepted, completed, withdrawn, expired."""

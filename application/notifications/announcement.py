@@ -8,11 +8,13 @@ Rete does not protect, so what is not here cannot leak from there.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 
 import msgspec
 
-# The kinds an announcement may have (English keys in every payload).
-KINDS: tuple[str, ...] = (
+# The kinds an announcement may have (English keys in every payload), as a type
+# so that the API's OpenAPI document lists the same words.
+AnnouncementKind = Literal[
     "referral.received",
     "referral.acknowledged",
     "referral.accepted",
@@ -26,7 +28,8 @@ KINDS: tuple[str, ...] = (
     "referral.escalated",
     "consent.withdrawn",
     "case.erased",
-)
+]
+KINDS: tuple[str, ...] = get_args(AnnouncementKind)
 
 
 class Announcement(msgspec.Struct, frozen=True, kw_only=True):

@@ -38,8 +38,26 @@ KindOf = Callable[[str], str]
 F = TypeVar("F")
 
 
+class _Counted:
+    """A fact is counted in the month and the year it ``happened``."""
+
+    __slots__ = ()
+
+    @property
+    def happened(self) -> datetime:
+        raise NotImplementedError
+
+    @property
+    def year(self) -> int:
+        return self.happened.year
+
+    @property
+    def month(self) -> int:
+        return self.happened.month
+
+
 @dataclass(frozen=True, slots=True)
-class ReferralFact:
+class ReferralFact(_Counted):
     sent_at: datetime
     kind: ReferralKind
     sender_kind: str
@@ -50,27 +68,19 @@ class ReferralFact:
     hours_to_answer: float | None = None
 
     @property
-    def year(self) -> int:
-        return self.sent_at.year
-
-    @property
-    def month(self) -> int:
-        return self.sent_at.month
+    def happened(self) -> datetime:
+        return self.sent_at
 
 
 @dataclass(frozen=True, slots=True)
-class CaseFact:
+class CaseFact(_Counted):
     opened_at: datetime
     owner_kind: str
     status: CaseStatus
 
     @property
-    def year(self) -> int:
-        return self.opened_at.year
-
-    @property
-    def month(self) -> int:
-        return self.opened_at.month
+    def happened(self) -> datetime:
+        return self.opened_at
 
 
 def kind_in(directory: NetworkDirectory, service_id: str) -> str:

@@ -58,24 +58,21 @@ class KeyCache:
     # -- lookups (lock-free: a dict read is atomic) ---------------------------------
 
     def opening(self, key_id: bytes) -> bytes | None:
-        entry = self._opening.get(key_id)
-        if entry is None:
-            return None
-        if entry.expires <= self._clock():
-            with self._lock:
-                self._opening.pop(key_id, None)
-            return None
-        return entry.key
+        entry = self._live(self._opening, key_id)
+        return None if entry is None else entry.key
 
     def sealing(self, scope: str) -> tuple[bytes, bytes] | None:
-        entry = self._sealing.get(scope)
-        if entry is None:
-            return None
-        if entry.expires <= self._clock():
-            with self._lock:
-                self._sealing.pop(scope, None)
-            return None
-        return entry.key_id, entry.key
+        entry = self._live(self._sealing, scope)
+        return None if entry is None else (entry.key_id, entry.key)
+
+    def _live(self, entries: dict[K, _Entry], name: K) -> _Entry | None:
+        """The entry under ``name`` unless it expired (then dropped, under the lock)."""
+        entry = entries.get(name)
+        if entry is None or entry.expires > self._clock():
+            return entry
+        with self._lock:
+            entries.pop(name, None)
+        return None
 
     def is_destroyed(self, key_id: bytes) -> bool:
         return key_id in self._destroyed

@@ -104,10 +104,27 @@ def _check_name(name: str) -> str:
 # Keys
 
 
-class Verifier:
+class _NamedKey:
+    """What a verifier and a signer share: the key's name and its id (the note
+    format's 4-byte hash of both)."""
+
+    __slots__ = ("_key_id", "_name")
+    _name: str
+    _key_id: int
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def key_id(self) -> int:
+        return self._key_id
+
+
+class Verifier(_NamedKey):
     """A trusted Ed25519 public key, under a name and key id."""
 
-    __slots__ = ("_key", "_key_id", "_name", "_raw")
+    __slots__ = ("_key", "_raw")
 
     def __init__(self, name: str, key_id: int, public_key: Ed25519PublicKey) -> None:
         self._name = _check_name(name)
@@ -117,14 +134,6 @@ class Verifier:
         if key_id != expected:
             raise NoteError(f"key id {key_id:08x} is not the id {expected:08x} of this key")
         self._key_id = expected
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> int:
-        return self._key_id
 
     @classmethod
     def for_key(cls, name: str, public_key: Ed25519PublicKey) -> Verifier:
@@ -158,23 +167,15 @@ class Verifier:
         return f"Verifier({self.to_key_string()!r})"
 
 
-class Signer:
+class Signer(_NamedKey):
     """An Ed25519 signing key under a name. Never logged: its repr shows no secret."""
 
-    __slots__ = ("_key", "_key_id", "_name")
+    __slots__ = ("_key",)
 
     def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
         self._name = _check_name(name)
         self._key = private_key
         self._key_id = ed25519_key_id(name, private_key.public_key().public_bytes_raw())
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> int:
-        return self._key_id
 
     @classmethod
     def generate(cls, name: str) -> Signer:

@@ -8,7 +8,6 @@ per application; ``Rete.ledger`` hands its proofs to the API, and its
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from infrastructure.ledger.db import StoredCheckpoint
@@ -16,6 +15,7 @@ from infrastructure.ledger.ledger import Ledger
 from infrastructure.ledger.periodic import PeriodicSigner
 from infrastructure.ledger.records import LeafHasher
 from infrastructure.ledger.store import ConsistencyProof, InclusionProof
+from infrastructure.once import Once
 
 
 class LedgerProofsOf:
@@ -45,24 +45,18 @@ class ServedLedger:
     """Opens the ledger once, on first use from any thread, and closes it."""
 
     def __init__(self, open_ledger: Callable[[], Ledger]) -> None:
-        self._open = open_ledger
-        self._lock = threading.Lock()
-        self._ledger: Ledger | None = None
+        self._ledger = Once(open_ledger)
 
     def ledger(self) -> Ledger:
-        with self._lock:
-            if self._ledger is None:
-                self._ledger = self._open()
-            return self._ledger
+        return self._ledger.get()
 
     def proofs(self) -> LedgerProofsOf:
         return LedgerProofsOf(self.ledger())
 
     def close(self) -> None:
-        with self._lock:
-            if self._ledger is not None:
-                self._ledger.close()
-                self._ledger = None
+        ledger = self._ledger.take()
+        if ledger is not None:
+            ledger.close()
 
 
 class LedgerSigning:

@@ -27,6 +27,7 @@ from application.notifications.announcement import Announcement
 from application.notifications.ports import DeadLetter, SubscriptionRow
 from application.notifications.retries import next_wait
 from infrastructure.db.dialect import from_micros, to_micros
+from infrastructure.db.tx import Row
 from infrastructure.notifications.outbox import decode
 from infrastructure.notifications.tables import NotifyTables
 
@@ -152,17 +153,19 @@ class DeliveryState:
 
     # -- the coordinator -------------------------------------------------------------
 
-    def subscriptions(self, service: str) -> Sequence[SubscriptionRow]:
+    def _read_caught_up(self, statement: str, params: Sequence[object]) -> list[Row]:
+        """A coordinator's read: the log followed first, then ``statement`` (its table
+        names in braces) in a read transaction."""
         self._catch_up()
-        t = self._tables
-        with t.read() as tx:
-            rows = tx.query(
-                t.sql(
-                    "SELECT id, url, kinds, created_at, previous_until FROM {SUBSCRIPTIONS} "
-                    "WHERE service = %s AND removed = 0 ORDER BY created_at, id"
-                ),
-                (service,),
-            )
+        with self._tables.read() as tx:
+            return tx.query(self._tables.sql(statement), params)
+
+    def subscriptions(self, service: str) -> Sequence[SubscriptionRow]:
+        rows = self._read_caught_up(
+            "SELECT id, url, kinds, created_at, previous_until FROM {SUBSCRIPTIONS} "
+            "WHERE service = %s AND removed = 0 ORDER BY created_at, id",
+            (service,),
+        )
         return [
             SubscriptionRow(
                 id=str(i),
@@ -175,19 +178,14 @@ class DeliveryState:
         ]
 
     def dead_letters(self, service: str, limit: int = 100) -> Sequence[DeadLetter]:
-        self._catch_up()
-        t = self._tables
-        with t.read() as tx:
-            rows = tx.query(
-                t.sql(
-                    "SELECT d.subscription_id, o.body, d.attempts, d.last_error, d.failed_at "
-                    "FROM {DELIVERIES} d JOIN {SUBSCRIPTIONS} s ON s.id = d.subscription_id "
-                    "JOIN {OUTBOX} o ON o.id = d.announcement_id "
-                    "WHERE d.state = 'dead' AND s.service = %s AND s.removed = 0 "
-                    "ORDER BY d.position LIMIT %s"
-                ),
-                (service, limit),
-            )
+        rows = self._read_caught_up(
+            "SELECT d.subscription_id, o.body, d.attempts, d.last_error, d.failed_at "
+            "FROM {DELIVERIES} d JOIN {SUBSCRIPTIONS} s ON s.id = d.subscription_id "
+            "JOIN {OUTBOX} o ON o.id = d.announcement_id "
+            "WHERE d.state = 'dead' AND s.service = %s AND s.removed = 0 "
+            "ORDER BY d.position LIMIT %s",
+            (service, limit),
+        )
         return [
             DeadLetter(
                 subscription_id=str(sub),

@@ -10,7 +10,6 @@ subscription's events and its row; the plaintext is never stored.
 from __future__ import annotations
 
 import os
-import threading
 from typing import Final
 from uuid import UUID
 
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from application.ports import KeyStore
 from infrastructure.crypto.scoped_secret import scoped_secret
+from infrastructure.once import Once
 
 SCOPE: Final = "notifications"
 _LABEL: Final = b"rete webhook secrets v1"
@@ -29,15 +29,10 @@ class SealedSecrets:
     derived on first use, which must happen outside any transaction (it may write)."""
 
     def __init__(self, keys: KeyStore) -> None:
-        self._keys = keys
-        self._lock = threading.Lock()
-        self._cipher: AESGCM | None = None
+        self._cipher = Once(lambda: AESGCM(scoped_secret(keys, SCOPE, _LABEL)))
 
     def _aead(self) -> AESGCM:
-        with self._lock:
-            if self._cipher is None:
-                self._cipher = AESGCM(scoped_secret(self._keys, SCOPE, _LABEL))
-            return self._cipher
+        return self._cipher.get()
 
     def seal(self, secret: str, subscription_id: UUID) -> bytes:
         nonce = os.urandom(_NONCE)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from database_pulled import without_its_database
 from litestar.testing import TestClient
 from support.private_postgres import PrivateCluster, private_postgres  # noqa: F401
 
@@ -47,11 +48,7 @@ def test_a_failing_readiness_check_appended_fails_ready(api, problem):
 
 
 def test_ready_fails_and_live_answers_when_the_database_is_gone(sqlite_env, problem):
-    quiet = {**sqlite_env, "RETE_CHECKPOINT_INTERVAL": "0", "RETE_ESCALATION_INTERVAL": "0"}
-    settings = load_settings(quiet)
-    rete = build_rete(settings)
-    with TestClient(create_app(settings, rete)) as client:
-        rete.close()
+    with without_its_database(sqlite_env) as client:
         response = client.get("/health/ready")
         problem(response, 503, "database-unreachable")
         assert response.headers["retry-after"]

@@ -28,6 +28,7 @@ import httpx
 import jwt
 import pytest
 from fuzz import Fuzzer, FuzzRequest, routes_of
+from http_stories import POLICE_CONSENT
 from support.http import anna_claims
 
 from domain import vocabulary as v
@@ -62,11 +63,7 @@ def seed_network(api) -> dict[str, list[str]]:
     consent = api.post(
         "anna",
         f"{CASES}/{ref}/consents",
-        json={
-            "recipient_kinds": ["police"],
-            "purposes": ["protection_measures"],
-            "categories": ["identity", "violence"],
-        },
+        json=POLICE_CONSENT,
     ).json()
     referral = api.post(
         "anna",

@@ -6,6 +6,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 
+from database_pulled import without_its_database
 from litestar.testing import TestClient
 
 from api.app import create_app
@@ -29,13 +30,7 @@ def test_every_answer_carries_a_fresh_request_id(api):
 
 
 def test_health_answers_503_when_the_database_does_not(sqlite_env, problem):
-    # No background threads: this test pulls the database from under a running app,
-    # which the server itself never does (its threads stop before the store closes).
-    quiet = {**sqlite_env, "RETE_CHECKPOINT_INTERVAL": "0", "RETE_ESCALATION_INTERVAL": "0"}
-    settings = load_settings(quiet)
-    rete = build_rete(settings)
-    with TestClient(create_app(settings, rete)) as client:
-        rete.close()
+    with without_its_database(sqlite_env) as client:
         problem(client.get("/health"), 503, "database-unreachable")
 
 

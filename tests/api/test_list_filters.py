@@ -11,26 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from http_stories import POLICE_CONSENT, police_referral
+from http_stories import POLICE_CONSENT, SHELTER_CONSENT, police_referral, shelter_referral
 
 CASES = "/api/v1/cases"
 REFERRALS = "/api/v1/referrals"
-SHELTER_CONSENT = {
-    "recipient_kinds": ["social_services"],
-    "purposes": ["shelter"],
-    "categories": ["identity"],
-}
-
-
-def shelter_referral(urgency: str) -> dict[str, Any]:
-    return {
-        "recipient_service": "ss-cesano",
-        "kind": "shelter",
-        "urgency": urgency,
-        "reason": "she needs a safe place tonight",
-        "scope": ["identity"],
-        "legal_basis": "consent",
-    }
 
 
 @pytest.fixture
@@ -138,22 +122,24 @@ def test_the_boxes_filter_by_every_word(any_backend_api, story) -> None:
     assert outbox(status="acknowledged") == [shelter]
 
 
+# Words both lists refuse alike, then what only one of them is asked.
+REFUSED_BY_BOTH: list[tuple[dict[str, Any], str]] = [
+    ({"urgency": "asap"}, "unknown-urgency"),
+    ({"kind": "mediation"}, "unknown-referral-kind"),
+    ({"counterpart": "nowhere"}, "unknown-service"),
+    ({"high_risk": "maybe"}, "invalid-parameter"),
+]
+
+
 @pytest.mark.parametrize(
     ("path", "params", "code"),
     [
         (CASES, {"status": "lost"}, "unknown-case-status"),
-        (CASES, {"urgency": "asap"}, "unknown-urgency"),
-        (CASES, {"kind": "mediation"}, "unknown-referral-kind"),
-        (CASES, {"counterpart": "nowhere"}, "unknown-service"),
-        (CASES, {"high_risk": "maybe"}, "invalid-parameter"),
         (CASES, {"overdue": "soon"}, "invalid-parameter"),
         (CASES, {"status": ["open"] * 11}, "invalid-parameter"),
         (REFERRALS, {"status": "lost"}, "unknown-status"),
-        (REFERRALS, {"urgency": "asap"}, "unknown-urgency"),
-        (REFERRALS, {"kind": "mediation"}, "unknown-referral-kind"),
-        (REFERRALS, {"counterpart": "nowhere"}, "unknown-service"),
-        (REFERRALS, {"high_risk": "maybe"}, "invalid-parameter"),
         (REFERRALS, {"box": "spam"}, "unknown-box"),
+        *[(path, params, code) for path in (CASES, REFERRALS) for params, code in REFUSED_BY_BOTH],
     ],
 )
 def test_a_filter_word_the_server_does_not_know_is_refused(

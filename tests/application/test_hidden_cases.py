@@ -81,6 +81,22 @@ def _refusal(command: Callable[[], object]) -> tuple[str, str, str]:
     return (type(refused.value).__name__, refused.value.code, str(refused.value))
 
 
+def _answered_as_missing(
+    store: CountingStore, on_hidden: Callable[[], object], on_missing: Callable[[], object]
+) -> None:
+    """The hidden case (or referral) is refused exactly as a missing one is, and
+    nothing was loaded to decide it."""
+    store.loads = 0
+    assert _refusal(on_hidden) == _refusal(on_missing)
+    assert store.loads == 0
+
+
+@pytest.fixture
+def missing() -> str:
+    """A well-formed case reference that no case has."""
+    return new_reference("CB", 2026)
+
+
 @pytest.fixture
 def hidden(watched: tuple[Rete, CountingStore], people, consented_case, send) -> str:
     """A CAV case referred to social services: the police take no part in it."""
@@ -91,22 +107,19 @@ def hidden(watched: tuple[Rete, CountingStore], people, consented_case, send) ->
 
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_a_command_on_a_hidden_case_loads_nothing_and_answers_as_for_a_missing_one(
-    watched: tuple[Rete, CountingStore], people, hidden: str, name: str
+    watched: tuple[Rete, CountingStore], people, hidden: str, missing: str, name: str
 ) -> None:
     rete, store = watched
-    missing = new_reference("CB", 2026)
     command = COMMANDS[name]
 
-    store.loads = 0
-    as_hidden = _refusal(lambda: command(rete, people, hidden))
-    as_missing = _refusal(lambda: command(rete, people, missing))
-    assert as_hidden == as_missing
-    assert store.loads == 0
+    _answered_as_missing(
+        store, lambda: command(rete, people, hidden), lambda: command(rete, people, missing)
+    )
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_a_case_this_worker_opened_is_hidden_from_another_service_as_a_missing_one(
-    watched: tuple[Rete, CountingStore], people, name: str
+    watched: tuple[Rete, CountingStore], people, missing: str, name: str
 ) -> None:
     """The worker that opened a case knows its owner, and answers the owner without
     asking the views (``application.owners``); anyone else still gets the missing
@@ -114,14 +127,11 @@ def test_a_case_this_worker_opened_is_hidden_from_another_service_as_a_missing_o
     rete, store = watched
     opened = rete.cases.open(people.anna).reference_code
     rete.cases.add_note(people.anna, opened, "violence", "what she told us")  # the owner's
-    missing = new_reference("CB", 2026)
     command = COMMANDS[name]
 
-    store.loads = 0
-    as_hidden = _refusal(lambda: command(rete, people, opened))
-    as_missing = _refusal(lambda: command(rete, people, missing))
-    assert as_hidden == as_missing
-    assert store.loads == 0
+    _answered_as_missing(
+        store, lambda: command(rete, people, opened), lambda: command(rete, people, missing)
+    )
 
 
 def test_a_move_on_a_hidden_referral_loads_nothing_and_answers_as_for_a_missing_one(
@@ -130,11 +140,11 @@ def test_a_move_on_a_hidden_referral_loads_nothing_and_answers_as_for_a_missing_
     rete, store = watched
     ref, _ = consented_case
     referral = send(rete, people.anna, ref)
-    store.loads = 0
-    as_hidden = _refusal(lambda: rete.referrals.move(people.paolo, referral.id, Move.ACCEPT))
-    as_missing = _refusal(lambda: rete.referrals.move(people.paolo, str(UUID(int=7)), Move.ACCEPT))
-    assert as_hidden == as_missing
-    assert store.loads == 0
+    _answered_as_missing(
+        store,
+        lambda: rete.referrals.move(people.paolo, referral.id, Move.ACCEPT),
+        lambda: rete.referrals.move(people.paolo, str(UUID(int=7)), Move.ACCEPT),
+    )
 
 
 # Every read of a case, as the police (who take no part in it) would try it.
@@ -146,10 +156,9 @@ READS: dict[str, Callable[[Rete, Any, str], object]] = {
 
 @pytest.mark.parametrize("name", list(READS))
 def test_a_read_of_a_hidden_case_reads_none_of_its_rows_and_answers_as_for_a_missing_one(
-    watched: tuple[Rete, CountingStore], people, hidden: str, name: str
+    watched: tuple[Rete, CountingStore], people, hidden: str, missing: str, name: str
 ) -> None:
     rete, store = watched
-    missing = new_reference("CB", 2026)
     views = rete.ctx.views
     cases_read: list[UUID] = []
     read_case = views.case
@@ -159,10 +168,8 @@ def test_a_read_of_a_hidden_case_reads_none_of_its_rows_and_answers_as_for_a_mis
         return read_case(case_id)
 
     setattr(views, "case", counted)  # noqa: B010 (the real reader, counted)
-    store.loads = 0
     read = READS[name]
-    as_hidden = _refusal(lambda: read(rete, people, hidden))
-    as_missing = _refusal(lambda: read(rete, people, missing))
-    assert as_hidden == as_missing
+    _answered_as_missing(
+        store, lambda: read(rete, people, hidden), lambda: read(rete, people, missing)
+    )
     assert cases_read == []
-    assert store.loads == 0

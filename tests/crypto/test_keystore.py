@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 from uuid import uuid4
@@ -128,7 +128,7 @@ def test_destroying_a_scope_erases_it_at_once_here_and_spares_the_others(
     assert store.opening_key(kept_id) == kept_key
     assert store.sealing_key(kept) == (kept_id, kept_key)
     assert store.opening_key(system_id) == system_key
-    assert [row[1] for row in raw_rows(backend, "rete_data_keys") if row[1] == erased] == []
+    assert erased not in scopes_held(backend)
     assert [row[0] for row in raw_rows(backend, "rete_destroyed_scopes")] == [erased]
 
     elsewhere = make_store()  # a process started after the erasure
@@ -198,27 +198,39 @@ def race(*calls: Callable[[], Any]) -> list[Any]:
     return results
 
 
+def races(
+    one: Callable[[str], Any], two: Callable[[str], Any], rounds: int = 10
+) -> Iterator[tuple[str, Any, Any]]:
+    """A new case's scope per round, given to ``one`` and ``two`` at once: the case
+    and what each returned (or raised)."""
+    for _ in range(rounds):
+        case = a_case()
+        first, second = race(partial(one, case), partial(two, case))
+        yield case, first, second
+
+
+def scopes_held(backend: dict[str, str]) -> list[str]:
+    """The scope of each data key the key table holds."""
+    return [row[1] for row in raw_rows(backend, "rete_data_keys")]
+
+
 def test_two_processes_creating_the_first_key_of_a_scope_agree_on_one(
     make_store: StoreFactory, backend: dict[str, str]
 ) -> None:
     one, two = make_store(), make_store()
-    for _ in range(10):
-        case = a_case()
-        first, second = race(partial(one.sealing_key, case), partial(two.sealing_key, case))
+    for case, first, second in races(one.sealing_key, two.sealing_key):
         assert first == second, (first, second)
-        assert [row[1] for row in raw_rows(backend, "rete_data_keys")].count(case) == 1
+        assert scopes_held(backend).count(case) == 1
 
 
 def test_a_key_created_while_its_scope_is_destroyed_does_not_survive(
     make_store: StoreFactory, backend: dict[str, str]
 ) -> None:
     creator, eraser = make_store(), make_store()
-    for _ in range(10):
-        case = a_case()
-        created, destroyed = race(partial(creator.sealing_key, case), partial(eraser.destroy, case))
+    for case, created, destroyed in races(creator.sealing_key, eraser.destroy):
         assert isinstance(destroyed, int)
         assert isinstance(created, KeyDestroyed | tuple), created
-        assert case not in [row[1] for row in raw_rows(backend, "rete_data_keys")]
+        assert case not in scopes_held(backend)
         fresh = make_store(case_key_ttl=0)
         with pytest.raises(KeyDestroyed):
             fresh.sealing_key(case)

@@ -250,25 +250,49 @@ def test_legal_hold_blocks_erasure_until_lifted(desk) -> None:
     assert case.status == "erased"
 
 
-def test_only_the_owners_coordinator_erases_and_says_why(desk) -> None:
+# Who may not erase a case, place or lift a hold, and what each is told: only the
+# owner's coordinator may, saying why, and only lift a hold that was placed.
+REFUSED_ON_A_CASE = {
+    "erase as a caseworker": (
+        lambda case, desk: case.erase("her request", desk.caseworker("cav-scirocco"), desk.tick()),
+        errors.RoleNotAllowed,
+    ),
+    "erase as another service": (
+        lambda case, desk: case.erase("her request", desk.coordinator("ss-cesano"), desk.tick()),
+        errors.NotOwnerService,
+    ),
+    "erase without a reason": (
+        lambda case, desk: case.erase(" ", desk.coordinator("cav-scirocco"), desk.tick()),
+        errors.EmptyText,
+    ),
+    "hold as a caseworker": (
+        lambda case, desk: case.place_legal_hold(
+            "proceedings", desk.caseworker("cav-scirocco"), desk.tick()
+        ),
+        errors.RoleNotAllowed,
+    ),
+    "hold as another service": (
+        lambda case, desk: case.place_legal_hold(
+            "proceedings", desk.coordinator("pl-cesano"), desk.tick()
+        ),
+        errors.NotOwnerService,
+    ),
+    "lift a hold never placed": (
+        lambda case, desk: case.lift_legal_hold(desk.coordinator("cav-scirocco"), desk.tick()),
+        errors.NoLegalHold,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED_ON_A_CASE))
+def test_only_the_owners_coordinator_erases_says_why_and_places_and_lifts_a_hold(
+    desk, name: str
+) -> None:
     case = desk.open_case()
-    with pytest.raises(errors.RoleNotAllowed):
-        case.erase("her request", desk.caseworker("cav-scirocco"), desk.tick())
-    with pytest.raises(errors.NotOwnerService):
-        case.erase("her request", desk.coordinator("ss-cesano"), desk.tick())
-    with pytest.raises(errors.EmptyText):
-        case.erase(" ", desk.coordinator("cav-scirocco"), desk.tick())
+    act, error = REFUSED_ON_A_CASE[name]
+    with pytest.raises(error):
+        act(case, desk)
     assert case.status == "open"
-
-
-def test_only_the_owners_coordinator_places_and_lifts_a_hold(desk) -> None:
-    case = desk.open_case()
-    with pytest.raises(errors.RoleNotAllowed):
-        case.place_legal_hold("proceedings", desk.caseworker("cav-scirocco"), desk.tick())
-    with pytest.raises(errors.NotOwnerService):
-        case.place_legal_hold("proceedings", desk.coordinator("pl-cesano"), desk.tick())
-    with pytest.raises(errors.NoLegalHold):
-        case.lift_legal_hold(desk.coordinator("cav-scirocco"), desk.tick())
 
 
 def _erased_case(desk):

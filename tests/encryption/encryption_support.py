@@ -174,3 +174,12 @@ def every_aggregate(store: Any) -> dict[UUID, dict[str, Any]]:
     """Every aggregate of the log, as it reads now."""
     ids = {UUID(str(n.originator_id)) for n in notifications(store)}
     return {i: state_of(store.get(Aggregate, i)) for i in ids}
+
+
+def is_uuid(text: str) -> bool:
+    """Whether ``text`` reads as a UUID (an id, not a value of hers)."""
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True

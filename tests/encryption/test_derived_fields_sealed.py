@@ -32,7 +32,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from encryption_support import files_under, open_outer
+from encryption_support import files_under, is_uuid, open_outer
 from eventsourcing.utils import resolve_topic
 from psycopg import sql
 from support.clock import TestClock
@@ -128,17 +128,9 @@ def shape(value: Any, names: set[str]) -> Any:
         return [shape(v, names) for v in value]
     if isinstance(value, bytes):
         return "<sealed>"
-    if isinstance(value, str) and (value in names or _is_uuid(value)):
+    if isinstance(value, str) and (value in names or is_uuid(value)):
         return "<id>"
     return value
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 # Every way the flag could sit in clear: msgpack (the records' encoding), JSON.

@@ -27,6 +27,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
+from encryption_support import is_uuid
 from psycopg import sql
 from support.clock import TestClock
 from support.rawdb import connect, is_sqlite, table_of
@@ -149,14 +150,6 @@ def rows_of(backend: dict[str, str], twin: Twin) -> dict[str, list[dict[str, Any
 # -- comparing twins --------------------------------------------------------------------
 
 
-def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
 def shape(value: Any, refs: set[str], key: str = "") -> Any:
     """A value with what must differ between twins taken out: ids, reference codes,
     positions in the log. Everything else (times too: the twins were told at the
@@ -177,7 +170,7 @@ def shape(value: Any, refs: set[str], key: str = "") -> Any:
         if value in refs:
             return "<ref>"
         parts = value.split(",")
-        if all(_is_uuid(part) for part in parts):
+        if all(is_uuid(part) for part in parts):
             return ",".join("<id>" for _ in parts)
     return value
 

@@ -5,6 +5,7 @@ fails for ever ends in the dead letters, which its coordinator replays."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from types import SimpleNamespace
 
 from notify_support import notifier_of, subscribe
@@ -15,6 +16,7 @@ from webhook_receiver import Receiver, kinds_of
 from application.notifications.retries import ATTEMPTS
 from application.rete import Rete
 from domain.referral import Move
+from infrastructure.notifications.worker import Notifier
 
 REASON = "her ex-partner threatened her"
 WHY = "immediate danger"
@@ -30,6 +32,29 @@ def _two_referrals_moved(rete: Rete, people: SimpleNamespace, police: SimpleName
     for move in (Move.ACKNOWLEDGE, Move.ACCEPT, Move.COMPLETE):
         for referral in ids:
             rete.referrals.move(police.paolo, referral, move)
+
+
+def _moved_while_failing(
+    rete: Rete,
+    people: SimpleNamespace,
+    police: SimpleNamespace,
+    receiver: Receiver,
+    status: int,
+) -> Notifier:
+    """The CAV's coordinator subscribes ``receiver``, which answers ``status``, and
+    two referrals then move; the notifier that will deliver them."""
+    subscribe(rete, people.chiara, receiver)
+    notifier = notifier_of(rete)
+    receiver.status = status
+    _two_referrals_moved(rete, people, police)
+    return notifier
+
+
+def _rounds(notifier: Notifier, clock: TestClock, rounds: int, every: timedelta) -> None:
+    """The notifier's rounds, ``every`` apart."""
+    for _ in range(rounds):
+        notifier.step()
+        clock.advance(seconds=every.total_seconds())
 
 
 def _in_order_per_referral(receiver: Receiver) -> dict[str, list[str]]:
@@ -49,19 +74,13 @@ def test_an_endpoint_down_for_ten_minutes_gets_everything_in_order_once(
     receiver: Receiver,
     clock: TestClock,
 ) -> None:
-    subscribe(rete, people.chiara, receiver)
-    notifier = notifier_of(rete)
-    receiver.status = 503  # down
-    _two_referrals_moved(rete, people, police)
-    for _ in range(20):  # ten minutes, a round every 30 s
-        notifier.step()
-        clock.advance(seconds=30)
+    notifier = _moved_while_failing(rete, people, police, receiver, 503)  # down
+    _rounds(notifier, clock, 20, timedelta(seconds=30))  # ten minutes
     assert receiver.received == [] and receiver.attempts > 0
 
     receiver.status = 204  # back
-    for _ in range(60):  # the retries come back within the schedule's next step
-        notifier.step()
-        clock.advance(seconds=30)
+    # The retries come back within the schedule's next step.
+    _rounds(notifier, clock, 60, timedelta(seconds=30))
 
     assert _in_order_per_referral(receiver) == {
         r: EXPECTED for r in _in_order_per_referral(receiver)
@@ -78,13 +97,9 @@ def test_a_receiver_failing_for_ever_ends_in_the_dead_letters_and_replay_deliver
     receiver: Receiver,
     clock: TestClock,
 ) -> None:
-    subscribe(rete, people.chiara, receiver)
-    notifier = notifier_of(rete)
-    receiver.status = 500
-    _two_referrals_moved(rete, people, police)
-    for _ in range(48):  # a day, a round every half hour: past the whole schedule
-        notifier.step()
-        clock.advance(minutes=30)
+    notifier = _moved_while_failing(rete, people, police, receiver, 500)
+    # A day, a round every half hour: past the whole schedule.
+    _rounds(notifier, clock, 48, timedelta(minutes=30))
 
     dead = rete.notifications.dead_letters(people.chiara)
     assert len(dead) == 6

@@ -27,7 +27,7 @@ from application.integrity import IntegrityFailure
 from domain.vocabulary import Category
 from infrastructure.bootstrap import build_store, key_operations
 from infrastructure.views import open_views
-from infrastructure.views.schema import ENTRIES, REFERRALS
+from infrastructure.views.schema import ENTRIES, REFERRALS, Table
 
 MARKER = "ZQXJ-TAMPER-MARKER"
 CASES = "/api/v1/cases"
@@ -85,9 +85,7 @@ def a_case(api: Api) -> str:
 def a_referred_case(api: Api) -> str:
     """``a_case`` referred to social services with her identity in scope."""
     ref = a_case(api)
-    people = people_of(api.rete)
-    record_consent(api.rete, people.anna, ref)
-    refer(api.rete, people.anna, ref, scope=["identity"], reason=f"{MARKER} reason")
+    refer_her_identity(api, ref)
     return ref
 
 
@@ -95,16 +93,61 @@ def case_id_of(api: Api, ref: str) -> str:
     return str(api.rete.cases.load.case(ref).id)
 
 
-def test_a_case_given_to_another_owner_is_refused(api: Api, backend: Any, problem: Problem) -> None:
-    # The reproduction: the school reads the CAV's children note.
-    ref = a_case(api)
-    assert api.get("lia", f"{CASES}/{ref}").status_code == 404
-    changed = execute(
+def alter_one_row(backend: dict[str, str], statement: str, params: Sequence[Any] = ()) -> None:
+    """``execute``, which must change exactly one row (the alteration took)."""
+    assert execute(backend, statement, params) == 1
+
+
+def give_to_the_school(api: Api, backend: dict[str, str], ref: str) -> None:
+    """The case's row altered to name the school as its owner."""
+    alter_one_row(
         backend,
         "UPDATE {rete_view_cases} SET owner_service = ? WHERE id = ?",
         ("ic-alessandrini", case_id_of(api, ref)),
     )
-    assert changed == 1
+
+
+def copy_row(
+    api: Api,
+    backend: dict[str, str],
+    table: Table,
+    id_column: str,
+    source: str,
+    target: str,
+    narrowed: str = "",
+) -> None:
+    """A row of case ``source`` (the one ``narrowed`` picks) copied into ``target``,
+    under a new id: every other column, its seal and MAC included, as it was."""
+    columns = table.column_names
+    chosen = ", ".join("?" if c in (id_column, "case_id") else c for c in columns)
+    name = "{" + table.name + "}"
+    alter_one_row(
+        backend,
+        f"INSERT INTO {name} ({', '.join(columns)}) "
+        f"SELECT {chosen} FROM {name} WHERE case_id = ? {narrowed}",
+        (str(uuid4()), case_id_of(api, target), case_id_of(api, source)),
+    )
+
+
+def refer_her_identity(api: Api, ref: str) -> None:
+    """The CAV refers the case to social services, her identity in scope, on consent."""
+    people = people_of(api.rete)
+    record_consent(api.rete, people.anna, ref)
+    refer(api.rete, people.anna, ref, scope=["identity"], reason=f"{MARKER} reason")
+
+
+def note_past_the_views(api: Api, ref: str) -> None:
+    """A health note added to the case as another process writes it: to the log only."""
+    case = api.rete.cases.load.case(ref)
+    case.add_note(Category.HEALTH, f"{MARKER} later", people_of(api.rete).anna, api.clock.now())
+    api.rete.ctx.store.save(case)
+
+
+def test_a_case_given_to_another_owner_is_refused(api: Api, backend: Any, problem: Problem) -> None:
+    # The reproduction: the school reads the CAV's children note.
+    ref = a_case(api)
+    assert api.get("lia", f"{CASES}/{ref}").status_code == 404
+    give_to_the_school(api, backend, ref)
     refused(api, problem, api.get("lia", f"{CASES}/{ref}"))
 
 
@@ -116,7 +159,7 @@ def test_a_sealed_part_moved_onto_another_category_is_refused(
     ref = a_referred_case(api)
     shown = api.ok(api.get("bea", f"{CASES}/{ref}"))
     assert f"{MARKER} health note" not in str(shown)
-    changed = execute(
+    alter_one_row(
         backend,
         "UPDATE {rete_view_entries} SET "
         + ", ".join(
@@ -127,7 +170,6 @@ def test_a_sealed_part_moved_onto_another_category_is_refused(
         + " WHERE case_id = ? AND category = 'identity'",
         (case_id_of(api, ref),) * 3 + (case_id_of(api, ref),),
     )
-    assert changed == 1
     refused(api, problem, api.get("bea", f"{CASES}/{ref}"))
 
 
@@ -155,12 +197,11 @@ def test_a_referral_sent_to_another_recipient_is_refused(
 ) -> None:
     ref = a_referred_case(api)
     assert api.get("lia", f"{CASES}/{ref}").status_code == 404
-    changed = execute(
+    alter_one_row(
         backend,
         "UPDATE {rete_view_referrals} SET recipient_service = ? WHERE case_id = ?",
         ("ic-alessandrini", case_id_of(api, ref)),
     )
-    assert changed == 1
     refused(api, problem, api.get("lia", f"{CASES}/{ref}"))
 
 
@@ -169,20 +210,10 @@ def test_a_row_copied_from_another_case_is_refused(
 ) -> None:
     # Case A is referred to social services; case B is not. A copy of A's referral
     # row, given B's case id, would let social services read B.
-    people = people_of(api.rete)
     referred, other = a_case(api), a_case(api)
-    record_consent(api.rete, people.anna, referred)
-    refer(api.rete, people.anna, referred, scope=["identity"], reason=f"{MARKER} reason")
+    refer_her_identity(api, referred)
     assert api.get("bea", f"{CASES}/{other}").status_code == 404
-    columns = REFERRALS.column_names
-    chosen = ", ".join("?" if c in ("id", "case_id") else c for c in columns)
-    changed = execute(
-        backend,
-        f"INSERT INTO {{rete_view_referrals}} ({', '.join(columns)}) "
-        f"SELECT {chosen} FROM {{rete_view_referrals}} WHERE case_id = ?",
-        (str(uuid4()), case_id_of(api, other), case_id_of(api, referred)),
-    )
-    assert changed == 1
+    copy_row(api, backend, REFERRALS, "id", referred, other)
     refused(api, problem, api.get("bea", f"{CASES}/{other}"))
 
 
@@ -191,15 +222,7 @@ def test_an_entry_copied_from_another_case_is_refused(
 ) -> None:
     # The owner reads her own case B, which now holds a note copied from case A.
     source, target = a_case(api), a_case(api)
-    columns = ENTRIES.column_names
-    chosen = ", ".join("?" if c in ("entry_id", "case_id") else c for c in columns)
-    changed = execute(
-        backend,
-        f"INSERT INTO {{rete_view_entries}} ({', '.join(columns)}) "
-        f"SELECT {chosen} FROM {{rete_view_entries}} WHERE case_id = ? AND category = 'health'",
-        (str(uuid4()), case_id_of(api, target), case_id_of(api, source)),
-    )
-    assert changed == 1
+    copy_row(api, backend, ENTRIES, "entry_id", source, target, "AND category = 'health'")
     refused(api, problem, api.get("anna", f"{CASES}/{target}"))
 
 
@@ -224,15 +247,8 @@ def test_an_altered_row_is_not_made_valid_by_the_next_event_on_it(
     # The projection changes the case's row on the case's next event: it must not sign
     # the altered row again, which would make the alteration valid.
     ref = a_case(api)
-    changed = execute(
-        backend,
-        "UPDATE {rete_view_cases} SET owner_service = ? WHERE id = ?",
-        ("ic-alessandrini", case_id_of(api, ref)),
-    )
-    assert changed == 1
-    case = api.rete.cases.load.case(ref)  # past the views, as another process writes
-    case.add_note(Category.HEALTH, f"{MARKER} later", people_of(api.rete).anna, api.clock.now())
-    api.rete.ctx.store.save(case)
+    give_to_the_school(api, backend, ref)
+    note_past_the_views(api, ref)
     # The views follow the log before anyone reads (as `rete views run` does).
     with contextlib.suppress(IntegrityFailure):
         api.rete.ctx.views.catch_up()
@@ -270,10 +286,9 @@ def test_a_deleted_consent_is_refused(api: Api, backend: Any, problem: Problem) 
     api.clock.advance(hours=48)
     api.rete.cases.add_note(people.anna, ref, "identity", f"{MARKER} after it expired")
     assert "after it expired" not in api.get("bea", f"{CASES}/{ref}").text
-    changed = execute(
+    alter_one_row(
         backend, "DELETE FROM {rete_view_consents} WHERE case_id = ?", (case_id_of(api, ref),)
     )
-    assert changed == 1
     refused(api, problem, api.get("bea", f"{CASES}/{ref}"))
 
 
@@ -281,15 +296,8 @@ def test_a_rebuild_repairs_altered_views(api: Api, backend: Any) -> None:
     # The repair the alarm asks for: `rete views rebuild`, even when the views have
     # stopped at the altered row.
     ref = a_case(api)
-    changed = execute(
-        backend,
-        "UPDATE {rete_view_cases} SET owner_service = ? WHERE id = ?",
-        ("ic-alessandrini", case_id_of(api, ref)),
-    )
-    assert changed == 1
-    case = api.rete.cases.load.case(ref)
-    case.add_note(Category.HEALTH, f"{MARKER} later", people_of(api.rete).anna, api.clock.now())
-    api.rete.ctx.store.save(case)
+    give_to_the_school(api, backend, ref)
+    note_past_the_views(api, ref)
     with (
         contextlib.closing(build_store(api.settings)) as store,
         open_views(api.settings, store.recorder, store.keys) as views,
