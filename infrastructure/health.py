@@ -28,7 +28,10 @@ class DatabaseCheck:
         if not isinstance(self._store, ReteEventStore):
             return True
         try:
-            self._store.recorder.max_notification_id()
+            # Through the one database layer, as `writable` does: the storage
+            # library's own read retries for about 7 s before it gives up.
+            with database_of(self._store.recorder).read() as tx:
+                tx.query("SELECT 1")
         except Exception as e:
             _warn("database unreachable", e)
             return False
