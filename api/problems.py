@@ -181,6 +181,7 @@ API_PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "unauthenticated": (401, "Unauthorized"),
     "forbidden": (403, "Forbidden"),
     "not-found": (404, "Not Found"),
+    "not-acceptable": (406, "Not Acceptable"),
     "body-too-large": (413, "Request Entity Too Large"),
     "unsupported-media-type": (415, "Unsupported Media Type"),
     "database-unreachable": (503, "Service unavailable"),

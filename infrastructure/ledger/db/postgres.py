@@ -41,6 +41,7 @@ class PostgresLedgerTx(LedgerTx):
         # sends ``batch`` rows a fetch, so neither libpq's buffer nor Python holds
         # more than a batch of the chunk (measured: 1.4 MiB less per worker than a
         # client-side cursor, whose result arrives whole), for a round trip a batch.
+        tx.begin()  # a named cursor lives in a transaction: open it now, not lazily
         with tx._conn.cursor("rete_verify_records", binary=True, row_factory=tuple_row) as cursor:
             cursor.itersize = batch
             cursor.execute(self._records, self._events.record_params(after, stop, limit))
