@@ -26,3 +26,11 @@ def make_http(
 ) -> Callable[[Rete], Api]:
     """``make_http(rete)``: the API over that application (closed at the end)."""
     return lambda rete: make_api(rete_env, rete, clock)
+
+
+@pytest.fixture(autouse=True)
+def no_notifications_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No notifications worker in these applications: its rounds read the test clock,
+    and a story's ``clock.meanwhile`` must fire inside the request it times, not in
+    the worker's thread (autouse: set before any application is built)."""
+    monkeypatch.setenv("RETE_NOTIFY_INTERVAL", "0")
