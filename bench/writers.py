@@ -96,7 +96,13 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
 
 
 def run_once(
-    label: str, writers: int, seconds: float, checkpoint: float, escalation: float, workers: int
+    label: str,
+    writers: int,
+    seconds: float,
+    checkpoint: float,
+    escalation: float,
+    workers: int,
+    notify: float = 1.0,
 ) -> Run:
     with tempfile.TemporaryDirectory(prefix="rete-writers-") as tmp:
         port = _free_port()
@@ -106,6 +112,9 @@ def run_once(
             "RETE_VAR_DIR": str(Path(tmp) / "var"),
             "RETE_CHECKPOINT_INTERVAL": str(checkpoint),
             "RETE_ESCALATION_INTERVAL": str(escalation),
+            # The notifications worker is background work too: on at its default
+            # interval (woken after each write), off with the rest.
+            "RETE_NOTIFY_INTERVAL": str(notify),
         }
         token = _token(env)
         server = subprocess.Popen(
@@ -165,8 +174,12 @@ def main(argv: list[str] | None = None) -> int:
         order = (True, False) if i % 2 == 0 else (False, True)
         for background in order:
             label, total = ("background on", on) if background else ("background off", off)
-            checkpoint, escalation = (args.checkpoint, args.escalation) if background else (0, 0)
-            one = run_once(label, args.writers, seconds, checkpoint, escalation, args.workers)
+            checkpoint, escalation, notify = (
+                (args.checkpoint, args.escalation, 1.0) if background else (0, 0, 0)
+            )
+            one = run_once(
+                label, args.writers, seconds, checkpoint, escalation, args.workers, notify
+            )
             total.latencies += one.latencies
             total.statuses += one.statuses
             if args.rounds > 1:
