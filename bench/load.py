@@ -350,22 +350,10 @@ def baseline_app() -> Litestar:
 
 
 def serve_baseline(port: int, workers: int) -> None:
-    """uvicorn with the settings ``rete serve`` gives it (api/cli.py)."""
-    import uvicorn
+    """uvicorn as ``rete serve`` runs it."""
+    from api.server import run_server
 
-    from api.server import ReadDeadlineProtocol
-
-    uvicorn.run(
-        "bench.load:baseline_app",
-        factory=True,
-        host="127.0.0.1",
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_config=None,
-        server_header=False,
-        http=ReadDeadlineProtocol,
-    )
+    run_server("bench.load:baseline_app", "127.0.0.1", port, workers)
 
 
 # --------------------------------------------------------------------------
