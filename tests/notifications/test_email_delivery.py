@@ -13,7 +13,7 @@ from notify_support import notifier_of
 from planted import JUSTIFICATION, NAME, NOTE, PLANTED, REASON
 from smtp_server import POLICE, Mailbox, smtp_env, smtp_server
 from support.clock import TestClock
-from support.served import free_port
+from support.processes import free_port
 from support.stories import refer_to_protect
 
 from application.rete import Rete
