@@ -12,7 +12,6 @@ import re
 from datetime import timedelta
 
 import click
-import uvicorn
 
 from api.auth import mint_token
 from api.cli_audit import audit
@@ -25,7 +24,7 @@ from api.cli_observatory import observatory
 from api.cli_views import views
 from api.cli_waiting import until_the_database_answers
 from api.demo import load_demo
-from api.server import ReadDeadlineProtocol
+from api.server import run_server
 from domain import errors
 from domain.network import Actor
 from domain.text import required_text
@@ -88,18 +87,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     host = host or settings.host
     port = port or settings.port
     click.echo(f"Rete serving on http://{host}:{port} (API documentation at /schema)")
-    uvicorn.run(
-        "api.server:create_served_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_config=None,
-        server_header=False,
-        # A request must arrive whole within RETE_READ_TIMEOUT (api/server.py).
-        http=ReadDeadlineProtocol,
-    )
+    run_server("api.server:create_served_app", host, port, workers)
 
 
 @main.command()

@@ -1,17 +1,25 @@
-"""What every ``rete`` command shares: its settings, and a progress bar on stderr."""
+"""What every ``rete`` command shares: its settings, a progress bar on stderr, and
+the loop of a process that follows the log until it is stopped."""
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
 
+import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from api.cli_errors import expected_errors
+from api.cli_waiting import until_the_database_answers
 from application.rete import Rete
 from domain import errors
 from domain.network import Actor
 from domain.vocabulary import Role, ServiceKind
+from infrastructure.bootstrap import build_keys
 from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings, load_settings
 
@@ -46,3 +54,38 @@ def progress(what: str) -> Iterator[Callable[[int, int], None]]:
     with Progress(*columns, TimeRemainingColumn(), console=_stderr, transient=False) as bar:
         task = bar.add_task(what, total=None)
         yield lambda reached, total: bar.update(task, completed=reached, total=total)
+
+
+def run_until_stopped(follow: Callable[[threading.Event], None]) -> None:
+    """Run ``follow`` (a process that follows the log: ``rete views run``, ``rete
+    notify run``) until SIGTERM or Ctrl-C. Started before its database, or while it
+    restarts or is full, it waits, saying why (api/cli_waiting), rather than exit.
+    What was in flight when stopped is done again by the next run."""
+    stop = threading.Event()
+
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        stop.set()  # and interrupt whatever it waits for, as Ctrl-C does
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        with expected_errors():
+            settings = command_settings()
+            until_the_database_answers(settings, lambda: build_keys(settings).close())
+        follow(stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    click.echo("Stopped.", err=True)
+
+
+def poll_option(default: float, help: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The ``--poll`` of a following process: seconds between its rounds."""
+    return click.option(
+        "--poll",
+        type=click.FloatRange(0.05, 60),
+        default=default,
+        show_default=True,
+        help=help,
+    )

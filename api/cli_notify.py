@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType
 
 import click
 
-from api.cli_common import command_settings
+from api.cli_common import command_settings, poll_option, run_until_stopped
 from api.cli_errors import expected_errors
-from api.cli_waiting import until_the_database_answers
-from infrastructure.bootstrap import build_keys, build_store
+from infrastructure.bootstrap import build_store
 from infrastructure.clock import SystemClock
 from infrastructure.db import database_of
 from infrastructure.notifications.assembly import NotificationParts, open_notifications
@@ -57,34 +54,17 @@ def notify() -> None:
 
 
 @notify.command()
-@click.option(
-    "--poll",
-    type=click.FloatRange(0.05, 60),
-    default=0.5,
-    show_default=True,
-    help="Seconds between rounds when nothing is due.",
-)
+@poll_option(0.5, "Seconds between rounds when nothing is due.")
 def run(poll: float) -> None:
     """Derive, announce and deliver until interrupted (SIGTERM or Ctrl-C)."""
-    stop = threading.Event()
 
-    def on_signal(number: int, frame: FrameType | None) -> None:
-        stop.set()
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, on_signal)
-    try:
-        with expected_errors():
-            settings = command_settings()
-            until_the_database_answers(settings, lambda: build_keys(settings).close())
+    def deliver(stop: threading.Event) -> None:
+        # What was in flight is tried again by the next run (at least once).
         with _opened(poll) as parts:
             click.echo("Delivering announcements; Ctrl-C or SIGTERM to stop.", err=True)
             parts.worker.run(stop)
-    except KeyboardInterrupt:
-        pass  # what was in flight is tried again by the next run (at least once)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    click.echo("Stopped.", err=True)
+
+    run_until_stopped(deliver)
 
 
 @notify.command()

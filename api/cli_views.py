@@ -6,18 +6,15 @@ answer, an unknown view) end with one line on stderr and exit code 1.
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType
 
 import click
 
-from api.cli_common import command_settings, progress
+from api.cli_common import command_settings, poll_option, progress, run_until_stopped
 from api.cli_errors import expected_errors
-from api.cli_waiting import until_the_database_answers
-from infrastructure.bootstrap import build_keys, operated_views
+from infrastructure.bootstrap import operated_views
 from infrastructure.views import Views
 from infrastructure.views.follow import Follower
 from infrastructure.views.projection import VIEW_NAMES, UnknownView
@@ -101,13 +98,7 @@ def status() -> None:
 
 
 @views.command()
-@click.option(
-    "--poll",
-    type=click.FloatRange(0.05, 60),
-    default=1.0,
-    show_default=True,
-    help="Seconds between checks when no notification arrives.",
-)
+@poll_option(1.0, "Seconds between checks when no notification arrives.")
 def run(poll: float) -> None:
     """Follow the log and keep the views up to date, until interrupted.
 
@@ -115,24 +106,11 @@ def run(poll: float) -> None:
     run one or more next to the API workers. On SQLite it polls (the API keeps
     the views up to date in-process anyway).
     """
-    stop = threading.Event()
 
-    def on_signal(number: int, frame: FrameType | None) -> None:
-        stop.set()  # and interrupt whatever it waits for, as Ctrl-C does
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, on_signal)
-    try:
-        with expected_errors():
-            settings = command_settings()
-            # Started before its database, or while it restarts or is full: wait,
-            # saying why (api/cli_waiting), rather than exit.
-            until_the_database_answers(settings, lambda: build_keys(settings).close())
+    def follow(stop: threading.Event) -> None:
+        # The batch in flight when stopped rolls back; the next run resumes after it.
         with _opened() as (opened, url):
             click.echo("Following the log; Ctrl-C or SIGTERM to stop.", err=True)
             Follower(opened, url, poll).run(stop)
-    except KeyboardInterrupt:
-        pass  # the batch in flight rolled back; the next run resumes after the last one
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    click.echo("Stopped.", err=True)
+
+    run_until_stopped(follow)

@@ -21,6 +21,7 @@ import functools
 from typing import Any
 
 import h11
+import uvicorn
 from litestar import Litestar
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -136,3 +137,20 @@ def create_served_app() -> Litestar:
     settings = load_settings()
     configure_logging(settings.log_format)
     return until_the_database_answers(settings, lambda: create_app(settings))
+
+
+def run_server(factory: str, host: str, port: int, workers: int) -> None:
+    """uvicorn as ``rete serve`` runs it (the load benchmark's baseline too, so that
+    both are served alike); ``factory`` names the function that makes the app."""
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        # A request must arrive whole within RETE_READ_TIMEOUT.
+        http=ReadDeadlineProtocol,
+    )

@@ -23,6 +23,7 @@ from application.presenting import (
     consent_view,
     entry_view,
 )
+from application.view_ports import PageAsk
 from application.view_rows import CaseRow, CaseRows
 from application.views import (
     CasePage,
@@ -216,9 +217,9 @@ class Cases:
         where = case_filter(self.ctx.directory, status, words)
         scope = f"cases:{actor.service.id}:{where.fingerprint()}"
         cursors = Cursors(self.ctx.cursor_secret)
-        after = cursors.open(scope, cursor)
+        ask = PageAsk(cursors.open(scope, cursor), check_limit(limit))
         at = self.ctx.clock.now()
-        found = self.ctx.views.cases_of(actor.service.id, at, where, after, check_limit(limit))
+        found = self.ctx.views.cases_of(actor.service.id, at, where, ask)
         standings = self.ctx.views.standings([row.id for row in found.items])
         items = []
         for row in found.items:

@@ -14,7 +14,7 @@ from application.list_filters import ListWords, UnknownStatus, referral_filter
 from application.loading import Loader
 from application.pagination import Cursors, check_limit
 from application.presenting import CaseMark, referral_summary, referral_view, referral_view_of
-from application.view_ports import Box
+from application.view_ports import Box, PageAsk
 from application.views import ReferralPage, ReferralSummary, ReferralView
 from domain import errors
 from domain.entries import CaseStatus
@@ -133,8 +133,8 @@ class Referrals:
         where = referral_filter(self.ctx.directory, status, words)
         scope = f"{which.value}:{actor.service.id}:{where.fingerprint()}"
         cursors = Cursors(self.ctx.cursor_secret)
-        after = cursors.open(scope, cursor)
+        ask = PageAsk(cursors.open(scope, cursor), check_limit(limit))
         at = self.ctx.clock.now()
-        found = self.ctx.views.box(which, actor.service.id, at, where, after, check_limit(limit))
+        found = self.ctx.views.box(which, actor.service.id, at, where, ask)
         items = [referral_summary(r, CaseMark.of_row(r), at) for r in found.items]
         return ReferralPage(items, cursors.seal(scope, found.after))

@@ -70,6 +70,27 @@ class Keyed(Generic[T]):
     after: Key | None
 
 
+@dataclass(frozen=True, slots=True)
+class PageAsk:
+    """Which page of a list is asked for: at most ``limit`` rows, those after the
+    sort key ``after`` (None: from the first)."""
+
+    after: Key | None
+    limit: int
+
+    @property
+    def fetched(self) -> int:
+        """How many rows to fetch: one more than the page, to learn whether more follow."""
+        return self.limit + 1
+
+    def keyed(self, rows: Sequence[tuple[T, Key]]) -> Keyed[T]:
+        """The page made of ``rows`` (each with its sort key; the ones after ``after``,
+        in order, ``fetched`` of them at most, or all), with the last one's key when
+        more follow."""
+        page = rows[: self.limit]
+        return Keyed([r for r, _ in page], page[-1][1] if len(rows) > self.limit else None)
+
+
 class ViewReader(Protocol):
     """What the application reads the network through. Each method answers from the
     views as they are after every event written before the call (on SQLite the
@@ -77,7 +98,7 @@ class ViewReader(Protocol):
     follows the log, and ``catch_up`` closes the gap on demand)."""
 
     def cases_of(
-        self, service_id: str, at: datetime, where: CaseFilter, after: Key | None, limit: int
+        self, service_id: str, at: datetime, where: CaseFilter, ask: PageAsk
     ) -> Keyed[CaseRow]:
         """Cases the service owns or takes part in (sender or recipient of a
         referral on it) that ``where`` lets through (overdue at ``at``), the most
@@ -100,17 +121,11 @@ class ViewReader(Protocol):
     def referral(self, referral_id: UUID) -> ReferralRow | None: ...
 
     def box(
-        self,
-        which: Box,
-        service_id: str,
-        at: datetime,
-        where: ReferralFilter,
-        after: Key | None,
-        limit: int,
+        self, which: Box, service_id: str, at: datetime, where: ReferralFilter, ask: PageAsk
     ) -> Keyed[ReferralRow]:
         """Referrals to the service (``INBOX``) or from it (``OUTBOX``) that ``where``
-        lets through (overdue at ``at``; the counterpart is the other service), from
-        the one after the key ``after``: the most urgent first, then in the order
+        lets through (overdue at ``at``; the counterpart is the other service), the
+        page ``ask`` asks for: the most urgent first, then in the order
         they were sent. Both keys stay as they were written whatever moves the
         referral, so a walk through the pages meets each referral once."""
         ...

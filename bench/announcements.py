@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import queue
-import socket
 import statistics
 import threading
 import time
@@ -37,6 +36,7 @@ from bench.backends import Backend, add_backend_options, chosen_backends
 from infrastructure.bootstrap import build_rete
 from infrastructure.dev_secret import load_or_create_dev_secret
 from infrastructure.settings import Settings, load_settings
+from tests.support.processes import free_port
 
 
 class _Inbox:
@@ -48,15 +48,9 @@ class _Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _serving(settings: Settings, rete: Rete) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_app(settings, rete),
         host="127.0.0.1",
@@ -93,7 +87,7 @@ def _listen(base: str, token: str, events: queue.Queue[float], stop: threading.E
 
 def measure(backend: Backend, samples: int) -> dict[str, list[float]]:
     inbox = _Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     try:
         with backend.fresh() as storage:

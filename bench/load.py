@@ -63,6 +63,7 @@ from rich.table import Table
 
 from bench.backends import Backend, Storage, add_backend_options, chosen_backends
 from bench.tables import by_backend
+from tests.support.processes import free_port, stop, wait_answering
 
 CASES = "/api/v1/cases"
 REFERRALS = "/api/v1/referrals"
@@ -257,38 +258,6 @@ def drive(base: str, clients: list[Client], seconds: float, shared: Shared) -> R
 # The servers.
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_answering(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server stopped at start:\n{log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/health", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not answer within 120 s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-
-
 @contextmanager
 def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("ab") as out:
@@ -296,7 +265,7 @@ def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subpro
     try:
         yield process
     finally:
-        _stop(process)
+        stop(process)
 
 
 @contextmanager
@@ -304,11 +273,11 @@ def serving_rete(
     env: dict[str, str], workers: int, runner: bool, logs: Path
 ) -> Iterator[tuple[str, int]]:
     """``rete serve`` (and ``rete views run`` on PostgreSQL): its base URL and pid."""
-    port = _free_port()
+    port = free_port()
     args = [_RETE, "serve", "--port", str(port), "--workers", str(workers)]
     with _process(args, env, logs / "serve.log") as server:
         base = f"http://127.0.0.1:{port}"
-        _wait_answering(base, server, logs / "serve.log")
+        wait_answering(base, server, 120, logs / "serve.log")
         if not runner:
             yield base, server.pid
             return
@@ -319,13 +288,13 @@ def serving_rete(
 @contextmanager
 def serving_baseline(size: int, workers: int, logs: Path) -> Iterator[str]:
     """The fixed-JSON app (``--serve-baseline``) in uvicorn, as ``rete serve`` runs."""
-    port = _free_port()
+    port = free_port()
     args = [sys.executable, "-m", "bench.load", "--serve-baseline", str(port)]
     args += ["--workers", str(workers)]
     env = {**os.environ, "BENCH_LOAD_BODY_SIZE": str(size)}
     with _process(args, env, logs / "baseline.log") as server:
         base = f"http://127.0.0.1:{port}"
-        _wait_answering(base, server, logs / "baseline.log")
+        wait_answering(base, server, 120, logs / "baseline.log")
         yield base
 
 
@@ -350,22 +319,10 @@ def baseline_app() -> Litestar:
 
 
 def serve_baseline(port: int, workers: int) -> None:
-    """uvicorn with the settings ``rete serve`` gives it (api/cli.py)."""
-    import uvicorn
+    """uvicorn as ``rete serve`` runs it."""
+    from api.server import run_server
 
-    from api.server import ReadDeadlineProtocol
-
-    uvicorn.run(
-        "bench.load:baseline_app",
-        factory=True,
-        host="127.0.0.1",
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_config=None,
-        server_header=False,
-        http=ReadDeadlineProtocol,
-    )
+    run_server("bench.load:baseline_app", "127.0.0.1", port, workers)
 
 
 # --------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from tests.support.processes import free_port, stop, wait_answering
 
 _RETE = str(Path(sys.executable).with_name("rete"))
 
@@ -64,12 +65,6 @@ class Run:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _token(env: dict[str, str]) -> str:
     out = subprocess.run(
         [_RETE, "token", "--user", "anna", "--service", "cav-scirocco", "--role", "caseworker"],
@@ -79,20 +74,6 @@ def _token(env: dict[str, str]) -> str:
         text=True,
     ).stdout
     return out.strip().splitlines()[-1]
-
-
-def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("the server stopped before it answered")
-        try:
-            if httpx.get(f"{base}/health", timeout=1.0).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not answer within 60 s")
 
 
 def run_once(
@@ -105,7 +86,7 @@ def run_once(
     notify: float = 1.0,
 ) -> Run:
     with tempfile.TemporaryDirectory(prefix="rete-writers-") as tmp:
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "RETE_DATABASE_URL": f"sqlite:///{Path(tmp) / 'rete.sqlite'}",
@@ -125,11 +106,10 @@ def run_once(
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait_ready(base, server)
+            wait_answering(base, server, 60)
             return _drive(label, base, token, writers, seconds)
         finally:
-            server.terminate()
-            server.wait(30)
+            stop(server)
 
 
 def _drive(label: str, base: str, token: str, writers: int, seconds: float) -> Run:

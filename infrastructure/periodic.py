@@ -2,7 +2,8 @@
 
 The server's escalation runs on it (``infrastructure.bootstrap``). A failing run
 is logged by type only (the database may be down for a moment) and the thread
-keeps going.
+keeps going. ``BackgroundThread`` is what it shares with the notifications' worker:
+starting and stopping the thread.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from infrastructure.logging import get_logger
 log = get_logger(__name__)
 
 
-class EveryInterval:
-    def __init__(self, name: str, interval: float, work: Callable[[], object], what: str) -> None:
+class BackgroundThread:
+    """A daemon thread of the server's background work (``application.background``)
+    that runs ``_run`` until ``_stop`` is set; a subclass says what it runs."""
+
+    def __init__(self, name: str, interval: float) -> None:
         self._name = name
         self._interval = interval
-        self._work = work
-        self._what = what
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -36,10 +38,22 @@ class EveryInterval:
         """Nothing to do: the work runs on its own schedule."""
 
     def stop(self) -> None:
+        """Stop the thread (woken by a nudge if it waits), within 10 s."""
         self._stop.set()
+        self.nudge()
         if self._thread is not None:
             self._thread.join(10.0)
             self._thread = None
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class EveryInterval(BackgroundThread):
+    def __init__(self, name: str, interval: float, work: Callable[[], object], what: str) -> None:
+        super().__init__(name, interval)
+        self._work = work
+        self._what = what
 
     def _run(self) -> None:
         stop = self._stop

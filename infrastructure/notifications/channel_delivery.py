@@ -146,23 +146,17 @@ class ChannelDelivery:
                 outbox.write_counter(t, tx, f"{name}:attempts", attempts)
                 at = to_micros(self._clock.now() + wait)
                 outbox.write_counter(t, tx, f"{name}:next_at", at)
-        if wait is not None:
-            log.warning(
-                "a delivery failed; it is tried again later",
-                channel=self.channel.name,
-                announcement_id=announcement.id,
-                attempts=attempts,
-                error=error,
-            )
-            return False
-        log.error(
-            "a delivery was given up after its last attempt",
+        given_up = wait is None
+        (log.error if given_up else log.warning)(
+            "a delivery was given up after its last attempt"
+            if given_up
+            else "a delivery failed; it is tried again later",
             channel=self.channel.name,
             announcement_id=announcement.id,
             attempts=attempts,
             error=error,
         )
-        return True
+        return given_up
 
     def _save(self, name: str, cursor: int, *, reset: bool) -> None:
         """Move the cursor; ``reset``: past an announcement delivered or given up,

@@ -33,6 +33,7 @@ from infrastructure.notifications.follower import FACTS, OutboxFollower, facts_o
 from infrastructure.notifications.secrets import SealedSecrets
 from infrastructure.notifications.tables import NotifyTables
 from infrastructure.notifications.webhook import WebhookSender
+from infrastructure.periodic import BackgroundThread
 
 log = get_logger(__name__)
 
@@ -124,33 +125,20 @@ class Notifier:
         self._sender.close()
 
 
-class NotifyWorker:
+class NotifyWorker(BackgroundThread):
     """The worker as the server's background work (``application.background``):
     a round every ``interval`` seconds, or at once when nudged after a write."""
 
     def __init__(self, notifier: Notifier, interval: float) -> None:
+        super().__init__("rete-notify", interval)
         self.notifier = notifier
-        self._interval = interval
-        self._stop = threading.Event()
         self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._interval <= 0 or self._thread is not None:
-            return
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self.run, name="rete-notify", daemon=True)
-        self._thread.start()
 
     def nudge(self) -> None:
         self._wake.set()
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(10.0)
-            self._thread = None
+    def _run(self) -> None:
+        self.run()
 
     def run(self, stop: threading.Event | None = None) -> None:
         """Rounds until stopped (``stop``, or ``self.stop``)."""

@@ -33,6 +33,7 @@ from application.view_ports import (
     CaseStanding,
     Keyed,
     ObservatoryFacts,
+    PageAsk,
     ReferralRow,
 )
 from domain.case import Case
@@ -123,7 +124,7 @@ class ViewQueries:
     # -- the port ---------------------------------------------------------------
 
     def cases_of(
-        self, service_id: str, at: datetime, where: CaseFilter, after: Key | None, limit: int
+        self, service_id: str, at: datetime, where: CaseFilter, ask: PageAsk
     ) -> Keyed[CaseRow]:
         # Keyset: the log position of the case's opening, unique and never changed.
         sql = [
@@ -134,19 +135,14 @@ class ViewQueries:
         self._among(sql, params, "c.status", where.statuses)
         self._flag(sql, params, where.high_risk)
         self._with_referrals(sql, params, where.referrals, service_id, at)
-        if after is not None:
-            (position,) = _key(after, 1)
+        if ask.after is not None:
+            (position,) = _key(ask.after, 1)
             sql.append("c.opened_position < %s")
             params.append(position)
         statement = f"{' AND '.join(sql)} ORDER BY c.opened_position DESC LIMIT %s"
         with self._read() as tx:
-            found = self._rows(tx, CASES, statement, (*params, limit + 1))
-        more = len(found) > limit
-        found = found[:limit]
-        return Keyed(
-            [decoding.case_row(r) for r in found],
-            (found[-1]["opened_position"],) if more else None,
-        )
+            found = self._rows(tx, CASES, statement, (*params, ask.fetched))
+        return ask.keyed([(decoding.case_row(r), (r["opened_position"],)) for r in found])
 
     def standings(
         self, case_ids: Sequence[UUID], *, caught_up: bool = True
@@ -206,13 +202,7 @@ class ViewQueries:
         return found[0] if found else None
 
     def box(
-        self,
-        which: Box,
-        service_id: str,
-        at: datetime,
-        where: ReferralFilter,
-        after: Key | None,
-        limit: int,
+        self, which: Box, service_id: str, at: datetime, where: ReferralFilter, ask: PageAsk
     ) -> Keyed[ReferralRow]:
         # Keyset: urgency, then the log position of the referral's sending (unique):
         # neither changes once written, whatever moves it, so pages do not shift.
@@ -225,17 +215,14 @@ class ViewQueries:
         if where.terms.overdue is not None:
             sql.append(_OVERDUE if where.terms.overdue else f"NOT {_OVERDUE}")
             params.append(self._time(at))
-        if after is not None:
-            rank, position = _key(after, 2)
+        if ask.after is not None:
+            rank, position = _key(ask.after, 2)
             sql.append("(r.urgency_rank > %s OR (r.urgency_rank = %s AND r.position > %s))")
             params += [rank, rank, position]
         statement = f"WHERE {' AND '.join(sql)} ORDER BY r.urgency_rank, r.position LIMIT %s"
         with self._read() as tx:
-            found = self._referral_pairs(tx, statement, (*params, limit + 1))
-        more = len(found) > limit
-        page = found[:limit]
-        last = page[-1][1] if more else None
-        return Keyed([row for row, _ in page], last)
+            found = self._referral_pairs(tx, statement, (*params, ask.fetched))
+        return ask.keyed(found)
 
     def overdue(self, at: datetime) -> list[ReferralRow]:
         where = f"WHERE {_OVERDUE} AND c.status <> %s ORDER BY r.due, r.position"

@@ -83,18 +83,17 @@ class RowSet:
         partitioned rebuild does this outside its write transaction, which then
         holds the views' write lock only for the statements.)"""
         sign, signed = self._mac.sign, []
-        for table, rows in self._new.items():
-            sql = self._tables[table]
-            values, encode = sql.insert_values, sql.insert_encoder
-            for row in rows.values():
-                sign(table, row)
-            signed.append(Signed(sql, True, [encode(values(row)) for row in rows.values()]))
-        for table, rows in self._changed.items():
-            sql = self._tables[table]
-            values, encode = sql.update_values, sql.update_encoder
-            for row in rows.values():
-                sign(table, row)
-            signed.append(Signed(sql, False, [encode(values(row)) for row in rows.values()]))
+        for inserted, batch in ((True, self._new), (False, self._changed)):
+            for table, rows in batch.items():
+                sql = self._tables[table]
+                values, encode = (
+                    (sql.insert_values, sql.insert_encoder)
+                    if inserted
+                    else (sql.update_values, sql.update_encoder)
+                )
+                for row in rows.values():
+                    sign(table, row)
+                signed.append(Signed(sql, inserted, [encode(values(row)) for row in rows.values()]))
         self._new.clear()
         self._changed.clear()
         return signed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from api import cli
+from api import cli, server
 from api.auth import Claims, TokenVerifier
 from api.server import ReadDeadlineProtocol
 from domain.errors import NoCoveringConsent
@@ -75,7 +75,7 @@ def test_a_bad_setting_is_one_line(run):
 
 def test_serve_runs_uvicorn_on_the_app_factory_without_access_log(run, monkeypatch):
     calls = []
-    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.setattr(server.uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
     result = run("serve", "--port", "8123", "--workers", "2")
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8123" in result.stdout
@@ -90,7 +90,7 @@ def test_serve_runs_uvicorn_on_the_app_factory_without_access_log(run, monkeypat
 
 
 def test_serve_stops_on_a_broken_data_file(run, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **k: pytest.fail("should not serve"))
+    monkeypatch.setattr(server.uvicorn, "run", lambda *a, **k: pytest.fail("should not serve"))
     broken = tmp_path / "directory.json"
     broken.write_text("{}")
     result = run("serve", RETE_DIRECTORY_FILE=str(broken))
@@ -122,7 +122,7 @@ def test_demo_refused_by_a_rule_is_one_line(run, monkeypatch):
 def test_a_database_that_cannot_be_opened_is_one_line_and_nothing_is_served(
     run, tmp_path, monkeypatch, command
 ):
-    monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **k: pytest.fail("should not serve"))
+    monkeypatch.setattr(server.uvicorn, "run", lambda *a, **k: pytest.fail("should not serve"))
     a_folder = tmp_path / "not-a-database"
     a_folder.mkdir()
     result = run(*command, RETE_DATABASE_URL=f"sqlite:///{a_folder}")

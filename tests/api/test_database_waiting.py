@@ -21,8 +21,8 @@ import httpx
 import psycopg
 import pytest
 from support.private_postgres import PrivateCluster, private_postgres  # noqa: F401
-from support.processes import PROJECT
-from support.served import free_port, rete_command, stop
+from support.processes import PROJECT, free_port, stop
+from support.served import rete_command
 
 WAIT = 30.0
 

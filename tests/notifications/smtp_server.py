@@ -13,7 +13,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from support.served import free_port
+from support.processes import free_port
 
 # The police's duty address in the seed directory.
 POLICE = "turno@polizialocale.cesano-boscone.example"

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import uvicorn
 from support.people import PEOPLE
-from support.served import free_port
+from support.processes import free_port
 
 from api.app import create_app
 from api.auth import mint_token

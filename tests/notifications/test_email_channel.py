@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from smtp_server import smtp_server
-from support.served import free_port
+from support.processes import free_port
 
 from application.notifications.announcement import Announcement
 from application.notifications.ports import DeliveryFailed

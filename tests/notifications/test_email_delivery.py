@@ -10,11 +10,10 @@ from types import SimpleNamespace
 
 import pytest
 from notify_support import notifier_of
-from planted import JUSTIFICATION, NAME, NOTE, PLANTED, REASON
+from planted import PLANTED, emergency
 from smtp_server import POLICE, Mailbox, smtp_env, smtp_server
 from support.clock import TestClock
-from support.served import free_port
-from support.stories import refer_to_protect
+from support.processes import free_port
 
 from application.rete import Rete
 from domain.referral import Move
@@ -35,17 +34,10 @@ def emailing(make_rete: Callable[..., Rete], mailbox: Mailbox) -> Rete:
     return make_rete(**smtp_env(mailbox.port))
 
 
-def emergency(rete: Rete, people: SimpleNamespace) -> str:
-    case = rete.cases.open(people.anna)
-    rete.cases.add_note(people.anna, case.reference_code, "identity", f"{NAME}, {NOTE}")
-    referral = refer_to_protect(rete, people.chiara, case.reference_code, REASON, JUSTIFICATION)
-    return str(referral.id)
-
-
 def test_an_emergency_referral_reaches_the_police_duty_address_without_her_data(
     emailing: Rete, people: SimpleNamespace, mailbox: Mailbox
 ) -> None:
-    referral_id = emergency(emailing, people)
+    referral_id = emergency(emailing, people, planted=True)
 
     notifier_of(emailing).step()
 
@@ -63,7 +55,7 @@ def test_an_emergency_referral_reaches_the_police_duty_address_without_her_data(
 def test_what_is_not_an_emergency_or_a_missed_deadline_is_not_emailed(
     emailing: Rete, people: SimpleNamespace, police: SimpleNamespace, mailbox: Mailbox
 ) -> None:
-    referral_id = emergency(emailing, people)
+    referral_id = emergency(emailing, people, planted=True)
     emailing.referrals.move(police.paolo, referral_id, Move.ACKNOWLEDGE)
     emailing.referrals.move(police.paolo, referral_id, Move.ACCEPT)
     notifier = notifier_of(emailing)
@@ -81,7 +73,7 @@ def test_a_server_that_is_down_is_tried_again_until_it_answers(
     port = free_port()  # nobody listens there yet
     rete = make_rete(**smtp_env(port))
     notifier = notifier_of(rete)
-    referral_id = emergency(rete, people)
+    referral_id = emergency(rete, people, planted=True)
     notifier.step()  # fails: tried again in 5 s
     with smtp_server(port=port) as mailbox:
         notifier.step()  # not yet due
@@ -97,7 +89,7 @@ def test_a_server_that_is_down_is_tried_again_until_it_answers(
 def test_a_missed_deadline_reaches_both_duty_addresses(
     emailing: Rete, people: SimpleNamespace, mailbox: Mailbox, clock: TestClock
 ) -> None:
-    emergency(emailing, people)
+    emergency(emailing, people, planted=True)
     notifier = notifier_of(emailing)
     notifier.step()
     mailbox.wait_for(1, WAIT)
@@ -123,7 +115,7 @@ def test_a_refused_duty_address_holds_back_only_its_own_service(
     emailing: Rete, people: SimpleNamespace, mailbox: Mailbox, clock: TestClock
 ) -> None:
     mailbox.refuse.add(POLICE)
-    emergency(emailing, people)
+    emergency(emailing, people, planted=True)
     notifier = notifier_of(emailing)
     notifier.step()
     clock.advance(minutes=61)
@@ -143,7 +135,7 @@ def test_two_workers_send_each_email_once(
 ) -> None:
     other = make_rete(**smtp_env(mailbox.port))  # a second worker on the same database
     for _ in range(3):
-        emergency(emailing, people)
+        emergency(emailing, people, planted=True)
     for app in (emailing, other, emailing, other):
         notifier_of(app).step()
 
@@ -155,13 +147,13 @@ def test_two_workers_send_each_email_once(
 def test_turning_email_on_does_not_send_the_past(
     rete: Rete, make_rete: Callable[..., Rete], people: SimpleNamespace, mailbox: Mailbox
 ) -> None:
-    emergency(rete, people)  # announced while the network had no email
+    emergency(rete, people, planted=True)  # announced while the network had no email
     notifier_of(rete).step()
 
     emailing = make_rete(**smtp_env(mailbox.port))  # restarted with RETE_SMTP_URL
     notifier_of(emailing).step()
     assert mailbox.received == []
-    now = emergency(emailing, people)
+    now = emergency(emailing, people, planted=True)
     notifier_of(emailing).step()
 
     [mail] = mailbox.wait_for(1, WAIT)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from notify_support import QUIET, subscribe
+from notify_support import notifier_of, rete_on_a_private_cluster, subscribe
 from support.clock import TestClock
 from support.people import people_of
 from support.private_postgres import PrivateCluster, private_postgres  # noqa: F401
@@ -16,9 +16,6 @@ from support.stories import refer_to_protect
 from webhook_receiver import Receiver, receiving
 
 from domain.referral import Move
-from infrastructure.bootstrap import build_rete
-from infrastructure.notifications.worker import NotifyWorker
-from infrastructure.settings import load_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -27,18 +24,10 @@ def test_deliveries_resume_after_the_database_comes_back(
     private_postgres: PrivateCluster,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    url = private_postgres.create_database("rete")
-    settings = load_settings(
-        {
-            "RETE_DATABASE_URL": url,
-            "RETE_VAR_DIR": str(tmp_path / "var"),
-            "RETE_CHECKPOINT_INTERVAL": "0",
-        }
-    )
     clock = TestClock()
-    rete = build_rete(settings, clock=clock, notify=QUIET)
+    _, rete = rete_on_a_private_cluster(private_postgres, tmp_path / "var", clock)
     try:
-        notifier = next(w.notifier for w in rete.background if isinstance(w, NotifyWorker))
+        notifier = notifier_of(rete)
         people = people_of(rete)
         police = rete.identify("paolo", "pl-cesano", ["caseworker"])
         with receiving(Receiver()) as receiver:

@@ -8,15 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
-from notify_support import QUIET, notifier_of
+from notify_support import notifier_of, rete_on_a_private_cluster
 from sse_support import STREAM, serving
 from support.clock import TestClock
 from support.people import people_of
 from support.private_postgres import PrivateCluster, private_postgres  # noqa: F401
 from support.stories import refer_to_protect
-
-from infrastructure.bootstrap import build_rete
-from infrastructure.settings import load_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -27,17 +24,13 @@ def test_streams_end_while_the_database_is_away_and_resume_after(
     private_postgres: PrivateCluster,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    url = private_postgres.create_database("rete")
-    settings = load_settings(
-        {
-            "RETE_DATABASE_URL": url,
-            "RETE_VAR_DIR": str(tmp_path / "var"),
-            "RETE_CHECKPOINT_INTERVAL": "0",
-            "RETE_REQUEST_TIMEOUT": "2",
-            "RETE_STREAM_HEARTBEAT": "1",
-        }
+    settings, rete = rete_on_a_private_cluster(
+        private_postgres,
+        tmp_path / "var",
+        TestClock(),
+        RETE_REQUEST_TIMEOUT="2",
+        RETE_STREAM_HEARTBEAT="1",
     )
-    rete = build_rete(settings, clock=TestClock(), notify=QUIET)
     try:
         people = people_of(rete)
         with serving(settings, rete) as served:

@@ -10,9 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 from notify_support import notifier_of
-from planted import JUSTIFICATION, NAME, NOTE, PLANTED, REASON
+from planted import PLANTED, emergency
 from sse_support import Served, serving
-from support.stories import refer_to_protect
 
 from application.rete import Rete
 from domain.referral import Move
@@ -26,16 +25,6 @@ def served(settings_for: Callable[..., Settings], rete: Rete) -> Iterator[Served
     # Heartbeats every second: a test sees a quiet stream as quiet without waiting long.
     with serving(settings_for(RETE_STREAM_HEARTBEAT="1"), rete) as s:
         yield s
-
-
-def emergency(rete: Rete, people: SimpleNamespace, planted: bool = False) -> str:
-    """A case at the CAV (with her name and address when ``planted``), referred in an
-    emergency to the police; the referral's id."""
-    case = rete.cases.open(people.anna)
-    if planted:
-        rete.cases.add_note(people.anna, case.reference_code, "identity", f"{NAME}, {NOTE}")
-    referral = refer_to_protect(rete, people.chiara, case.reference_code, REASON, JUSTIFICATION)
-    return str(referral.id)
 
 
 def test_an_emergency_referral_appears_on_a_police_caseworkers_stream_without_her_data(

@@ -37,7 +37,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -56,6 +55,10 @@ import httpx
 from api.auth import mint_token
 from infrastructure.dev_secret import load_or_create_dev_secret
 from infrastructure.settings import load_settings
+
+# Relative: this module is imported as ``support.fault_harness`` by the tests and as
+# ``tests.support.fault_harness`` by the benchmarks.
+from .processes import free_port, stop, wait_answering
 
 _RETE = str(Path(sys.executable).with_name("rete"))
 CASES = "/api/v1/cases"
@@ -149,12 +152,6 @@ class Report:
 # Processes.
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen([_RETE, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -164,15 +161,6 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGKILL)
     process.wait(30)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            _kill(process)
 
 
 @dataclass
@@ -189,23 +177,13 @@ class _Server:
     def start(self) -> None:
         args = ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"]
         self.process = _start(args, self.env, self.log)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server stopped at start (see {self.log})")
-            try:
-                if httpx.get(f"{self.base}/health", timeout=1.0).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("the server did not answer within 90 s")
+        wait_answering(self.base, self.process, 90, self.log)
 
 
 @contextmanager
 def _running(env: dict[str, str], runner: bool, log_dir: Path) -> Iterator[dict[str, Any]]:
     """The server, and on PostgreSQL the views' runner; stopped at the end."""
-    server = _Server(env, _free_port(), log_dir / "server.log")
+    server = _Server(env, free_port(), log_dir / "server.log")
     procs: dict[str, Any] = {"server": server, "runner": None}
     try:
         server.start()
@@ -214,9 +192,9 @@ def _running(env: dict[str, str], runner: bool, log_dir: Path) -> Iterator[dict[
         yield procs
     finally:
         if server.process is not None:
-            _stop(server.process)
+            stop(server.process)
         if procs["runner"] is not None:
-            _stop(procs["runner"])
+            stop(procs["runner"])
 
 
 # --------------------------------------------------------------------------

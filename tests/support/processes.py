@@ -1,14 +1,20 @@
 """Child processes of the tests: another worker, started with the project's Python in
-the project's folder, and killed without warning when the test says so."""
+the project's folder, and killed without warning when the test says so; a free port
+for a server, waiting until it answers, and stopping it. Nothing here imports the
+rest of ``support``: the benchmarks use it too (as ``tests.support.processes``)."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -39,3 +45,44 @@ def kill_when_ready(args: list[str], env: dict[str, str], after: float) -> None:
         child.send_signal(signal.SIGKILL)
         child.wait(30)
     assert child.returncode == -signal.SIGKILL
+
+
+def free_port() -> int:
+    """A port on the loopback interface nobody listens on (now)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_answering(
+    base: str, process: subprocess.Popen[Any], within: float, log: Path | None = None
+) -> None:
+    """Wait until the server ``process`` started answers ``base``'s health check;
+    RuntimeError (with the tail of its ``log``) if it exits first or does not answer
+    within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server stopped at start: {_tail(log)}")
+        try:
+            if httpx.get(f"{base}/health", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not answer within {within:.0f} s: {_tail(log)}")
+        time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """Ask it to stop (SIGTERM); kill it if it has not within 20 s."""
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def _tail(log: Path | None) -> str:
+    return log.read_text()[-2000:] if log is not None else "(no log)"

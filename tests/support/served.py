@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-
-import httpx
 
 from api.auth import mint_token
 from infrastructure.dev_secret import load_or_create_dev_secret
 from infrastructure.settings import load_settings
 from support.people import PEOPLE
-from support.processes import PROJECT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from support.processes import PROJECT, free_port, stop, wait_answering
 
 
 class Served:
@@ -48,16 +37,6 @@ class Served:
         return {"Authorization": f"Bearer {token}"}
 
 
-def stop(process: subprocess.Popen[Any]) -> None:
-    """Ask it to stop (SIGTERM); kill it if it has not within 20 s."""
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
-
-
 def rete_command(*args: str) -> list[str]:
     return ["-c", "from api.cli import main; main()", *args]
 
@@ -78,19 +57,7 @@ def served(env: dict[str, str], log: Path, *args: str, ready: float = 60.0) -> I
             text=True,
         )
     try:
-        base = f"http://127.0.0.1:{env['RETE_PORT']}"
-        deadline = time.monotonic() + ready
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"rete serve exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"rete serve did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
+        wait_answering(f"http://127.0.0.1:{env['RETE_PORT']}", process, ready, log)
         yield Served(env, process, log)
     finally:
         stop(process)

@@ -10,7 +10,7 @@ from views_support import leave_a_referral_unanswered, working_services
 from api.demo import load_demo
 from application.list_filters import CaseFilter, ReferralFilter, ReferralTerms
 from application.rete import Rete
-from application.view_ports import Box
+from application.view_ports import Box, PageAsk
 from domain.case import Case
 from domain.entries import CaseStatus
 from domain.referral import ReferralStatus
@@ -18,7 +18,7 @@ from domain.vocabulary import ReferralKind, Urgency
 from infrastructure.store import ReteEventStore
 from infrastructure.views import Views
 
-EVERYTHING = 1000
+EVERYTHING = PageAsk(None, 1000)  # the first page, of every row
 # Filters of every kind (``application.list_filters``), alone and together.
 TERMS = [
     ReferralTerms(overdue=True),
@@ -53,20 +53,20 @@ def test_the_in_memory_views_answer_as_the_views_do(
     matched: set[object] = set()  # the filters that let something through somewhere
     for service in working_services(rete):
         every = CaseFilter()
-        assert memory.cases_of(service, at, every, None, EVERYTHING).items == (
-            queries.cases_of(service, at, every, None, EVERYTHING).items
+        assert memory.cases_of(service, at, every, EVERYTHING).items == (
+            queries.cases_of(service, at, every, EVERYTHING).items
         )
         for box in Box:
-            assert memory.box(box, service, at, ReferralFilter(), None, EVERYTHING) == queries.box(
-                box, service, at, ReferralFilter(), None, EVERYTHING
+            assert memory.box(box, service, at, ReferralFilter(), EVERYTHING) == queries.box(
+                box, service, at, ReferralFilter(), EVERYTHING
             ), box
         for where in FILTERS:
-            inbox = queries.box(Box.INBOX, service, at, where, None, EVERYTHING)
-            assert memory.box(Box.INBOX, service, at, where, None, EVERYTHING) == inbox, where
+            inbox = queries.box(Box.INBOX, service, at, where, EVERYTHING)
+            assert memory.box(Box.INBOX, service, at, where, EVERYTHING) == inbox, where
             matched.update([where] if inbox.items else [])
         for wanted in CASE_FILTERS:
-            listed = queries.cases_of(service, at, wanted, None, EVERYTHING).items
-            assert memory.cases_of(service, at, wanted, None, EVERYTHING).items == listed, wanted
+            listed = queries.cases_of(service, at, wanted, EVERYTHING).items
+            assert memory.cases_of(service, at, wanted, EVERYTHING).items == listed, wanted
             matched.update([wanted] if listed else [])
         assert memory.worklist(service) == queries.worklist(service)
     assert len(matched) >= (len(FILTERS) + len(CASE_FILTERS)) // 2

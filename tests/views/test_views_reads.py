@@ -19,7 +19,7 @@ from application.list_filters import CaseFilter, ReferralFilter
 from application.loading import Loader, case_id
 from application.pagination import Key
 from application.rete import Rete
-from application.view_ports import Box, Keyed
+from application.view_ports import Box, Keyed, PageAsk
 from domain.case import Case
 from domain.entries import CaseStatus
 from domain.referral import Referral, ReferralStatus
@@ -97,7 +97,10 @@ def story(rete: Rete, views: Views, clock: TestClock) -> None:
 def test_each_service_lists_the_cases_it_may_see(rete: Rete, views: Views) -> None:
     for service in working_services(rete):
         listed = every_page(
-            lambda at, size, s=service: views.queries.cases_of(s, NOW, EVERY_CASE, at, size), 3
+            lambda at, size, s=service: views.queries.cases_of(
+                s, NOW, EVERY_CASE, PageAsk(at, size)
+            ),
+            3,
         )
         assert [c.reference_code for c in listed] == cases_seen_by(rete, service), service
         through_the_application = rete.cases.list(actor(rete, service, "coordinator"), limit=200)
@@ -114,14 +117,14 @@ def test_boxes_come_in_domain_order(rete: Rete, views: Views, clock: TestClock, 
     for service in working_services(rete):
         expected = box_of(rete, service, box, at, frozenset())
         listed = every_page(
-            lambda after, size, s=service: read(s, at, ReferralFilter(), after, size), 4
+            lambda after, size, s=service: read(s, at, ReferralFilter(), PageAsk(after, size)), 4
         )
         assert [str(r.id) for r in listed] == expected, service
         coordinator = actor(rete, service, "coordinator")
         answered = rete.referrals.list(coordinator, box, limit=200).items
         assert [r.id for r in answered] == expected, service
         wanted = frozenset({ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED})
-        listed = read(service, at, ReferralFilter(wanted), None, 200).items
+        listed = read(service, at, ReferralFilter(wanted), PageAsk(None, 200)).items
         assert [str(r.id) for r in listed] == box_of(rete, service, box, at, wanted), service
 
 
@@ -139,7 +142,7 @@ def test_coordinators_see_their_worklist(rete: Rete, views: Views) -> None:
 def test_a_client_reads_its_own_write_at_once(rete: Rete, views: Views) -> None:
     cav = actor(rete, "cav-scirocco")
     opened = rete.cases.open(cav)
-    assert views.queries.cases_of("cav-scirocco", NOW, EVERY_CASE, None, 1).items[
+    assert views.queries.cases_of("cav-scirocco", NOW, EVERY_CASE, PageAsk(None, 1)).items[
         0
     ].reference_code == (opened.reference_code)
     note = rete.cases.add_note(cav, opened.reference_code, "identity", "her alias")
@@ -151,4 +154,6 @@ def test_a_client_reads_its_own_write_at_once(rete: Rete, views: Views) -> None:
 def test_an_unknown_case_or_referral_reads_as_none(rete: Rete, views: Views) -> None:
     assert views.queries.case(case_id("CB-1999-0001")) is None
     assert views.queries.referral(case_id("CB-1999-0001")) is None
-    assert views.queries.cases_of("cav-scirocco", NOW, EVERY_CASE, None, 10) == Keyed([], None)
+    assert views.queries.cases_of("cav-scirocco", NOW, EVERY_CASE, PageAsk(None, 10)) == Keyed(
+        [], None
+    )

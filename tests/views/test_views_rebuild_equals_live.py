@@ -94,21 +94,18 @@ def rebuilt_equals_live(
 # The database grows with every example and each one rebuilds all of it: the cost
 # grows faster than the count. The default run tells 6 stories; the slow
 # run 40 (and HYPOTHESIS_PROFILE=long ten times more).
-@story_settings(6)
-@given(story=STORY)
-def test_after_a_random_story_the_rebuilt_views_equal_the_live_ones(
-    rete: Rete, views: Views, clock: TestClock, story: list[tuple[object, ...]]
+@pytest.mark.parametrize("stories", [6, pytest.param(40, marks=pytest.mark.slow)])
+def test_after_random_stories_the_rebuilt_views_equal_the_live_ones(
+    rete: Rete, views: Views, clock: TestClock, stories: int
 ) -> None:
-    rebuilt_equals_live(rete, views, clock, story)
+    # Hypothesis inside the test: the examples share its fixtures, as they would
+    # on a decorated test (``story_settings`` allows it).
+    @story_settings(stories)
+    @given(story=STORY)
+    def rebuilt_after(story: list[tuple[object, ...]]) -> None:
+        rebuilt_equals_live(rete, views, clock, story)
 
-
-@pytest.mark.slow
-@story_settings(40)
-@given(story=STORY)
-def test_after_many_random_stories_the_rebuilt_views_equal_the_live_ones(
-    rete: Rete, views: Views, clock: TestClock, story: list[tuple[object, ...]]
-) -> None:
-    rebuilt_equals_live(rete, views, clock, story)
+    rebuilt_after()
 
 
 def test_a_view_whose_shape_changed_is_rebuilt_when_the_views_are_opened(

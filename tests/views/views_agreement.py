@@ -11,7 +11,7 @@ from views_support import working_services
 
 from application.list_filters import CaseFilter
 from application.rete import Rete
-from application.view_ports import CaseRow, ReferralRow, SealedPart
+from application.view_ports import CaseRow, PageAsk, ReferralRow, SealedPart
 from domain.access import AccessRecord
 from domain.case import Case
 from domain.erased import ERASED
@@ -24,7 +24,7 @@ def every_case_of(views: Views, service: str) -> list[CaseRow]:
     found: list[CaseRow] = []
     after = None
     while True:
-        page = views.queries.cases_of(service, datetime.now(UTC), CaseFilter(), after, 7)
+        page = views.queries.cases_of(service, datetime.now(UTC), CaseFilter(), PageAsk(after, 7))
         found.extend(page.items)
         if page.after is None:
             return found

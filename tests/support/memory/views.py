@@ -19,9 +19,8 @@ from uuid import UUID
 
 from application import view_rows as vr
 from application.list_filters import CaseFilter, ReferralFilter, ReferralTerms
-from application.pagination import Key
 from application.presenting import case_row
-from application.view_ports import Box, Keyed
+from application.view_ports import Box, Keyed, PageAsk
 from domain.access import AccessRecord
 from domain.case import Case
 from domain.entries import CaseStatus
@@ -44,7 +43,7 @@ class MemoryViews:
     # -- the port ---------------------------------------------------------------------
 
     def cases_of(
-        self, service_id: str, at: datetime, where: CaseFilter, after: Key | None, limit: int
+        self, service_id: str, at: datetime, where: CaseFilter, ask: PageAsk
     ) -> Keyed[vr.CaseRow]:
         """Keys: the case's place among the cases opened (the views': its log position)."""
         mine = []
@@ -71,7 +70,7 @@ class MemoryViews:
                 continue
             mine.append((row, (number,)))
         mine.reverse()  # the most recently opened first
-        return _keyed([m for m in mine if after is None or m[1] < after], limit)
+        return ask.keyed([m for m in mine if ask.after is None or m[1] < ask.after])
 
     def standings(
         self, case_ids: Sequence[UUID], *, caught_up: bool = True
@@ -115,13 +114,7 @@ class MemoryViews:
         return self._referral_row(referral_id)
 
     def box(
-        self,
-        which: Box,
-        service_id: str,
-        at: datetime,
-        where: ReferralFilter,
-        after: Key | None,
-        limit: int,
+        self, which: Box, service_id: str, at: datetime, where: ReferralFilter, ask: PageAsk
     ) -> Keyed[vr.ReferralRow]:
         """Keys: urgency rank, and the referral's place among those sent."""
         inbox = which is Box.INBOX
@@ -139,7 +132,7 @@ class MemoryViews:
                 continue
             mine.append((r, (URGENCY_RANK[r.urgency], number)))
         mine.sort(key=lambda m: m[1])
-        return _keyed([m for m in mine if after is None or m[1] > after], limit)
+        return ask.keyed([m for m in mine if ask.after is None or m[1] > ask.after])
 
     def overdue(self, at: datetime) -> list[vr.ReferralRow]:
         rows = [r for r in self._referral_rows() if r.overdue(at) and not _erased(r)]
@@ -258,8 +251,3 @@ def _matches(row: vr.ReferralRow, terms: ReferralTerms, service_id: str) -> bool
         and (not terms.kinds or row.kind in terms.kinds)
         and (not terms.counterparts or other in terms.counterparts)
     )
-
-
-def _keyed(rows: list[tuple[T, Key]], limit: int) -> Keyed[T]:
-    page = rows[:limit]
-    return Keyed([r for r, _ in page], page[-1][1] if len(rows) > limit else None)
