@@ -17,6 +17,7 @@ from pathlib import Path
 from litestar import Response, get
 from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.params import FromPath
 from litestar.router import Router
 
 STATIC = "/static"
@@ -58,7 +59,7 @@ def _asset(name: str) -> bytes:
 
 
 @get("/{name:str}", include_in_schema=False, sync_to_thread=False, cache=3600)
-def _schema_asset(name: str) -> Response[bytes]:
+def _schema_asset(name: FromPath[str]) -> Response[bytes]:
     media_type = _ASSETS.get(name)
     if media_type is None:
         raise NotFoundException()
