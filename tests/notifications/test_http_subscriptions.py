@@ -79,3 +79,22 @@ def test_the_domain_refuses_what_the_api_would_not_send(rete: Any, people: Any) 
         rete.notifications.subscribe(people.chiara, "ftp://x.example", ["referral.received"])
     with pytest.raises(UnknownAnnouncementKind):
         rete.notifications.subscribe(people.chiara, ENDPOINT["url"], ["referral.gossip"])
+
+
+def test_an_endpoint_the_document_allows_is_taken_and_one_it_refuses_is_refused(
+    any_backend_api: Api, problem: Any
+) -> None:
+    """The URL pattern is printable ASCII in the document and in the domain alike
+    (a generated client sends nothing the server refuses), and a replay of dead
+    letters by ids that name none replays nothing, NUL included (PostgreSQL's text
+    holds none: it was a 500)."""
+    api = any_backend_api
+    odd = "https://desk.cav.example/hooks/~x?a=[1]&b=%C3%A8#top"
+    assert api.ok(api.post("chiara", HOOKS, json={**ENDPOINT, "url": odd}), 201)["url"] == odd
+    for bad in ("https://desk.cav.example/\u0085", "https://desk.cav.example/a b"):
+        problem(api.post("chiara", HOOKS, json={**ENDPOINT, "url": bad}), 400, "invalid-body")
+    replay = "/api/v1/notifications/dead-letters/replay"
+    for ids in (["ann_\u0000x"], ["\U0001f600", "ann_1_referral.received_pl-cesano"]):
+        assert api.ok(api.post("chiara", replay, json={"announcement_ids": ids})) == {
+            "replayed": 0
+        }
