@@ -95,6 +95,4 @@ def test_an_endpoint_the_document_allows_is_taken_and_one_it_refuses_is_refused(
         problem(api.post("chiara", HOOKS, json={**ENDPOINT, "url": bad}), 400, "invalid-body")
     replay = "/api/v1/notifications/dead-letters/replay"
     for ids in (["ann_\u0000x"], ["\U0001f600", "ann_1_referral.received_pl-cesano"]):
-        assert api.ok(api.post("chiara", replay, json={"announcement_ids": ids})) == {
-            "replayed": 0
-        }
+        assert api.ok(api.post("chiara", replay, json={"announcement_ids": ids})) == {"replayed": 0}
