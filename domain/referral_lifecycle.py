@@ -123,11 +123,7 @@ class Lifecycle:
 
     def pending(self) -> tuple[Deadline, datetime] | None:
         """The deadline the recipient must meet next, if it still owes an answer."""
-        if self.status == _SENT:
-            return Deadline.ACKNOWLEDGE, self.acknowledge_by
-        if self.status == _ACKNOWLEDGED:
-            return Deadline.ANSWER, self.answer_by
-        return None
+        return pending_deadline(self.status, self.acknowledge_by, self.answer_by)
 
     def due(self) -> datetime | None:
         pending = self.pending()
@@ -144,6 +140,18 @@ class Lifecycle:
             return None
         deadline, due = pending
         return deadline if at > due and deadline not in self.escalations else None
+
+
+def pending_deadline(
+    status: str, acknowledge_by: datetime, answer_by: datetime
+) -> tuple[Deadline, datetime] | None:
+    """The deadline a referral in ``status`` owes next, if any: to acknowledge it,
+    then to answer it (for whoever holds only its status and deadlines)."""
+    if status == _SENT:
+        return Deadline.ACKNOWLEDGE, acknowledge_by
+    if status == _ACKNOWLEDGED:
+        return Deadline.ANSWER, answer_by
+    return None
 
 
 def at_sending(policy: DeadlinePolicy, urgency: Urgency, sent_at: datetime) -> Lifecycle:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.notifications.announcement import Announcement, referral_link
+from domain.referral_lifecycle import Deadline, ReferralStatus, pending_deadline
 
 # What a recipient's move tells the sender (and what the sender's tells the recipient).
 MOVED_KIND = {
@@ -31,7 +32,15 @@ MOVED_KIND = {
     "expire": "referral.expired",
 }
 
-_ENDED = frozenset({"declined", "completed", "withdrawn", "expired"})
+# Ended for good (a suspended referral may resume: its recipient still holds it).
+_ENDED = frozenset(
+    {
+        ReferralStatus.DECLINED,
+        ReferralStatus.COMPLETED,
+        ReferralStatus.WITHDRAWN,
+        ReferralStatus.EXPIRED,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +62,9 @@ class ReferralFacts:
     def active(self) -> bool:
         return self.status not in _ENDED
 
-    def pending_deadline(self) -> tuple[str, datetime] | None:
-        """The deadline the recipient must meet next, if any: to acknowledge, then to answer."""
-        if self.status == "sent":
-            return "acknowledge", self.acknowledge_by
-        if self.status == "acknowledged":
-            return "answer", self.answer_by
-        return None
+    def pending_deadline(self) -> tuple[Deadline, datetime] | None:
+        """The deadline the recipient must meet next, if any (the lifecycle's rule)."""
+        return pending_deadline(self.status, self.acknowledge_by, self.answer_by)
 
 
 def _announce(
