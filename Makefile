@@ -10,6 +10,11 @@ STAMP = $(VENV)/.installed
 # Two workers: the machine has two cores (PYTEST_ARGS="-n 0" for a serial run).
 PYTEST_ARGS ?= -n 2
 
+# Python's bytecode cache, whatever the environment says: with
+# PYTHONDONTWRITEBYTECODE set, every test worker rewrites every test module's
+# assertions again at each run (seconds of CPU per worker).
+unexport PYTHONDONTWRITEBYTECODE
+
 .DEFAULT_GOAL := test
 
 .PHONY: install run test lint typecheck layers check bench bench-full demo lock clean python-version faults conformance load

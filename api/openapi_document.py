@@ -15,7 +15,7 @@ links. ``complete`` adds them to the generated document, in this one place:
 - a referral names at least one category (``empty-scope``) and goes to a
   service that works cases (``recipient-cannot-work-cases``);
 - a required text (a note, a reason) has a visible character (``empty-text``,
-  ``domain.text``): a pattern of every visible code point (``VISIBLE``);
+  ``domain.text``): a pattern of every visible code point (``visible_pattern``);
 - a risk assessment answers every item of its instrument and no other
   (``unknown-risk-item``...): one schema per instrument of the deployment;
 - a page's ``limit`` is 1 to ``MAX_LIMIT`` (the audit log's 1 to ``MAX_EVENTS``)
@@ -36,6 +36,7 @@ links. ``complete`` adds them to the generated document, in this one place:
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Iterable
 from enum import StrEnum
@@ -114,8 +115,13 @@ def _escaped(code_point: int) -> str:
     return f"\\u{code_point:04x}" if code_point <= 0xFFFF else f"\\U{code_point:08x}"
 
 
-def _visible_pattern() -> str:
-    """A character class of every code point ``domain.text.is_visible`` accepts."""
+@functools.cache
+def visible_pattern() -> str:
+    """A character class of every code point ``domain.text.is_visible`` accepts.
+
+    Made when the document is first rendered, not on import: it looks at every
+    code point (half a second), which every process that serves or runs a command
+    would otherwise pay at start-up."""
     ranges: list[str] = []
     start: int | None = None
     for code_point in range(0x110001):
@@ -131,9 +137,6 @@ def _visible_pattern() -> str:
             ranges.append(_escaped(start) + ("" if end == start else "-" + _escaped(end)))
             start = None
     return "[" + "".join(ranges) + "]"
-
-
-VISIBLE = _visible_pattern()
 
 
 def _bodies() -> Iterable[type[Body]]:
@@ -170,7 +173,7 @@ def _bodies_complete(
     _words_schema(schemas["ConsentBody"]["properties"]["recipient_services"], services)
     _words_schema(schemas["ReferralBody"]["properties"]["recipient_service"], case_services)
     for name, field in REQUIRED_TEXTS:
-        schemas[name]["properties"][field]["pattern"] = VISIBLE
+        schemas[name]["properties"][field]["pattern"] = visible_pattern()
     schemas["ReferralBody"]["properties"]["scope"]["minItems"] = 1
     # Litestar drops the items' bounds of an optional list (`list[Id] | None`).
     _optional_list_of_ids(schemas["ReplayBody"]["properties"]["announcement_ids"])

@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import getpass
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -249,10 +250,27 @@ def backend_env(kind: str, directory: Path) -> Iterator[dict[str, str]]:
             "POSTGRES_URL": _postgres_url(probe),
         }
     finally:
-        with psycopg.connect(probe.url, autocommit=True, connect_timeout=5) as conn:
-            # A test that leaves a transaction open would block the drop for ever.
-            conn.execute("SET lock_timeout = '10s'")
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        _drop_schema(probe.url, schema)
+
+
+def _drop_schema(url: str, schema: str) -> None:
+    """Drop a test's schema. A background thread of the test's application that is
+    still finishing its last statement (the server's workers stop asynchronously) can
+    make PostgreSQL pick the drop as a deadlock's victim: the other side then goes
+    on, so the drop is tried again."""
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+        # A test that leaves a transaction open would block the drop for ever.
+        conn.execute("SET lock_timeout = '10s'")
+        for attempt in range(3):
+            try:
+                conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+                )
+                return
+            except psycopg.errors.DeadlockDetected:
+                if attempt == 2:
+                    raise
+                time.sleep(0.2)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -13,6 +13,7 @@ deadlines and a link, never anything of her.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Final
@@ -71,21 +72,33 @@ class WebhookSender:
     ) -> None:
         # ``wall``: the attempt's real time, which the receiver checks against its
         # own clock (the worker's schedule may run on another, simulated in tests).
-        self._client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        self._client = client
         self._wall = wall
+        self._lock = threading.Lock()
+
+    def _http(self) -> httpx.Client:
+        """The client, made at the first delivery: making one loads the system's
+        certificate store (tens of milliseconds), which every process that builds the
+        application would otherwise pay, whether or not it ever sends a webhook."""
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+            return self._client
 
     def send(self, url: str, secrets: Sequence[str], announcement: Announcement) -> None:
         body = body_of(announcement)
         headers = signed_headers(secrets, announcement, self._wall(), body)
         try:
-            response = self._client.post(url, content=body, headers=headers)
+            response = self._http().post(url, content=body, headers=headers)
         except httpx.HTTPError as e:
             raise DeliveryFailed(f"no answer: {type(e).__name__}") from None
         if not 200 <= response.status_code < 300:
             raise DeliveryFailed(f"answered {response.status_code}")
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
 
 
 class WebhookChannel:
