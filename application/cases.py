@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Unpack
 from uuid import UUID
@@ -12,7 +12,7 @@ from application.authorisation import Action, authorise, require_works_on
 from application.context import Context
 from application.errors import Conflict, NotFound
 from application.list_filters import ListWords, case_filter
-from application.loading import Loader
+from application.loading import CaseReferrals, Loader
 from application.pagination import Cursors, check_limit
 from application.ports import case_scope
 from application.presenting import (
@@ -39,7 +39,6 @@ from domain.case import Case
 from domain.entries import CaseStatus
 from domain.network import Actor
 from domain.reference import new_reference
-from domain.referral import Referral
 from domain.risk import RiskLevel
 from domain.visibility import CaseAccess, access_of
 from domain.vocabulary import Category, ReferralKind, ServiceKind, categories, parse
@@ -124,7 +123,7 @@ class Cases:
         case, referrals, _ = self.load.visible_case(actor, case_ref)
         at = self.ctx.clock.now()
         relying = set(case.withdraw_consent(consent_id, actor, at))
-        suspended = [r for r in referrals if str(r.id) in relying]
+        suspended = [r for r in referrals.all() if str(r.id) in relying]
         for referral in suspended:
             referral.suspend(consent_id, at)
         self.ctx.store.save(case, *suspended)
@@ -264,7 +263,7 @@ class Cases:
         rows = self.ctx.views.case(row.id)
         return None if rows is None else visible_version(rows, access)
 
-    def _workable(self, actor: Actor, case_ref: str) -> tuple[Case, Sequence[Referral], CaseAccess]:
+    def _workable(self, actor: Actor, case_ref: str) -> tuple[Case, CaseReferrals, CaseAccess]:
         """A case the actor's service owns or holds an active referral on."""
         case, referrals, access = self.load.visible_case(actor, case_ref)
         require_works_on(access, self.ctx.clock.now())
