@@ -40,7 +40,7 @@ from domain.entries import CaseStatus
 from domain.network import Actor
 from domain.reference import new_reference
 from domain.risk import RiskLevel
-from domain.visibility import CaseAccess, access_of
+from domain.visibility import CaseAccess, access_of, owner_access
 from domain.vocabulary import Category, ReferralKind, ServiceKind, categories, parse
 
 # An opening conflicts only when its random code is already taken (one draw in
@@ -219,13 +219,19 @@ class Cases:
         ask = PageAsk(cursors.open(scope, cursor), check_limit(limit))
         at = self.ctx.clock.now()
         found = self.ctx.views.cases_of(actor.service.id, at, where, ask)
-        standings = self.ctx.views.standings([row.id for row in found.items])
+        # The cases the service owns need no standing: the owner's access reads
+        # neither consents nor referrals (``owner_access``), and reading every
+        # referral of every listed case made the list grow with their histories.
+        owned = {row.id: owner_access(actor.service, row.owner_service) for row in found.items}
+        standings = self.ctx.views.standings([i for i, a in owned.items() if a is None])
         items = []
         for row in found.items:
-            standing = standings.get(row.id)
-            if standing is None:
-                continue
-            access = access_of(actor.service, standing, standing.referrals)
+            access = owned[row.id]
+            if access is None:
+                standing = standings.get(row.id)
+                if standing is None:
+                    continue
+                access = access_of(actor.service, standing, standing.referrals)
             if not access.sees_case:  # the views' participants say so; the rule decides
                 continue
             version = self._version_seen(row, access)
