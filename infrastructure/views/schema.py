@@ -136,7 +136,13 @@ REFERRALS: Final = table(
         *SEALED,
     ),
     key=("id",),
-    indexes=(("recipient_service", "active"), ("sender_service", "active"), ("case_id",)),
+    # A box's order (``ViewQueries.box``): a service's referrals by urgency, then by
+    # sending; the index hands out the first page without sorting the box.
+    indexes=(
+        ("recipient_service", "urgency_rank", "position"),
+        ("sender_service", "urgency_rank", "position"),
+        ("case_id",),
+    ),
 )
 
 ESCALATIONS: Final = table(
