@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Final
 
 SEALED: Final = (
@@ -44,11 +45,12 @@ class Table:
     def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[k] for k in self.key) if len(self.key) > 1 else (row[self.key[0]],)
 
-    @property
+    # Cached: every row read from the views is decoded and named by these.
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
-    @property
+    @cached_property
     def kinds(self) -> tuple[str, ...]:
         return tuple(c.kind for c in self.columns)
 
