@@ -121,9 +121,13 @@ class Cases:
     def withdraw_consent(self, actor: Actor, case_ref: str, consent_id: str) -> ConsentView:
         """Withdraw a consent and, in the same write, suspend every open referral on it."""
         case, referrals, _ = self.load.visible_case(actor, case_ref)
+        # Read with the case, before the moment of the write: what the withdrawal
+        # suspends is the referrals as they stood then, and a move made on one since
+        # makes the save conflict rather than pass unseen.
+        loaded = referrals.all()
         at = self.ctx.clock.now()
         relying = set(case.withdraw_consent(consent_id, actor, at))
-        suspended = [r for r in referrals.all() if str(r.id) in relying]
+        suspended = [r for r in loaded if str(r.id) in relying]
         for referral in suspended:
             referral.suspend(consent_id, at)
         self.ctx.store.save(case, *suspended)
