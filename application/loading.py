@@ -69,11 +69,6 @@ class CaseReferrals:
         self._load = load
         self._loaded: list[Referral] | None = None
 
-    @property
-    def loaded(self) -> bool:
-        """Whether they were read (and so replayed) yet."""
-        return self._loaded is not None
-
     def all(self) -> list[Referral]:
         if self._loaded is None:
             self._loaded = self._load.referrals_of(self._case)

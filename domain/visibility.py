@@ -132,8 +132,9 @@ def owner_access(service: Service, owner_service: str) -> CaseAccess | None:
 def access_of(service: Service, case: CaseTerms, referrals: Iterable[ReferralTerms]) -> CaseAccess:
     """Compute what ``service`` may read of ``case``, given the referrals made on it.
 
-    The owner's access reads neither (``owner_access``): ``referrals`` is not
-    iterated for the owner, so it may be a collection loaded on first read."""
+    The owner's access reads neither the case's consents nor its referrals
+    (``owner_access``): ``referrals`` is not iterated for the owner, so it may be a
+    collection loaded on first read."""
     owned = owner_access(service, case.owner_service)
     if owned is not None:
         return owned
