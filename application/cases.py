@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Unpack
 from uuid import UUID
@@ -12,7 +12,7 @@ from application.authorisation import Action, authorise, require_works_on
 from application.context import Context
 from application.errors import Conflict, NotFound
 from application.list_filters import ListWords, case_filter
-from application.loading import Loader
+from application.loading import CaseReferrals, Loader
 from application.pagination import Cursors, check_limit
 from application.ports import case_scope
 from application.presenting import (
@@ -39,9 +39,8 @@ from domain.case import Case
 from domain.entries import CaseStatus
 from domain.network import Actor
 from domain.reference import new_reference
-from domain.referral import Referral
 from domain.risk import RiskLevel
-from domain.visibility import CaseAccess, access_of
+from domain.visibility import CaseAccess, access_of, owner_access
 from domain.vocabulary import Category, ReferralKind, ServiceKind, categories, parse
 
 # An opening conflicts only when its random code is already taken (one draw in
@@ -122,9 +121,13 @@ class Cases:
     def withdraw_consent(self, actor: Actor, case_ref: str, consent_id: str) -> ConsentView:
         """Withdraw a consent and, in the same write, suspend every open referral on it."""
         case, referrals, _ = self.load.visible_case(actor, case_ref)
+        # Read with the case, before the moment of the write: what the withdrawal
+        # suspends is the referrals as they stood then, and a move made on one since
+        # makes the save conflict rather than pass unseen.
+        loaded = referrals.all()
         at = self.ctx.clock.now()
         relying = set(case.withdraw_consent(consent_id, actor, at))
-        suspended = [r for r in referrals if str(r.id) in relying]
+        suspended = [r for r in loaded if str(r.id) in relying]
         for referral in suspended:
             referral.suspend(consent_id, at)
         self.ctx.store.save(case, *suspended)
@@ -220,13 +223,19 @@ class Cases:
         ask = PageAsk(cursors.open(scope, cursor), check_limit(limit))
         at = self.ctx.clock.now()
         found = self.ctx.views.cases_of(actor.service.id, at, where, ask)
-        standings = self.ctx.views.standings([row.id for row in found.items])
+        # The cases the service owns need no standing: the owner's access reads
+        # neither consents nor referrals (``owner_access``), and reading every
+        # referral of every listed case made the list grow with their histories.
+        owned = {row.id: owner_access(actor.service, row.owner_service) for row in found.items}
+        standings = self.ctx.views.standings([i for i, a in owned.items() if a is None])
         items = []
         for row in found.items:
-            standing = standings.get(row.id)
-            if standing is None:
-                continue
-            access = access_of(actor.service, standing, standing.referrals)
+            access = owned[row.id]
+            if access is None:
+                standing = standings.get(row.id)
+                if standing is None:
+                    continue
+                access = access_of(actor.service, standing, standing.referrals)
             if not access.sees_case:  # the views' participants say so; the rule decides
                 continue
             version = self._version_seen(row, access)
@@ -264,7 +273,7 @@ class Cases:
         rows = self.ctx.views.case(row.id)
         return None if rows is None else visible_version(rows, access)
 
-    def _workable(self, actor: Actor, case_ref: str) -> tuple[Case, Sequence[Referral], CaseAccess]:
+    def _workable(self, actor: Actor, case_ref: str) -> tuple[Case, CaseReferrals, CaseAccess]:
         """A case the actor's service owns or holds an active referral on."""
         case, referrals, access = self.load.visible_case(actor, case_ref)
         require_works_on(access, self.ctx.clock.now())

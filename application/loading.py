@@ -12,6 +12,7 @@ referral is loaded at all: ``IntegrityFailure`` (``application.integrity``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from uuid import UUID
 
 from application.authorisation import require_sees_case, sees_referral
@@ -49,6 +50,34 @@ def case_id(case_ref: str) -> UUID:
     return case_id_for(code)
 
 
+class CaseReferrals:
+    """The referrals made on a loaded case, replayed from the event store the first
+    time they are read, then kept.
+
+    Most commands on a case are its owner's, and an owner's access needs no
+    referral (``domain.visibility.access_of`` answers the owner at once): replaying
+    every referral of a case for each of them made a write's cost grow with the
+    case's history. The ones that do read them (another service's access, the
+    suspension of the referrals a withdrawn consent held up) load them here, all of
+    them, from the ids the loaded case lists: the same aggregates as before, only
+    when asked for."""
+
+    __slots__ = ("_case", "_load", "_loaded")
+
+    def __init__(self, case: Case, load: Loader) -> None:
+        self._case = case
+        self._load = load
+        self._loaded: list[Referral] | None = None
+
+    def all(self) -> list[Referral]:
+        if self._loaded is None:
+            self._loaded = self._load.referrals_of(self._case)
+        return self._loaded
+
+    def __iter__(self) -> Iterator[Referral]:
+        return iter(self.all())
+
+
 class Loader:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -71,16 +100,18 @@ class Loader:
         except NotFound:
             raise NotFound("no such case") from None
 
-    def visible_case(self, actor: Actor, case_ref: str) -> tuple[Case, list[Referral], CaseAccess]:
+    def visible_case(self, actor: Actor, case_ref: str) -> tuple[Case, CaseReferrals, CaseAccess]:
         """Load a case the actor's service may see; any other answers "not found".
 
         Whether it may see it is read from the views first (``require_visible``),
         so a case it may not see is never loaded; the aggregates loaded then decide
-        again, as the rules of the write."""
+        again, as the rules of the write. Its referrals are loaded when read
+        (``CaseReferrals``): the rule reads them for a service that does not own the
+        case, a use case when it works on them."""
         found = case_id(case_ref)
         self.require_visible(actor, found)
         case = self._case(found)
-        referrals = self.referrals_of(case)
+        referrals = CaseReferrals(case, self)
         access = access_of(actor.service, case, referrals)
         require_sees_case(access)
         return case, referrals, access

@@ -55,6 +55,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from litestar import Litestar, Response, route
@@ -482,6 +483,95 @@ def measure_replay(backend: Backend, events: int) -> Replay:
 
 
 # --------------------------------------------------------------------------
+# The same requests through the application, without HTTP (``--in-process``).
+
+
+def in_process(storage: Storage, rounds: int, warmup: int = 10) -> dict[str, list[float]]:
+    """The application's own work per request: the clients' kinds of request made on
+    the application in one thread, a round of each in turn, ``warmup`` rounds first
+    (not timed); the seconds each took, by kind. The cases gather notes and
+    referrals round after round, as the benchmark's do."""
+    from domain.referral import Move
+    from infrastructure.bootstrap import build_rete
+    from infrastructure.settings import load_settings
+
+    settings = load_settings(
+        {
+            "RETE_DATABASE_URL": storage.database_url,
+            "RETE_VAR_DIR": str(storage.var_dir),
+            "RETE_CHECKPOINT_INTERVAL": "0",
+        }
+    )
+    rete = build_rete(settings)
+    times: dict[str, list[float]] = {}
+
+    def timed(label: str, request: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        answer = request(*args, **kwargs)
+        times.setdefault(label, []).append(time.perf_counter() - start)
+        return answer
+
+    try:
+        cav = rete.ctx.identify("bench.cav", "cav-scirocco", ["caseworker"])
+        social = rete.ctx.identify("bench.social", "ss-cesano", ["caseworker"])
+        police = rete.ctx.identify("bench.police", "pl-cesano", ["caseworker"])
+        cases = []
+        for _ in range(CASES_PER_CAV_CLIENT):
+            ref = rete.cases.open(cav).reference_code
+            rete.cases.record_consent(
+                cav,
+                ref,
+                recipient_kinds=CONSENT["recipient_kinds"],
+                recipient_services=[],
+                purposes=CONSENT["purposes"],
+                categories_=CONSENT["categories"],
+                expires_at=None,
+            )
+            cases.append(ref)
+        referral = {k: v for k, v in REFERRAL.items() if k != "scope"}
+        cases_, referrals = rete.cases, rete.referrals
+        for n in range(warmup + rounds):
+            if n == warmup:
+                times.clear()
+            ref = cases[n % len(cases)]
+            timed("case page", cases_.get, cav, ref)
+            timed("add note", cases_.add_note, cav, ref, "violence", f"Note {n}.")
+            timed("list cases", cases_.list, cav, limit=20)
+            timed("outbox", referrals.list, cav, "outbox")
+            sent = timed("refer", referrals.refer, cav, ref, scope=["identity"], **referral)
+            rid = str(sent.id)
+            timed("inbox", referrals.list, social, "inbox")
+            timed("move", referrals.move, social, rid, Move.ACKNOWLEDGE)
+            timed("referral", referrals.get, social, rid)
+            timed("move", referrals.move, social, rid, Move.ACCEPT)
+            timed("inbox", referrals.list, police, "inbox")
+    finally:
+        rete.close()
+    return times
+
+
+def in_process_table(by_backend_: dict[str, dict[str, list[float]]], rounds: int) -> Table:
+    table = Table(
+        title="The same requests through the application, without HTTP",
+        caption=f"median ms of {rounds} rounds (after 10 untimed), one thread",
+    )
+    for column in ("backend", "request", "count", "p50", "p90"):
+        table.add_column(column, justify="left" if column in ("backend", "request") else "right")
+    for backend, times in by_backend_.items():
+        for kind, seconds in sorted(times.items()):
+            ordered = sorted(seconds)
+            p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+            table.add_row(
+                backend,
+                kind,
+                f"{len(ordered):,}",
+                _ms(statistics.median(ordered) * 1000),
+                _ms(p90 * 1000),
+            )
+    return table
+
+
+# --------------------------------------------------------------------------
 # Report.
 
 
@@ -552,12 +642,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="alternating rounds")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of both servers")
     parser.add_argument("--replay-events", type=int, default=1000)
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        metavar="ROUNDS",
+        help="instead: the same requests through the application, ROUNDS rounds, no HTTP",
+    )
     parser.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_baseline:
         serve_baseline(args.serve_baseline, args.workers)
         return 0
     console = Console() if sys.stdout.isatty() else Console(width=140)
+    if args.in_process:
+        measured = {}
+        for backend in chosen_backends(args, console):
+            with backend.fresh() as storage:
+                measured[backend.name] = in_process(storage, args.in_process)
+        console.print(in_process_table(measured, args.in_process))
+        return 0 if measured else 1
     results, replays = [], []
     logs = Path(tempfile.mkdtemp(prefix="rete-load-"))
     for backend in chosen_backends(args, console):

@@ -119,11 +119,26 @@ def referral_cutoff(referral: ReferralTerms, case: CaseTerms) -> Cutoff:
     return min(ends) if ends else None
 
 
+def owner_access(service: Service, owner_service: str) -> CaseAccess | None:
+    """What ``service`` may read of a case owned by ``owner_service`` if it is the
+    owner: its kind's row, with no cut-off, whatever the case's consents and
+    referrals say (so they need not be read). ``None`` when it is not the owner:
+    then the referrals decide (``access_of``)."""
+    if owner_service != service.id:
+        return None
+    return CaseAccess(service.id, True, True, dict.fromkeys(service.visible_categories, None))
+
+
 def access_of(service: Service, case: CaseTerms, referrals: Iterable[ReferralTerms]) -> CaseAccess:
-    """Compute what ``service`` may read of ``case``, given the referrals made on it."""
+    """Compute what ``service`` may read of ``case``, given the referrals made on it.
+
+    The owner's access reads neither the case's consents nor its referrals
+    (``owner_access``): ``referrals`` is not iterated for the owner, so it may be a
+    collection loaded on first read."""
+    owned = owner_access(service, case.owner_service)
+    if owned is not None:
+        return owned
     row = service.visible_categories
-    if case.owner_service == service.id:
-        return CaseAccess(service.id, True, True, dict.fromkeys(row, None))
     windows: dict[Category, Cutoff] = {}
     participant = False
     for referral in referrals:

@@ -103,7 +103,26 @@ class Dialect(ABC):
         return encode
 
     def decode_row(self, kinds: Sequence[str], values: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(self.decode(kind, value) for kind, value in zip(kinds, values, strict=True))
+        """A stored row's values, each decoded by its kind. Every view row read is
+        decoded here, so the converters of a row's kinds are looked up once per
+        shape of row (``_row_decoders``), not once per value."""
+        key = kinds if isinstance(kinds, tuple) else tuple(kinds)
+        converting = _row_decoders.get((self.name, key))
+        if converting is None:
+            converting = [(i, c) for i, kind in enumerate(key) if (c := self.decoder(kind))]
+            _row_decoders[(self.name, key)] = converting
+        if len(values) != len(key):
+            raise ValueError(f"a row of {len(values)} values read as {len(key)} columns")
+        out = list(values)
+        for i, convert in converting:
+            if out[i] is not None:
+                out[i] = convert(out[i])
+        return tuple(out)
+
+
+# The converters of each shape of row a dialect decodes, by (dialect, column kinds):
+# a few dozen shapes at most (one per table, and the few statements of their own).
+_row_decoders: dict[tuple[str, tuple[str, ...]], list[tuple[int, Convert]]] = {}
 
 
 class SqliteDialect(Dialect):

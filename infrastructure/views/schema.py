@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Final
 
 SEALED: Final = (
@@ -44,11 +45,12 @@ class Table:
     def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[k] for k in self.key) if len(self.key) > 1 else (row[self.key[0]],)
 
-    @property
+    # Cached: every row read from the views is decoded and named by these.
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
-    @property
+    @cached_property
     def kinds(self) -> tuple[str, ...]:
         return tuple(c.kind for c in self.columns)
 
@@ -136,7 +138,13 @@ REFERRALS: Final = table(
         *SEALED,
     ),
     key=("id",),
-    indexes=(("recipient_service", "active"), ("sender_service", "active"), ("case_id",)),
+    # A box's order (``ViewQueries.box``): a service's referrals by urgency, then by
+    # sending; the index hands out the first page without sorting the box.
+    indexes=(
+        ("recipient_service", "urgency_rank", "position"),
+        ("sender_service", "urgency_rank", "position"),
+        ("case_id",),
+    ),
 )
 
 ESCALATIONS: Final = table(
