@@ -100,17 +100,24 @@ class PostgresDatabase(Database):
     def _transaction(self, conn: psycopg.Connection[Any], opening: bytes) -> Iterator[Tx]:
         """A transaction opened by ``opening`` (one simple query, sent with the first
         statement: ``PostgresTx``), committed at the end, rolled back on any error;
-        one in which no statement ran was never opened, and has nothing to end."""
-        tx = PostgresTx(conn, self._dialect, opening)
+        one in which no statement ran was never opened, and has nothing to end.
+        Statements without results wait for the next one or the commit (``defer``):
+        one of them that fails fails the commit, and the transaction is rolled back."""
+        tx = PostgresTx(conn, self._dialect, opening, defer=True)
         try:
             yield tx
         except BaseException:
+            tx.discard()
             if tx.begun:
-                with suppress(psycopg.Error):  # a broken connection: the pool drops it
-                    conn.execute("ROLLBACK")
+                _roll_back(conn)
             raise
         if tx.begun:
-            conn.execute("COMMIT")
+            try:
+                tx.commit()
+            except BaseException:
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    _roll_back(conn)
+                raise
 
     def _opening(
         self, conn: psycopg.Connection[Any], lock: str | None, pairs: tuple[tuple[str, str], ...]
@@ -139,3 +146,8 @@ class PostgresDatabase(Database):
 
     def _join_lock(self, tx: Tx, lock: str) -> None:
         tx.query("SELECT pg_advisory_xact_lock(%s::int4, hashtext(%s))", (LOCK_NAMESPACE, lock))
+
+
+def _roll_back(conn: psycopg.Connection[Any]) -> None:
+    with suppress(psycopg.Error):  # a broken connection: the pool drops it
+        conn.execute("ROLLBACK")

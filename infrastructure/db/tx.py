@@ -50,7 +50,16 @@ class Tx(ABC):
         """Run one statement; how many rows it changed."""
 
     @abstractmethod
-    def many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    def many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for each of ``rows``. Inside a write transaction it may
+        be sent only with the transaction's next statement or its commit (one round
+        trip for all): an error in it then fails that statement, or the commit, and
+        the transaction is rolled back all the same."""
+
+    def later(self, statement: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement whose count nobody needs, as ``many`` may run its rows:
+        with the transaction's next statement or its commit."""
+        self.many(statement, [params])
 
     @abstractmethod
     def table_exists(self, table: str) -> bool: ...
@@ -129,13 +138,21 @@ class PostgresTx(Tx):
         conn: psycopg.Connection[Any],
         dialect: PostgresDialect,
         opening: bytes | None = None,
+        *,
+        defer: bool = False,
     ) -> None:
         """``opening``: the statements that open the transaction (one simple query),
         sent with the first statement when that one takes no parameters (one round
-        trip for both), else alone just before it; not at all if none comes."""
+        trip for both), else alone just before it; not at all if none comes.
+        ``defer``: inside a transaction that ends with ``commit``, statements without
+        results (``many``, ``later``) wait and go in one pipeline with the next
+        statement, or with the ``COMMIT``: a catch-up's rows, its positions and its
+        commit are one round trip instead of one each."""
         super().__init__(dialect)
         self._conn = conn
         self._opening = opening
+        self._defer = defer
+        self._queued: list[tuple[str, list[Sequence[Any]]]] = []
         self.begun = False  # the opening was sent
 
     def begin(self) -> None:
@@ -153,6 +170,7 @@ class PostgresTx(Tx):
             # One simple query, the opening's statements then this one, its few plain
             # parameters bound here (psycopg's client-side binding quotes them): its
             # rows are the last result. Never prepared: a prepared statement is one.
+            # (Nothing is queued yet: a statement queued sent the opening first.)
             self._opening, self.begun = None, True
             with psycopg.ClientCursor(self._conn, row_factory=tuple_row) as cursor:
                 joined = opening.decode().replace("%", "%%") + "; " + statement
@@ -161,21 +179,68 @@ class PostgresTx(Tx):
                     pass
                 return cursor.fetchall()
         self.begin()
-        # The event store's connections make dicts; statements here want tuples.
-        with self._conn.cursor(binary=binary, row_factory=tuple_row) as cursor:
-            cursor.execute(statement, params, prepare=prepare)
+        with self._send(statement, params, binary=binary, prepare=prepare) as cursor:
             return cursor.fetchall()
 
     def command(self, statement: str, params: Sequence[Any] = ()) -> int:
         self.begin()
-        with self._conn.cursor(row_factory=tuple_row) as cursor:
-            cursor.execute(statement, params)
+        with self._send(statement, params) as cursor:
             return cursor.rowcount
 
     def many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
         self.begin()
+        if self._defer:
+            self._queued.append((statement, list(rows)))
+            return
         with self._conn.cursor(row_factory=tuple_row) as cursor:
             cursor.executemany(statement, list(rows))
+
+    def commit(self) -> None:
+        """End the transaction: what is queued, then ``COMMIT``, in one round trip."""
+        self._send("COMMIT", ()).close()
+
+    def discard(self) -> None:
+        """Forget what is queued (the transaction is being rolled back)."""
+        self._queued.clear()
+
+    def _send(
+        self,
+        statement: str,
+        params: Sequence[Any],
+        *,
+        binary: bool = False,
+        prepare: bool | None = None,
+    ) -> psycopg.Cursor[Row]:
+        """A cursor that ran ``statement`` after whatever is queued: alone when
+        nothing is, else in one pipeline with it (one sync, one round trip). A
+        queued statement that fails raises here; the caller's transaction is rolled
+        back as if it had failed when it was queued."""
+        # The event store's connections make dicts; statements here want tuples.
+        cursor = self._conn.cursor(binary=binary, row_factory=tuple_row)
+        try:
+            queued, self._queued = self._queued, []
+            if not queued:
+                cursor.execute(statement, params, prepare=prepare)
+                return cursor
+            with self._conn.pipeline():
+                self._run(queued)
+                cursor.execute(statement, params, prepare=prepare)
+            return cursor
+        except BaseException:
+            cursor.close()
+            raise
+
+    def _flush(self) -> None:
+        """Send what is queued, in one pipeline."""
+        queued, self._queued = self._queued, []
+        if queued:
+            with self._conn.pipeline():
+                self._run(queued)
+
+    def _run(self, queued: list[tuple[str, list[Sequence[Any]]]]) -> None:
+        for statement, rows in queued:
+            with self._conn.cursor() as cursor:  # rides the pipeline: no sync of its own
+                cursor.executemany(statement, rows)
 
     def insert_rows(
         self, insert: str, table: str, columns: Sequence[str], kinds: Sequence[str], rows: list[Any]
@@ -185,8 +250,10 @@ class PostgresTx(Tx):
             self.many(insert, rows)
             return
         # Binary COPY: several times faster than batched INSERTs for a rebuild's bulk
-        # load, and as strict (a duplicate key fails the transaction).
+        # load, and as strict (a duplicate key fails the transaction). What is queued
+        # goes first (a COPY cannot join a pipeline).
         self.begin()
+        self._flush()
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
         with self._conn.cursor() as cursor, cursor.copy(statement) as copy:
             copy.set_types([_COPY_TYPES[kind] for kind in kinds])

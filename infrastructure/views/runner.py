@@ -15,13 +15,15 @@ positions inside it, so runners in several processes never apply a record twice.
 The log is read on the views' own connection (``log.EventLog``), inside the batch
 transaction: the head and the records come from the same snapshot as the
 positions. An idle catch-up costs one ``MAX`` on the log's position index,
-compared with what this runner last saw. Past that, one statement
-(``EventLog.standing``) says whether there is anything to do: the head again,
+compared with what this runner last saw, in the same statement
+(``EventLog.standing``) that, past it, also says whether there is anything to do:
 the views' lowest position and whether a record some view reads lies beyond it.
 When another runner (``rete views run``, another worker) already applied
 the records, or only records no view reads came (reference numbers, the access
 log: the positions move past them with the next batch), no write transaction is
-opened; and a catch-up with work costs those two statements plus its batch.
+opened; and a catch-up with work costs that statement plus its batch (the
+batch's opening with its positions, the records, the rows it changes read back,
+then its writes, its new positions and its commit in one pipeline).
 """
 
 from __future__ import annotations
@@ -82,13 +84,14 @@ class ViewRunner:
         with self._lock:
             views = self.views
             with self._tables.read(snapshot=False) as tx:
-                # Idle, the common case before every read: the head alone, as cheap
-                # as a statement gets.
-                if self._log.head(tx) <= self._seen:
-                    return 0
+                # One statement: idle, the common case before every read, it reads
+                # the head alone (as cheap as a statement gets); past what this
+                # runner saw, also where the views stand.
                 head, reached, pending = self._log.standing(
                     tx, views.tracking.qualified, views.names, self._seen, views.topics
                 )
+            if head <= self._seen:
+                return 0
             if reached is not None and (reached >= head or not pending):
                 # Nothing new, or another runner (``rete views run``, another worker)
                 # applied it, or only records no view reads came: those wait for the
