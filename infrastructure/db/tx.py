@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, Final
 
 import psycopg
@@ -55,6 +55,13 @@ class Tx(ABC):
         be sent only with the transaction's next statement or its commit (one round
         trip for all): an error in it then fails that statement, or the commit, and
         the transaction is rolled back all the same."""
+
+    def ahead(self, statement: str, params: Sequence[Any] = (), *, binary: bool = False) -> None:
+        """A query the caller will make next in this transaction, sent with the
+        transaction's next statement where the backend can (one round trip for
+        both); the ``query`` with the same statement and parameters then answers at
+        once. (Nothing happens here on a backend without round trips.)"""
+        return None
 
     def later(self, statement: str, params: Sequence[Any] = ()) -> None:
         """Run one statement whose count nobody needs, as ``many`` may run its rows:
@@ -132,27 +139,37 @@ _COPY_TYPES: Final = {
 }
 
 
+def _asked(statement: str, params: Sequence[Any], binary: bool) -> Hashable:
+    """A query as ``ahead`` keeps its answer: its statement, parameters and format
+    (a list parameter, such as an array of topics, as a tuple)."""
+    values = tuple(tuple(p) if isinstance(p, list) else p for p in params)
+    return (statement, values, binary)
+
+
 class PostgresTx(Tx):
     def __init__(
         self,
         conn: psycopg.Connection[Any],
         dialect: PostgresDialect,
-        opening: bytes | None = None,
+        opening: tuple[bytes, ...] | None = None,
         *,
         defer: bool = False,
     ) -> None:
-        """``opening``: the statements that open the transaction (one simple query),
-        sent with the first statement when that one takes no parameters (one round
-        trip for both), else alone just before it; not at all if none comes.
-        ``defer``: inside a transaction that ends with ``commit``, statements without
-        results (``many``, ``later``) wait and go in one pipeline with the next
-        statement, or with the ``COMMIT``: a catch-up's rows, its positions and its
-        commit are one round trip instead of one each."""
+        """``opening``: the statements that open the transaction, sent with the first
+        statement: in one simple query when that one takes no parameters or only
+        plain ones, in one pipeline when queries were sent ``ahead``, else alone
+        just before it; not at all if none comes. ``defer``: inside a transaction
+        that ends with ``commit``, statements without results (``many``, ``later``)
+        wait and go in one pipeline with the next statement, or with the
+        ``COMMIT``: a catch-up's rows, its positions and its commit are one round
+        trip instead of one each."""
         super().__init__(dialect)
         self._conn = conn
         self._opening = opening
         self._defer = defer
         self._queued: list[tuple[str, list[Sequence[Any]]]] = []
+        self._ahead: list[tuple[Hashable, str, Sequence[Any], bool]] = []
+        self._answered: dict[Hashable, list[Row]] = {}  # queries sent ahead, answered
         self.begun = False  # the opening was sent
 
     def begin(self) -> None:
@@ -160,30 +177,40 @@ class PostgresTx(Tx):
         opening, self._opening = self._opening, None
         if opening is not None:
             self.begun = True
-            self._conn.execute(opening)
+            self._conn.execute(b"; ".join(opening))
+
+    def ahead(self, statement: str, params: Sequence[Any] = (), *, binary: bool = False) -> None:
+        self._ahead.append((_asked(statement, params, binary), statement, params, binary))
 
     def _fetch(
         self, statement: str, params: Sequence[Any], binary: bool, prepare: bool | None
     ) -> list[Row]:
+        if self._answered:
+            found = self._answered.pop(_asked(statement, params, binary), None)
+            if found is not None:
+                return found
         opening = self._opening
-        if opening is not None and not binary and all(type(p) in _LITERALS for p in params):
+        if (
+            opening is not None
+            and not self._ahead
+            and not binary
+            and all(type(p) in _LITERALS for p in params)
+        ):
             # One simple query, the opening's statements then this one, its few plain
             # parameters bound here (psycopg's client-side binding quotes them): its
             # rows are the last result. Never prepared: a prepared statement is one.
             # (Nothing is queued yet: a statement queued sent the opening first.)
             self._opening, self.begun = None, True
             with psycopg.ClientCursor(self._conn, row_factory=tuple_row) as cursor:
-                joined = opening.decode().replace("%", "%%") + "; " + statement
+                joined = b"; ".join(opening).decode().replace("%", "%%") + "; " + statement
                 cursor.execute(joined, tuple(params), prepare=False)
                 while cursor.nextset():
                     pass
                 return cursor.fetchall()
-        self.begin()
         with self._send(statement, params, binary=binary, prepare=prepare) as cursor:
             return cursor.fetchall()
 
     def command(self, statement: str, params: Sequence[Any] = ()) -> int:
-        self.begin()
         with self._send(statement, params) as cursor:
             return cursor.rowcount
 
@@ -202,6 +229,7 @@ class PostgresTx(Tx):
     def discard(self) -> None:
         """Forget what is queued (the transaction is being rolled back)."""
         self._queued.clear()
+        self._ahead.clear()
 
     def _send(
         self,
@@ -211,24 +239,43 @@ class PostgresTx(Tx):
         binary: bool = False,
         prepare: bool | None = None,
     ) -> psycopg.Cursor[Row]:
-        """A cursor that ran ``statement`` after whatever is queued: alone when
-        nothing is, else in one pipeline with it (one sync, one round trip). A
-        queued statement that fails raises here; the caller's transaction is rolled
-        back as if it had failed when it was queued."""
+        """A cursor that ran ``statement`` after the opening if it was not sent, what
+        is queued and what was sent ahead: alone when none of them waits, else in
+        one pipeline with them (one sync, one round trip). A queued statement that
+        fails raises here; the caller's transaction is rolled back as if it had
+        failed when it was queued."""
+        if not self._ahead:
+            self.begin()  # alone, or (a statement queued sent it) already sent
+        opening, self._opening = self._opening, None
+        queued, self._queued = self._queued, []
+        ahead, self._ahead = self._ahead, []
         # The event store's connections make dicts; statements here want tuples.
         cursor = self._conn.cursor(binary=binary, row_factory=tuple_row)
+        answers: list[tuple[Hashable, psycopg.Cursor[Row]]] = []
         try:
-            queued, self._queued = self._queued, []
-            if not queued:
+            if not queued and not ahead:
                 cursor.execute(statement, params, prepare=prepare)
                 return cursor
             with self._conn.pipeline():
+                if opening is not None:
+                    self.begun = True
+                    for part in opening:
+                        self._conn.execute(part)
                 self._run(queued)
+                for asked, query, values, in_binary in ahead:
+                    answer = self._conn.cursor(binary=in_binary, row_factory=tuple_row)
+                    answers.append((asked, answer))
+                    answer.execute(query, values)
                 cursor.execute(statement, params, prepare=prepare)
+            for asked, answer in answers:
+                self._answered[asked] = answer.fetchall()
             return cursor
         except BaseException:
             cursor.close()
             raise
+        finally:
+            for _, answer in answers:
+                answer.close()
 
     def _flush(self) -> None:
         """Send what is queued, in one pipeline."""

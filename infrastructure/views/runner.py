@@ -21,9 +21,10 @@ the views' lowest position and whether a record some view reads lies beyond it.
 When another runner (``rete views run``, another worker) already applied
 the records, or only records no view reads came (reference numbers, the access
 log: the positions move past them with the next batch), no write transaction is
-opened; and a catch-up with work costs that statement plus its batch (the
-batch's opening with its positions, the records, the rows it changes read back,
-then its writes, its new positions and its commit in one pipeline).
+opened; and a catch-up with work costs that statement plus its batch: the
+batch's opening, its positions and the records from where the views stood (one
+pipeline), the rows it changes read back, then its writes, its new positions and
+its commit (one pipeline).
 """
 
 from __future__ import annotations
@@ -98,11 +99,11 @@ class ViewRunner:
                 # next batch to move the positions past them.
                 self._seen = max(self._seen, head)
                 return 0
-            applied = 0
+            applied, start = 0, reached
             while limit is None or applied < limit:
                 with self._tables.write(self._bulk) as tx:
-                    count, reached_now, _ = self.step(tx, head)
-                self._seen = reached_now
+                    count, reached_now, _ = self.step(tx, head, start)
+                self._seen = start = reached_now
                 applied += count
                 if progress is not None:
                     progress(reached_now, head)
@@ -110,11 +111,19 @@ class ViewRunner:
                     break
             return applied
 
-    def step(self, tx: ViewTx, stop: int | None = None) -> tuple[int, int, int]:
+    def step(
+        self, tx: ViewTx, stop: int | None = None, start: int | None = None
+    ) -> tuple[int, int, int]:
         """One batch inside ``tx`` (a write transaction): (records applied, position
         reached, head of the log when it started). ``stop``: the head as the caller
         read it just before (records are committed in position order, so none can
-        still appear below it); read here when not given."""
+        still appear below it); read here when not given. ``start``: where the
+        views most likely stand (as read before the transaction): the records from
+        there go with the positions, in one round trip; the positions read under
+        the lock decide, and the records are read again if another runner moved
+        them meanwhile."""
+        if start is not None and stop is not None and start < stop:
+            self._log.ahead(tx, start, stop, self._page, self.views.topics)
         positions = self.views.positions(tx)
         start = min(positions.values())
         head = self._log.head(tx) if stop is None else stop
