@@ -60,7 +60,10 @@ class Tx(ABC):
         """A query the caller will make next in this transaction, sent with the
         transaction's next statement where the backend can (one round trip for
         both); the ``query`` with the same statement and parameters then answers at
-        once. (Nothing happens here on a backend without round trips.)"""
+        once, as the database stood when it was sent: the caller writes nothing
+        between asking ahead and reading the answer (a ``runner`` step asks for the
+        records it reads next, with its positions). (Nothing happens here on a
+        backend without round trips.)"""
         return None
 
     def later(self, statement: str, params: Sequence[Any] = ()) -> None:
