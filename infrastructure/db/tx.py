@@ -176,6 +176,14 @@ class PostgresTx(Tx):
         self.begun = False  # the opening was sent
 
     def begin(self) -> None:
+        """Send the opening now if it has not been sent, and whatever is queued (or
+        asked ahead): a caller about to use the connection itself (a named cursor)
+        finds the transaction as its statements left it."""
+        self._open()
+        if self._queued or self._ahead:
+            self._send("SELECT 1", ()).close()
+
+    def _open(self) -> None:
         """Send the opening now, if it has not been sent."""
         opening, self._opening = self._opening, None
         if opening is not None:
@@ -218,7 +226,7 @@ class PostgresTx(Tx):
             return cursor.rowcount
 
     def many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
-        self.begin()
+        self._open()
         if self._defer:
             self._queued.append((statement, list(rows)))
             return
@@ -248,7 +256,7 @@ class PostgresTx(Tx):
         fails raises here; the caller's transaction is rolled back as if it had
         failed when it was queued."""
         if not self._ahead:
-            self.begin()  # alone, or (a statement queued sent it) already sent
+            self._open()  # alone, or (a statement queued sent it) already sent
         opening, self._opening = self._opening, None
         queued, self._queued = self._queued, []
         ahead, self._ahead = self._ahead, []
@@ -302,7 +310,7 @@ class PostgresTx(Tx):
         # Binary COPY: several times faster than batched INSERTs for a rebuild's bulk
         # load, and as strict (a duplicate key fails the transaction). What is queued
         # goes first (a COPY cannot join a pipeline).
-        self.begin()
+        self._open()
         self._flush()
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
         with self._conn.cursor() as cursor, cursor.copy(statement) as copy:
