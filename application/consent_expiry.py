@@ -20,15 +20,20 @@ from application.system_moves import move_each
 from domain.referral import Referral
 
 
-def lapsed(ctx: Context, referral: Referral, at: datetime) -> bool:
+def lapsed(ctx: Context, referral: Referral, at: datetime, *, caught_up: bool = True) -> bool:
     """Suspend ``referral`` (unsaved) if the consent it relies on no longer stands
     at ``at``. The consent's terms are read from the views, as visibility reads
     them (loading the case would replay and open every note of it for one date):
-    its expiry is fixed when it is recorded, before any referral relies on it."""
+    its expiry is fixed when it is recorded, before any referral relies on it, and
+    a withdrawal suspends the referral in the same write (it is then not active).
+    ``caught_up=False``: the caller just read the referral's row from caught-up
+    views, which therefore hold its consent (recorded before it): read them as they
+    stand (one statement)."""
     if referral.consent_id is None or not referral.is_active:
         return False
-    standing = ctx.views.standings([referral.case_id]).get(referral.case_id)
-    consent = standing.consents.get(referral.consent_id) if standing is not None else None
+    consent = ctx.views.relied_on(
+        referral.id, referral.case_id, referral.consent_id, caught_up=caught_up
+    )
     return consent is not None and referral.lapse(consent, at)
 
 

@@ -88,8 +88,9 @@ class Referrals:
         referral = self.ctx.store.get(Referral, row.id)
         at = self.ctx.clock.now()
         # A consent that expired since the last expiry run suspends the referral
-        # now, so the move is judged as it would be once the run has passed.
-        suspended = lapsed(self.ctx, referral, at)
+        # now, so the move is judged as it would be once the run has passed. The
+        # views were caught up to read the row above: no second catch-up.
+        suspended = lapsed(self.ctx, referral, at, caught_up=False)
         try:
             referral.move(move, actor, at, reason)
         except errors.DomainError:

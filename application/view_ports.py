@@ -32,6 +32,7 @@ from application.view_rows import (
     SealedPart,
     Slice,
 )
+from domain.consent import Consent
 from domain.erased import Erased
 
 T = TypeVar("T")
@@ -116,6 +117,16 @@ class ViewReader(Protocol):
 
     def case(self, case_id: UUID) -> CaseRows | None:
         """One case's rows, whoever asks (authorise before showing them)."""
+        ...
+
+    def relied_on(
+        self, referral_id: UUID, case_id: UUID, consent_id: str, *, caught_up: bool = True
+    ) -> Consent | None:
+        """The terms of the consent ``consent_id`` of the case ``case_id``, on which the
+        referral ``referral_id`` relies; None when the views hold it not (nor the
+        referral: one held without the consent it relies on is an integrity failure,
+        as in ``standings``). ``caught_up=False``: as the views stand (a caller that
+        just read the referral from them: its consent was recorded before it)."""
         ...
 
     def referral(self, referral_id: UUID) -> ReferralRow | None: ...

@@ -280,9 +280,9 @@ class SqlKeyStore(Closing):
         # Only records sealed with the key, committed later, rely on it: their
         # commit's wait for the disk makes it durable too (``Durability``).
         with self._tables.write(scope, durability="ahead") as tx:
-            if tx.scope_destroyed(scope):
+            destroyed, newest = tx.standing(scope)
+            if destroyed:
                 raise KeyDestroyed(f"the keys of scope {scope!r} were destroyed")
-            newest = tx.newest(scope)
             if newest is not None and only_if_none:
                 return newest  # another process created it first: use theirs
             key_id, key = os.urandom(KEY_ID_SIZE), os.urandom(DATA_KEY_SIZE)

@@ -38,12 +38,13 @@ _UNTIMED: Final = (("statement_timeout", "0"),)
 
 # Read transactions: (snapshot, scan) -> the statements opening one.
 _BEGIN: Final = {
-    (snapshot, scan): "; ".join(
-        [
+    (snapshot, scan): tuple(
+        statement.encode()
+        for statement in [
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" if snapshot else "BEGIN READ ONLY",
             *(f"SET LOCAL {name} = {value}" for name, value in (_SCAN if scan else ())),
         ]
-    ).encode()
+    )
     for snapshot in (False, True)
     for scan in (False, True)
 }
@@ -53,7 +54,7 @@ class PostgresDatabase(Database):
     def __init__(self, datastore: PostgresDatastore) -> None:
         self.datastore = datastore
         self.dialect = self._dialect = PostgresDialect(datastore.schema)
-        self._openings: dict[tuple[str | None, tuple[tuple[str, str], ...]], bytes] = {}
+        self._openings: dict[tuple[str | None, tuple[tuple[str, str], ...]], tuple[bytes, ...]] = {}
         super().__init__()
 
     @property
@@ -97,26 +98,34 @@ class PostgresDatabase(Database):
             yield tx
 
     @contextmanager
-    def _transaction(self, conn: psycopg.Connection[Any], opening: bytes) -> Iterator[Tx]:
-        """A transaction opened by ``opening`` (one simple query, sent with the first
+    def _transaction(
+        self, conn: psycopg.Connection[Any], opening: tuple[bytes, ...]
+    ) -> Iterator[Tx]:
+        """A transaction opened by ``opening`` (its statements, sent with the first
         statement: ``PostgresTx``), committed at the end, rolled back on any error;
-        one in which no statement ran was never opened, and has nothing to end."""
-        tx = PostgresTx(conn, self._dialect, opening)
+        one in which no statement ran was never opened, and has nothing to end.
+        Statements without results wait for the next one or the commit (``defer``):
+        one of them that fails fails the commit, and the transaction is rolled back."""
+        tx = PostgresTx(conn, self._dialect, opening, defer=True)
         try:
             yield tx
         except BaseException:
+            tx.discard()
             if tx.begun:
-                with suppress(psycopg.Error):  # a broken connection: the pool drops it
-                    conn.execute("ROLLBACK")
+                _roll_back(conn)
             raise
         if tx.begun:
-            conn.execute("COMMIT")
+            try:
+                tx.commit()
+            except BaseException:
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    _roll_back(conn)
+                raise
 
     def _opening(
         self, conn: psycopg.Connection[Any], lock: str | None, pairs: tuple[tuple[str, str], ...]
-    ) -> bytes:
-        """The statements that open a write transaction (one simple query), kept by
-        lock and settings."""
+    ) -> tuple[bytes, ...]:
+        """The statements that open a write transaction, kept by lock and settings."""
         key = (lock, pairs)
         found = self._openings.get(key)
         if found is None:
@@ -128,7 +137,7 @@ class PostgresDatabase(Database):
                     )
                 )
             statements += [sql.SQL(f"SET LOCAL {name} = {value}") for name, value in pairs]
-            found = self._openings[key] = sql.SQL("; ").join(statements).as_bytes(conn)
+            found = self._openings[key] = tuple(s.as_bytes(conn) for s in statements)
         return found
 
     def scrub_log(self) -> bool | None:
@@ -139,3 +148,8 @@ class PostgresDatabase(Database):
 
     def _join_lock(self, tx: Tx, lock: str) -> None:
         tx.query("SELECT pg_advisory_xact_lock(%s::int4, hashtext(%s))", (LOCK_NAMESPACE, lock))
+
+
+def _roll_back(conn: psycopg.Connection[Any]) -> None:
+    with suppress(psycopg.Error):  # a broken connection: the pool drops it
+        conn.execute("ROLLBACK")

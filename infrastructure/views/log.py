@@ -86,6 +86,12 @@ class EventLog:
         rows = tx.query(self._statement(len(topics)), params, binary=True)
         return list(map(StoredRecord._make, rows))
 
+    def ahead(self, tx: ViewTx, after: int, stop: int, limit: int, topics: Sequence[str]) -> None:
+        """``records`` with these arguments, sent with the transaction's next
+        statement (``Tx.ahead``): the call that follows costs no round trip."""
+        params = self._events.record_params(after, stop, limit, topics)
+        tx.ahead(self._statement(len(topics)), params, binary=True)
+
     def _statement(self, topics: int) -> str:
         statement = self._statements.get(topics)
         if statement is None:

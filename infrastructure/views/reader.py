@@ -1,6 +1,7 @@
 """``ViewQueries``: the read port (``application.view_ports.ViewReader``) on the views.
 
-Every method reads in one snapshot of the tables. ``refresh`` is called first:
+Every method reads in one snapshot of the tables (a method of one statement
+sends it alone: a statement sees one state by itself). ``refresh`` is called first:
 on SQLite it is the runner's ``catch_up`` (a client sees its own write on its
 next read); on PostgreSQL nothing by default (``rete views run`` follows the log).
 
@@ -112,6 +113,14 @@ class ViewQueries:
             f"SELECT {columns} FROM {self._t[REFERRALS]} r "
             f"JOIN {self._t[CASES]} c ON c.id = r.case_id"
         )
+        # A consent's row (if held) and whether the referral relying on it is held,
+        # in one statement: one round trip, no transaction.
+        terms = ", ".join(f"co.{n}" for n in CONSENTS.column_names)
+        self._relied_on = (
+            f"SELECT {terms}, EXISTS (SELECT 1 FROM {self._t[REFERRALS]} WHERE id = %s) "
+            f"FROM (SELECT 1 AS one) o LEFT JOIN {self._t[CONSENTS]} co "
+            "ON co.consent_id = %s AND co.case_id = %s"
+        )
 
     def catch_up(self) -> int:
         if self._refresh is None:
@@ -140,7 +149,7 @@ class ViewQueries:
             sql.append("c.opened_position < %s")
             params.append(position)
         statement = f"{' AND '.join(sql)} ORDER BY c.opened_position DESC LIMIT %s"
-        with self._read() as tx:
+        with self._read(snapshot=False) as tx:
             found = self._rows(tx, CASES, statement, (*params, ask.fetched))
         return ask.keyed([(decoding.case_row(r), (r["opened_position"],)) for r in found])
 
@@ -174,6 +183,20 @@ class ViewQueries:
             self._require_consents(standing.referrals, standing.consents)
         return found
 
+    def relied_on(
+        self, referral_id: UUID, case_id: UUID, consent_id: str, *, caught_up: bool = True
+    ) -> Consent | None:
+        # One statement on its own: no snapshot to open and end.
+        params = (str(referral_id), consent_id, str(case_id))
+        with self._read(snapshot=False) if caught_up else self._tables.read(False) as tx:
+            (found,) = tx.query(self._relied_on, params)
+            *terms, referral_held = found
+            if terms[0] is None:
+                if referral_held:  # as ``_require_consents``: a deleted row lifts no end
+                    self._refuse(CONSENTS, (consent_id,), "a consent relied on is missing")
+                return None
+            return decoding.consent(self._checked(tx, CONSENTS, terms))
+
     def case(self, case_id: UUID) -> CaseRows | None:
         key = (str(case_id),)
         with self._read() as tx:
@@ -197,7 +220,7 @@ class ViewQueries:
         )
 
     def referral(self, referral_id: UUID) -> ReferralRow | None:
-        with self._read() as tx:
+        with self._read(snapshot=False) as tx:
             found = self._referral_rows(tx, "WHERE r.id = %s", (str(referral_id),))
         return found[0] if found else None
 
@@ -220,13 +243,13 @@ class ViewQueries:
             sql.append("(r.urgency_rank > %s OR (r.urgency_rank = %s AND r.position > %s))")
             params += [rank, rank, position]
         statement = f"WHERE {' AND '.join(sql)} ORDER BY r.urgency_rank, r.position LIMIT %s"
-        with self._read() as tx:
+        with self._read(snapshot=False) as tx:
             found = self._referral_pairs(tx, statement, (*params, ask.fetched))
         return ask.keyed(found)
 
     def overdue(self, at: datetime) -> list[ReferralRow]:
         where = f"WHERE {_OVERDUE} AND c.status <> %s ORDER BY r.due, r.position"
-        with self._read() as tx:
+        with self._read(snapshot=False) as tx:
             return self._referral_rows(tx, where, (self._time(at), CaseStatus.ERASED.value))
 
     def worklist(self, service_id: str) -> list[ReferralRow]:
@@ -234,7 +257,7 @@ class ViewQueries:
             "WHERE (r.sender_service = %s OR r.recipient_service = %s) AND r.escalations <> '' "
             "AND r.due IS NOT NULL AND c.status <> %s ORDER BY r.due, r.position"
         )
-        with self._read() as tx:
+        with self._read(snapshot=False) as tx:
             return self._referral_rows(tx, where, (service_id, service_id, CaseStatus.ERASED.value))
 
     def access_records(self, case_id: UUID) -> list[UUID]:
@@ -266,9 +289,12 @@ class ViewQueries:
 
     # -- inside ----------------------------------------------------------------------
 
-    def _read(self) -> AbstractContextManager[ViewTx]:
+    def _read(self, snapshot: bool = True) -> AbstractContextManager[ViewTx]:
+        """Caught up, then a snapshot for several statements; ``snapshot=False`` for
+        one statement, which sees one state by itself (no ``BEGIN``, no ``COMMIT``:
+        one round trip instead of two)."""
         self.catch_up()
-        return self._tables.read()
+        return self._tables.read(snapshot)
 
     def _time(self, at: datetime) -> Any:
         return self._tables.dialect.encode_row(("time",), (at,))[0]

@@ -15,13 +15,16 @@ positions inside it, so runners in several processes never apply a record twice.
 The log is read on the views' own connection (``log.EventLog``), inside the batch
 transaction: the head and the records come from the same snapshot as the
 positions. An idle catch-up costs one ``MAX`` on the log's position index,
-compared with what this runner last saw. Past that, one statement
-(``EventLog.standing``) says whether there is anything to do: the head again,
+compared with what this runner last saw, in the same statement
+(``EventLog.standing``) that, past it, also says whether there is anything to do:
 the views' lowest position and whether a record some view reads lies beyond it.
 When another runner (``rete views run``, another worker) already applied
 the records, or only records no view reads came (reference numbers, the access
 log: the positions move past them with the next batch), no write transaction is
-opened; and a catch-up with work costs those two statements plus its batch.
+opened; and a catch-up with work costs that statement plus its batch: the
+batch's opening, its positions and the records from where the views stood (one
+pipeline), the rows it changes read back, then its writes, its new positions and
+its commit (one pipeline).
 """
 
 from __future__ import annotations
@@ -82,24 +85,25 @@ class ViewRunner:
         with self._lock:
             views = self.views
             with self._tables.read(snapshot=False) as tx:
-                # Idle, the common case before every read: the head alone, as cheap
-                # as a statement gets.
-                if self._log.head(tx) <= self._seen:
-                    return 0
+                # One statement: idle, the common case before every read, it reads
+                # the head alone (as cheap as a statement gets); past what this
+                # runner saw, also where the views stand.
                 head, reached, pending = self._log.standing(
                     tx, views.tracking.qualified, views.names, self._seen, views.topics
                 )
+            if head <= self._seen:
+                return 0
             if reached is not None and (reached >= head or not pending):
                 # Nothing new, or another runner (``rete views run``, another worker)
                 # applied it, or only records no view reads came: those wait for the
                 # next batch to move the positions past them.
                 self._seen = max(self._seen, head)
                 return 0
-            applied = 0
+            applied, start = 0, reached
             while limit is None or applied < limit:
                 with self._tables.write(self._bulk) as tx:
-                    count, reached_now, _ = self.step(tx, head)
-                self._seen = reached_now
+                    count, reached_now, _ = self.step(tx, head, start)
+                self._seen = start = reached_now
                 applied += count
                 if progress is not None:
                     progress(reached_now, head)
@@ -107,11 +111,19 @@ class ViewRunner:
                     break
             return applied
 
-    def step(self, tx: ViewTx, stop: int | None = None) -> tuple[int, int, int]:
+    def step(
+        self, tx: ViewTx, stop: int | None = None, start: int | None = None
+    ) -> tuple[int, int, int]:
         """One batch inside ``tx`` (a write transaction): (records applied, position
         reached, head of the log when it started). ``stop``: the head as the caller
         read it just before (records are committed in position order, so none can
-        still appear below it); read here when not given."""
+        still appear below it); read here when not given. ``start``: where the
+        views most likely stand (as read before the transaction): the records from
+        there go with the positions, in one round trip; the positions read under
+        the lock decide, and the records are read again if another runner moved
+        them meanwhile."""
+        if start is not None and stop is not None and start < stop:
+            self._log.ahead(tx, start, stop, self._page, self.views.topics)
         positions = self.views.positions(tx)
         start = min(positions.values())
         head = self._log.head(tx) if stop is None else stop

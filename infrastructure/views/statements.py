@@ -123,9 +123,10 @@ class TrackingSql:
         )
 
     def advance(self, tx: ViewTx, names: list[str], position: int) -> None:
-        # One statement for every view: one round trip inside each batch.
+        # One statement for every view, sent with the batch's rows and its commit
+        # (``later``): no round trip of its own.
         among = ", ".join(["%s"] * len(names))
-        tx.command(
+        tx.later(
             f"UPDATE {self.qualified} SET position = %s WHERE name IN ({among}) AND position < %s",
             (position, *names, position),
         )

@@ -124,6 +124,20 @@ class KeyTx:
     def scope_destroyed(self, scope: str) -> bool:
         return bool(self._tx.query(self._sql("SELECT 1 FROM {scopes} WHERE scope = %s"), (scope,)))
 
+    def standing(self, scope: str) -> tuple[bool, KeyRow | None]:
+        """Whether ``scope`` was destroyed, and its newest key: one statement (inside
+        a write transaction, the one that opens it)."""
+        rows = self._tx.query(
+            self._sql(
+                "SELECT EXISTS (SELECT 1 FROM {scopes} WHERE scope = %s), k.* FROM "
+                f"(SELECT 1 AS one) o LEFT JOIN (SELECT {_COLUMNS} FROM {{keys}} "
+                "WHERE scope = %s ORDER BY generation DESC LIMIT 1) k ON TRUE"
+            ),
+            (scope, scope),
+        )
+        destroyed, *newest = rows[0]
+        return bool(destroyed), None if newest[0] is None else _row(tuple(newest))
+
     def insert(self, row: KeyRow) -> bool:
         """Add a key; False (and nothing written) when its generation is taken."""
         inserted = self._tx.command(

@@ -23,6 +23,7 @@ from application.presenting import case_row
 from application.view_ports import Box, Keyed, PageAsk
 from domain.access import AccessRecord
 from domain.case import Case
+from domain.consent import Consent
 from domain.entries import CaseStatus
 from domain.referral import Referral, ReferralStatus
 from domain.vocabulary import Urgency
@@ -81,6 +82,12 @@ class MemoryViews:
             if held is not None:
                 found[case_id] = vr.CaseStanding(held.owner_service, held.consents, held.referrals)
         return found
+
+    def relied_on(
+        self, referral_id: UUID, case_id: UUID, consent_id: str, *, caught_up: bool = True
+    ) -> Consent | None:
+        held = self.case(case_id)
+        return held.consents.get(consent_id) if held is not None else None
 
     def case(self, case_id: UUID) -> vr.CaseRows | None:
         if case_id not in self._store.ids_of(Case):
