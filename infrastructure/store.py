@@ -27,6 +27,7 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
 )
+from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment, TopicError, get_topic
 
 from application.errors import Conflict, NotFound
@@ -40,6 +41,7 @@ from domain.referral import Referral
 from infrastructure.commit_witness import WitnessedEventStore
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.db import build_on
+from infrastructure.db.event_recorder import OneTripRecorder
 from infrastructure.db.storage_full import StorageFullSeen, storage_full_from
 from infrastructure.sealing_mapper import RecordIntegrityError, SealingMapper, SnapshotErased
 from infrastructure.transcoding import register_domain_values
@@ -116,6 +118,11 @@ class ReteEventStore(Application[UUID]):
         # The recorder is built on the key store's pool: one pool for the process. A
         # key store kept in memory (over the library's in-memory recorder) has none.
         factory = super().construct_factory(env)
+        if isinstance(factory, PostgresFactory):
+            # Appends in one round trip each (``OneTripRecorder``). Under the
+            # application's own name, which wins over a plain key from the shell.
+            key = factory.env.create_keys(factory.APPLICATION_RECORDER_TOPIC)[0]
+            factory.env[key] = get_topic(OneTripRecorder)
         if isinstance(self.keys, SqlKeyStore):
             return build_on(factory, self.keys.database)
         return factory
