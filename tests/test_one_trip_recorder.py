@@ -41,7 +41,7 @@ def database(backend: dict[str, str]) -> Iterator[Database]:
 
 @pytest.fixture
 def recorder(database: Database) -> OneTripRecorder:
-    made = OneTripRecorder(database.datastore, events_table_name="probe_events")  # type: ignore[attr-defined]
+    made = OneTripRecorder(database.datastore, events_table_name="probe_events")
     made.create_table()
     return made
 
@@ -53,7 +53,7 @@ def event(stream: UUID, version: int, state: bytes) -> StoredEvent:
 def test_the_event_store_appends_through_it_on_postgresql_only(
     make_rete: Callable[..., Rete], backend: dict[str, str]
 ) -> None:
-    store = make_rete().ctx.store  # type: ignore[attr-defined]
+    store = make_rete().ctx.store
     assert isinstance(store, ReteEventStore)
     on_postgres = backend["RETE_DATABASE_URL"].startswith("postgresql")
     assert isinstance(store.recorder, OneTripRecorder) == on_postgres
@@ -73,7 +73,7 @@ def test_a_conflicting_append_raises_integrity_error_and_writes_nothing(
     assert [e.state for e in recorder.select_events(a)] == [b"one", b"two"]
     assert [n.id for n in recorder.select_notifications(start=1, limit=10)] == list(first)
     # The pool's one connection came back out of any transaction, and appends again.
-    with database.datastore.get_connection() as conn:  # type: ignore[attr-defined]
+    with database.datastore.get_connection() as conn:
         assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     after = recorder.insert_events([event(a, 3, b"three"), event(b, 1, b"other")])
     assert after is not None
