@@ -10,7 +10,7 @@ import pytest
 from crypto_support import StoreFactory
 from support.clock import TestClock
 
-from infrastructure.crypto.keystore import UnknownKey
+from application.ports import UnknownKey
 from infrastructure.crypto.scopes import case_scope
 
 
