@@ -150,20 +150,21 @@ class NetworkViews:
         # First the outer seals, then the case keys the derived fields need, read
         # at once, then the events: one read of the key store per batch, not per case.
         taken: list[tuple[list[tuple[str, Handler]], Place, OpenedRecord | None]] = []
+        by_topic, take = self._by_topic, taken.append
         for stored in records:
-            handlers = self._by_topic.get(stored.topic)
-            if not handlers or stored.position <= lowest:
+            position, stream, version, topic, _ = stored
+            handlers = by_topic.get(topic)
+            if not handlers or position <= lowest:
                 continue
-            if stored.position <= highest:  # some views have seen it (one was rebuilt)
-                handlers = [(n, h) for n, h in handlers if positions[n] < stored.position]
+            if position <= highest:  # some views have seen it (one was rebuilt)
+                handlers = [(n, h) for n, h in handlers if positions[n] < position]
                 if not handlers:
                     continue
-            if stored.topic in place_only:
-                position, stream, version, topic, _ = stored
-                taken.append((handlers, place_of(position, stream, version, topic), None))
+            if topic in place_only:
+                take((handlers, place_of(position, stream, version, topic), None))
             else:
                 record = opener.open(stored)
-                taken.append((handlers, record, record))
+                take((handlers, record, record))
         _prefetch(parts, taken)
         for handlers, place, opened in taken:
             event = None if opened is None else decoded(opened, parts)
