@@ -24,13 +24,16 @@ read the referral from them, so every event of every story is projected in the
 timed rounds (at the latest by the next story's first move).
 
     python -m bench.views [--backend sqlite|postgres|both] [--stories N] [--repeat N]
-                          [--jobs 1,2,4] [--throughput] [--throughput-stories N]
+                          [--jobs 1,2,4] [--throughput] [--throughput-stories N] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import resource
 import statistics
 import sys
@@ -154,8 +157,25 @@ def _idle_catch_up_us(views: Views, calls: int = 2000) -> float:
     return (time.perf_counter() - start) / calls * 1e6
 
 
+def _profile(views: Views, backend: str, lines: int = 30) -> None:
+    """One rebuild in this process under ``cProfile``, by CPU time (not wall time,
+    which a loaded machine and PostgreSQL's round trips would blur), printed."""
+    profiler = cProfile.Profile(time.process_time)
+    profiler.runcall(_rebuild(1), views)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(lines)
+    stats.sort_stats("cumulative").print_stats(lines)
+    print(f"-- profile of one rebuild, 1 process, {backend} (CPU time) --")
+    print(out.getvalue())
+
+
 def measure(
-    backend: Backend, stories: int, repeat: int, jobs: Sequence[int] = JOBS
+    backend: Backend,
+    stories: int,
+    repeat: int,
+    jobs: Sequence[int] = JOBS,
+    profile: bool = False,
 ) -> ViewsComparison:
     with backend.fresh() as storage:
         runner = Ours(storage.database_url, storage.var_dir)
@@ -178,6 +198,8 @@ def measure(
                         share = children / parts[step] if step in parts else 0.0
                         critical.setdefault(step, []).append(cpu + share)
                 idle = _idle_catch_up_us(views)
+                if profile:
+                    _profile(views, backend.name)
         finally:
             runner.close()
     applied = {counts[step] for step in rebuilds.values()}
@@ -202,8 +224,9 @@ def run(
     stories: int = QUICK_STORIES,
     repeat: int = 5,
     jobs: Sequence[int] = JOBS,
+    profile: bool = False,
 ) -> list[ViewsComparison]:
-    return [measure(backend, stories, repeat, jobs) for backend in backends]
+    return [measure(backend, stories, repeat, jobs, profile) for backend in backends]
 
 
 def views_table(results: list[ViewsComparison]) -> Table:
@@ -323,11 +346,16 @@ def main(argv: list[str] | None = None) -> int:
         "--throughput", action="store_true", help="also the command throughput, views on"
     )
     parser.add_argument("--throughput-stories", type=int, default=300)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile one rebuild in this process (cProfile, CPU time), per backend",
+    )
     args = parser.parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=140)
     backends = chosen_backends(args, console)
     with console.status("measuring the views"):
-        results = run(backends, args.stories, args.repeat, args.jobs)
+        results = run(backends, args.stories, args.repeat, args.jobs, args.profile)
     console.print(views_table(results))
     if args.throughput:
         with console.status("measuring command throughput with the views on"):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Final
 
@@ -42,6 +42,9 @@ from infrastructure.settings import Settings
 DATA_KEY_SIZE: Final = sealing.KEY_SIZE
 # Connections of a store opened on a bare database URL (tools and tests).
 _OWN_POOL: Final = 2
+# Key ids read in one statement by ``prefetch_opening`` (under SQLite's oldest limit
+# of 999 parameters).
+_PREFETCH: Final = 500
 KEY_ID_SIZE: Final = sealing.KEY_ID_SIZE
 # The lock that serialises the updates of the erasures' progress (not a scope name:
 # scopes are "system" or "case:<id>").
@@ -136,6 +139,25 @@ class SqlKeyStore(Closing):
         key = self._unwrap(row)
         self._cache.remember(key_id, key, row.scope, for_sealing=False)
         return key
+
+    def prefetch_opening(self, key_ids: Iterable[bytes]) -> None:
+        """Read the keys of ``key_ids`` not cached yet in one statement per
+        ``_PREFETCH`` ids, and cache them as ``opening_key`` would: a rebuild of the
+        views opens a part under each case's key, one read per case otherwise (a
+        round trip each on PostgreSQL). Ids not found are left to ``opening_key``
+        (destroyed, or never issued)."""
+        wanted = [
+            key_id
+            for key_id in dict.fromkeys(key_ids)
+            if len(key_id) == KEY_ID_SIZE
+            and self._cache.opening(key_id) is None
+            and not self._cache.is_destroyed(key_id)
+        ]
+        for start in range(0, len(wanted), _PREFETCH):
+            with self._tables.read() as tx:
+                rows = tx.by_ids(wanted[start : start + _PREFETCH])
+            for row in rows:
+                self._cache.remember(row.key_id, self._unwrap(row), row.scope, for_sealing=False)
 
     def destroy(self, scope: str) -> int:
         check_scope(scope)

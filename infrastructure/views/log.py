@@ -8,8 +8,9 @@ write transaction also means the head and the records come from one snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, Final, NamedTuple
 
 from infrastructure.db import EventsTable
 from infrastructure.views.db.base import ViewTx
@@ -23,6 +24,11 @@ class StoredRecord(NamedTuple):
     version: int
     topic: str
     state: bytes
+
+
+# A row of the log as a ``StoredRecord``: ``StoredRecord._make`` without its Python
+# frame (a rebuild makes one per record).
+as_record: Final[Callable[[Sequence[Any]], StoredRecord]] = partial(tuple.__new__, StoredRecord)
 
 
 class Standing(NamedTuple):
@@ -84,7 +90,7 @@ class EventLog:
         params = self._events.record_params(after, stop, limit, topics)
         # Binary results on PostgreSQL: a state comes as its bytes, not as hex to decode.
         rows = tx.query(self._statement(len(topics)), params, binary=True)
-        return list(map(StoredRecord._make, rows))
+        return list(map(as_record, rows))
 
     def ahead(self, tx: ViewTx, after: int, stop: int, limit: int, topics: Sequence[str]) -> None:
         """``records`` with these arguments, sent with the transaction's next

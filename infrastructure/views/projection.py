@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from application.ports import KeyStore
-from application.view_ports import PersonalParts
+from domain.events import derived_fields
 from infrastructure.views.access_view import ACCESS_VIEW
 from infrastructure.views.cases_view import CASES_VIEW
 from infrastructure.views.db.base import Dialect, ViewTx
 from infrastructure.views.entries_views import ASSESSMENTS_VIEW, CONSENTS_VIEW, ENTRIES_VIEW
-from infrastructure.views.events import decoded, place_of
+from infrastructure.views.events import Place, decoded, place_of
 from infrastructure.views.log import StoredRecord
 from infrastructure.views.opening import SealedPartOpener
 from infrastructure.views.partitions import BY_CASE_INSIDE, part_of
-from infrastructure.views.records import BatchOpener
+from infrastructure.views.records import BatchOpener, OpenedRecord, event_class
 from infrastructure.views.referrals_view import REFERRALS_VIEW
 from infrastructure.views.row_mac import RowMac
 from infrastructure.views.rows import RowSet
@@ -146,32 +147,37 @@ class NetworkViews:
         opener, place_only = BatchOpener(keys), self._place_only
         parts = SealedPartOpener(keys)  # a derived field's case key (``decoded``)
         lowest, highest = min(positions.values()), max(positions.values())
-        applied = 0
+        # First the outer seals, then the case keys the derived fields need, read
+        # at once, then the events: one read of the key store per batch, not per case.
+        taken: list[tuple[list[tuple[str, Handler]], Place, OpenedRecord | None]] = []
+        by_topic, take = self._by_topic, taken.append
         for stored in records:
-            handlers = self._by_topic.get(stored.topic)
-            if not handlers or stored.position <= lowest:
+            position, stream, version, topic, _ = stored
+            handlers = by_topic.get(topic)
+            if not handlers or position <= lowest:
                 continue
-            if stored.position <= highest:  # some views have seen it (one was rebuilt)
-                handlers = [(n, h) for n, h in handlers if positions[n] < stored.position]
+            if position <= highest:  # some views have seen it (one was rebuilt)
+                handlers = [(n, h) for n, h in handlers if positions[n] < position]
                 if not handlers:
                     continue
-            if stored.topic in place_only:
-                position, stream, version, topic, _ = stored
-                event, place = None, place_of(position, stream, version, topic)
+            if topic in place_only:
+                take((handlers, place_of(position, stream, version, topic), None))
             else:
-                place = opener.open(stored)
-                event = decoded(place, parts)
+                record = opener.open(stored)
+                take((handlers, record, record))
+        _prefetch(parts, taken)
+        for handlers, place, opened in taken:
+            event = None if opened is None else decoded(opened, parts)
             for _, handle in handlers:
                 handle(event, place, rows)
-            applied += 1
         rows.flush()
-        return applied
+        return len(taken)
 
     def apply_part(
         self,
         rows: RowSet,
         opener: BatchOpener,
-        sealed: PersonalParts,
+        sealed: SealedPartOpener,
         records: Sequence[StoredRecord],
         part: int,
         parts: int,
@@ -181,6 +187,7 @@ class NetworkViews:
         of another part is neither opened nor decoded, unless its part is inside
         its seal (an access record's case)."""
         by_topic, place_only, applied = self._by_topic, self._place_only, 0
+        taken: list[tuple[list[tuple[str, Handler]], Place, OpenedRecord | None]] = []
         for stored in records:
             position, stream, version, topic, _ = stored
             handlers = by_topic.get(topic)
@@ -190,10 +197,16 @@ class NetworkViews:
             if inside is None and part_of(stream, parts) != part:
                 continue
             if inside is None and topic in place_only:
-                event, place = None, place_of(position, stream, version, topic)
+                taken.append((handlers, place_of(position, stream, version, topic), None))
             else:
-                place = opener.open(stored)
-                event = decoded(place, sealed)
+                record = opener.open(stored)
+                taken.append((handlers, record, record))
+        _prefetch(sealed, taken)
+        for handlers, place, opened in taken:
+            event = None
+            if opened is not None:
+                event = decoded(opened, sealed)
+                inside = BY_CASE_INSIDE.get(opened.topic)
                 if inside is not None and part_of(str(getattr(event, inside)), parts) != part:
                     continue
             for _, handle in handlers:
@@ -203,3 +216,22 @@ class NetworkViews:
 
     def advance(self, tx: ViewTx, position: int) -> None:
         self.tracking.advance(tx, self.names, position)
+
+
+_derived: dict[str, bool] = {}
+
+
+def _prefetch(parts: SealedPartOpener, taken: list[tuple[Any, Place, OpenedRecord | None]]) -> None:
+    """The case keys of the sealed parts ``decoded`` will open (those of records
+    whose class has derived fields), read by the key store at once."""
+    blobs = []
+    for _, _, opened in taken:
+        if opened is None or opened.sealed is None:
+            continue
+        derived = _derived.get(opened.topic)
+        if derived is None:
+            derived = _derived[opened.topic] = bool(derived_fields(event_class(opened.topic)))
+        if derived:
+            blobs.append(opened.sealed)
+    if blobs:
+        parts.prefetch(blobs)

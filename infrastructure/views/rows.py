@@ -10,7 +10,8 @@ place rows reach the tables, so no handler can forget it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from infrastructure.views.db.base import ViewTx
@@ -51,7 +52,10 @@ class RowSet:
         new = self._new.get(table)
         if new is None:
             new = self._new[table] = {}
-        new[table.key_of(row)] = row
+        key = _keys.get(table)
+        if key is None:
+            key = _keys[table] = _key_getter(table.key)
+        new[key(row)] = row
 
     def get(self, table: Table, *key: Any) -> Row:
         """The row with this key, to change in place."""
@@ -82,18 +86,15 @@ class RowSet:
         """The rows signed and encoded, ready to ``write``; the set is emptied. (A
         partitioned rebuild does this outside its write transaction, which then
         holds the views' write lock only for the statements.)"""
-        sign, signed = self._mac.sign, []
-        for inserted, batch in ((True, self._new), (False, self._changed)):
-            for table, rows in batch.items():
-                sql = self._tables[table]
-                values, encode = (
-                    (sql.insert_values, sql.insert_encoder)
-                    if inserted
-                    else (sql.update_values, sql.update_encoder)
-                )
-                for row in rows.values():
-                    sign(table, row)
-                signed.append(Signed(sql, inserted, [encode(values(row)) for row in rows.values()]))
+        signed, mac = [], self._mac
+        for table, rows in self._new.items():
+            sql = self._tables[table]
+            sign = mac.signer(table, sql.dialect)  # in column order: ``insert``'s
+            signed.append(Signed(sql, True, list(map(sign, rows.values()))))
+        for table, rows in self._changed.items():
+            sql = self._tables[table]
+            sign, order = mac.signer(table, sql.dialect), _update_order(table)
+            signed.append(Signed(sql, False, [order(sign(row)) for row in rows.values()]))
         self._new.clear()
         self._changed.clear()
         return signed
@@ -115,3 +116,27 @@ class Signed(NamedTuple):
     sql: TableSql
     new: bool
     params: list[tuple[Any, ...]]
+
+
+_keys: dict[Table, Callable[[Row], tuple[Any, ...]]] = {}
+_orders: dict[Table, Callable[[Sequence[Any]], tuple[Any, ...]]] = {}
+
+
+def _key_getter(key: tuple[str, ...]) -> Callable[[Row], tuple[Any, ...]]:
+    """A row's key, as ``Table.key_of`` gives it (a tuple, even of one column)."""
+    if len(key) == 1:
+        (name,) = key
+        return lambda row: (row[name],)
+    return itemgetter(*key)
+
+
+def _update_order(table: Table) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """From a row's values in column order to ``TableSql.update``'s parameters
+    (every column but the key, then the key)."""
+    order = _orders.get(table)
+    if order is None:
+        names = table.column_names
+        rest = [i for i, n in enumerate(names) if n not in table.key]
+        keys = [names.index(k) for k in table.key]
+        order = _orders[table] = itemgetter(*rest, *keys)
+    return order

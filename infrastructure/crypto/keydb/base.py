@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -111,6 +111,17 @@ class KeyTx:
             self._sql(f"SELECT {_COLUMNS} FROM {{keys}} WHERE key_id = %s"), (key_id,)
         )
         return _row(rows[0]) if rows else None
+
+    def by_ids(self, key_ids: Sequence[bytes]) -> list[KeyRow]:
+        """The rows of those of ``key_ids`` that exist, in any order (one statement)."""
+        if not key_ids:
+            return []
+        among = ", ".join(["%s"] * len(key_ids))
+        rows = self._tx.query(
+            self._sql(f"SELECT {_COLUMNS} FROM {{keys}} WHERE key_id IN ({among})"),
+            tuple(key_ids),
+        )
+        return [_row(r) for r in rows]
 
     def all_rows(self) -> list[KeyRow]:
         rows = self._tx.query(
