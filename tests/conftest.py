@@ -66,8 +66,8 @@ from infrastructure.settings import Settings, load_settings
 
 register_profiles()
 
-# The suite's PostgreSQL budget (issue 11): at most 20 connections at once with two
-# xdist workers. Every application a test builds (several, for tests of workers or
+# The suite's PostgreSQL budget (issue 11): a few connections per xdist worker (16 at
+# the peak measured with two workers; three, the Makefile's default, about 24). Every application a test builds (several, for tests of workers or
 # desks racing) holds one pool of this many connections; the servers the tests start
 # inherit it through the environment. A test about pool sizes sets its own.
 TEST_POOL_SIZE = "2"
@@ -438,8 +438,12 @@ def api(make_api: Callable[..., Api], sqlite_env: dict[str, str]) -> Api:
 
 
 @pytest.fixture
-def any_backend_api(make_api: Callable[..., Api], rete_env: dict[str, str]) -> Api:
-    """The API on SQLite, then on PostgreSQL (the ``backend`` fixture's parameters)."""
+def any_backend_api(rete_env: dict[str, str], make_api: Callable[..., Api]) -> Api:
+    """The API on SQLite, then on PostgreSQL (the ``backend`` fixture's parameters).
+
+    ``rete_env`` first: pytest sets fixtures up in this order and tears them down
+    in reverse, so every API (and its background threads) is closed before the
+    backend's database is dropped."""
     return make_api(rete_env)
 
 
