@@ -11,6 +11,7 @@ order for the log's followers).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import UUID, uuid4
@@ -129,3 +130,32 @@ def test_an_append_is_one_sync_and_still_locks_the_table(
     assert not [s for s in sent if s.startswith("ALONE")]
     assert [s.split()[0] for s in sent] == ["BEGIN", "SET", "LOCK", "NOTIFY", "INSERT", "COMMIT"]
     assert "IN EXCLUSIVE MODE" in sent[2]
+
+
+@POSTGRES_ONLY
+def test_processes_starting_at_once_create_the_tables_without_a_catalog_race(
+    backend: dict[str, str], recorder: OneTripRecorder
+) -> None:
+    # The workers of `rete serve`, or a server and a command, start together: each
+    # runs the recorder's create statements. None may rewrite a catalog row that
+    # exists already (the library's CREATE OR REPLACE FUNCTION did: "tuple
+    # concurrently updated" for one of them, now and then).
+    assert not any("FUNCTION" in s.as_string() for s in recorder.sql_create_statements)
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        opened = open_database(backend["RETE_DATABASE_URL"], 1)
+        try:
+            OneTripRecorder(opened.datastore, events_table_name="probe_events").create_table()
+        except BaseException as e:  # every failure is the finding
+            failures.append(e)
+        finally:
+            opened.close()
+
+    for _ in range(5):
+        starting = [threading.Thread(target=start) for _ in range(4)]
+        for thread in starting:
+            thread.start()
+        for thread in starting:
+            thread.join()
+    assert failures == []

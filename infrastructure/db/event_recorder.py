@@ -41,6 +41,15 @@ _COMMIT: Final = SQL("COMMIT")
 class OneTripRecorder(PostgresApplicationRecorder):
     """``PostgresApplicationRecorder`` whose append is one round trip."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The library also creates, at every start, a database function that inserts
+        # events (for its POSTGRES_ENABLE_DB_FUNCTIONS mode, which this recorder never
+        # uses). ``CREATE OR REPLACE FUNCTION`` rewrites the function's catalog row
+        # each time, so two processes starting at once (the workers of ``rete serve``,
+        # or a server and a command) could fail with "tuple concurrently updated".
+        del self.sql_create_statements[self.create_insert_function_statement_index]
+
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
