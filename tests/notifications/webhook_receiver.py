@@ -91,6 +91,12 @@ def receiving(receiver: Receiver) -> Iterator[Receiver]:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
+            if len(body) < length:
+                # The sender was cut off mid-body (a worker killed while sending):
+                # no request arrived, as any HTTP server would see it, so there is
+                # nothing to verify or to answer.
+                self.close_connection = True
+                return
             status = receiver.handle({k.lower(): v for k, v in self.headers.items()}, body)
             self.send_response(status)
             self.send_header("content-length", "0")
