@@ -62,14 +62,16 @@ from support.problems import assert_problem
 
 from application.rete import Rete
 from infrastructure.bootstrap import build_rete
+from infrastructure.db import Database, open_database
 from infrastructure.settings import Settings, load_settings
 
 register_profiles()
 
-# The suite's PostgreSQL budget (issue 11): a few connections per xdist worker (16 at
-# the peak measured with two workers; three, the Makefile's default, about 24). Every application a test builds (several, for tests of workers or
-# desks racing) holds one pool of this many connections; the servers the tests start
-# inherit it through the environment. A test about pool sizes sets its own.
+# The suite's PostgreSQL budget (issue 11): a few connections per xdist worker (a
+# peak of 16 measured with two workers, 22 with three, the Makefile's default). Every
+# application a test builds (several, for tests of workers or desks racing) holds one
+# pool of this many connections; the servers the tests start inherit it through the
+# environment. A test about pool sizes sets its own.
 TEST_POOL_SIZE = "2"
 os.environ.setdefault("RETE_DATABASE_POOL_SIZE", TEST_POOL_SIZE)
 
@@ -331,6 +333,21 @@ def module_backend(
     and that the tests leave as they found it (each test restores what it alters)."""
     with backend_env(request.param, tmp_path_factory.mktemp("module-backend")) as env:
         yield env
+
+
+@pytest.fixture
+def make_database(backend: dict[str, str]) -> Iterator[Callable[[int], Database]]:
+    """``make_database(connections)``: the test's database through the one database
+    layer, with a pool of that many connections; all closed at the end."""
+    opened: list[Database] = []
+
+    def make(connections: int) -> Database:
+        opened.append(open_database(backend["RETE_DATABASE_URL"], connections))
+        return opened[-1]
+
+    yield make
+    for database in reversed(opened):
+        database.close()
 
 
 # --------------------------------------------------------------------------

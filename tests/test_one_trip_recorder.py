@@ -12,7 +12,7 @@ order for the log's followers).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -31,13 +31,9 @@ POSTGRES_ONLY = pytest.mark.parametrize(
 
 
 @pytest.fixture
-def database(backend: dict[str, str]) -> Iterator[Database]:
+def database(make_database: Callable[[int], Database]) -> Database:
     # One connection: the append after a failed one runs on the connection it used.
-    opened = open_database(backend["RETE_DATABASE_URL"], 1)
-    try:
-        yield opened
-    finally:
-        opened.close()
+    return make_database(1)
 
 
 @pytest.fixture

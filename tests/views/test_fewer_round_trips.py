@@ -12,7 +12,7 @@ read of it is.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -25,18 +25,14 @@ from test_tampered_views_are_refused import MARKER, a_case, alter_one_row, case_
 
 from application.integrity import IntegrityFailure
 from domain.referral import Move
-from infrastructure.db import Database, open_database
+from infrastructure.db import Database
 
 _PROBE = "round_trip_probe"
 
 
 @pytest.fixture
-def database(backend: dict[str, str]) -> Iterator[Database]:
-    opened = open_database(backend["RETE_DATABASE_URL"], 2)
-    try:
-        yield opened
-    finally:
-        opened.close()
+def database(make_database: Callable[[int], Database]) -> Database:
+    return make_database(2)
 
 
 def _table(database: Database) -> str:
