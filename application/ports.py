@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -77,6 +77,13 @@ class KeyStore(Protocol):
     def opening_key(self, key_id: bytes) -> bytes | None:
         """The key with that id, or ``None`` when it was destroyed (crypto-shredded).
         Raises ``UnknownKey`` for an id never issued: tampering, not erasure."""
+        ...
+
+    def prefetch_opening(self, key_ids: Iterable[bytes]) -> None:
+        """Make ``opening_key`` answer these ids without a read each, where the store
+        reads them from elsewhere (a rebuild opens parts under thousands of case
+        keys). Nothing changes in what ``opening_key`` answers; ids not found are
+        left to it."""
         ...
 
     def destroy(self, scope: str) -> int:

@@ -29,13 +29,11 @@ class SealedPartOpener:
         """Have the key store read the keys of these parts at once, where it can
         (``SqlKeyStore.prefetch_opening``): a rebuild opens parts under thousands of
         case keys, otherwise read one by one."""
-        prefetch = getattr(self._keys, "prefetch_opening", None)
-        if prefetch is not None:
-            prefetch(
-                blob[1 : sealing.HEADER_SIZE]
-                for blob in blobs
-                if len(blob) >= sealing.HEADER_SIZE and blob[0] == sealing.FORMAT_VERSION
-            )
+        self._keys.prefetch_opening(
+            blob[1 : sealing.HEADER_SIZE]
+            for blob in blobs
+            if len(blob) >= sealing.HEADER_SIZE and blob[0] == sealing.FORMAT_VERSION
+        )
 
     def open(self, part: SealedPart) -> Mapping[str, Any] | Erased:
         blob = part.blob

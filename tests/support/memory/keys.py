@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 
 from application.ports import SYSTEM_SCOPE, KeyDestroyed, UnknownKey
 from infrastructure.crypto.sealing import KEY_ID_SIZE
@@ -33,6 +34,9 @@ class MemoryKeyStore:
                 self._keys[key_id] = os.urandom(32)
                 ids.append(key_id)
             return ids[-1], self._keys[ids[-1]]
+
+    def prefetch_opening(self, key_ids: Iterable[bytes]) -> None:
+        """Nothing to read ahead: every key is in memory."""
 
     def opening_key(self, key_id: bytes) -> bytes | None:
         if len(key_id) != KEY_ID_SIZE:
