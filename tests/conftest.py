@@ -77,6 +77,7 @@ os.environ.setdefault("RETE_DATABASE_POOL_SIZE", TEST_POOL_SIZE)
 
 POSTGRES_URL_ENV = "RETE_TEST_POSTGRES_URL"
 POSTGRES_MARKER = "postgres"
+LONG_MARKER = "long"
 
 
 def running_in_ci() -> bool:
@@ -175,6 +176,16 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def _is_xdist_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
+
+
+# Tests that wait on purpose for seconds (outages, SIGKILLs, slow clients, a
+# schemathesis run, a filled log) go first. xdist hands the front of the list out
+# round robin, so they overlap one another and the short tests fill the gaps;
+# left where they fall, the last one to start ends the run alone. The sort is
+# stable: a module's tests keep their order, so a module-scoped fixture is still
+# built once per worker where its whole module is marked.
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker(LONG_MARKER) is None)
 
 
 # The catalog tables that each test's schema adds rows to, and leaves dead rows in

@@ -24,6 +24,7 @@ SECONDS = 3.0
 SLOWEST = 2.0
 
 
+@pytest.mark.long
 def test_writers_never_wait_on_the_background(make_api, sqlite_env) -> None:
     env = {
         **sqlite_env,

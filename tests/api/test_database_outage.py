@@ -145,6 +145,7 @@ def _outage(cluster: PrivateCluster, tmp_path: Path, down_for: float) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.long
 def test_a_5_second_outage_under_load(private_postgres: PrivateCluster, tmp_path: Path) -> None:  # noqa: F811
     _outage(private_postgres, tmp_path, 5.0)
 

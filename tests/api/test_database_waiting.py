@@ -79,6 +79,7 @@ def rete(tmp_path: Path, url: str, *args: str) -> Iterator[Child]:
         stop(process)
 
 
+@pytest.mark.long
 def test_an_unreachable_database_is_waited_for_and_named(tmp_path: Path) -> None:
     url = f"postgresql://postgres@127.0.0.1:{free_port()}/rete"
     with rete(tmp_path, url, "views", "run") as child:
@@ -89,6 +90,7 @@ def test_an_unreachable_database_is_waited_for_and_named(tmp_path: Path) -> None
 
 
 @pytest.mark.postgres
+@pytest.mark.long
 def test_a_missing_database_says_the_createdb_to_run_then_serves(
     private_postgres: PrivateCluster,  # noqa: F811
     tmp_path: Path,
@@ -112,6 +114,7 @@ def test_a_missing_database_says_the_createdb_to_run_then_serves(
 
 
 @pytest.mark.postgres
+@pytest.mark.long
 def test_a_full_server_is_named_and_waited_for(
     private_postgres: PrivateCluster,  # noqa: F811
     tmp_path: Path,

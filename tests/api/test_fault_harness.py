@@ -19,6 +19,7 @@ def _backend_name(backend: dict[str, str]) -> str:
     return "postgres" if backend["RETE_DATABASE_URL"].startswith("postgres") else "sqlite"
 
 
+@pytest.mark.long
 def test_sigkills_under_concurrent_writes_lose_nothing(
     backend: dict[str, str], tmp_path: Path
 ) -> None:
@@ -54,6 +55,7 @@ def test_twenty_sigkills_under_concurrent_writes_lose_nothing(
     assert sum(report.kills.values()) == 20
 
 
+@pytest.mark.long
 def test_the_harness_sees_a_write_found_twice(tmp_path: Path) -> None:
     """Its checks are not empty: a note written a second time, as a retry that was
     not recognised would, is reported (SQLite, no faults)."""

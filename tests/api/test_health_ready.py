@@ -56,6 +56,7 @@ def test_ready_fails_and_live_answers_when_the_database_is_gone(sqlite_env, prob
 
 
 @pytest.mark.postgres
+@pytest.mark.long
 def test_ready_follows_a_stopped_and_restarted_postgresql(
     private_postgres: PrivateCluster,  # noqa: F811
     tmp_path: Path,

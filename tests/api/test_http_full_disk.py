@@ -57,6 +57,7 @@ def test_a_full_disk_is_507_and_not_ready_until_space_is_freed_with_nothing_lost
     full_disk_story(make_api, full_disk_env, Path(full_disk_env["RETE_VAR_DIR"]), problem)
 
 
+@pytest.mark.long
 def test_a_full_postgresql_disk_is_507_and_not_ready_until_space_is_freed(
     make_api, tmp_path: Path, problem
 ) -> None:

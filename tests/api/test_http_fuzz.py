@@ -244,6 +244,7 @@ def fuzz(api, count: int, seed: int) -> Counter[int]:
 
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+@pytest.mark.long
 def test_fuzzed_requests_on_every_route_get_no_5xx_and_only_problems(any_backend_api):
     count = int(os.environ.get("RETE_FUZZ_REQUESTS", DEFAULT_REQUESTS))
     seed = int(os.environ.get("RETE_FUZZ_SEED", SEED))

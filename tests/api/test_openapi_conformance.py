@@ -29,6 +29,7 @@ LONG_EXAMPLES = 125
 LONG_REQUESTS = 5_000
 
 
+@pytest.mark.long
 def test_a_short_seeded_schemathesis_run_finds_nothing(
     rete_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 from support.served import Served, served
 
+# Each test waits out read deadlines on purpose (tests/conftest.py starts these first).
+pytestmark = pytest.mark.long
+
 READ_TIMEOUT = 2.0
 # How long a test waits for the server to close before calling it held open.
 PATIENCE = READ_TIMEOUT + 8.0

@@ -36,6 +36,7 @@ HERE = place("0b7c5e0e-3c43-4a53-9b0c-6e0a1f1f0c01", 3, "Case.NoteAdded")
 
 
 @given(key_ids, keys, st.binary(max_size=2048), contexts)
+@pytest.mark.long
 def test_what_is_sealed_opens_at_the_same_place(
     key_id: bytes, key: bytes, plaintext: bytes, where: tuple[str | int | bytes, ...]
 ) -> None:

@@ -442,6 +442,7 @@ class ReferralLife(RuleBasedStateMachine):
             assert referral.accepted_at is None
 
 
+@pytest.mark.long
 def test_random_lives_of_a_referral_keep_its_invariants(new_desk) -> None:
     class Life(ReferralLife):
         desk_class = new_desk

@@ -255,6 +255,7 @@ def flip(blob: bytes, data: st.DataObject) -> bytes:
 
 
 @drawing(80)
+@pytest.mark.long
 def test_any_single_flipped_bit_does_not_open(
     data: st.DataObject, rows: list[Row], tamper: Tamperer
 ) -> None:

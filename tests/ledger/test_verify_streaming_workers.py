@@ -100,6 +100,7 @@ def _verify(ledger: Ledger) -> int:
     return summary.records
 
 
+@pytest.mark.long
 def test_four_workers_get_ranges_give_back_roots_and_find_an_altered_record(
     ledger: Ledger, pools: Pools, backend: dict[str, str]
 ) -> None:

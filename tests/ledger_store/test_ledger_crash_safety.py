@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
 from ledger_store_support import EventsTable
 from support.processes import kill_when_ready
 
@@ -20,6 +21,7 @@ def run_and_kill(env: dict[str, str], page: int, after: float) -> None:
     kill_when_ready([str(CHILD), str(page)], env, after)
 
 
+@pytest.mark.long
 def test_a_killed_writer_leaves_a_ledger_of_every_record_exactly_once(
     ledger_env: dict[str, str], ledger: Ledger, events: EventsTable
 ) -> None:

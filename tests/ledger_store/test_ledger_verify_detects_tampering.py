@@ -88,6 +88,7 @@ def _flip_one_bit_of(log: Log, indices: list[int], rng: random.Random) -> None:
         )
 
 
+@pytest.mark.long
 def test_sampled_bit_flips_of_stored_records_are_found_at_their_leaf(log: Log) -> None:
     rng = random.Random(4)
     edges = [0, 1, 399, 400, 699, 700, 998, 999]

@@ -31,6 +31,9 @@ from infrastructure.ledger.verification import VerifySummary, verify_live
 from infrastructure.settings import load_settings
 from infrastructure.store import ReteEventStore
 
+# A log of three chunks is filled once per module and verified every way (started first).
+pytestmark = pytest.mark.long
+
 CHECKPOINTS = (300, CHUNK, 2 * CHUNK + 808, 3 * CHUNK)
 TOTAL = 3 * CHUNK + 500
 

@@ -71,6 +71,7 @@ def test_a_stream_cut_mid_way_resumes_with_last_event_id_exactly(
     assert positions == sorted(set(positions))
 
 
+@pytest.mark.long
 def test_the_resume_point_a_heartbeat_gives_loses_nothing(
     rete: Rete, people: SimpleNamespace, police: SimpleNamespace, served: Served
 ) -> None:
@@ -110,6 +111,7 @@ def test_a_service_hears_only_its_own_announcements(
     assert social.events_until_quiet(WAIT) == []
 
 
+@pytest.mark.long
 def test_the_read_deadline_does_not_end_a_stream(
     settings_for: Callable[..., Settings], rete: Rete, people: SimpleNamespace
 ) -> None:

@@ -50,6 +50,7 @@ def _burst(rete: Rete, people: SimpleNamespace, police: SimpleNamespace, case_re
     "kills",
     [pytest.param(3, id="3-kills"), pytest.param(10, id="10-kills", marks=pytest.mark.slow)],
 )
+@pytest.mark.long
 def test_sigkill_of_the_worker_during_a_burst_loses_nothing(
     kills: int,
     rete: Rete,

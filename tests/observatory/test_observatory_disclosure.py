@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from observatory_support import (
@@ -121,6 +122,7 @@ def test_no_hidden_cell_is_recovered_from_its_table(referrals, cases) -> None:
 
 @settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fact_sets(most=8))
+@pytest.mark.long
 def test_no_hidden_cell_is_recovered_from_the_referral_tables_together(referrals) -> None:
     """The five referral tables count the same referrals: their column totals are one."""
     made, answers = published(referrals, [])

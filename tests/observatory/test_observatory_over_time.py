@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from observatory_support import (
@@ -93,6 +94,7 @@ def test_one_report_between_two_answers_cannot_be_read_by_subtraction(
     st.lists(case_facts(years=(2026,)), max_size=4),
     st.one_of(referral_facts(), case_facts()),
 )
+@pytest.mark.long
 def test_two_successive_publications_expose_no_count_from_one_to_four(
     referrals: list[ReferralFact],
     cases: list[CaseFact],

@@ -114,6 +114,7 @@ def run_and_kill(env: dict[str, str], page: int, pause: float, after: float) -> 
     kill_when_ready([str(CHILD), str(page), str(pause)], env, after)
 
 
+@pytest.mark.long
 def test_a_runner_killed_in_the_middle_of_a_batch_resumes_without_skipping_or_repeating(
     rete: Rete, views: Views, views_env: dict[str, str], clock: TestClock
 ) -> None:

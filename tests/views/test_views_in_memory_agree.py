@@ -3,6 +3,7 @@ through) answer every question of the port as the views do, over the same store.
 
 from __future__ import annotations
 
+import pytest
 from support.clock import TestClock
 from support.memory.views import MemoryViews
 from views_support import leave_a_referral_unanswered, working_services
@@ -41,6 +42,7 @@ CASE_FILTERS = [
 ]
 
 
+@pytest.mark.long
 def test_the_in_memory_views_answer_as_the_views_do(
     rete: Rete, views: Views, store: ReteEventStore, clock: TestClock
 ) -> None:
