@@ -9,6 +9,7 @@ settings (and the same JWT secret file).
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -39,6 +40,7 @@ from api.routes.observatory import ObservatoryController
 from api.routes.referrals import ReferralsController, moves
 from api.routes.worklist import WorklistController
 from api.schema_page import offline_assets, offline_swagger_ui
+from api.serving import Network, Serving, network_of
 from application.rete import Rete
 from infrastructure.bootstrap import build_rete
 from infrastructure.dev_secret import load_or_create_dev_secret
@@ -46,10 +48,14 @@ from infrastructure.logging import configure_logging, get_logger
 from infrastructure.settings import Settings, SettingsError, load_settings
 
 MAX_BODY_BYTES = 1024 * 1024
+# Where the app keeps what it serves, and the network its document describes.
+_SERVING = "rete.serving"
+_NETWORK = "rete.network"
 
 log = get_logger(__name__)
 
 
+@cache
 def package_version() -> str:
     try:
         return version("rete")
@@ -85,12 +91,10 @@ def _problem_not_html(response: Response[Any]) -> Response[Any]:
     return response
 
 
-def _openapi(rete: Rete) -> OpenAPIConfig:
+def _openapi(network: Network) -> OpenAPIConfig:
     """The document Litestar generates, served completed (``api.openapi_document``)
     with the directory's services and the risk instruments."""
-    services = sorted(service.id for service in rete.directory)
-    case_services = sorted(service.id for service in rete.directory if service.works_cases)
-    instruments = {i.id: [item.id for item in i.items] for i in rete.instruments}
+    instruments = {instrument: list(items) for instrument, items in network.instruments}
     return OpenAPIConfig(
         title="Rete",
         version=package_version(),
@@ -104,7 +108,7 @@ def _openapi(rete: Rete) -> OpenAPIConfig:
         ),
         render_plugins=[
             offline_swagger_ui(path="/"),
-            CompletedJson(services, case_services, instruments),
+            CompletedJson(list(network.services), list(network.case_services), instruments),
         ],
         components=Components(
             security_schemes={
@@ -127,15 +131,7 @@ def create_app(
     owned: Rete | None = None
     if rete is None:
         rete = owned = build_rete(settings)
-    app_rete = rete
-
-    def provide_rete() -> Rete:
-        return app_rete
-
-    def close_owned() -> None:
-        if owned is not None:
-            owned.close()
-
+    serving, network = Serving(rete, verifier, owned), network_of(rete)
     app = ReteApp(
         route_handlers=[
             health,
@@ -152,23 +148,40 @@ def create_app(
             AnnouncementsController,
         ],
         dependencies={
-            "rete": Provide(provide_rete, sync_to_thread=False),
+            "rete": Provide(serving.current_rete, sync_to_thread=False),
             "actor": Provide(current_actor, sync_to_thread=False),
         },
-        middleware=[
-            DefineMiddleware(BearerAuthentication, verifier=verifier, identify=app_rete.identify)
-        ],
+        middleware=[DefineMiddleware(BearerAuthentication, serving=serving)],
         # The ledger's signer and the escalation, while the app runs.
-        plugins=[problem_details_plugin(), BackgroundPlugin(app_rete)],
-        openapi_config=_openapi(app_rete),
-        on_shutdown=[close_owned],
+        plugins=[problem_details_plugin(), BackgroundPlugin(serving)],
+        openapi_config=_openapi(network),
+        on_shutdown=[serving.close_owned],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JsonRequest,
         logging_config=None,
         # The announcements' streams share one watch of the outbox per app.
-        state=State(
-            stream_state(app_rete, settings.stream_poll_seconds, settings.stream_heartbeat_seconds)
-        ),
+        state=State({_SERVING: serving, _NETWORK: network}),
     )
+    _serve_streams(app, settings, rete)
     allow_every_method(app)
     return app
+
+
+def serve(
+    app: Litestar, settings: Settings, rete: Rete, verifier: TokenVerifier | None = None
+) -> None:
+    """Point ``app`` (built by ``create_app``, not running) at another application of
+    the same network, with ``settings``' token check and streams: as ``create_app``
+    would build it, without parsing every route again (``api.serving``)."""
+    if app.state[_NETWORK] != network_of(rete):
+        raise ValueError("the app's document describes another network")
+    configure_logging(settings.log_format)
+    serving: Serving = app.state[_SERVING]
+    serving.point_at(rete, verifier or load_verifier(settings))
+    _serve_streams(app, settings, rete)
+
+
+def _serve_streams(app: Litestar, settings: Settings, rete: Rete) -> None:
+    state = stream_state(rete, settings.stream_poll_seconds, settings.stream_heartbeat_seconds)
+    for key, value in state.items():
+        app.state[key] = value

@@ -26,7 +26,7 @@ an authenticated actor may do is decided by the application, not here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Protocol
@@ -58,7 +58,15 @@ PUBLIC_PATHS = (r"^/health$", r"^/schema(/.*)?$")
 _REALM = 'Bearer realm="rete"'
 _REQUIRED = ["exp", "iat", "iss", "aud", "sub"]
 
-Identify = Callable[[str, str, Iterable[str]], Actor]
+
+class Authenticating(Protocol):
+    """Where the middleware finds, at each request, the token check and the people
+    of the network the app serves (``api.serving.Serving``)."""
+
+    @property
+    def verifier(self) -> TokenVerifier: ...
+
+    def identify(self, user_id: str, service_id: str, roles: Iterable[str]) -> Actor: ...
 
 
 class _Claims(msgspec.Struct):
@@ -247,10 +255,9 @@ def mint_token(
 class BearerAuthentication(AbstractAuthenticationMiddleware):
     """Puts the verified ``Actor`` in ``request.user`` (and the claims in ``request.auth``)."""
 
-    def __init__(self, app: ASGIApp, verifier: TokenVerifier, identify: Identify) -> None:
+    def __init__(self, app: ASGIApp, serving: Authenticating) -> None:
         super().__init__(app, exclude=list(PUBLIC_PATHS))
-        self.verifier = verifier
-        self.identify = identify
+        self.serving = serving
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
@@ -261,12 +268,14 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthenticated("invalid-token", "use the Bearer scheme")
-        if self.verifier.fetches:
-            claims = await anyio.to_thread.run_sync(self.verifier.verify, token.strip())
+        serving = self.serving
+        verifier = serving.verifier
+        if verifier.fetches:
+            claims = await anyio.to_thread.run_sync(verifier.verify, token.strip())
         else:
-            claims = self.verifier.verify(token.strip())
+            claims = verifier.verify(token.strip())
         try:
-            actor = self.identify(claims.user, claims.service, claims.roles)
+            actor = serving.identify(claims.user, claims.service, claims.roles)
         except DomainError:
             raise unauthenticated(
                 "unknown-actor", "the token names a service or role this network does not know"

@@ -14,14 +14,16 @@ from litestar import Request
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 
-from application.rete import Rete
+from api.serving import Serving
+from application.background import Background
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class BackgroundPlugin(InitPluginProtocol):
-    def __init__(self, rete: Rete) -> None:
-        self._work = rete.background
+    def __init__(self, serving: Serving) -> None:
+        self._serving = serving
+        self._work: list[Background] = []  # what was started: nudged, then stopped
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.on_startup.append(self._start)
@@ -41,9 +43,13 @@ class BackgroundPlugin(InitPluginProtocol):
         return app_config
 
     def _start(self) -> None:
+        self._serving.running = True
+        self._work = list(self._serving.rete.background)
         for work in self._work:
             work.start()
 
     def _stop(self) -> None:
         for work in reversed(self._work):
             work.stop()
+        self._work = []
+        self._serving.running = False

@@ -11,15 +11,20 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from litestar import Litestar
 from litestar.testing import TestClient
 
-from api.app import create_app
+from api.app import create_app, serve
 from api.auth import mint_token
+from api.serving import Network, network_of
 from application.rete import Rete
 from infrastructure.dev_secret import load_or_create_dev_secret
 from infrastructure.settings import Settings
 from support.clock import TestClock
 from support.people import PEOPLE
+
+# Stopped apps, by the network their document describes, for the next ``Api.open``.
+_IDLE_APPS: dict[Network, list[Litestar]] = {}
 
 
 @dataclass
@@ -33,14 +38,24 @@ class Api:
 
     @classmethod
     def open(cls, settings: Settings, rete: Rete, clock: TestClock) -> Api:
-        """Serves ``create_app(settings, rete)``; ``close`` stops it (not the application)."""
-        client = TestClient(create_app(settings, rete))
+        """Serves ``rete`` as ``create_app(settings, rete)`` does; ``close`` stops it
+        (not the application). The app is one this process built before for the same
+        network, stopped, pointed at ``rete`` (``api.app.serve``), or a new one:
+        building the routes is most of an app's cost, paid once per process."""
+        idle = _IDLE_APPS.setdefault(network_of(rete), [])
+        if idle:
+            app = idle.pop()
+            serve(app, settings, rete)
+        else:
+            app = create_app(settings, rete)
+        client = TestClient(app)
         client.__enter__()
         secret = load_or_create_dev_secret(settings.jwt_secret_file).key
         return cls(client, settings, rete, clock, secret)
 
     def close(self) -> None:
         self.client.__exit__(None, None, None)
+        _IDLE_APPS.setdefault(network_of(self.rete), []).append(self.client.app)
 
     def token(
         self, user: str, service: str, *roles: str, ttl: timedelta = timedelta(hours=1)
