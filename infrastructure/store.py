@@ -110,6 +110,9 @@ class ReteEventStore(Application[UUID]):
         # composition root (``bootstrap.build_rete``).
         self.integrity = IntegrityWatch()
         self.hashed_versions: HashedVersions | None = None
+        # Told the position of the last record of each append committed here
+        # (``on_append``): the views' runner of this process (``ViewRunner.appended``).
+        self._append_listeners: list[Callable[[int], None]] = []
         self._ids: dict[str, list[UUID]] = {}
         self._indexed_up_to = 0
         self._index_lock = Lock()
@@ -193,7 +196,16 @@ class ReteEventStore(Application[UUID]):
                 raise
             raise full from e
         self._storage_full_seen(saw=False)
+        if saved and self._append_listeners:
+            last = max(r.notification.id for r in saved)
+            for listener in self._append_listeners:
+                listener(last)
         return saved
+
+    def on_append(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener`` with the position of the last record of each append
+        this store commits, once committed."""
+        self._append_listeners.append(listener)
 
     @property
     def storage_full(self) -> StorageFullSeen | None:
