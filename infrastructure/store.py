@@ -34,6 +34,7 @@ from eventsourcing.persistence import (
     Recording,
 )
 from eventsourcing.postgres import PostgresFactory
+from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import Environment, TopicError, get_topic
 
 from application.errors import Conflict, NotFound
@@ -47,7 +48,12 @@ from domain.referral import Referral
 from infrastructure.commit_witness import WitnessedEventStore
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.db import build_on
-from infrastructure.db.event_recorder import AppendGuard, GuardRefused, OneTripRecorder
+from infrastructure.db.event_recorder import (
+    AppendGuard,
+    GuardedSqliteRecorder,
+    GuardRefused,
+    OneTripRecorder,
+)
 from infrastructure.db.storage_full import StorageFullSeen, storage_full_from
 from infrastructure.sealing_mapper import RecordIntegrityError, SealingMapper, SnapshotErased
 from infrastructure.transcoding import register_domain_values
@@ -133,11 +139,13 @@ class ReteEventStore(Application[UUID]):
         # The recorder is built on the key store's pool: one pool for the process. A
         # key store kept in memory (over the library's in-memory recorder) has none.
         factory = super().construct_factory(env)
-        if isinstance(factory, PostgresFactory):
-            # Appends in one round trip each (``OneTripRecorder``). Under the
+        if isinstance(factory, PostgresFactory | SQLiteFactory):
+            # Appends that check their guard themselves (``AppendGuard``), on
+            # PostgreSQL in one round trip each (``OneTripRecorder``). Under the
             # application's own name, which wins over a plain key from the shell.
             key = factory.env.create_keys(factory.APPLICATION_RECORDER_TOPIC)[0]
-            factory.env[key] = get_topic(OneTripRecorder)
+            recorder = OneTripRecorder if isinstance(factory, PostgresFactory) else None
+            factory.env[key] = get_topic(recorder or GuardedSqliteRecorder)
         if isinstance(self.keys, SqlKeyStore):
             return build_on(factory, self.keys.database)
         return factory
@@ -226,12 +234,13 @@ class ReteEventStore(Application[UUID]):
         return saved
 
     def _guard(self, first: Mapping[UUID, int]) -> AppendGuard | None:
-        """On PostgreSQL, the checks before a write made by the append itself, in
-        its own transaction (``OneTripRecorder``): the ledger's hashed versions, and
-        the case keys its records are sealed with (``SqlKeyStore.checked_by``).
-        None elsewhere: the store reads them first (``_refuse_reused_versions``,
-        and the key store before each seal)."""
-        if not isinstance(self.recorder, OneTripRecorder) or not isinstance(self.keys, SqlKeyStore):
+        """The checks before a write, made by the append itself in its own
+        transaction (``OneTripRecorder``, ``GuardedSqliteRecorder``): the ledger's
+        hashed versions, and the case keys its records are sealed with
+        (``SqlKeyStore.checked_by``). None for a store in memory: it reads them
+        first (``_refuse_reused_versions``, and the key store before each seal)."""
+        guarding = isinstance(self.recorder, OneTripRecorder | GuardedSqliteRecorder)
+        if not guarding or not isinstance(self.keys, SqlKeyStore):
             return None
         guard = AppendGuard(self.keys.data_keys_table)
         if self.hashed_versions is not None:

@@ -1,4 +1,5 @@
-"""The event store's recorder on PostgreSQL: an append in one round trip.
+"""The event store's recorders: on PostgreSQL an append in one round trip; on
+both backends an append that checks its ``AppendGuard`` in its own transaction.
 
 eventsourcing's ``PostgresApplicationRecorder.insert_events`` pipelines its
 statements but syncs twice (once after the insert, so that a conflict surfaces
@@ -40,6 +41,7 @@ from typing import Any, Final
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -189,6 +191,54 @@ class OneTripRecorder(PostgresApplicationRecorder, _GuardedInsert):
             # Only a guard's conditions insert fewer (none): its transaction was empty.
             raise GuardRefused("the append's guard did not hold: nothing was written")
         return ids
+
+
+class GuardedSqliteRecorder(SQLiteApplicationRecorder):
+    """The library's recorder on SQLite, checking an append's ``AppendGuard`` in the
+    append's own transaction (``BEGIN IMMEDIATE``: the database's write lock is
+    held) before it inserts: one statement there instead of a read of its own, on a
+    connection of its own, before each save and before each seal."""
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        guard = kwargs.get("guard")
+        if isinstance(guard, AppendGuard) and stored_events:
+            check = self._guard_check(guard)
+            if check is not None:
+                c.execute(*check)
+                if not all(c.fetchone()):
+                    # Raised inside the transaction: it is rolled back, nothing written.
+                    raise GuardRefused("the append's guard did not hold: nothing was written")
+        return super()._insert_events(c, stored_events, **kwargs)
+
+    def _guard_check(self, guard: AppendGuard) -> tuple[str, list[Any]] | None:
+        columns: list[str] = []
+        params: list[Any] = []
+        prefix = ""
+        if guard.first_versions and guard.ledger_streams is not None:
+            # As ``ReteEventStore._refuse_reused_versions``; streams as the library
+            # stores them on SQLite (32 hex digits), as the ledger names them.
+            streams = sorted(guard.first_versions)
+            prefix = f"WITH p(stream, first) AS (VALUES {', '.join(['(?, ?)'] * len(streams))}) "
+            for stream in streams:
+                params += [stream, guard.first_versions[stream]]
+            columns.append(
+                f"NOT EXISTS (SELECT 1 FROM {guard.ledger_streams} l JOIN p "
+                "ON l.stream = p.stream WHERE p.first <= l.version AND NOT EXISTS "
+                f"(SELECT 1 FROM {self.events_table_name} e WHERE e.originator_id = "
+                "p.stream AND e.originator_version = l.version))"
+            )
+        key_ids = sorted(set(guard.key_ids))
+        if key_ids:
+            columns.append(
+                f"(SELECT count(*) FROM {guard.data_keys} WHERE key_id IN "
+                f"({', '.join(['?'] * len(key_ids))})) = ?"
+            )
+            params += [*key_ids, len(key_ids)]
+        if not columns:
+            return None
+        return f"{prefix}SELECT {', '.join(columns)}", params
 
 
 def _roll_back(conn: psycopg.Connection[Any]) -> None:
