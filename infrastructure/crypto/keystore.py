@@ -17,6 +17,10 @@ microseconds, a database round trip is not, so cached keys skip the database.
 * The system key is never destroyed: it opens from the cache for ever, and
   seals from it for ``system_key_refresh`` seconds before looking for a newer
   generation.
+* A case key seals only while its row exists. The event store's appends check
+  it in their own transaction (``checked_by``: the append writes nothing if a
+  key its records were sealed with is gone), so a cached key seals without a
+  read; elsewhere ``sealing_key`` reads the row first, every time.
 """
 
 from __future__ import annotations

@@ -24,7 +24,10 @@ log: the positions move past them with the next batch), no write transaction is
 opened; and a catch-up with work costs that statement plus its batch: the
 batch's opening, its positions and the records from where the views stood (one
 pipeline), the rows it changes read back, then its writes, its new positions and
-its commit (one pipeline).
+its commit (one pipeline). After this process's own append (the event store
+tells the runner its position, ``appended``), the next catch-up knows there is
+work and goes straight to its batch, which reads the log to its end: no standing
+statement first (unless the last such catch-up found another runner had done it).
 """
 
 from __future__ import annotations
