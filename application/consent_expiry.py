@@ -17,6 +17,7 @@ from datetime import datetime
 
 from application.context import Context
 from application.system_moves import move_each
+from domain.consent import Consent
 from domain.referral import Referral
 
 
@@ -34,6 +35,15 @@ def lapsed(ctx: Context, referral: Referral, at: datetime, *, caught_up: bool = 
     consent = ctx.views.relied_on(
         referral.id, referral.case_id, referral.consent_id, caught_up=caught_up
     )
+    return consent is not None and referral.lapse(consent, at)
+
+
+def lapsed_under(referral: Referral, consent: Consent | None, at: datetime) -> bool:
+    """``lapsed``, with the consent the referral relies on already read (by
+    ``ViewReader.referral_relying``, with the referral's row: its consent id never
+    changes): None when the views hold none."""
+    if referral.consent_id is None or not referral.is_active:
+        return False
     return consent is not None and referral.lapse(consent, at)
 
 

@@ -20,6 +20,7 @@ from application.context import Context
 from application.errors import NotFound
 from application.view_ports import CaseRows, ReferralRow
 from domain.case import Case, case_id_for
+from domain.consent import Consent
 from domain.network import Actor
 from domain.reference import canonical_reference
 from domain.referral import Referral
@@ -166,6 +167,23 @@ class Loader:
             row = self.ctx.views.referral(UUID(referral_id))
         except ValueError:
             row = None
+        return self._seen_by(actor, row)
+
+    def visible_referral_relying(
+        self, actor: Actor, referral_id: str
+    ) -> tuple[ReferralRow, Consent | None]:
+        """``visible_referral_row``, with the terms of the consent the referral relies
+        on, read with it (one read: what a move needs)."""
+        self.ctx.integrity.require_trusted_log()
+        try:
+            found = self.ctx.views.referral_relying(UUID(referral_id))
+        except ValueError:
+            found = None
+        row, consent = (None, None) if found is None else found
+        return self._seen_by(actor, row), consent
+
+    @staticmethod
+    def _seen_by(actor: Actor, row: ReferralRow | None) -> ReferralRow:
         if row is None or not sees_referral(actor, row.sender_service, row.recipient_service):
             raise NotFound("no such referral")
         return row

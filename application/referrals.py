@@ -7,7 +7,7 @@ from typing import Unpack
 
 from application.access_log import IN_PROCESS, record_read, referral_categories
 from application.authorisation import Action, authorise
-from application.consent_expiry import lapsed
+from application.consent_expiry import lapsed, lapsed_under
 from application.context import Context
 from application.errors import Conflict
 from application.list_filters import ListWords, UnknownStatus, referral_filter
@@ -82,15 +82,18 @@ class Referrals:
     ) -> ReferralSummary:
         """Move a referral on. The answer is its summary: moving it is not reading
         its reason (open the referral for that, and the read is logged)."""
-        row = self.load.visible_referral_row(actor, referral_id)
+        row, consent = self.load.visible_referral_relying(actor, referral_id)
         if row.case_status == CaseStatus.ERASED:
             raise errors.CaseErased("the case of this referral has been erased")
         referral = self.ctx.store.get(Referral, row.id)
         at = self.ctx.clock.now()
         # A consent that expired since the last expiry run suspends the referral
-        # now, so the move is judged as it would be once the run has passed. The
-        # views were caught up to read the row above: no second catch-up.
-        suspended = lapsed(self.ctx, referral, at, caught_up=False)
+        # now, so the move is judged as it would be once the run has passed. Its
+        # terms were read with the row, from caught-up views: no second read.
+        if (None if consent is None else consent.id) == referral.consent_id:
+            suspended = lapsed_under(referral, consent, at)
+        else:  # the row does not name the referral's consent (never so): read it alone
+            suspended = lapsed(self.ctx, referral, at, caught_up=False)
         try:
             referral.move(move, actor, at, reason)
         except errors.DomainError:

@@ -131,6 +131,13 @@ class ViewReader(Protocol):
 
     def referral(self, referral_id: UUID) -> ReferralRow | None: ...
 
+    def referral_relying(self, referral_id: UUID) -> tuple[ReferralRow, Consent | None] | None:
+        """A referral's row, as ``referral``, with the terms of the consent it relies
+        on (None when it relies on none), in one read: what a move needs before it
+        loads the referral. One held without the consent it relies on is an
+        integrity failure, as in ``relied_on``."""
+        ...
+
     def box(
         self, which: Box, service_id: str, at: datetime, where: ReferralFilter, ask: PageAsk
     ) -> Keyed[ReferralRow]:

@@ -98,7 +98,11 @@ def build_views(settings: Settings, store: ReteEventStore, *, for_reads: bool = 
     backends, so that a caseworker sees her own write on her next request, whichever
     worker answers it (on PostgreSQL `rete views run` keeps the views current, and
     that catch-up is one query); the commands that drive the views leave it off."""
-    return open_views(settings, store.recorder, store.keys, catch_up_before_reads=for_reads)
+    views = open_views(settings, store.recorder, store.keys, catch_up_before_reads=for_reads)
+    if for_reads:
+        # The next catch-up after this process's own write goes straight to its batch.
+        store.on_append(views.runner.appended)
+    return views
 
 
 def build_rete(

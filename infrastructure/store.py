@@ -18,7 +18,12 @@ from threading import Lock
 from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.domain import Aggregate, OriginatorVersionError
 from eventsourcing.persistence import (
     EventStore,
@@ -26,8 +31,10 @@ from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Mapper,
+    Recording,
 )
 from eventsourcing.postgres import PostgresFactory
+from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import Environment, TopicError, get_topic
 
 from application.errors import Conflict, NotFound
@@ -41,7 +48,12 @@ from domain.referral import Referral
 from infrastructure.commit_witness import WitnessedEventStore
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.db import build_on
-from infrastructure.db.event_recorder import OneTripRecorder
+from infrastructure.db.event_recorder import (
+    AppendGuard,
+    GuardedSqliteRecorder,
+    GuardRefused,
+    OneTripRecorder,
+)
 from infrastructure.db.storage_full import StorageFullSeen, storage_full_from
 from infrastructure.sealing_mapper import RecordIntegrityError, SealingMapper, SnapshotErased
 from infrastructure.transcoding import register_domain_values
@@ -73,8 +85,14 @@ def _project(aggregate: Aggregate | None, events: Iterable[Any]) -> Aggregate | 
     return aggregate
 
 
-HashedVersions = Callable[[list[str]], Mapping[str, int]]
-"""The highest version the ledger hashed of each stream (32 hex digits each)."""
+class HashedVersions(Protocol):
+    """The highest version the ledger hashed of each stream (32 hex digits each)."""
+
+    def __call__(self, streams: list[str]) -> Mapping[str, int]: ...
+
+    def table(self) -> str:
+        """Where they are kept (qualified): an append may check them itself."""
+        ...
 
 
 class ClosingKeyStore(KeyStore, Protocol):
@@ -110,6 +128,9 @@ class ReteEventStore(Application[UUID]):
         # composition root (``bootstrap.build_rete``).
         self.integrity = IntegrityWatch()
         self.hashed_versions: HashedVersions | None = None
+        # Told the position of the last record of each append committed here
+        # (``on_append``): the views' runner of this process (``ViewRunner.appended``).
+        self._append_listeners: list[Callable[[int], None]] = []
         self._ids: dict[str, list[UUID]] = {}
         self._indexed_up_to = 0
         self._index_lock = Lock()
@@ -118,11 +139,13 @@ class ReteEventStore(Application[UUID]):
         # The recorder is built on the key store's pool: one pool for the process. A
         # key store kept in memory (over the library's in-memory recorder) has none.
         factory = super().construct_factory(env)
-        if isinstance(factory, PostgresFactory):
-            # Appends in one round trip each (``OneTripRecorder``). Under the
+        if isinstance(factory, PostgresFactory | SQLiteFactory):
+            # Appends that check their guard themselves (``AppendGuard``), on
+            # PostgreSQL in one round trip each (``OneTripRecorder``). Under the
             # application's own name, which wins over a plain key from the shell.
             key = factory.env.create_keys(factory.APPLICATION_RECORDER_TOPIC)[0]
-            factory.env[key] = get_topic(OneTripRecorder)
+            recorder = OneTripRecorder if isinstance(factory, PostgresFactory) else None
+            factory.env[key] = get_topic(recorder or GuardedSqliteRecorder)
         if isinstance(self.keys, SqlKeyStore):
             return build_on(factory, self.keys.database)
         return factory
@@ -174,10 +197,21 @@ class ReteEventStore(Application[UUID]):
 
     def save(self, *aggregates: Aggregate, **kwargs: Any) -> Any:  # type: ignore[override]
         self.integrity.require_trusted_log()
-        self._refuse_reused_versions(aggregates)
+        # Read now: saving collects the pending events, failed or not.
+        first = self._first_versions(aggregates)
+        guard = self._guard(first)
+        if guard is None:
+            self._refuse_reused_versions(first)
+        else:
+            kwargs["guard"] = guard
         try:
             saved = super().save(*aggregates, **kwargs)
         except KeyDestroyed:
+            raise CaseErased("the case was erased meanwhile; nothing was written") from None
+        except GuardRefused:
+            # Nothing was written: a version the ledger hashed is gone (the alarm),
+            # or else a key the records were sealed with was destroyed meanwhile.
+            self._refuse_reused_versions(first)
             raise CaseErased("the case was erased meanwhile; nothing was written") from None
         except IntegrityError:
             raise Conflict(
@@ -193,7 +227,39 @@ class ReteEventStore(Application[UUID]):
                 raise
             raise full from e
         self._storage_full_seen(saw=False)
+        if saved and self._append_listeners:
+            last = max(r.notification.id for r in saved)
+            for listener in self._append_listeners:
+                listener(last)
         return saved
+
+    def _guard(self, first: Mapping[UUID, int]) -> AppendGuard | None:
+        """The checks before a write, made by the append itself in its own
+        transaction (``OneTripRecorder``, ``GuardedSqliteRecorder``): the ledger's
+        hashed versions, and the case keys its records are sealed with
+        (``SqlKeyStore.checked_by``). None for a store in memory: it reads them
+        first (``_refuse_reused_versions``, and the key store before each seal)."""
+        guarding = isinstance(self.recorder, OneTripRecorder | GuardedSqliteRecorder)
+        if not guarding or not isinstance(self.keys, SqlKeyStore):
+            return None
+        guard = AppendGuard(self.keys.data_keys_table)
+        if self.hashed_versions is not None:
+            guard.ledger_streams = self.hashed_versions.table()
+            guard.first_versions = {i.hex: version for i, version in first.items()}
+        return guard
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        # The records of a guarded append are sealed with case keys it checks itself.
+        guard = processing_event.saved_kwargs.get("guard")
+        if not isinstance(guard, AppendGuard) or not isinstance(self.keys, SqlKeyStore):
+            return super()._record(processing_event)
+        with self.keys.checked_by(guard.key_ids):
+            return super()._record(processing_event)
+
+    def on_append(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener`` with the position of the last record of each append
+        this store commits, once committed."""
+        self._append_listeners.append(listener)
 
     @property
     def storage_full(self) -> StorageFullSeen | None:
@@ -211,23 +277,27 @@ class ReteEventStore(Application[UUID]):
         else:
             seen.cleared()
 
-    def _refuse_reused_versions(self, aggregates: Sequence[Aggregate]) -> None:
+    @staticmethod
+    def _first_versions(aggregates: Sequence[Aggregate]) -> dict[UUID, int]:
+        """The first version each aggregate is to append."""
+        return {
+            UUID(str(a.id)): a.pending_events[0].originator_version
+            for a in aggregates
+            if a.pending_events
+        }
+
+    def _refuse_reused_versions(self, first: Mapping[UUID, int]) -> None:
         """Refuse to store a version the ledger hashed already, whose record is gone.
 
         The ledger's versions lag the log (it follows it), so they only bound it from
         below: a first pending version at or under the hashed one is either a
         concurrent writer's (its record is there: the insert conflicts as usual) or
         one whose record was deleted (refused here). One primary-key read a save."""
-        if self.hashed_versions is None:
+        if self.hashed_versions is None or not first:
             return
-        first = {
-            a.id: a.pending_events[0].originator_version for a in aggregates if a.pending_events
-        }
-        if not first:
-            return
-        hashed = self.hashed_versions([UUID(str(i)).hex for i in first])
+        hashed = self.hashed_versions([i.hex for i in first])
         for aggregate_id, version in first.items():
-            known = hashed.get(UUID(str(aggregate_id)).hex, 0)
+            known = hashed.get(aggregate_id.hex, 0)
             if version <= known and not self.recorder.select_events(
                 aggregate_id, gt=known - 1, lte=known, limit=1
             ):

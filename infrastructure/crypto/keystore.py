@@ -17,13 +17,19 @@ microseconds, a database round trip is not, so cached keys skip the database.
 * The system key is never destroyed: it opens from the cache for ever, and
   seals from it for ``system_key_refresh`` seconds before looking for a newer
   generation.
+* A case key seals only while its row exists. The event store's appends check
+  it in their own transaction (``checked_by``: the append writes nothing if a
+  key its records were sealed with is gone), so a cached key seals without a
+  read; elsewhere ``sealing_key`` reads the row first, every time.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Final
 
@@ -33,6 +39,7 @@ from infrastructure.crypto import sealing
 from infrastructure.crypto.kek import KeyEncryptionKeys, PrimaryChanged, UnwrapError
 from infrastructure.crypto.keycache import KeyCache
 from infrastructure.crypto.keydb import ErasureRow, KeyRow, KeyTables
+from infrastructure.crypto.keydb.base import KEYS
 from infrastructure.crypto.scopes import SYSTEM_SCOPE, check_scope
 from infrastructure.db import Database, open_database
 from infrastructure.db.closing import Closing
@@ -75,6 +82,7 @@ class SqlKeyStore(Closing):
         ``owns_database``), or on a small pool of its own opened on a database URL."""
         self._kek = kek
         self._cache = KeyCache(ttl=case_key_ttl, system_refresh=system_key_refresh, clock=clock)
+        self._appending = threading.local()  # ``checked_by``
         owned = owns_database or isinstance(database, str)
         opened = open_database(database, _OWN_POOL) if isinstance(database, str) else database
         try:
@@ -104,6 +112,12 @@ class SqlKeyStore(Closing):
         cached = self._cache.sealing(scope)
         if cached is not None and scope == SYSTEM_SCOPE:
             return cached
+        checked_by: list[bytes] | None = getattr(self._appending, "key_ids", None)
+        if cached is not None and checked_by is not None:
+            # The append these records go into finds the key's row in its own
+            # transaction, or writes nothing (``checked_by``).
+            checked_by.append(cached[0])
+            return cached
         # A case key seals only while its row exists: one indexed read per write, so
         # that an erasure made by another process stops this one's writes at once
         # (reading may use the cache: what it opens was sealed before the erasure).
@@ -112,11 +126,33 @@ class SqlKeyStore(Closing):
         if row is None:
             # A scope without keys is new or destroyed; decide under the scope's lock.
             row = self._add_generation(scope, only_if_none=True)
+        if checked_by is not None:
+            checked_by.append(row.key_id)
         if cached is not None and cached[0] == row.key_id:
             return cached
         key = self._unwrap(row)
         self._cache.remember(row.key_id, key, scope, for_sealing=True)
         return row.key_id, key
+
+    @contextmanager
+    def checked_by(self, key_ids: list[bytes]) -> Iterator[None]:
+        """Inside, on this thread, a case key that seals is listed in ``key_ids``
+        instead of read first: the append the records go into checks, in its own
+        transaction, that every key listed is still there, and writes nothing
+        otherwise (``infrastructure.db.event_recorder.AppendGuard``). Only for the
+        records of that append: it is what stops a write at once after an erasure
+        made elsewhere, as the read does."""
+        previous = getattr(self._appending, "key_ids", None)
+        self._appending.key_ids = key_ids
+        try:
+            yield
+        finally:
+            self._appending.key_ids = previous
+
+    @property
+    def data_keys_table(self) -> str:
+        """The data keys' table (qualified)."""
+        return self._tables.database.dialect.qualify(KEYS)
 
     def opening_key(self, key_id: bytes) -> bytes | None:
         if len(key_id) != KEY_ID_SIZE:

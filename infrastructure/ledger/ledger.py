@@ -29,6 +29,7 @@ from infrastructure.db.closing import Closing
 from infrastructure.ledger.alarms import SharedIntegrityWatch, StoredAlarms, alarm
 from infrastructure.ledger.checkpoints import CheckpointSigner, LedgerInconsistent, SignOutcome
 from infrastructure.ledger.db import LedgerTables, open_tables
+from infrastructure.ledger.db.schema import STREAMS
 from infrastructure.ledger.follower import LedgerFollower
 from infrastructure.ledger.live_check import LiveCheck, Tamper
 from infrastructure.ledger.note import Signer, Verifier
@@ -126,15 +127,23 @@ class HashedVersions:
         self._tables: LedgerTables | None = None
 
     def __call__(self, streams: list[str]) -> dict[str, int]:
+        # Before every save: primary-key lookups, one round trip (``LedgerTables.read``).
+        with self._opened().read(scan=False) as tx:
+            return tx.hashed_versions(streams)
+
+    def table(self) -> str:
+        """The table of the hashed versions (qualified), created if missing: what an
+        append that checks them in its own transaction reads (``AppendGuard``)."""
+        tables = self._opened()
+        return tables.database.dialect.qualify(STREAMS)
+
+    def _opened(self) -> LedgerTables:
         with self._lock:
             if self._tables is None:
                 self._tables = open_tables(
                     database_of(self._recorder), events_table_name(self._recorder)
                 )
-            tables = self._tables
-        # Before every save: primary-key lookups, one round trip (``LedgerTables.read``).
-        with tables.read(scan=False) as tx:
-            return tx.hashed_versions(streams)
+            return self._tables
 
 
 def open_ledger(

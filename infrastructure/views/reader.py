@@ -72,6 +72,7 @@ _SEALED_BY: Final = {
     REFERRALS: ("id", get_topic(Referral.Sent)),
 }
 _REFERRAL_COLUMNS: Final = len(REFERRALS.columns)
+_REFERRAL_WITH_CASE: Final = _REFERRAL_COLUMNS + len(CASES.columns)
 # What an alarm may say of a row: its ids, as ids are written; anything else is cut.
 _NOT_AN_ID: Final = re.compile(r"[^0-9A-Za-z._:-]")
 # A referral owes an answer past its deadline (``Lifecycle.overdue``: a deadline
@@ -113,9 +114,17 @@ class ViewQueries:
             f"SELECT {columns} FROM {self._t[REFERRALS]} r "
             f"JOIN {self._t[CASES]} c ON c.id = r.case_id"
         )
+        # A referral, its case and the consent it relies on (if any), in one
+        # statement: what a move reads before it loads the referral.
+        terms = ", ".join(f"co.{n}" for n in CONSENTS.column_names)
+        self._referral_relying = (
+            f"SELECT {columns}, {terms} FROM {self._t[REFERRALS]} r "
+            f"JOIN {self._t[CASES]} c ON c.id = r.case_id "
+            f"LEFT JOIN {self._t[CONSENTS]} co "
+            "ON co.consent_id = r.consent_id AND co.case_id = r.case_id WHERE r.id = %s"
+        )
         # A consent's row (if held) and whether the referral relying on it is held,
         # in one statement: one round trip, no transaction.
-        terms = ", ".join(f"co.{n}" for n in CONSENTS.column_names)
         self._relied_on = (
             f"SELECT {terms}, EXISTS (SELECT 1 FROM {self._t[REFERRALS]} WHERE id = %s) "
             f"FROM (SELECT 1 AS one) o LEFT JOIN {self._t[CONSENTS]} co "
@@ -223,6 +232,21 @@ class ViewQueries:
         with self._read(snapshot=False) as tx:
             found = self._referral_rows(tx, "WHERE r.id = %s", (str(referral_id),))
         return found[0] if found else None
+
+    def referral_relying(self, referral_id: UUID) -> tuple[ReferralRow, Consent | None] | None:
+        # One statement on its own (no snapshot): the referral, its case, its consent.
+        with self._read(snapshot=False) as tx:
+            found = tx.query(self._referral_relying, (str(referral_id),))
+            if not found:
+                return None
+            (stored,) = found
+            referral, _ = self._referral_of(tx, stored[:_REFERRAL_WITH_CASE])
+            terms = stored[_REFERRAL_WITH_CASE:]
+            if terms[0] is None:
+                if referral.consent_id is not None:  # as ``relied_on``
+                    self._refuse(CONSENTS, (referral.consent_id,), "a consent relied on is missing")
+                return referral, None
+            return referral, decoding.consent(self._checked(tx, CONSENTS, terms))
 
     def box(
         self, which: Box, service_id: str, at: datetime, where: ReferralFilter, ask: PageAsk
@@ -360,16 +384,20 @@ class ViewQueries:
     ) -> list[tuple[ReferralRow, Key]]:
         """Referrals as ``_referral_rows``, each with its key in a box (urgency rank,
         position)."""
-        found: list[tuple[ReferralRow, Key]] = []
-        for row in tx.query(f"{self._referrals} {where}", params):
-            referral = self._checked(tx, REFERRALS, row[:_REFERRAL_COLUMNS])
-            case = self._checked(tx, CASES, row[_REFERRAL_COLUMNS:])
-            referral["case_reference"] = case["reference_code"]
-            referral["case_high_risk"] = case["high_risk"]
-            referral["case_status"] = case["status"]
-            key = (int(referral["urgency_rank"]), int(referral["position"]))
-            found.append((decoding.referral_row(referral), key))
-        return found
+        return [
+            self._referral_of(tx, row) for row in tx.query(f"{self._referrals} {where}", params)
+        ]
+
+    def _referral_of(self, tx: ViewTx, stored: Sequence[Any]) -> tuple[ReferralRow, Key]:
+        """A referral's columns followed by its case's, both checked, as a row with
+        its key in a box."""
+        referral = self._checked(tx, REFERRALS, stored[:_REFERRAL_COLUMNS])
+        case = self._checked(tx, CASES, stored[_REFERRAL_COLUMNS:])
+        referral["case_reference"] = case["reference_code"]
+        referral["case_high_risk"] = case["high_risk"]
+        referral["case_status"] = case["status"]
+        key = (int(referral["urgency_rank"]), int(referral["position"]))
+        return decoding.referral_row(referral), key
 
     def _select(self, table: Table) -> str:
         return f"SELECT {', '.join(table.column_names)} FROM {self._t[table]}"

@@ -120,6 +120,12 @@ class MemoryViews:
             return None
         return self._referral_row(referral_id)
 
+    def referral_relying(self, referral_id: UUID) -> tuple[vr.ReferralRow, Consent | None] | None:
+        row = self.referral(referral_id)
+        if row is None or row.consent_id is None:
+            return None if row is None else (row, None)
+        return row, self.relied_on(referral_id, row.case_id, row.consent_id)
+
     def box(
         self, which: Box, service_id: str, at: datetime, where: ReferralFilter, ask: PageAsk
     ) -> Keyed[vr.ReferralRow]:
