@@ -23,9 +23,9 @@ A view added later must keep to this (every row written by one stream's records,
 or only added), or name its field here; the partitioned rebuild's tests compare
 it with the incremental views at several process counts.
 
-The part of an id is its last two hex digits, modulo the number of parts: the
-same in every process and computable by both databases on the stored stream id
-(``PartLog``), so that each worker fetches only its part of the log (and every
+The part of an id is its last two hex digits (its last byte), modulo the number
+of parts: the same in every process and computable by both databases on the
+stored stream id (``PartLog``), so that each worker fetches only its part of the log (and every
 access record, whose case is inside its seal). Stream ids are random UUIDs: the
 parts are about even.
 """
@@ -55,19 +55,26 @@ def part_of(stream_or_case: str, parts: int) -> int:
 class PartLog:
     """The records of one part of the log, as ``EventLog.records`` returns the whole
     of it: the database leaves out the records of other parts (it reads the last
-    two hex digits of the stored stream id, in either of SQLite's two forms),
-    except those of ``BY_CASE_INSIDE`` topics, which every part reads."""
+    two hex digits of the stored stream id, in either of SQLite's two forms, or
+    PostgreSQL's uuid's last byte), except those of ``BY_CASE_INSIDE`` topics,
+    which every part reads. Read it with ``scan`` (``ViewTables.read``): a log just
+    written has no statistics, and PostgreSQL would then scan the whole rest of it
+    and sort it for every batch."""
 
     def __init__(self, events: EventsTable, topics: Sequence[str], part: int, parts: int) -> None:
         sqlite = events.dialect.name == "sqlite"
         stream = "originator_id" if sqlite else "originator_id::text"
-        suffix = f"substr({stream}, -2)" if sqlite else f"right({stream}, 2)"
-        mine = _literals(f"{n:02x}" for n in range(256) if n % parts == part)
+        if sqlite:
+            mine = _literals(f"{n:02x}" for n in range(256) if n % parts == part)
+            ours = f"substr({stream}, -2) IN ({mine})"
+        else:
+            # The uuid's last byte is its last two hex digits: no text made per record.
+            ours = f"get_byte(uuid_send(originator_id), 15) %% {int(parts)} = {int(part)}"
         by_stream = [t for t in topics if t not in BY_CASE_INSIDE]
         inside = [t for t in topics if t in BY_CASE_INSIDE]
-        either = (
-            [f"topic IN ({_literals(by_stream)}) AND {suffix} IN ({mine})"] if by_stream else []
-        )
+        either = [f"topic IN ({_literals(by_stream)}) AND {ours}"] if by_stream else []
+        if parts == 1:  # the whole log: no part to compute per record
+            either, inside = [f"topic IN ({_literals(topics)})"] if topics else [], []
         if inside:
             either.append(f"topic IN ({_literals(inside)})")
         wanted = " OR ".join(f"({c})" for c in either) if either else "FALSE"

@@ -9,10 +9,11 @@ rebuild killed midway leaves the live views untouched; the next one starts over.
 
 ``check`` does the same without the swap, and compares the two builds row by row.
 
-With ``jobs`` above 1 the fresh tables are filled by that many processes
-(``rebuild_workers``), each projecting its part of the log (``partitions``) up
-to the head as it stood when the rebuild began; the swap then applies the rest,
-as above. Until every worker has finished, the fresh views' positions stay at 0
+The fresh tables are filled up to the head as it stood when the rebuild began
+(``filling``: each batch written while the next is projected), by this process,
+or with ``jobs`` above 1 by that many processes (``rebuild_workers``), each
+projecting its part of the log (``partitions``); the swap then applies the rest,
+as above. Until the filling has finished, the fresh views' positions stay at 0
 (their tracking rows hold the rebuild's token): a rebuild that fails or is
 killed midway swaps nothing, and the next one starts over.
 """
@@ -28,6 +29,7 @@ from typing import Final
 from application.ports import KeyStore
 from infrastructure.crypto.view_mac import view_mac_key
 from infrastructure.views.db.base import ViewTables, ViewTx
+from infrastructure.views.filling import Filling, Fresh, fill
 from infrastructure.views.log import EventLog
 from infrastructure.views.projection import LIVE, REBUILDING, NetworkViews, chosen
 from infrastructure.views.rebuild_workers import (
@@ -73,6 +75,7 @@ class Rebuild:
         self._log = log
         self._page = page
         self._workers = workers
+        self._keys = keys
         self.live = ViewRunner(
             tables, log, keys, NetworkViews(views, tables.dialect, LIVE), mac=mac
         )
@@ -89,19 +92,27 @@ class Rebuild:
     def build(self, progress: Progress | None = None, jobs: int = 1) -> int:
         """Fill the fresh tables from the whole log, in ``jobs`` processes; how many
         records they took."""
-        with self._tables.write() as tx:
-            self.live.views.prepare(tx)
-            self.fresh.views.reset(tx)
-        if jobs <= 1 or self._workers is None:
-            return self.fresh.catch_up(progress=progress)
         fresh = self.fresh.views
         token = secrets.token_hex(16)
         with self._tables.write() as tx:
+            self.live.views.prepare(tx)
+            fresh.reset(tx)
             stop = self._log.head(tx)
             for b in fresh.bound:
                 fresh.tracking.put(tx, b.tracking, 0, token)
-        plan = Plan(self._workers, tuple(self.names), jobs, stop, token, self._page, os.getpid())
-        applied = run_workers(plan, progress) if stop > 0 else 0
+        if stop == 0:
+            applied = 0
+        elif jobs <= 1 or self._workers is None:
+            applied = fill(
+                Filling(0, 1, stop, token, self._page),
+                Fresh(self._tables, self._log.events, self._keys, self.fresh.mac, fresh),
+                lambda reached: progress(reached, stop) if progress is not None else None,
+            )
+        else:
+            plan = Plan(
+                self._workers, tuple(self.names), jobs, stop, token, self._page, os.getpid()
+            )
+            applied = run_workers(plan, progress)
         with self._tables.write() as tx:
             try:
                 check_token(tx, fresh, token)

@@ -26,7 +26,7 @@ import multiprocessing
 import os
 import platform
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
@@ -35,13 +35,10 @@ from typing import Any, Final
 from infrastructure.crypto.view_mac import view_mac_key
 from infrastructure.db import EventsTable
 from infrastructure.settings import Settings
-from infrastructure.views.db.base import ViewTables, ViewTx
-from infrastructure.views.opening import SealedPartOpener
-from infrastructure.views.partitions import PartLog
+from infrastructure.views.db.base import ViewTables
+from infrastructure.views.filling import Filling, Fresh, Superseded, check_token, fill
 from infrastructure.views.projection import REBUILDING, NetworkViews, chosen
-from infrastructure.views.records import BatchOpener
 from infrastructure.views.row_mac import RowMac
-from infrastructure.views.rows import RowSet
 
 # Messages from a worker: ("batch", position reached), ("done", records applied),
 # ("error", what failed).
@@ -51,6 +48,8 @@ _ERROR: Final = "error"
 
 
 WORKER_POOL: Final = 2  # connections a worker opens at most
+
+__all__ = ["Plan", "RebuildFailed", "Superseded", "WorkerSetup", "build_part", "check_token"]
 
 RECORDS_PER_JOB: Final = 5000
 """By default no more processes than this many records each: starting a worker
@@ -66,10 +65,6 @@ def default_jobs(records: int) -> int:
 class RebuildFailed(Exception):
     """A worker of a partitioned rebuild failed or died: nothing was swapped, the
     live views are as they were."""
-
-
-class Superseded(Exception):
-    """Another rebuild reset the fresh tables, or this worker's parent is gone."""
 
 
 @dataclass(frozen=True)
@@ -89,13 +84,6 @@ class Plan:
     token: str  # in the fresh views' tracking rows while this rebuild runs
     page: int
     parent: int  # the parent's process id
-
-
-def check_token(tx: ViewTx, views: NetworkViews, token: str) -> None:
-    """Raise ``Superseded`` unless every fresh view still holds ``token``."""
-    known = views.tracking.positions(tx)
-    if any(known.get(name, (0, ""))[1] != token for name in views.names):
-        raise Superseded("another rebuild has started on these tables")
 
 
 def run_workers(plan: Plan, progress: Callable[[int, int], None] | None = None) -> int:
@@ -213,32 +201,25 @@ def build_part(
     # Here, not at the top: the composition root imports the views.
     from infrastructure.bootstrap import build_keys
 
-    # One thread: a connection at a time (``infrastructure.db``), one more to spare.
+    # A connection for the reads, one for the writes (``filling``).
     keys = build_keys(replace(plan.setup.settings, database_pool_size=WORKER_POOL))
     try:
         tables = ViewTables(keys.database)
-        events = EventsTable(tables.dialect, plan.setup.events_table)
-        mac = RowMac(view_mac_key(keys))
-        views = NetworkViews(chosen(plan.names), tables.dialect, REBUILDING)
-        opener = BatchOpener(keys)
-        sealed = SealedPartOpener(keys)  # a derived field's case key (``decoded``)
-        log = PartLog(events, views.topics, part, plan.parts)
-        # Batches of a page of this part's records each, as one process's (1,000
-        # measured no better on SQLite, and two to three times slower on PostgreSQL).
-        after, applied, page = 0, 0, plan.page
-        while after < plan.stop:
+        fresh = Fresh(
+            tables,
+            EventsTable(tables.dialect, plan.setup.events_table),
+            keys,
+            RowMac(view_mac_key(keys)),
+            NetworkViews(chosen(plan.names), tables.dialect, REBUILDING),
+        )
+
+        def alive() -> None:
             if os.getppid() != plan.parent:
                 raise Superseded("the rebuild's parent process is gone")
-            with tables.read(snapshot=False) as tx:
-                batch = log.records(tx, after, plan.stop, page)
-                rows = RowSet(tx, views.tables, mac)
-                applied += views.apply_part(rows, opener, sealed, batch, part, plan.parts)
-            signed = rows.signed()  # before the lock: the workers sign at once
-            with writing or nullcontext(), tables.write(bulk=True) as tx:
-                check_token(tx, views, plan.token)
-                rows.write(tx, signed)
-            after = batch[-1].position if len(batch) == page else plan.stop
-            report(after)
-        return applied
+
+        # Batches of a page of this part's records each, as one process's (1,000
+        # measured no better on SQLite, and two to three times slower on PostgreSQL).
+        at = Filling(part, plan.parts, plan.stop, plan.token, plan.page)
+        return fill(at, fresh, report, writing, alive)
     finally:
         keys.close()
