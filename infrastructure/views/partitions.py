@@ -40,7 +40,7 @@ from eventsourcing.utils import get_topic
 from domain.access import AccessRecord
 from infrastructure.db import EventsTable
 from infrastructure.views.db.base import ViewTx
-from infrastructure.views.log import StoredRecord
+from infrastructure.views.log import StoredRecord, as_record
 
 BY_CASE_INSIDE: Final = {get_topic(AccessRecord.Recorded): "case_id"}
 """Topics whose records go by a field inside the outer seal: the topic, the field."""
@@ -62,11 +62,9 @@ class PartLog:
     and sort it for every batch."""
 
     def __init__(self, events: EventsTable, topics: Sequence[str], part: int, parts: int) -> None:
-        sqlite = events.dialect.name == "sqlite"
-        stream = "originator_id" if sqlite else "originator_id::text"
-        if sqlite:
+        if events.dialect.name == "sqlite":
             mine = _literals(f"{n:02x}" for n in range(256) if n % parts == part)
-            ours = f"substr({stream}, -2) IN ({mine})"
+            ours = f"substr(originator_id, -2) IN ({mine})"
         else:
             # The uuid's last byte is its last two hex digits: no text made per record.
             ours = f"get_byte(uuid_send(originator_id), 15) %% {int(parts)} = {int(part)}"
@@ -81,25 +79,14 @@ class PartLog:
         wanted = f"({wanted})"
         p = events.position
         self._statement = (
-            f"SELECT {p}, {stream}, originator_version, topic, state "
+            f"SELECT {p}, {events.stream_text}, originator_version, topic, state "
             f"FROM {events.dialect.qualify(events.name)} WHERE {p} > %s AND {p} <= %s "
             f"AND {wanted} ORDER BY {p} LIMIT %s"
         )
 
     def records(self, tx: ViewTx, after: int, stop: int, limit: int) -> list[StoredRecord]:
         """At most ``limit`` records of this part with ``after < position <= stop``."""
-        rows = tx.query(self._statement, (after, stop, limit), binary=True)
-        return [
-            StoredRecord(position, _hyphenated(stream), version, topic, state)
-            for position, stream, version, topic, state in rows
-        ]
-
-
-def _hyphenated(stream: str) -> str:
-    """A stream id as ``str(UUID)`` (SQLite may store it as 32 hex digits)."""
-    if len(stream) != 32:
-        return stream
-    return f"{stream[:8]}-{stream[8:12]}-{stream[12:16]}-{stream[16:20]}-{stream[20:]}"
+        return list(map(as_record, tx.query(self._statement, (after, stop, limit), binary=True)))
 
 
 def _literals(values: Iterable[str]) -> str:
