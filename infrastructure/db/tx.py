@@ -71,6 +71,12 @@ class Tx(ABC):
         with the transaction's next statement or its commit."""
         self.many(statement, [params])
 
+    def commands(self, statements: Sequence[str]) -> None:
+        """Run statements without parameters (DDL), in order, in one round trip
+        where the backend can."""
+        for statement in statements:
+            self.command(statement)
+
     @abstractmethod
     def table_exists(self, table: str) -> bool: ...
 
@@ -232,6 +238,14 @@ class PostgresTx(Tx):
             return
         with self._conn.cursor(row_factory=tuple_row) as cursor:
             cursor.executemany(statement, list(rows))
+
+    def commands(self, statements: Sequence[str]) -> None:
+        # One simple query (several statements, no parameters), after what waits:
+        # never in a pipeline, where a DROP makes psycopg forget the statements it
+        # prepared while the pipeline still names them.
+        if statements:
+            self.begin()
+            self._conn.execute("; ".join(statements).encode())
 
     def commit(self) -> None:
         """End the transaction: what is queued, then ``COMMIT``, in one round trip."""

@@ -112,19 +112,21 @@ class NetworkViews:
         for b in self.bound:
             self._recreate(tx, b)
 
+    # The DDL of a view's tables in one round trip (``Tx.commands``): a rebuild
+    # drops and creates every table.
+
     def drop(self, tx: ViewTx) -> None:
+        tx.commands([sql.drop() for b in self.bound for sql in b.tables.values()])
         for b in self.bound:
-            for sql in b.tables.values():
-                tx.command(sql.drop())
             self.tracking.forget(tx, b.tracking)
 
     def _recreate(self, tx: ViewTx, b: Bound) -> None:
+        statements = []
         for sql in b.tables.values():
-            tx.command(sql.drop())
-            tx.command(sql.create())
+            statements += [sql.drop(), sql.create()]
             if self.suffix == LIVE:
-                for statement in sql.create_indexes():
-                    tx.command(statement)
+                statements += sql.create_indexes()
+        tx.commands(statements)
         self.tracking.start(tx, b.tracking, b.view.shape())
 
     # -- following the log ---------------------------------------------------------

@@ -131,13 +131,14 @@ class Rebuild:
             # them must not stop the rebuild that repairs them).
             position = self._level(tx, live=False)
             live, fresh = self.live.views, self.fresh.views
+            statements = []  # in one round trip (``Tx.commands``)
             for b_live, b_fresh in zip(live.bound, fresh.bound, strict=True):
                 for table, sql in b_live.tables.items():
-                    tx.command(sql.drop())
-                    for statement in tx.dialect.rename_table(b_fresh.tables[table].name, sql.name):
-                        tx.command(statement)
-                    for statement in sql.create_indexes():
-                        tx.command(statement)
+                    statements.append(sql.drop())
+                    statements += tx.dialect.rename_table(b_fresh.tables[table].name, sql.name)
+                    statements += sql.create_indexes()
+            tx.commands(statements)
+            for b_live, b_fresh in zip(live.bound, fresh.bound, strict=True):
                 live.tracking.put(tx, b_live.tracking, position, b_live.view.shape())
                 fresh.tracking.forget(tx, b_fresh.tracking)
         return position

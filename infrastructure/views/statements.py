@@ -114,13 +114,13 @@ class TrackingSql:
         rows = tx.query(f"SELECT name, position, shape FROM {self.qualified}")
         return {str(name): (int(position), str(shape)) for name, position, shape in rows}
 
+    # Changes of the tracking rows go ``later``: with the transaction's next
+    # statement or its commit (on PostgreSQL), not a round trip each (a rebuild
+    # changes two rows a view at its start, at its end and at its swap).
+
     def start(self, tx: ViewTx, name: str, shape: str) -> None:
         """The view ``name`` starts from the beginning of the log."""
-        self.forget(tx, name)
-        tx.command(
-            f"INSERT INTO {self.qualified} (name, position, shape) VALUES (%s, 0, %s)",
-            (name, shape),
-        )
+        self.put(tx, name, 0, shape)
 
     def advance(self, tx: ViewTx, names: list[str], position: int) -> None:
         # One statement for every view, sent with the batch's rows and its commit
@@ -133,13 +133,13 @@ class TrackingSql:
 
     def put(self, tx: ViewTx, name: str, position: int, shape: str) -> None:
         self.forget(tx, name)
-        tx.command(
+        tx.later(
             f"INSERT INTO {self.qualified} (name, position, shape) VALUES (%s, %s, %s)",
             (name, position, shape),
         )
 
     def forget(self, tx: ViewTx, name: str) -> None:
-        tx.command(f"DELETE FROM {self.qualified} WHERE name = %s", (name,))
+        tx.later(f"DELETE FROM {self.qualified} WHERE name = %s", (name,))
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Sequence[Any]]:
