@@ -77,17 +77,22 @@ def fill(
     report: Callable[[int], None],
     writing: AbstractContextManager[Any] | None = None,
     alive: Callable[[], None] | None = None,
+    ready: Callable[[], None] | None = None,
 ) -> int:
     """Project part ``part.part`` of the log up to ``part.stop`` into the fresh
     tables; how many records it applied. ``report``: called with the position
     reached once each batch is written; ``writing``: held around each write
-    (shared by the workers); ``alive``: called before each batch, raises to stop."""
+    (shared by the workers); ``alive``: called before each batch, raises to stop;
+    ``ready``: returns once the fresh tables may be written (called before the
+    first write)."""
     tables, views = fresh.tables, fresh.views
     opener = BatchOpener(fresh.keys)
     sealed = SealedPartOpener(fresh.keys)  # a derived field's case key (``decoded``)
     log = PartLog(fresh.events, views.topics, part.part, part.parts)
 
     def write(signed: list[Signed]) -> None:
+        if ready is not None:
+            ready()
         with writing or nullcontext(), tables.write(bulk=True) as tx:
             check_token(tx, views, part.token)
             RowSet.write(tx, signed)

@@ -94,15 +94,22 @@ class Rebuild:
         records they took."""
         fresh = self.fresh.views
         token = secrets.token_hex(16)
-        with self._tables.write() as tx:
-            self.live.views.prepare(tx)
-            fresh.reset(tx)
-            stop = self._log.head(tx)
-            for b in fresh.bound:
-                fresh.tracking.put(tx, b.tracking, 0, token)
+
+        def prepare() -> None:
+            """The fresh tables made empty, their tracking rows holding ``token``."""
+            with self._tables.write() as tx:
+                self.live.views.prepare(tx)
+                fresh.reset(tx)
+                for b in fresh.bound:
+                    fresh.tracking.put(tx, b.tracking, 0, token)
+
+        # The records up to here are filled in; the swap applies the rest.
+        stop = self.live.head()
         if stop == 0:
+            prepare()
             applied = 0
         elif jobs <= 1 or self._workers is None:
+            prepare()
             applied = fill(
                 Filling(0, 1, stop, token, self._page),
                 Fresh(self._tables, self._log.events, self._keys, self.fresh.mac, fresh),
@@ -112,7 +119,8 @@ class Rebuild:
             plan = Plan(
                 self._workers, tuple(self.names), jobs, stop, token, self._page, os.getpid()
             )
-            applied = run_workers(plan, progress)
+            # The workers start while the tables are made (``run_workers``).
+            applied = run_workers(plan, progress, prepare)
         with self._tables.write() as tx:
             try:
                 check_token(tx, fresh, token)

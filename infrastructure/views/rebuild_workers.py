@@ -30,6 +30,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
+from multiprocessing.synchronize import Event as EventType
 from typing import Any, Final
 
 from infrastructure.crypto.view_mac import view_mac_key
@@ -50,6 +51,8 @@ _ERROR: Final = "error"
 WORKER_POOL: Final = 2  # connections a worker opens at most
 
 __all__ = ["Plan", "RebuildFailed", "Superseded", "WorkerSetup", "build_part", "check_token"]
+
+_WAITING: Final = 1.0  # seconds between looks at the parent, waiting for the tables
 
 RECORDS_PER_JOB: Final = 5000
 """By default no more processes than this many records each: starting a worker
@@ -86,15 +89,23 @@ class Plan:
     parent: int  # the parent's process id
 
 
-def run_workers(plan: Plan, progress: Callable[[int, int], None] | None = None) -> int:
+def run_workers(
+    plan: Plan,
+    progress: Callable[[int, int], None] | None = None,
+    prepare: Callable[[], None] | None = None,
+) -> int:
     """Fill the fresh tables from the log up to ``plan.stop`` in ``plan.parts``
     processes; how many records they applied. Raises ``RebuildFailed`` when one
-    fails or dies (the others are stopped)."""
+    fails or dies (the others are stopped). ``prepare``: what makes the fresh
+    tables ready for the workers' writes (their creation, the token), run here
+    once the workers are started: they connect, read and project their first
+    batch meanwhile, and write nothing before it has returned."""
     context = _context()
     # The workers' writes wait for each other here, woken at once, rather than on
     # SQLite's busy handler, which polls (sleeping up to 25 ms a try). A worker
     # killed while holding it leaves the others waiting until they are stopped.
     writing = context.Lock()
+    prepared = context.Event()
     processes: list[Any] = []
     receivers: list[Connection] = []
     try:
@@ -102,7 +113,7 @@ def run_workers(plan: Plan, progress: Callable[[int, int], None] | None = None) 
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(  # type: ignore[attr-defined]
                 target=_work,
-                args=(plan, part, sender, writing),
+                args=(plan, part, sender, writing, prepared),
                 name=f"rete-views-rebuild-{part}",
                 daemon=True,  # stopped with the parent
             )
@@ -110,6 +121,9 @@ def run_workers(plan: Plan, progress: Callable[[int, int], None] | None = None) 
             sender.close()
             processes.append(process)
             receivers.append(receiver)
+        if prepare is not None:
+            prepare()
+        prepared.set()
         return _follow(plan, processes, receivers, progress)
     finally:
         for process in processes:
@@ -175,12 +189,20 @@ def _context() -> BaseContext:
     return multiprocessing.get_context("fork" if platform.system() == "Linux" else None)
 
 
-def _work(plan: Plan, part: int, sender: Connection, writing: AbstractContextManager[Any]) -> None:
+def _work(
+    plan: Plan,
+    part: int,
+    sender: Connection,
+    writing: AbstractContextManager[Any],
+    prepared: EventType,
+) -> None:
     # What the fork inherited is never freed here: out of the collector's way, so
     # that a collection neither walks the parent's objects nor copies their pages.
     gc.freeze()
     try:
-        applied = build_part(plan, part, lambda reached: sender.send((_BATCH, reached)), writing)
+        applied = build_part(
+            plan, part, lambda reached: sender.send((_BATCH, reached)), writing, prepared
+        )
         sender.send((_DONE, applied))
     except BaseException as e:  # reported to the parent, then exit 1
         # The type and message only: messages name records, never their content.
@@ -195,9 +217,11 @@ def build_part(
     part: int,
     report: Callable[[int], None],
     writing: AbstractContextManager[Any] | None = None,
+    prepared: EventType | None = None,
 ) -> int:
     """Project part ``part`` of the log up to ``plan.stop`` into the fresh tables
-    (``writing``: held around each write, shared by the workers)."""
+    (``writing``: held around each write, shared by the workers; ``prepared``: set
+    once the tables may be written)."""
     # Here, not at the top: the composition root imports the views.
     from infrastructure.bootstrap import build_keys
 
@@ -217,9 +241,13 @@ def build_part(
             if os.getppid() != plan.parent:
                 raise Superseded("the rebuild's parent process is gone")
 
+        def ready() -> None:
+            while prepared is not None and not prepared.wait(_WAITING):
+                alive()
+
         # Batches of a page of this part's records each, as one process's (1,000
         # measured no better on SQLite, and two to three times slower on PostgreSQL).
         at = Filling(part, plan.parts, plan.stop, plan.token, plan.page)
-        return fill(at, fresh, report, writing, alive)
+        return fill(at, fresh, report, writing, alive, ready)
     finally:
         keys.close()
