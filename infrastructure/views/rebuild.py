@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
@@ -45,6 +46,9 @@ from infrastructure.views.runner import Progress, ViewRunner
 
 # Records per transaction while rebuilding: large batches write each row once.
 REBUILD_PAGE: Final = 5000
+
+# Indexes of the fresh tables built at once before the swap (PostgreSQL).
+_INDEX_BUILDERS: Final = 2
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,12 @@ class Rebuild:
 
     def swap(self) -> int:
         """Put the fresh tables in the live ones' place; the position they reached."""
+        # PostgreSQL: the fresh tables' indexes are built before the swap, two at a
+        # time, and only renamed in it (SQLite, which cannot rename an index, builds
+        # them in the swap under their live names).
+        early = self._tables.dialect.name != "sqlite"
+        if early:
+            self._index_fresh()
         with self._tables.write() as tx:
             # The live tables are dropped: they need not follow (a row altered in
             # them must not stop the rebuild that repairs them).
@@ -142,14 +152,37 @@ class Rebuild:
             statements = []  # in one round trip (``Tx.commands``)
             for b_live, b_fresh in zip(live.bound, fresh.bound, strict=True):
                 for table, sql in b_live.tables.items():
+                    rebuilt = b_fresh.tables[table]
                     statements.append(sql.drop())
-                    statements += tx.dialect.rename_table(b_fresh.tables[table].name, sql.name)
-                    statements += sql.create_indexes()
+                    statements += tx.dialect.rename_table(rebuilt.name, sql.name)
+                    if early:
+                        statements += rebuilt.rename_indexes(sql)
+                    else:
+                        statements += sql.create_indexes()
             tx.commands(statements)
             for b_live, b_fresh in zip(live.bound, fresh.bound, strict=True):
                 live.tracking.put(tx, b_live.tracking, position, b_live.view.shape())
                 fresh.tracking.forget(tx, b_fresh.tracking)
         return position
+
+    def _index_fresh(self) -> None:
+        """The filled fresh tables' indexes, under their fresh names, built two at a
+        time (two server processes), each in a transaction of its own, outside the
+        views' lock: the swap that follows holds it the shorter. A rebuild stopped
+        before its swap leaves them to the next one's reset, which drops the tables."""
+        statements = [
+            statement
+            for b in self.fresh.views.bound
+            for sql in b.tables.values()
+            for statement in sql.create_indexes()
+        ]
+
+        def build(statement: str) -> None:
+            with self._tables.aside() as tx:
+                tx.command(statement)
+
+        with ThreadPoolExecutor(_INDEX_BUILDERS, thread_name_prefix="rete-views-index") as pool:
+            list(pool.map(build, statements))
 
     def compare(self) -> list[Difference]:
         """Bring both builds to the same position, then compare them row by row;

@@ -29,13 +29,23 @@ class TableSql:
         return f"CREATE TABLE IF NOT EXISTS {self.qualified} ({', '.join(columns)})"
 
     def create_indexes(self) -> list[str]:
-        # Named after the live table: a table being rebuilt gets its indexes once it
-        # takes the live name (bulk loads are faster without them).
+        # Named after the table's name now: a table being rebuilt gets its indexes
+        # once it is filled (bulk loads are faster without them).
         return [
-            f"CREATE INDEX IF NOT EXISTS {self.name}_by_{'_'.join(cols)} "
-            f"ON {self.qualified} ({', '.join(cols)})"
-            for cols in self.table.indexes
+            f"CREATE INDEX IF NOT EXISTS {name} ON {self.qualified} ({', '.join(cols)})"
+            for name, cols in zip(self._index_names(), self.table.indexes, strict=True)
         ]
+
+    def rename_indexes(self, to: TableSql) -> list[str]:
+        """Statements giving this table's indexes the names ``to``'s would have
+        (PostgreSQL: SQLite has no ``ALTER INDEX``)."""
+        return [
+            f"ALTER INDEX {self.dialect.qualify(ours)} RENAME TO {_quoted(theirs)}"
+            for ours, theirs in zip(self._index_names(), to._index_names(), strict=True)
+        ]
+
+    def _index_names(self) -> list[str]:
+        return [f"{self.name}_by_{'_'.join(cols)}" for cols in self.table.indexes]
 
     def drop(self) -> str:
         return f"DROP TABLE IF EXISTS {self.qualified}"
@@ -140,6 +150,11 @@ class TrackingSql:
 
     def forget(self, tx: ViewTx, name: str) -> None:
         tx.later(f"DELETE FROM {self.qualified} WHERE name = %s", (name,))
+
+
+def _quoted(name: str) -> str:
+    """An identifier as SQL quotes it (standard quoting, both backends)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Sequence[Any]]:

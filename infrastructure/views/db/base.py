@@ -39,5 +39,10 @@ class ViewTables:
         over); never the live views nor the swap."""
         return self.database.write(self._lock, durability="bulk" if bulk else "derived")
 
+    def aside(self) -> AbstractContextManager[ViewTx]:
+        """One transaction not serialised with the views' writers, for tables no
+        other writer touches (a rebuild's fresh tables, once filled: their indexes)."""
+        return self.database.write(None, durability="bulk")
+
     def close(self) -> None:
         """Nothing to close: the connections are the process's (``Database``)."""
