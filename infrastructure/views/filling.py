@@ -4,9 +4,9 @@ log), or one of its workers (``rebuild_workers``).
 
 A batch is read and projected outside any write transaction, its rows signed,
 then written in one short transaction serialised with every writer of the views.
-On PostgreSQL the writes go on in a thread of their own while the next batch is
-read and projected: the server loads one batch (its ``COPY``) while this process
-opens and projects the next (``_writer``). One batch at most is being written at
+On PostgreSQL, with a core to spare, the writes go on in a thread of their own
+while the next batch is read and projected: the server loads one batch (its
+``COPY``) while this process opens and projects the next (``_writer``). One batch at most is being written at
 a time, the batches in log order; a row the next batch changes is taken from the
 batch before as it left it (``RowSet`` ``earlier``), not from its table, where
 that batch may not be yet.
@@ -19,6 +19,7 @@ writes into the tables of the next one.
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -100,7 +101,7 @@ def fill(
     after, applied = 0, 0
     earlier: Held | None = None
     written: tuple[Future[None], int] | None = None  # the batch being written, its end
-    with _collector_spared(), _writer(tables) as writer:
+    with _collector_spared(), _writer(tables, part.parts) as writer:
         while after < part.stop:
             if alive is not None:
                 alive()
@@ -119,13 +120,16 @@ def fill(
     return applied
 
 
-def _writer(tables: ViewTables) -> Executor:
-    """Where the batches are written: a thread of their own where the database does
-    the work in another process (PostgreSQL's server loads one batch while this
-    process projects the next); in this thread on SQLite, whose work is this
-    process's and, in a thread, only contends for Python's lock with the projecting
-    (measured: 100 ms more CPU and no time saved in 18,000 records)."""
-    if tables.dialect.name == "sqlite":
+def _writer(tables: ViewTables, parts: int) -> Executor:
+    """Where the batches are written: in a thread of their own where the database
+    does the work in another process and has a core to do it on (PostgreSQL, a
+    core for each filling process and for its server process: the server loads
+    one batch while this process projects the next); else in this thread. On
+    SQLite the database's work is this process's, and a thread only contends for
+    Python's lock with the projecting (measured: 100 ms more CPU and no time saved
+    in 18,000 records); with no core to spare, the thread's switches only cost
+    (two workers on 2 cores: 20 to 30 ms more CPU a worker, no time saved)."""
+    if tables.dialect.name == "sqlite" or (os.cpu_count() or 1) < 2 * parts:
         return _Inline()
     return ThreadPoolExecutor(1, thread_name_prefix="rete-views-fill")
 
