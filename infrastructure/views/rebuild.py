@@ -123,8 +123,14 @@ class Rebuild:
             plan = Plan(
                 self._workers, tuple(self.names), jobs, stop, token, self._page, os.getpid()
             )
-            # The workers start while the tables are made (``run_workers``).
-            applied = run_workers(plan, progress, prepare)
+            # The workers start while the tables are made (``run_workers``); not on
+            # SQLite, where a worker's start writes (its key store's) and would wait
+            # for the one writer, polling.
+            if self._tables.dialect.name == "sqlite":
+                prepare()
+                applied = run_workers(plan, progress)
+            else:
+                applied = run_workers(plan, progress, prepare)
         with self._tables.write() as tx:
             try:
                 check_token(tx, fresh, token)
