@@ -49,6 +49,11 @@ class EventsTable:
     def position(self) -> str:
         return "rowid" if self._sqlite else "notification_id"
 
+    @property
+    def stream_text(self) -> str:
+        """The stream id as ``str(UUID)`` writes it, as a column of a statement."""
+        return _HYPHENATED if self._sqlite else "originator_id::text"
+
     def head(self) -> str:
         """The position of the last record (NULL when there is none)."""
         return f"SELECT MAX({self.position}) FROM {self.dialect.qualify(self.name)}"

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
+from psycopg.types.string import BytesBinaryDumper
 
 from infrastructure.db.dialect import SQLITE, Dialect, PostgresDialect
 
@@ -70,6 +71,12 @@ class Tx(ABC):
         """Run one statement whose count nobody needs, as ``many`` may run its rows:
         with the transaction's next statement or its commit."""
         self.many(statement, [params])
+
+    def commands(self, statements: Sequence[str]) -> None:
+        """Run statements without parameters (DDL), in order, in one round trip
+        where the backend can."""
+        for statement in statements:
+            self.command(statement)
 
     @abstractmethod
     def table_exists(self, table: str) -> bool: ...
@@ -233,6 +240,14 @@ class PostgresTx(Tx):
         with self._conn.cursor(row_factory=tuple_row) as cursor:
             cursor.executemany(statement, list(rows))
 
+    def commands(self, statements: Sequence[str]) -> None:
+        # One simple query (several statements, no parameters), after what waits:
+        # never in a pipeline, where a DROP makes psycopg forget the statements it
+        # prepared while the pipeline still names them.
+        if statements:
+            self.begin()
+            self._conn.execute("; ".join(statements).encode())
+
     def commit(self) -> None:
         """End the transaction: what is queued, then ``COMMIT``, in one round trip."""
         self._send("COMMIT", ()).close()
@@ -313,10 +328,14 @@ class PostgresTx(Tx):
         self._open()
         self._flush()
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
-        with self._conn.cursor() as cursor, cursor.copy(statement) as copy:
-            copy.set_types([_COPY_TYPES[kind] for kind in kinds])
-            for row in rows:
-                copy.write_row(row)
+        with self._conn.cursor() as cursor:
+            # A bytea column's values as they are, by psycopg's own (compiled) dumper:
+            # the one found by type otherwise, DB-API's, is Python, a call per value.
+            cursor.adapters.register_dumper(bytes, BytesBinaryDumper)
+            with cursor.copy(statement) as copy:
+                copy.set_types([_COPY_TYPES[kind] for kind in kinds])
+                for row in rows:
+                    copy.write_row(row)
 
     def table_exists(self, table: str) -> bool:
         found = self.query("SELECT to_regclass(%s) IS NOT NULL", (self.dialect.qualify(table),))

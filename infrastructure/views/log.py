@@ -42,6 +42,7 @@ class Standing(NamedTuple):
 class EventLog:
     def __init__(self, events: EventsTable) -> None:
         self._events = events
+        self.events = events  # the table read (a rebuild reads its parts: ``partitions``)
         self._head = events.head()
         self._statements: dict[int, str] = {}
         self._standings: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}

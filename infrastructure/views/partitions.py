@@ -23,9 +23,9 @@ A view added later must keep to this (every row written by one stream's records,
 or only added), or name its field here; the partitioned rebuild's tests compare
 it with the incremental views at several process counts.
 
-The part of an id is its last two hex digits, modulo the number of parts: the
-same in every process and computable by both databases on the stored stream id
-(``PartLog``), so that each worker fetches only its part of the log (and every
+The part of an id is its last two hex digits (its last byte), modulo the number
+of parts: the same in every process and computable by both databases on the
+stored stream id (``PartLog``), so that each worker fetches only its part of the log (and every
 access record, whose case is inside its seal). Stream ids are random UUIDs: the
 parts are about even.
 """
@@ -40,7 +40,7 @@ from eventsourcing.utils import get_topic
 from domain.access import AccessRecord
 from infrastructure.db import EventsTable
 from infrastructure.views.db.base import ViewTx
-from infrastructure.views.log import StoredRecord
+from infrastructure.views.log import StoredRecord, as_record
 
 BY_CASE_INSIDE: Final = {get_topic(AccessRecord.Recorded): "case_id"}
 """Topics whose records go by a field inside the outer seal: the topic, the field."""
@@ -55,44 +55,38 @@ def part_of(stream_or_case: str, parts: int) -> int:
 class PartLog:
     """The records of one part of the log, as ``EventLog.records`` returns the whole
     of it: the database leaves out the records of other parts (it reads the last
-    two hex digits of the stored stream id, in either of SQLite's two forms),
-    except those of ``BY_CASE_INSIDE`` topics, which every part reads."""
+    two hex digits of the stored stream id, in either of SQLite's two forms, or
+    PostgreSQL's uuid's last byte), except those of ``BY_CASE_INSIDE`` topics,
+    which every part reads. Read it with ``scan`` (``ViewTables.read``): a log just
+    written has no statistics, and PostgreSQL would then scan the whole rest of it
+    and sort it for every batch."""
 
     def __init__(self, events: EventsTable, topics: Sequence[str], part: int, parts: int) -> None:
-        sqlite = events.dialect.name == "sqlite"
-        stream = "originator_id" if sqlite else "originator_id::text"
-        suffix = f"substr({stream}, -2)" if sqlite else f"right({stream}, 2)"
-        mine = _literals(f"{n:02x}" for n in range(256) if n % parts == part)
+        if events.dialect.name == "sqlite":
+            mine = _literals(f"{n:02x}" for n in range(256) if n % parts == part)
+            ours = f"substr(originator_id, -2) IN ({mine})"
+        else:
+            # The uuid's last byte is its last two hex digits: no text made per record.
+            ours = f"get_byte(uuid_send(originator_id), 15) %% {int(parts)} = {int(part)}"
         by_stream = [t for t in topics if t not in BY_CASE_INSIDE]
         inside = [t for t in topics if t in BY_CASE_INSIDE]
-        either = (
-            [f"topic IN ({_literals(by_stream)}) AND {suffix} IN ({mine})"] if by_stream else []
-        )
+        either = [f"topic IN ({_literals(by_stream)}) AND {ours}"] if by_stream else []
+        if parts == 1:  # the whole log: no part to compute per record
+            either, inside = [f"topic IN ({_literals(topics)})"] if topics else [], []
         if inside:
             either.append(f"topic IN ({_literals(inside)})")
         wanted = " OR ".join(f"({c})" for c in either) if either else "FALSE"
         wanted = f"({wanted})"
         p = events.position
         self._statement = (
-            f"SELECT {p}, {stream}, originator_version, topic, state "
+            f"SELECT {p}, {events.stream_text}, originator_version, topic, state "
             f"FROM {events.dialect.qualify(events.name)} WHERE {p} > %s AND {p} <= %s "
             f"AND {wanted} ORDER BY {p} LIMIT %s"
         )
 
     def records(self, tx: ViewTx, after: int, stop: int, limit: int) -> list[StoredRecord]:
         """At most ``limit`` records of this part with ``after < position <= stop``."""
-        rows = tx.query(self._statement, (after, stop, limit), binary=True)
-        return [
-            StoredRecord(position, _hyphenated(stream), version, topic, state)
-            for position, stream, version, topic, state in rows
-        ]
-
-
-def _hyphenated(stream: str) -> str:
-    """A stream id as ``str(UUID)`` (SQLite may store it as 32 hex digits)."""
-    if len(stream) != 32:
-        return stream
-    return f"{stream[:8]}-{stream[8:12]}-{stream[12:16]}-{stream[16:20]}-{stream[20:]}"
+        return list(map(as_record, tx.query(self._statement, (after, stop, limit), binary=True)))
 
 
 def _literals(values: Iterable[str]) -> str:

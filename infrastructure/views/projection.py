@@ -8,9 +8,8 @@ to the tables a rebuild fills (``REBUILDING``) until they replace the live ones.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from application.ports import KeyStore
 from domain.events import derived_fields
@@ -88,6 +87,17 @@ class NetworkViews:
         self.topics = sorted(by_topic)
         # Their seals stay closed.
         self._place_only = frozenset(topic for topic, only in place_only.items() if only)
+        # What ``apply_part`` does with a record of each topic, looked up once: its
+        # handlers, the field inside its seal that gives its part (None: its stream
+        # does), whether its seal stays closed.
+        self._by_topic_in_parts = {
+            topic: (
+                tuple(handler for _, handler in handlers),
+                BY_CASE_INSIDE.get(topic),
+                topic in self._place_only and topic not in BY_CASE_INSIDE,
+            )
+            for topic, handlers in by_topic.items()
+        }
 
     # -- tables ------------------------------------------------------------------
 
@@ -112,19 +122,21 @@ class NetworkViews:
         for b in self.bound:
             self._recreate(tx, b)
 
+    # The DDL of a view's tables in one round trip (``Tx.commands``): a rebuild
+    # drops and creates every table.
+
     def drop(self, tx: ViewTx) -> None:
+        tx.commands([sql.drop() for b in self.bound for sql in b.tables.values()])
         for b in self.bound:
-            for sql in b.tables.values():
-                tx.command(sql.drop())
             self.tracking.forget(tx, b.tracking)
 
     def _recreate(self, tx: ViewTx, b: Bound) -> None:
+        statements = []
         for sql in b.tables.values():
-            tx.command(sql.drop())
-            tx.command(sql.create())
+            statements += [sql.drop(), sql.create()]
             if self.suffix == LIVE:
-                for statement in sql.create_indexes():
-                    tx.command(statement)
+                statements += sql.create_indexes()
+        tx.commands(statements)
         self.tracking.start(tx, b.tracking, b.view.shape())
 
     # -- following the log ---------------------------------------------------------
@@ -165,7 +177,7 @@ class NetworkViews:
             else:
                 record = opener.open(stored)
                 take((handlers, record, record))
-        _prefetch(parts, taken)
+        _prefetch(parts, (opened for _, _, opened in taken))
         for handlers, place, opened in taken:
             event = None if opened is None else decoded(opened, parts)
             for _, handle in handlers:
@@ -186,30 +198,35 @@ class NetworkViews:
         (``partitions``), into ``rows`` (written by the caller); how many. A record
         of another part is neither opened nor decoded, unless its part is inside
         its seal (an access record's case)."""
-        by_topic, place_only, applied = self._by_topic, self._place_only, 0
-        taken: list[tuple[list[tuple[str, Handler]], Place, OpenedRecord | None]] = []
+        # Every record of the log runs through here in a rebuild: lookups are hoisted.
+        plans, open_, whole = self._by_topic_in_parts, opener.open, parts == 1
+        taken: list[tuple[tuple[Handler, ...], str | None, Place, OpenedRecord | None]] = []
+        take = taken.append
         for stored in records:
-            position, stream, version, topic, _ = stored
-            handlers = by_topic.get(topic)
-            if not handlers:
+            plan = plans.get(stored[3])
+            if plan is None:
                 continue
-            inside = BY_CASE_INSIDE.get(topic)
-            if inside is None and part_of(stream, parts) != part:
+            handlers, inside, closed = plan
+            if inside is None and not whole and part_of(stored[1], parts) != part:
                 continue
-            if inside is None and topic in place_only:
-                taken.append((handlers, place_of(position, stream, version, topic), None))
+            if closed:
+                take((handlers, None, place_of(*stored[:4]), None))
             else:
-                record = opener.open(stored)
-                taken.append((handlers, record, record))
-        _prefetch(sealed, taken)
-        for handlers, place, opened in taken:
+                record = open_(stored)
+                take((handlers, inside, record, record))
+        _prefetch(sealed, (opened for _, _, _, opened in taken))
+        applied = 0
+        for handlers, inside, place, opened in taken:
             event = None
             if opened is not None:
                 event = decoded(opened, sealed)
-                inside = BY_CASE_INSIDE.get(opened.topic)
-                if inside is not None and part_of(str(getattr(event, inside)), parts) != part:
+                if (
+                    inside is not None
+                    and not whole
+                    and part_of(str(getattr(event, inside)), parts) != part
+                ):
                     continue
-            for _, handle in handlers:
+            for handle in handlers:
                 handle(event, place, rows)
             applied += 1
         return applied
@@ -221,11 +238,11 @@ class NetworkViews:
 _derived: dict[str, bool] = {}
 
 
-def _prefetch(parts: SealedPartOpener, taken: list[tuple[Any, Place, OpenedRecord | None]]) -> None:
+def _prefetch(parts: SealedPartOpener, records: Iterable[OpenedRecord | None]) -> None:
     """The case keys of the sealed parts ``decoded`` will open (those of records
     whose class has derived fields), read by the key store at once."""
     blobs = []
-    for _, _, opened in taken:
+    for opened in records:
         if opened is None or opened.sealed is None:
             continue
         derived = _derived.get(opened.topic)

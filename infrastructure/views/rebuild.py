@@ -9,10 +9,11 @@ rebuild killed midway leaves the live views untouched; the next one starts over.
 
 ``check`` does the same without the swap, and compares the two builds row by row.
 
-With ``jobs`` above 1 the fresh tables are filled by that many processes
-(``rebuild_workers``), each projecting its part of the log (``partitions``) up
-to the head as it stood when the rebuild began; the swap then applies the rest,
-as above. Until every worker has finished, the fresh views' positions stay at 0
+The fresh tables are filled up to the head as it stood when the rebuild began
+(``filling``: each batch written while the next is projected), by this process,
+or with ``jobs`` above 1 by that many processes (``rebuild_workers``), each
+projecting its part of the log (``partitions``); the swap then applies the rest,
+as above. Until the filling has finished, the fresh views' positions stay at 0
 (their tracking rows hold the rebuild's token): a rebuild that fails or is
 killed midway swaps nothing, and the next one starts over.
 """
@@ -22,12 +23,14 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
 from application.ports import KeyStore
 from infrastructure.crypto.view_mac import view_mac_key
 from infrastructure.views.db.base import ViewTables, ViewTx
+from infrastructure.views.filling import Filling, Fresh, fill
 from infrastructure.views.log import EventLog
 from infrastructure.views.projection import LIVE, REBUILDING, NetworkViews, chosen
 from infrastructure.views.rebuild_workers import (
@@ -43,6 +46,9 @@ from infrastructure.views.runner import Progress, ViewRunner
 
 # Records per transaction while rebuilding: large batches write each row once.
 REBUILD_PAGE: Final = 5000
+
+# Indexes of the fresh tables built at once before the swap (PostgreSQL).
+_INDEX_BUILDERS: Final = 2
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class Rebuild:
         self._log = log
         self._page = page
         self._workers = workers
+        self._keys = keys
         self.live = ViewRunner(
             tables, log, keys, NetworkViews(views, tables.dialect, LIVE), mac=mac
         )
@@ -89,19 +96,41 @@ class Rebuild:
     def build(self, progress: Progress | None = None, jobs: int = 1) -> int:
         """Fill the fresh tables from the whole log, in ``jobs`` processes; how many
         records they took."""
-        with self._tables.write() as tx:
-            self.live.views.prepare(tx)
-            self.fresh.views.reset(tx)
-        if jobs <= 1 or self._workers is None:
-            return self.fresh.catch_up(progress=progress)
         fresh = self.fresh.views
         token = secrets.token_hex(16)
-        with self._tables.write() as tx:
-            stop = self._log.head(tx)
-            for b in fresh.bound:
-                fresh.tracking.put(tx, b.tracking, 0, token)
-        plan = Plan(self._workers, tuple(self.names), jobs, stop, token, self._page, os.getpid())
-        applied = run_workers(plan, progress) if stop > 0 else 0
+
+        def prepare() -> None:
+            """The fresh tables made empty, their tracking rows holding ``token``."""
+            with self._tables.write() as tx:
+                self.live.views.prepare(tx)
+                fresh.reset(tx)
+                for b in fresh.bound:
+                    fresh.tracking.put(tx, b.tracking, 0, token)
+
+        # The records up to here are filled in; the swap applies the rest.
+        stop = self.live.head()
+        if stop == 0:
+            prepare()
+            applied = 0
+        elif jobs <= 1 or self._workers is None:
+            prepare()
+            applied = fill(
+                Filling(0, 1, stop, token, self._page),
+                Fresh(self._tables, self._log.events, self._keys, self.fresh.mac, fresh),
+                lambda reached: progress(reached, stop) if progress is not None else None,
+            )
+        else:
+            plan = Plan(
+                self._workers, tuple(self.names), jobs, stop, token, self._page, os.getpid()
+            )
+            # The workers start while the tables are made (``run_workers``); not on
+            # SQLite, where a worker's start writes (its key store's) and would wait
+            # for the one writer, polling.
+            if self._tables.dialect.name == "sqlite":
+                prepare()
+                applied = run_workers(plan, progress)
+            else:
+                applied = run_workers(plan, progress, prepare)
         with self._tables.write() as tx:
             try:
                 check_token(tx, fresh, token)
@@ -115,21 +144,51 @@ class Rebuild:
 
     def swap(self) -> int:
         """Put the fresh tables in the live ones' place; the position they reached."""
+        # PostgreSQL: the fresh tables' indexes are built before the swap, two at a
+        # time, and only renamed in it (SQLite, which cannot rename an index, builds
+        # them in the swap under their live names).
+        early = self._tables.dialect.name != "sqlite"
+        if early:
+            self._index_fresh()
         with self._tables.write() as tx:
             # The live tables are dropped: they need not follow (a row altered in
             # them must not stop the rebuild that repairs them).
             position = self._level(tx, live=False)
             live, fresh = self.live.views, self.fresh.views
+            statements = []  # in one round trip (``Tx.commands``)
             for b_live, b_fresh in zip(live.bound, fresh.bound, strict=True):
                 for table, sql in b_live.tables.items():
-                    tx.command(sql.drop())
-                    for statement in tx.dialect.rename_table(b_fresh.tables[table].name, sql.name):
-                        tx.command(statement)
-                    for statement in sql.create_indexes():
-                        tx.command(statement)
+                    rebuilt = b_fresh.tables[table]
+                    statements.append(sql.drop())
+                    statements += tx.dialect.rename_table(rebuilt.name, sql.name)
+                    if early:
+                        statements += rebuilt.rename_indexes(sql)
+                    else:
+                        statements += sql.create_indexes()
+            tx.commands(statements)
+            for b_live, b_fresh in zip(live.bound, fresh.bound, strict=True):
                 live.tracking.put(tx, b_live.tracking, position, b_live.view.shape())
                 fresh.tracking.forget(tx, b_fresh.tracking)
         return position
+
+    def _index_fresh(self) -> None:
+        """The filled fresh tables' indexes, under their fresh names, built two at a
+        time (two server processes), each in a transaction of its own, outside the
+        views' lock: the swap that follows holds it the shorter. A rebuild stopped
+        before its swap leaves them to the next one's reset, which drops the tables."""
+        statements = [
+            statement
+            for b in self.fresh.views.bound
+            for sql in b.tables.values()
+            for statement in sql.create_indexes()
+        ]
+
+        def build(statement: str) -> None:
+            with self._tables.aside() as tx:
+                tx.command(statement)
+
+        with ThreadPoolExecutor(_INDEX_BUILDERS, thread_name_prefix="rete-views-index") as pool:
+            list(pool.map(build, statements))
 
     def compare(self) -> list[Difference]:
         """Bring both builds to the same position, then compare them row by row;

@@ -26,22 +26,20 @@ import multiprocessing
 import os
 import platform
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
+from multiprocessing.synchronize import Event as EventType
 from typing import Any, Final
 
 from infrastructure.crypto.view_mac import view_mac_key
 from infrastructure.db import EventsTable
 from infrastructure.settings import Settings
-from infrastructure.views.db.base import ViewTables, ViewTx
-from infrastructure.views.opening import SealedPartOpener
-from infrastructure.views.partitions import PartLog
+from infrastructure.views.db.base import ViewTables
+from infrastructure.views.filling import Filling, Fresh, Superseded, check_token, fill
 from infrastructure.views.projection import REBUILDING, NetworkViews, chosen
-from infrastructure.views.records import BatchOpener
 from infrastructure.views.row_mac import RowMac
-from infrastructure.views.rows import RowSet
 
 # Messages from a worker: ("batch", position reached), ("done", records applied),
 # ("error", what failed).
@@ -51,6 +49,10 @@ _ERROR: Final = "error"
 
 
 WORKER_POOL: Final = 2  # connections a worker opens at most
+
+__all__ = ["Plan", "RebuildFailed", "Superseded", "WorkerSetup", "build_part", "check_token"]
+
+_WAITING: Final = 1.0  # seconds between looks at the parent, waiting for the tables
 
 RECORDS_PER_JOB: Final = 5000
 """By default no more processes than this many records each: starting a worker
@@ -66,10 +68,6 @@ def default_jobs(records: int) -> int:
 class RebuildFailed(Exception):
     """A worker of a partitioned rebuild failed or died: nothing was swapped, the
     live views are as they were."""
-
-
-class Superseded(Exception):
-    """Another rebuild reset the fresh tables, or this worker's parent is gone."""
 
 
 @dataclass(frozen=True)
@@ -91,22 +89,23 @@ class Plan:
     parent: int  # the parent's process id
 
 
-def check_token(tx: ViewTx, views: NetworkViews, token: str) -> None:
-    """Raise ``Superseded`` unless every fresh view still holds ``token``."""
-    known = views.tracking.positions(tx)
-    if any(known.get(name, (0, ""))[1] != token for name in views.names):
-        raise Superseded("another rebuild has started on these tables")
-
-
-def run_workers(plan: Plan, progress: Callable[[int, int], None] | None = None) -> int:
+def run_workers(
+    plan: Plan,
+    progress: Callable[[int, int], None] | None = None,
+    prepare: Callable[[], None] | None = None,
+) -> int:
     """Fill the fresh tables from the log up to ``plan.stop`` in ``plan.parts``
     processes; how many records they applied. Raises ``RebuildFailed`` when one
-    fails or dies (the others are stopped)."""
+    fails or dies (the others are stopped). ``prepare``: what makes the fresh
+    tables ready for the workers' writes (their creation, the token), run here
+    once the workers are started: they connect, read and project their first
+    batch meanwhile, and write nothing before it has returned."""
     context = _context()
     # The workers' writes wait for each other here, woken at once, rather than on
     # SQLite's busy handler, which polls (sleeping up to 25 ms a try). A worker
     # killed while holding it leaves the others waiting until they are stopped.
     writing = context.Lock()
+    prepared = context.Event()
     processes: list[Any] = []
     receivers: list[Connection] = []
     try:
@@ -114,7 +113,7 @@ def run_workers(plan: Plan, progress: Callable[[int, int], None] | None = None) 
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(  # type: ignore[attr-defined]
                 target=_work,
-                args=(plan, part, sender, writing),
+                args=(plan, part, sender, writing, prepared),
                 name=f"rete-views-rebuild-{part}",
                 daemon=True,  # stopped with the parent
             )
@@ -122,6 +121,9 @@ def run_workers(plan: Plan, progress: Callable[[int, int], None] | None = None) 
             sender.close()
             processes.append(process)
             receivers.append(receiver)
+        if prepare is not None:
+            prepare()
+        prepared.set()
         return _follow(plan, processes, receivers, progress)
     finally:
         for process in processes:
@@ -187,12 +189,20 @@ def _context() -> BaseContext:
     return multiprocessing.get_context("fork" if platform.system() == "Linux" else None)
 
 
-def _work(plan: Plan, part: int, sender: Connection, writing: AbstractContextManager[Any]) -> None:
+def _work(
+    plan: Plan,
+    part: int,
+    sender: Connection,
+    writing: AbstractContextManager[Any],
+    prepared: EventType,
+) -> None:
     # What the fork inherited is never freed here: out of the collector's way, so
     # that a collection neither walks the parent's objects nor copies their pages.
     gc.freeze()
     try:
-        applied = build_part(plan, part, lambda reached: sender.send((_BATCH, reached)), writing)
+        applied = build_part(
+            plan, part, lambda reached: sender.send((_BATCH, reached)), writing, prepared
+        )
         sender.send((_DONE, applied))
     except BaseException as e:  # reported to the parent, then exit 1
         # The type and message only: messages name records, never their content.
@@ -207,38 +217,37 @@ def build_part(
     part: int,
     report: Callable[[int], None],
     writing: AbstractContextManager[Any] | None = None,
+    prepared: EventType | None = None,
 ) -> int:
     """Project part ``part`` of the log up to ``plan.stop`` into the fresh tables
-    (``writing``: held around each write, shared by the workers)."""
+    (``writing``: held around each write, shared by the workers; ``prepared``: set
+    once the tables may be written)."""
     # Here, not at the top: the composition root imports the views.
     from infrastructure.bootstrap import build_keys
 
-    # One thread: a connection at a time (``infrastructure.db``), one more to spare.
+    # A connection for the reads, one for the writes (``filling``).
     keys = build_keys(replace(plan.setup.settings, database_pool_size=WORKER_POOL))
     try:
         tables = ViewTables(keys.database)
-        events = EventsTable(tables.dialect, plan.setup.events_table)
-        mac = RowMac(view_mac_key(keys))
-        views = NetworkViews(chosen(plan.names), tables.dialect, REBUILDING)
-        opener = BatchOpener(keys)
-        sealed = SealedPartOpener(keys)  # a derived field's case key (``decoded``)
-        log = PartLog(events, views.topics, part, plan.parts)
-        # Batches of a page of this part's records each, as one process's (1,000
-        # measured no better on SQLite, and two to three times slower on PostgreSQL).
-        after, applied, page = 0, 0, plan.page
-        while after < plan.stop:
+        fresh = Fresh(
+            tables,
+            EventsTable(tables.dialect, plan.setup.events_table),
+            keys,
+            RowMac(view_mac_key(keys)),
+            NetworkViews(chosen(plan.names), tables.dialect, REBUILDING),
+        )
+
+        def alive() -> None:
             if os.getppid() != plan.parent:
                 raise Superseded("the rebuild's parent process is gone")
-            with tables.read(snapshot=False) as tx:
-                batch = log.records(tx, after, plan.stop, page)
-                rows = RowSet(tx, views.tables, mac)
-                applied += views.apply_part(rows, opener, sealed, batch, part, plan.parts)
-            signed = rows.signed()  # before the lock: the workers sign at once
-            with writing or nullcontext(), tables.write(bulk=True) as tx:
-                check_token(tx, views, plan.token)
-                rows.write(tx, signed)
-            after = batch[-1].position if len(batch) == page else plan.stop
-            report(after)
-        return applied
+
+        def ready() -> None:
+            while prepared is not None and not prepared.wait(_WAITING):
+                alive()
+
+        # Batches of a page of this part's records each, as one process's (1,000
+        # measured no better on SQLite, and two to three times slower on PostgreSQL).
+        at = Filling(part, plan.parts, plan.stop, plan.token, plan.page)
+        return fill(at, fresh, report, writing, alive, ready)
     finally:
         keys.close()

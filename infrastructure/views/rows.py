@@ -40,13 +40,28 @@ class RowAltered(Exception):
         self.key = key
 
 
+Held = dict[Table, dict[tuple[Any, ...], Row]]
+"""A batch's rows by table and key, as it left them (``RowSet.held``)."""
+
+
 class RowSet:
-    def __init__(self, tx: ViewTx, tables: Mapping[Table, TableSql], mac: RowMac) -> None:
+    def __init__(
+        self,
+        tx: ViewTx,
+        tables: Mapping[Table, TableSql],
+        mac: RowMac,
+        earlier: Held | None = None,
+    ) -> None:
+        """``earlier``: the rows of the batch before, when they may not be written
+        yet (a rebuild writes a batch while it projects the next): a row to change
+        is taken from there before it is read from its table, and written again
+        with this batch, after that one."""
         self._tx = tx
         self._tables = tables
         self._mac = mac
-        self._new: dict[Table, dict[tuple[Any, ...], Row]] = {}
-        self._changed: dict[Table, dict[tuple[Any, ...], Row]] = {}
+        self._earlier = earlier
+        self._new: Held = {}
+        self._changed: Held = {}
 
     def add(self, table: Table, row: Row) -> None:
         new = self._new.get(table)
@@ -65,8 +80,23 @@ class RowSet:
         changed = self._changed.setdefault(table, {})
         row = changed.get(key)
         if row is None:
-            row = changed[key] = self._load(table, key)
+            row = changed[key] = self._from_earlier(table, key) or self._load(table, key)
         return row
+
+    def held(self) -> Held:
+        """This batch's rows (new and changed), as the projections left them: for
+        the next batch's ``earlier`` (call before ``signed``, which empties the set)."""
+        held: Held = {}
+        for rows in (self._new, self._changed):
+            for table, by_key in rows.items():
+                held.setdefault(table, {}).update(by_key)
+        return held
+
+    def _from_earlier(self, table: Table, key: tuple[Any, ...]) -> Row | None:
+        if self._earlier is None:
+            return None
+        row = self._earlier.get(table, {}).get(key)
+        return None if row is None else dict(row)
 
     def _load(self, table: Table, key: tuple[Any, ...]) -> Row:
         sql = self._tables[table]

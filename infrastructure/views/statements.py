@@ -29,13 +29,23 @@ class TableSql:
         return f"CREATE TABLE IF NOT EXISTS {self.qualified} ({', '.join(columns)})"
 
     def create_indexes(self) -> list[str]:
-        # Named after the live table: a table being rebuilt gets its indexes once it
-        # takes the live name (bulk loads are faster without them).
+        # Named after the table's name now: a table being rebuilt gets its indexes
+        # once it is filled (bulk loads are faster without them).
         return [
-            f"CREATE INDEX IF NOT EXISTS {self.name}_by_{'_'.join(cols)} "
-            f"ON {self.qualified} ({', '.join(cols)})"
-            for cols in self.table.indexes
+            f"CREATE INDEX IF NOT EXISTS {name} ON {self.qualified} ({', '.join(cols)})"
+            for name, cols in zip(self._index_names(), self.table.indexes, strict=True)
         ]
+
+    def rename_indexes(self, to: TableSql) -> list[str]:
+        """Statements giving this table's indexes the names ``to``'s would have
+        (PostgreSQL: SQLite has no ``ALTER INDEX``)."""
+        return [
+            f"ALTER INDEX {self.dialect.qualify(ours)} RENAME TO {_quoted(theirs)}"
+            for ours, theirs in zip(self._index_names(), to._index_names(), strict=True)
+        ]
+
+    def _index_names(self) -> list[str]:
+        return [f"{self.name}_by_{'_'.join(cols)}" for cols in self.table.indexes]
 
     def drop(self) -> str:
         return f"DROP TABLE IF EXISTS {self.qualified}"
@@ -114,13 +124,13 @@ class TrackingSql:
         rows = tx.query(f"SELECT name, position, shape FROM {self.qualified}")
         return {str(name): (int(position), str(shape)) for name, position, shape in rows}
 
+    # Changes of the tracking rows go ``later``: with the transaction's next
+    # statement or its commit (on PostgreSQL), not a round trip each (a rebuild
+    # changes two rows a view at its start, at its end and at its swap).
+
     def start(self, tx: ViewTx, name: str, shape: str) -> None:
         """The view ``name`` starts from the beginning of the log."""
-        self.forget(tx, name)
-        tx.command(
-            f"INSERT INTO {self.qualified} (name, position, shape) VALUES (%s, 0, %s)",
-            (name, shape),
-        )
+        self.put(tx, name, 0, shape)
 
     def advance(self, tx: ViewTx, names: list[str], position: int) -> None:
         # One statement for every view, sent with the batch's rows and its commit
@@ -133,13 +143,18 @@ class TrackingSql:
 
     def put(self, tx: ViewTx, name: str, position: int, shape: str) -> None:
         self.forget(tx, name)
-        tx.command(
+        tx.later(
             f"INSERT INTO {self.qualified} (name, position, shape) VALUES (%s, %s, %s)",
             (name, position, shape),
         )
 
     def forget(self, tx: ViewTx, name: str) -> None:
-        tx.command(f"DELETE FROM {self.qualified} WHERE name = %s", (name,))
+        tx.later(f"DELETE FROM {self.qualified} WHERE name = %s", (name,))
+
+
+def _quoted(name: str) -> str:
+    """An identifier as SQL quotes it (standard quoting, both backends)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Sequence[Any]]:

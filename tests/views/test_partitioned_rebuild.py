@@ -55,6 +55,27 @@ def test_a_rebuild_in_several_processes_equals_the_incremental_views(
     assert views.check(jobs=jobs) == []
 
 
+@pytest.mark.parametrize(("jobs", "page"), [(1, 1), (1, 2), (2, 1), (2, 3)])
+def test_rows_changed_by_a_later_batch_than_the_one_that_added_them_are_rebuilt_alike(
+    rete: Rete, views: Views, clock: TestClock, jobs: int, page: int
+) -> None:
+    """A batch is written while the next one is projected (``filling``): a row that
+    batch changes is taken from the batch before, not read from its table. With
+    batches of one or a few records nearly every change is such a row."""
+    a_network_with_history(rete, clock)
+    views.catch_up()
+    live = live_rows(views)
+    job = Rebuild(
+        views.tables, views.log, views.keys, page=page, mac=views.mac, workers=views.workers
+    )
+
+    job.build(jobs=jobs)
+    head = job.swap()
+
+    assert live_rows(views) == live
+    assert set(positions(views).values()) == {head}
+
+
 def test_records_written_during_a_partitioned_rebuild_are_in_the_swapped_views(
     rete: Rete, views: Views, clock: TestClock, make_views: Callable[..., Views]
 ) -> None:

@@ -24,10 +24,11 @@ class ViewTables:
         self.dialect: Dialect = database.dialect
         self._lock = f"rete views {database.dialect.schema}"
 
-    def read(self, snapshot: bool = True) -> AbstractContextManager[ViewTx]:
+    def read(self, snapshot: bool = True, scan: bool = False) -> AbstractContextManager[ViewTx]:
         """Statements in one read-only snapshot (every query sees the same state);
-        ``snapshot=False`` for one statement on its own (one round trip)."""
-        return self.database.read(snapshot)
+        ``snapshot=False`` for one statement on its own (one round trip). ``scan``:
+        the log read by its position index (``Database.read``)."""
+        return self.database.read(snapshot, scan=scan)
 
     def write(self, bulk: bool = False) -> AbstractContextManager[ViewTx]:
         """One transaction, serialised with every other writer of the views, in any
@@ -37,6 +38,11 @@ class ViewTables:
         of a rebuild's side tables, which a crash may lose whole (the rebuild starts
         over); never the live views nor the swap."""
         return self.database.write(self._lock, durability="bulk" if bulk else "derived")
+
+    def aside(self) -> AbstractContextManager[ViewTx]:
+        """One transaction not serialised with the views' writers, for tables no
+        other writer touches (a rebuild's fresh tables, once filled: their indexes)."""
+        return self.database.write(None, durability="bulk")
 
     def close(self) -> None:
         """Nothing to close: the connections are the process's (``Database``)."""
