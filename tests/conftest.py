@@ -179,13 +179,40 @@ def _is_xdist_worker(config: pytest.Config) -> bool:
 
 
 # Tests that wait on purpose for seconds (outages, SIGKILLs, slow clients, a
-# schemathesis run, a filled log) go first. xdist hands the front of the list out
-# round robin, so they overlap one another and the short tests fill the gaps;
-# left where they fall, the last one to start ends the run alone. The sort is
-# stable: a module's tests keep their order, so a module-scoped fixture is still
-# built once per worker where its whole module is marked.
+# schemathesis run, a filled log) are spread evenly over the first four fifths of
+# the run. xdist hands the list out roughly in order: spread, each long test waits
+# while the other workers compute; bunched at the start, they wait all at once
+# and the cores idle; left where they fall, one of them can end the run alone.
+# The others keep their order (a module's tests stay together).
+SPREAD_OVER = 0.8
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.get_closest_marker(LONG_MARKER) is None)
+    # A module marked long as a whole stays one block: its module-scoped fixtures
+    # (a filled log, a server) are built once.
+    blocks: dict[str, list[pytest.Item]] = {}
+    rest: list[pytest.Item] = []
+    for item in items:
+        if item.get_closest_marker(LONG_MARKER) is None:
+            rest.append(item)
+        elif _marks_the_module(item):
+            blocks.setdefault(item.nodeid.split("::")[0], []).append(item)
+        else:
+            blocks[item.nodeid] = [item]
+    if not blocks:
+        return
+    every = max(1, int(len(rest) * SPREAD_OVER / len(blocks)))
+    items[:] = []
+    for index, block in enumerate(blocks.values()):
+        items += rest[index * every : (index + 1) * every]
+        items += block
+    items += rest[len(blocks) * every :]
+
+
+def _marks_the_module(item: pytest.Item) -> bool:
+    marks = getattr(getattr(item, "module", None), "pytestmark", [])
+    marks = marks if isinstance(marks, list) else [marks]
+    return any(mark.name == LONG_MARKER for mark in marks)
 
 
 # The catalog tables that each test's schema adds rows to, and leaves dead rows in

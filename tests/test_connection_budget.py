@@ -2,9 +2,9 @@
 side on a private cluster of PostgreSQL's default size (100 connections) that
 nothing else uses:
 
-* the test suite, run as ``make test`` runs it (three xdist workers), never holds
-  more than 10 connections a worker at once, and passes while another client holds
-  all but 35 of the server's connections;
+* the test suite, run as ``make test`` runs it (the Makefile's xdist workers), never
+  holds more than 10 connections a worker at once, and passes while another client
+  holds all but that budget (and 5 more) of the server's connections;
 * ``rete serve --workers 4`` plus ``rete views run``, with the pool sizes of
   ``docs/deploy/``, stays within 20 while clients create cases.
 
@@ -17,6 +17,7 @@ what ``make test`` runs). Run them with
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -35,9 +36,10 @@ from support.served import served
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 BUDGET = 20
-WORKERS = 3  # as the Makefile's PYTEST_ARGS
+# As the Makefile's PYTEST_ARGS.
+WORKERS = int(re.search(r"PYTEST_ARGS \?= -n (\d+)", (PROJECT / "Makefile").read_text())[1])
 SUITE_BUDGET = 10 * WORKERS
-LEFT_FREE = 35  # connections the other client leaves to the suite
+LEFT_FREE = SUITE_BUDGET + 5  # connections the other client leaves to the suite
 HOLDER, SAMPLER = "budget-holder", "budget-sampler"
 # A PostgreSQL part of the suite: the packages that build the most applications
 # at once (several workers or desks per test), the key and idempotency stores and
