@@ -205,7 +205,7 @@ class ReteEventStore(Application[UUID]):
         else:
             kwargs["guard"] = guard
         try:
-            saved = super().save(*aggregates, **kwargs)
+            saved = self._save(aggregates, kwargs)
         except KeyDestroyed:
             raise CaseErased("the case was erased meanwhile; nothing was written") from None
         except GuardRefused:
@@ -232,6 +232,23 @@ class ReteEventStore(Application[UUID]):
             for listener in self._append_listeners:
                 listener(last)
         return saved
+
+    def _save(
+        self, aggregates: Sequence[Aggregate], kwargs: dict[str, Any]
+    ) -> list[Recording[UUID]]:
+        """eventsourcing's ``Application.save``, for aggregates only: without its two
+        checks of each object against runtime-checkable protocols (is it an event?
+        can it collect events?), each of which walks every attribute of the protocol
+        (measured: about 3 % of a story's CPU on SQLite)."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregate in aggregates:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def _guard(self, first: Mapping[UUID, int]) -> AppendGuard | None:
         """The checks before a write, made by the append itself in its own
