@@ -144,8 +144,8 @@ class ReteEventStore(Application[UUID]):
             # PostgreSQL in one round trip each (``OneTripRecorder``). Under the
             # application's own name, which wins over a plain key from the shell.
             key = factory.env.create_keys(factory.APPLICATION_RECORDER_TOPIC)[0]
-            recorder = OneTripRecorder if isinstance(factory, PostgresFactory) else None
-            factory.env[key] = get_topic(recorder or GuardedSqliteRecorder)
+            postgres = isinstance(factory, PostgresFactory)
+            factory.env[key] = get_topic(OneTripRecorder if postgres else GuardedSqliteRecorder)
         if isinstance(self.keys, SqlKeyStore):
             return build_on(factory, self.keys.database)
         return factory
