@@ -6,6 +6,9 @@ and following. Then, in one transaction serialised with every runner, it applies
 the last records, drops the live tables and gives the rebuilt ones their names
 and indexes: readers see the old view or the new one, never half of one. A
 rebuild killed midway leaves the live views untouched; the next one starts over.
+Of two rebuilds of the same views, the one started later takes the fresh tables
+(its reset empties them): the earlier one fails, at its next batch or at its
+swap, having put nothing in place.
 
 ``check`` does the same without the swap, and compares the two builds row by row.
 
@@ -80,6 +83,7 @@ class Rebuild:
         self._page = page
         self._workers = workers
         self._keys = keys
+        self._token: str | None = None  # this rebuild's, in the fresh views' tracking
         self.live = ViewRunner(
             tables, log, keys, NetworkViews(views, tables.dialect, LIVE), mac=mac
         )
@@ -97,7 +101,7 @@ class Rebuild:
         """Fill the fresh tables from the whole log, in ``jobs`` processes; how many
         records they took."""
         fresh = self.fresh.views
-        token = secrets.token_hex(16)
+        token = self._token = secrets.token_hex(16)
 
         def prepare() -> None:
             """The fresh tables made empty, their tracking rows holding ``token``."""
@@ -137,10 +141,26 @@ class Rebuild:
             except Superseded as e:
                 raise RebuildFailed(str(e)) from None
             # Every record up to ``stop`` is in: from here the fresh views follow
-            # the log as one (``swap`` and ``compare`` apply the rest).
+            # the log as one (``swap`` and ``compare`` apply the rest). They keep
+            # the token: another rebuild started meanwhile replaces it, and this
+            # one's swap then refuses to put its tables (now the other's) in place.
             for b in fresh.bound:
-                fresh.tracking.put(tx, b.tracking, stop, b.view.shape())
+                fresh.tracking.put(tx, b.tracking, stop, token)
         return applied
+
+    def _still_ours(self, tx: ViewTx) -> None:
+        """Raise ``RebuildFailed`` unless the fresh tables are still the ones this
+        rebuild built: another rebuild of the same views started since resets them
+        and fills them as its own, and then puts them in place itself."""
+        if self._token is None:
+            raise RebuildFailed("nothing was built: call build() first")
+        try:
+            check_token(tx, self.fresh.views, self._token)
+        except Superseded:
+            raise RebuildFailed(
+                "another rebuild of these views started after this one: it puts its "
+                "own tables in place; these were not"
+            ) from None
 
     def swap(self) -> int:
         """Put the fresh tables in the live ones' place; the position they reached."""
@@ -149,8 +169,11 @@ class Rebuild:
         # them in the swap under their live names).
         early = self._tables.dialect.name != "sqlite"
         if early:
+            with self._tables.read() as tx:
+                self._still_ours(tx)  # before the indexes: they would be the other's
             self._index_fresh()
         with self._tables.write() as tx:
+            self._still_ours(tx)  # decides: under the views' lock, which a reset takes
             # The live tables are dropped: they need not follow (a row altered in
             # them must not stop the rebuild that repairs them).
             position = self._level(tx, live=False)
@@ -194,6 +217,7 @@ class Rebuild:
         """Bring both builds to the same position, then compare them row by row;
         the fresh tables are dropped afterwards. Empty when they are equal."""
         with self._tables.write() as tx:
+            self._still_ours(tx)  # the other rebuild's tables are neither read nor dropped
             self._level(tx)
             differences = []
             for b_live, b_fresh in zip(self.live.views.bound, self.fresh.views.bound, strict=True):

@@ -66,8 +66,9 @@ def default_jobs(records: int) -> int:
 
 
 class RebuildFailed(Exception):
-    """A worker of a partitioned rebuild failed or died: nothing was swapped, the
-    live views are as they were."""
+    """A rebuild did not complete (a worker failed or died, or another rebuild of
+    the same views started after it): nothing was swapped, the live views are as
+    they were."""
 
 
 @dataclass(frozen=True)

@@ -180,3 +180,40 @@ def test_a_worker_left_from_an_ended_rebuild_never_writes_into_the_next_ones_tab
 
     with views.tables.read() as tx:
         assert all(not sql.rows(tx) for sql in fresh.tables.values())
+
+
+def test_a_rebuild_started_while_another_waits_to_swap_wins_and_the_other_swaps_nothing(
+    rete: Rete, views: Views, clock: TestClock
+) -> None:
+    """The first rebuild is filled; a second one of the same views starts and, while
+    its fresh tables are half filled, the first tries to put them in place: it is
+    refused (swap and compare alike) and the live views stay as they were; the
+    second completes and equals them."""
+    a_network_with_history(rete, clock)
+    views.catch_up()
+    live = live_rows(views)
+
+    def rebuild(page: int = 5000) -> Rebuild:
+        return Rebuild(
+            views.tables, views.log, views.keys, page=page, mac=views.mac, workers=views.workers
+        )
+
+    first, second = rebuild(), rebuild(page=5)
+    first.build(jobs=1)
+    refused: list[str] = []
+
+    def the_first_tries_to_finish(reached: int, head: int) -> None:
+        if refused or reached >= head:
+            return
+        for finish in (first.swap, first.compare):
+            with pytest.raises(RebuildFailed, match="another rebuild") as e:
+                finish()
+            refused.append(str(e.value))
+        assert live_rows(views) == live
+
+    second.build(the_first_tries_to_finish, jobs=1)
+    second.swap()
+
+    assert len(refused) == 2
+    assert live_rows(views) == live
+    assert views.check(jobs=1) == []
