@@ -23,7 +23,6 @@ from infrastructure.bootstrap import build_store
 from infrastructure.clock import SystemClock
 from infrastructure.db import database_of
 from infrastructure.notifications.assembly import NotificationParts, open_notifications
-from infrastructure.notifications.config import load_notify_settings
 from infrastructure.notifications.email import email_channels
 from infrastructure.settings import SettingsError
 
@@ -32,14 +31,13 @@ from infrastructure.settings import SettingsError
 def _opened(interval: float) -> Iterator[NotificationParts]:
     with expected_errors(SettingsError):
         settings = command_settings()
-        loaded = load_notify_settings()
     with contextlib.closing(build_store(settings)) as store:
         parts = open_notifications(
             database_of(store.recorder),
             store.recorder,
             store.keys,
             SystemClock(),
-            dataclasses.replace(loaded, interval_seconds=interval),
+            dataclasses.replace(settings.notify, interval_seconds=interval),
             channels=email_channels(settings),
         )
         try:

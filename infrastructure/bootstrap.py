@@ -51,11 +51,10 @@ from infrastructure.ledger.serving import LedgerSigning, ServedLedger
 from infrastructure.network_file import load_directory, load_instruments
 from infrastructure.notifications.assembly import NotificationParts, open_notifications
 from infrastructure.notifications.channel_delivery import ServiceChannel
-from infrastructure.notifications.config import NotifySettings, load_notify_settings
 from infrastructure.notifications.email import email_channels
 from infrastructure.notifications.webhook import WebhookSender
 from infrastructure.periodic import EveryInterval
-from infrastructure.settings import Settings
+from infrastructure.settings import NotifySettings, Settings
 from infrastructure.store import ReteEventStore
 from infrastructure.views import Views, open_views
 
@@ -198,9 +197,9 @@ def build_rete(
             )
         )
     # Notifications (docs/NOTIFICATIONS.md): after the escalation policy, whose
-    # escalations they announce; ``RETE_NOTIFY_*`` settings, or ``notify``.
+    # escalations they announce; ``settings.notify`` (``RETE_NOTIFY_*``), or ``notify``.
     notifications = _notifications(
-        store, ctx, notify or load_notify_settings(), webhooks, email_channels(settings)
+        store, ctx, notify or settings.notify, webhooks, email_channels(settings)
     )
     if notifications is not None:
         background.append(notifications.worker)

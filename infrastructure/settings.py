@@ -7,12 +7,14 @@ the code reads the environment.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from domain.vocabulary import Urgency
 from infrastructure.private_files import private_sqlite
 
 
@@ -68,6 +70,8 @@ class Settings:
     # it sends a comment that keeps proxies from closing it.
     stream_poll_seconds: float = 0.5
     stream_heartbeat_seconds: float = 15.0
+    # The notifications: deadline leads, the worker's interval and its leases.
+    notify: NotifySettings = field(default_factory=lambda: NotifySettings())
 
     @property
     def is_postgres(self) -> bool:
@@ -180,6 +184,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=public_url(env),
         stream_poll_seconds=_bounded(env, "RETE_STREAM_POLL_INTERVAL", 0.5, 0.05, 60.0),
         stream_heartbeat_seconds=_bounded(env, "RETE_STREAM_HEARTBEAT", 15.0, 1.0, 300.0),
+        notify=notify_settings(env),
     )
 
 
@@ -295,3 +300,59 @@ def _bounded(env: Mapping[str, str], name: str, default: float, low: float, high
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low:g} and {high:g} seconds")
     return value
+
+
+# -------------------------------------------------------------- notifications
+# (docs/NOTIFICATIONS.md)
+#
+# * ``RETE_NOTIFY_LEAD_EMERGENCY`` / ``_URGENT`` / ``_ROUTINE``: how long before a
+#   deadline "deadline.approaching" is announced (``15m``, ``2h``, ``90s``, ``1d``;
+#   defaults 15m, 4h, 12h).
+# * ``RETE_NOTIFY_INTERVAL``: seconds between the worker's rounds when nothing wakes
+#   it (default 1; 0: no worker in the server, e.g. when ``rete notify run`` does it).
+# * ``RETE_NOTIFY_LEASE``: seconds a delivery taken for an attempt is kept from other
+#   workers (default 30, more than an attempt's timeouts): a worker killed
+#   mid-attempt leaves it to be tried again after that.
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+
+
+def duration(name: str, text: str) -> timedelta:
+    """``15m``, ``2h``, ``90s``, ``1d``; a bare number is seconds."""
+    found = _DURATION.match(text)
+    if found is None:
+        raise SettingsError(f"{name} must be a duration such as 15m, 2h or 90s")
+    value = float(found.group(1)) * _UNITS[found.group(2) or "s"]
+    if value > 7 * 86400:
+        raise SettingsError(f"{name} must be at most 7 days")
+    return timedelta(seconds=value)
+
+
+def _default_leads() -> dict[str, timedelta]:
+    return {
+        Urgency.EMERGENCY.value: timedelta(minutes=15),
+        Urgency.URGENT.value: timedelta(hours=4),
+        Urgency.ROUTINE.value: timedelta(hours=12),
+    }
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    leads: Mapping[str, timedelta] = field(default_factory=_default_leads)
+    interval_seconds: float = 1.0
+    lease_seconds: float = 30.0
+
+
+def notify_settings(env: Mapping[str, str] | None = None) -> NotifySettings:
+    env = os.environ if env is None else env
+    leads = _default_leads()
+    for urgency in leads:
+        name = f"RETE_NOTIFY_LEAD_{urgency.upper()}"
+        if env.get(name):
+            leads[urgency] = duration(name, env[name])
+    return NotifySettings(
+        leads=leads,
+        interval_seconds=_bounded(env, "RETE_NOTIFY_INTERVAL", 1.0, 0.0, 3600.0),
+        lease_seconds=_bounded(env, "RETE_NOTIFY_LEASE", 30.0, 1.0, 3600.0),
+    )

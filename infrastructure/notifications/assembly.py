@@ -10,7 +10,6 @@ from datetime import timedelta
 from application.ports import Clock, KeyStore
 from infrastructure.db import Database, EventsTable, events_table_name
 from infrastructure.notifications.channel_delivery import ChannelDelivery, ServiceChannel
-from infrastructure.notifications.config import NotifySettings
 from infrastructure.notifications.deliveries import DeliveryState
 from infrastructure.notifications.follower import OutboxFollower
 from infrastructure.notifications.outbox import Outbox
@@ -18,6 +17,7 @@ from infrastructure.notifications.secrets import SealedSecrets
 from infrastructure.notifications.tables import NotifyTables
 from infrastructure.notifications.webhook import WebhookSender
 from infrastructure.notifications.worker import Notifier, NotifyWorker
+from infrastructure.settings import NotifySettings
 
 
 @dataclass(frozen=True)

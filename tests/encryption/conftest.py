@@ -28,9 +28,9 @@ def make_http(
     return lambda rete: make_api(rete_env, rete, clock)
 
 
-@pytest.fixture(autouse=True)
-def no_notifications_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No notifications worker in these applications: its rounds read the test clock,
-    and a story's ``clock.meanwhile`` must fire inside the request it times, not in
-    the worker's thread (autouse: set before any application is built)."""
-    monkeypatch.setenv("RETE_NOTIFY_INTERVAL", "0")
+@pytest.fixture
+def rete_env(rete_env: dict[str, str]) -> dict[str, str]:
+    """The shared settings, with no notifications worker in these applications: its
+    rounds read the test clock, and a story's ``clock.meanwhile`` must fire inside
+    the request it times, not in the worker's thread."""
+    return {**rete_env, "RETE_NOTIFY_INTERVAL": "0"}

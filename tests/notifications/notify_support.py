@@ -13,9 +13,8 @@ from application.notifications.announcement import KINDS
 from application.rete import Rete
 from domain.network import Actor
 from infrastructure.bootstrap import build_rete
-from infrastructure.notifications.config import NotifySettings
 from infrastructure.notifications.worker import Notifier, NotifyWorker
-from infrastructure.settings import Settings, load_settings
+from infrastructure.settings import NotifySettings, Settings, load_settings
 
 # No worker thread in the tests' applications: a test runs ``notifier.step()``.
 QUIET = NotifySettings(interval_seconds=0)

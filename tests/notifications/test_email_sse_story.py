@@ -22,8 +22,7 @@ from webhook_receiver import Receiver
 
 from application.rete import Rete
 from infrastructure.bootstrap import build_rete
-from infrastructure.notifications.config import NotifySettings
-from infrastructure.settings import Settings
+from infrastructure.settings import NotifySettings, Settings
 
 WITHIN = 2.0  # seconds, as the issue asks: each channel is waited for this long at most
 
