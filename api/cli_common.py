@@ -20,10 +20,20 @@ from domain import errors
 from domain.network import Actor
 from domain.vocabulary import Role, ServiceKind
 from infrastructure.bootstrap import build_keys
+from infrastructure.dev_secret import DevSecret
 from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings, load_settings
 
 _stderr = Console(stderr=True)
+
+
+def announce_dev_secret(secret: DevSecret) -> None:
+    """Say on stderr when a development JWT secret was just created."""
+    if secret.created:
+        click.echo(
+            f"Created a DEVELOPMENT JWT secret in {secret.path} (not for production).",
+            err=True,
+        )
 
 
 def command_settings() -> Settings:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from click.testing import CliRunner
 
-from api import cli, server
+from api import cli, cli_demo, server
 from api.auth import Claims, TokenVerifier
 from api.server import ReadDeadlineProtocol
 from domain.errors import NoCoveringConsent
@@ -100,7 +103,7 @@ def test_serve_stops_on_a_broken_data_file(run, tmp_path, monkeypatch):
 
 
 def test_demo_prints_the_story(run, monkeypatch):
-    monkeypatch.setattr(cli, "load_demo", lambda rete: ["first step", "second step"])
+    monkeypatch.setattr(cli_demo, "load_demo", lambda rete: ["first step", "second step"])
     result = run("demo")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["first step", "second step"]
@@ -110,7 +113,7 @@ def test_demo_refused_by_a_rule_is_one_line(run, monkeypatch):
     def refuse(rete):
         raise NoCoveringConsent("no active consent covers this")
 
-    monkeypatch.setattr(cli, "load_demo", refuse)
+    monkeypatch.setattr(cli_demo, "load_demo", refuse)
     result = run("demo")
     assert result.exit_code == 1
     # (a first run may warn first that it created development keys)
@@ -134,3 +137,19 @@ def test_a_database_that_cannot_be_opened_is_one_line_and_nothing_is_served(
     )
     assert "check RETE_DATABASE_URL" in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["ledger", "views", "keys", "audit"])
+def test_an_operators_command_loads_neither_the_web_framework_nor_the_other_commands(command):
+    """``rete ledger verify`` and the others start without the HTTP API's imports (a
+    verification's memory is its parent's plus its workers': docs/PERFORMANCE.md)."""
+    probe = (
+        "import sys, click; from api.cli import main; "
+        f"main.get_command(click.Context(main), {command!r}); "
+        "print(sorted(m for m in ('litestar', 'api.auth', 'api.cli_serve', 'api.cli_demo') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"
