@@ -9,11 +9,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from support.clock import TestClock
+from support.processes import start
 from views_support import actor, leave_a_referral_unanswered, live_rows, positions
 
 from api.cli_views import views as views_group
@@ -24,6 +27,8 @@ from infrastructure.views.projection import VIEW_NAMES
 from infrastructure.views.rebuild import Rebuild
 from infrastructure.views.rebuild_workers import Plan, RebuildFailed, Superseded, build_part
 from infrastructure.views.schema import ACCESS, ACCESS_COUNTS
+
+CHILD = Path(__file__).with_name("rebuild_crash_child.py")
 
 
 def a_network_with_history(rete: Rete, clock: TestClock) -> None:
@@ -217,3 +222,55 @@ def test_a_rebuild_started_while_another_waits_to_swap_wins_and_the_other_swaps_
     assert len(refused) == 2
     assert live_rows(views) == live
     assert views.check(jobs=1) == []
+
+
+def _stopped(pid: int) -> bool:
+    """The process has ended (gone, or a zombie its new parent has not reaped)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+@pytest.mark.long
+def test_a_rebuild_whose_process_is_killed_leaves_no_worker_running_and_the_live_views_whole(
+    rete: Rete, views: Views, clock: TestClock, views_env: dict[str, str]
+) -> None:
+    """SIGKILL on the process of ``rete views rebuild --jobs 2`` while its workers
+    fill the fresh tables (slowly: they have seconds of work left): the workers
+    notice their parent is gone and stop at once (no orphan goes on writing),
+    nothing is swapped, the live views serve as they were,
+    and the next rebuild completes and equals them."""
+    a_network_with_history(rete, clock)
+    views.catch_up()
+    live, where = live_rows(views), positions(views)
+    cav = actor(rete, "cav-scirocco")
+    ref = rete.cases.list(cav).items[0].reference_code
+
+    child = start([str(CHILD)], views_env)
+    try:
+        assert child.stdout is not None
+        said = child.stdout.readline().split()
+        assert said[0] == "ready" and len(said) == 3, said
+        workers = [int(pid) for pid in said[1:]]
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    assert child.returncode == -signal.SIGKILL, "the rebuild ended before it was killed"
+
+    # A worker with seconds of batches left stops at its next one (one to two
+    # tenths of a second); 3 s leaves room for a loaded machine.
+    deadline = time.monotonic() + 3
+    while not all(_stopped(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(_stopped(pid) for pid in workers), "a worker outlived its rebuild"
+
+    assert live_rows(views) == live
+    assert positions(views) == where
+    assert rete.cases.get(cav, ref).reference_code == ref
+
+    views.catch_up()
+    after = live_rows(views)  # the read above added an access record
+    views.rebuild(jobs=2)
+    assert live_rows(views) == after
