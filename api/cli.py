@@ -23,9 +23,9 @@ COMMANDS = {
     "token": "api.cli_token:token",
     "demo": "api.cli_demo:demo",
     "keys": "api.cli_keys:keys",  # rotate | rewrap | retire | status
-    "ledger": "api.cli_ledger:ledger",  # checkpoint | export | verify
+    "ledger": "api.cli_ledger:ledger",  # checkpoint | export | verify | alarms
     "audit": "api.cli_audit:audit",  # history
-    "views": "api.cli_views:views",  # rebuild | check | run
+    "views": "api.cli_views:views",  # rebuild | check | status | run
     "notify": "api.cli_notify:notify",  # run | status
     "observatory": "api.cli_observatory:observatory",  # publish
 }

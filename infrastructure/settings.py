@@ -22,6 +22,23 @@ class SettingsError(Exception):
     """A setting has a value we cannot use; the message names the variable."""
 
 
+def _default_leads() -> dict[str, timedelta]:
+    return {
+        Urgency.EMERGENCY.value: timedelta(minutes=15),
+        Urgency.URGENT.value: timedelta(hours=4),
+        Urgency.ROUTINE.value: timedelta(hours=12),
+    }
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """The notifications' settings (``notify_settings``, below)."""
+
+    leads: Mapping[str, timedelta] = field(default_factory=_default_leads)
+    interval_seconds: float = 1.0
+    lease_seconds: float = 30.0
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -71,7 +88,7 @@ class Settings:
     stream_poll_seconds: float = 0.5
     stream_heartbeat_seconds: float = 15.0
     # The notifications: deadline leads, the worker's interval and its leases.
-    notify: NotifySettings = field(default_factory=lambda: NotifySettings())
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     @property
     def is_postgres(self) -> bool:
@@ -327,21 +344,6 @@ def duration(name: str, text: str) -> timedelta:
     if value > 7 * 86400:
         raise SettingsError(f"{name} must be at most 7 days")
     return timedelta(seconds=value)
-
-
-def _default_leads() -> dict[str, timedelta]:
-    return {
-        Urgency.EMERGENCY.value: timedelta(minutes=15),
-        Urgency.URGENT.value: timedelta(hours=4),
-        Urgency.ROUTINE.value: timedelta(hours=12),
-    }
-
-
-@dataclass(frozen=True)
-class NotifySettings:
-    leads: Mapping[str, timedelta] = field(default_factory=_default_leads)
-    interval_seconds: float = 1.0
-    lease_seconds: float = 30.0
 
 
 def notify_settings(env: Mapping[str, str] | None = None) -> NotifySettings:
