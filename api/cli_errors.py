@@ -11,8 +11,10 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 
 from api.cli_waiting import why
+from application.errors import StorageFull
 from domain import errors
 from infrastructure.crypto.kek import KekError
+from infrastructure.db.storage_full import is_storage_full
 from infrastructure.db.unavailable import Away, why_away
 from infrastructure.dev_secret import DevSecretError
 from infrastructure.network_file import NetworkFileError
@@ -21,6 +23,9 @@ from infrastructure.settings import SettingsError, load_settings
 # Failures whose message says what to fix, as it is.
 _SAID: tuple[type[Exception], ...] = (SettingsError, NetworkFileError, DevSecretError, KekError)
 _DATABASE: tuple[type[Exception], ...] = (PersistenceError, psycopg.Error, sqlite3.Error)
+_FULL = (
+    "the storage is full: nothing was written; free space on the database's disk, then try again"
+)
 
 
 @contextmanager
@@ -33,7 +38,11 @@ def expected_errors(*also: type[Exception]) -> Iterator[None]:
         raise click.ClickException(str(e)) from None
     except errors.DomainError as e:
         raise click.ClickException(f"{e.code}: {e.detail}") from None
+    except StorageFull:
+        raise click.ClickException(_FULL) from None
     except _DATABASE as e:
+        if is_storage_full(e):
+            raise click.ClickException(_FULL) from None
         away = why_away(e)
         if away is not None:
             # Which of unreachable, missing (and the createdb to run) or full.

@@ -8,14 +8,13 @@ with 0600 permissions, and announced loudly as a development secret.
 
 from __future__ import annotations
 
-import os
 import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from infrastructure.crypto.keyfile import create_private
 from infrastructure.logging import get_logger
-from infrastructure.private_files import private_directory
 
 SECRET_BYTES = 32
 
@@ -38,7 +37,7 @@ def load_or_create_dev_secret(path: Path) -> DevSecret:
     created = False
     if not path.exists():
         try:
-            created = _create(path)
+            created = create_private(path, (secrets.token_hex(SECRET_BYTES) + "\n").encode())
         except OSError as e:
             raise DevSecretError(
                 f"cannot create the JWT secret file {path}: {e.strerror}"
@@ -49,23 +48,6 @@ def load_or_create_dev_secret(path: Path) -> DevSecret:
                 secret_file=str(path),
             )
     return DevSecret(_read(path), path, created)
-
-
-def _create(path: Path) -> bool:
-    """Write a fresh secret atomically; False when another process won the race."""
-    private_directory(path.parent)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(secrets.token_hex(SECRET_BYTES) + "\n")
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        return True
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _read(path: Path) -> bytes:

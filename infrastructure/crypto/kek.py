@@ -269,7 +269,13 @@ def load_keyring(*, env_value: str | None, key_file: Path | None, var_dir: Path)
     if key_file is not None:
         return FileKeyring.open(key_file)
     dev_path = var_dir / DEV_KEYRING_NAME
-    if create_private(dev_path, KeyringData.fresh(development=True).to_json()):
+    try:
+        created = create_private(dev_path, KeyringData.fresh(development=True).to_json())
+    except OSError as e:
+        raise KekError(
+            f"cannot create the development key-encryption key {dev_path}: {e.strerror}"
+        ) from None
+    if created:
         log.warning(
             f"created a DEVELOPMENT key-encryption key next to the database it protects, "
             f"so it protects nothing: for real data set {KEK_FILE_ENV} or {KEK_ENV}",

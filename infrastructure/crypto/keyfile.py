@@ -104,8 +104,12 @@ def create_private(path: Path, data: bytes) -> bool:
 
     ``link`` fails if the name is taken, so two processes starting at once
     cannot both create (and one overwrite) the file, and no reader ever sees it
-    half-written.
+    half-written. A file already there is found without writing anything: a
+    process starting on a full disk reads the keys it has rather than failing to
+    write a copy it would throw away.
     """
+    if path.exists():
+        return False
     private_directory(path.parent)
     temp = _write_temp(path.parent, path.name, data)
     try:

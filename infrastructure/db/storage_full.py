@@ -1,7 +1,9 @@
 """Which failures mean "the storage is full", said once for every backend.
 
 SQLite answers ``SQLITE_FULL`` ("database or disk is full") when the disk under
-its files is full; PostgreSQL ``53100 disk_full`` ("could not extend file");
+its files is full, and ``SQLITE_IOERR_SHMSIZE`` ("disk I/O error") when it cannot
+grow the WAL's shared-memory file, which SQLite documents as the volume being out
+of space (a process opening the database on a full disk meets it first); PostgreSQL ``53100 disk_full`` ("could not extend file");
 a file of ours under ``var/`` ``ENOSPC`` or ``EDQUOT``. The drivers' errors reach
 us wrapped (the eventsourcing library re-raises them ``from`` the original), so
 the whole chain of causes is looked at. The writes of the database layer and of
@@ -22,7 +24,7 @@ import time
 
 from application.errors import StorageFull
 
-_SQLITE_FULL = sqlite3.SQLITE_FULL
+_SQLITE_FULL = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR_SHMSIZE})
 _DISK_FULL = "53100"  # PostgreSQL's SQLSTATE disk_full (psycopg.errors.DiskFull)
 _NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 
@@ -44,7 +46,7 @@ def _says_full(error: BaseException) -> bool:
         return True
     if isinstance(error, sqlite3.Error):
         code = getattr(error, "sqlite_errorcode", None)
-        return code == _SQLITE_FULL or "database or disk is full" in str(error)
+        return code in _SQLITE_FULL or "database or disk is full" in str(error)
     if isinstance(error, OSError):
         return error.errno in _NO_SPACE
     # psycopg's errors carry their SQLSTATE (psycopg is not imported on SQLite).
