@@ -13,7 +13,7 @@ from eventsourcing.persistence import PersistenceError
 from api.cli_waiting import why
 from application.errors import StorageFull
 from domain import errors
-from infrastructure.crypto.kek import KekError
+from infrastructure.crypto.kek import KekError, UnwrapError
 from infrastructure.db.storage_full import is_storage_full
 from infrastructure.db.unavailable import Away, why_away
 from infrastructure.dev_secret import DevSecretError
@@ -21,7 +21,13 @@ from infrastructure.network_file import NetworkFileError
 from infrastructure.settings import SettingsError, load_settings
 
 # Failures whose message says what to fix, as it is.
-_SAID: tuple[type[Exception], ...] = (SettingsError, NetworkFileError, DevSecretError, KekError)
+_SAID: tuple[type[Exception], ...] = (
+    SettingsError,
+    NetworkFileError,
+    DevSecretError,
+    KekError,
+    UnwrapError,  # a wrong KEK for this database: its message names no key material
+)
 _DATABASE: tuple[type[Exception], ...] = (PersistenceError, psycopg.Error, sqlite3.Error)
 _FULL = (
     "the storage is full: nothing was written; free space on the database's disk, then try again"

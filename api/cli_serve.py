@@ -8,7 +8,7 @@ from api.cli_common import announce_dev_secret, command_settings
 from api.cli_errors import expected_errors
 from api.cli_waiting import until_the_database_answers
 from api.server import run_server
-from infrastructure.bootstrap import build_keys
+from infrastructure.bootstrap import prepare_keys
 from infrastructure.crypto.kek import load_keyring
 from infrastructure.dev_secret import load_or_create_dev_secret
 from infrastructure.network_file import load_directory, load_duty_addresses, load_instruments
@@ -32,8 +32,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         load_keyring(env_value=settings.kek, key_file=settings.kek_file, var_dir=settings.var_dir)
         # And the database: while it is away, this waits, saying why (api/cli_waiting);
         # once it answers, its schema and key tables are created once, not raced by
-        # the workers.
-        until_the_database_answers(settings, lambda: build_keys(settings).close())
+        # the workers, and a KEK that is not this database's stops here.
+        until_the_database_answers(settings, lambda: prepare_keys(settings))
         announce_dev_secret(load_or_create_dev_secret(settings.jwt_secret_file))
     host = host or settings.host
     port = port or settings.port

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 import subprocess
 import sys
 
@@ -90,6 +92,26 @@ def test_serve_runs_uvicorn_on_the_app_factory_without_access_log(run, monkeypat
     assert options["access_log"] is False
     assert options["log_config"] is None
     assert options["workers"] == 2
+
+
+def test_a_kek_that_is_not_the_databases_stops_serve_and_the_commands_in_one_line(run, monkeypatch):
+    """Started with another key-encryption key than the one its keys are wrapped
+    under, ``rete serve`` stops before it serves (not each worker as it starts, with
+    a traceback), and so does an operator's command."""
+    mine, another = (base64.b64encode(secrets.token_bytes(32)).decode() for _ in range(2))
+    served = []
+    monkeypatch.setattr(server.uvicorn, "run", lambda *a, **k: served.append(a))
+    assert run("serve", RETE_KEK=mine).exit_code == 0  # the database's keys, under mine
+    assert len(served) == 1
+
+    for command in (["serve"], ["views", "rebuild"]):
+        result = run(*command, RETE_KEK=another)
+        assert result.exit_code == 1, result.output
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("Error: a data key did not unwrap under KEK version 1"), last
+        assert "Traceback" not in result.output
+        assert "serving" not in result.stdout
+    assert len(served) == 1
 
 
 def test_serve_stops_on_a_broken_data_file(run, tmp_path, monkeypatch):
