@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from domain.vocabulary import Urgency
+from infrastructure.database_url import BadSchemaName, split_schema
 from infrastructure.private_files import private_sqlite
 
 
@@ -114,10 +115,12 @@ def eventsourcing_env(database_url: str, pool_size: int) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": str(pool_size),
             "POSTGRES_MAX_OVERFLOW": "0",
         }
-        for part in url.query.split("&"):
-            key, _, value = part.partition("=")
-            if key == "schema" and value:
-                env["POSTGRES_SCHEMA"] = unquote(value)
+        try:
+            _, schema = split_schema(database_url)
+        except BadSchemaName as e:
+            raise SettingsError(f"RETE_DATABASE_URL: {e}") from None
+        if any(key == "schema" and value for key, value in parse_qsl(url.query)):
+            env["POSTGRES_SCHEMA"] = schema
         return env
     if database_url.startswith("sqlite:///"):
         path = database_url.removeprefix("sqlite:///")

@@ -10,12 +10,12 @@ values; ``EventsTable`` (``events``) is the events table's name and shape.
 
 from __future__ import annotations
 
+from infrastructure.database_url import split_schema
 from infrastructure.db.database import Database, Durability, database_of
 from infrastructure.db.dialect import Dialect
 from infrastructure.db.events import EventsTable, events_table_name
 from infrastructure.db.opening import build_on, open_database, open_from_settings
 from infrastructure.db.tx import Tx
-from infrastructure.db.url import split_schema
 
 __all__ = [
     "Database",
