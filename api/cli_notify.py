@@ -22,13 +22,17 @@ from api.cli_errors import expected_errors
 from infrastructure.bootstrap import build_store
 from infrastructure.clock import SystemClock
 from infrastructure.db import database_of
+from infrastructure.db.listening import wake_on_appends
 from infrastructure.notifications.assembly import NotificationParts, open_notifications
 from infrastructure.notifications.email import email_channels
 from infrastructure.settings import SettingsError
 
 
 @contextmanager
-def _opened(interval: float) -> Iterator[NotificationParts]:
+def _opened(interval: float, *, woken: bool = False) -> Iterator[NotificationParts]:
+    """The notifications' parts; ``woken``: on PostgreSQL, the worker is woken by
+    each append to the log as it commits (a connection of its own listens), so an
+    announcement goes out at once rather than at the worker's next round."""
     with expected_errors(SettingsError):
         settings = command_settings()
     with contextlib.closing(build_store(settings)) as store:
@@ -40,9 +44,23 @@ def _opened(interval: float) -> Iterator[NotificationParts]:
             dataclasses.replace(settings.notify, interval_seconds=interval),
             channels=email_channels(settings),
         )
+        channel = getattr(store.recorder, "channel_name", None)
+        done = threading.Event()
+        hearing = None
+        if woken and isinstance(channel, str):
+            hearing = threading.Thread(
+                target=wake_on_appends,
+                args=(settings.database_url, channel, parts.worker.nudge, done),
+                name="rete-notify-appends",
+                daemon=True,
+            )
+            hearing.start()
         try:
             yield parts
         finally:
+            done.set()
+            if hearing is not None:
+                hearing.join(timeout=5)
             parts.close()
 
 
@@ -52,13 +70,13 @@ def notify() -> None:
 
 
 @notify.command()
-@poll_option(0.5, "Seconds between rounds when nothing is due.")
+@poll_option(0.5, "Seconds between rounds when nothing wakes it (on PostgreSQL, each append does).")
 def run(poll: float) -> None:
     """Derive, announce and deliver until interrupted (SIGTERM or Ctrl-C)."""
 
     def deliver(stop: threading.Event) -> None:
         # What was in flight is tried again by the next run (at least once).
-        with _opened(poll) as parts:
+        with _opened(poll, woken=True) as parts:
             click.echo("Delivering announcements; Ctrl-C or SIGTERM to stop.", err=True)
             parts.worker.run(stop)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 from types import SimpleNamespace
 
+import pytest
 from smtp_server import POLICE, smtp_env, smtp_server
 from support.processes import start
 from support.stories import refer_to_protect
@@ -30,3 +32,35 @@ def test_the_worker_process_emails_the_duty_address(
             child.communicate(timeout=30)
     assert mail.recipients == [POLICE]
     assert f"Invio: {referral.id}" in mail.text
+
+
+@pytest.mark.parametrize(
+    "backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_on_postgresql_the_worker_process_is_woken_by_the_write_not_by_its_next_round(
+    rete: Rete, rete_env: dict[str, str], people: SimpleNamespace
+) -> None:
+    """Its rounds 30 s apart, the worker hears the referral's append as it commits
+    (LISTEN on the events' channel) and the duty address has its email within
+    seconds."""
+    slow = [*WORKER[:-1], "30"]
+    case = rete.cases.open(people.anna)
+    with smtp_server() as mailbox:
+        child = start(slow, {**rete_env, **smtp_env(mailbox.port)}, stderr=subprocess.PIPE)
+        try:
+            assert child.stderr is not None
+            said = ""  # a warning may come first
+            while "Delivering announcements" not in said:
+                line = child.stderr.readline()
+                assert line, f"the worker stopped: {said}"
+                said += line
+            time.sleep(1.0)  # its first round is done: the next is 30 s away
+            sent = time.monotonic()
+            refer_to_protect(rete, people.chiara, case.reference_code, "threat", "danger")
+            [mail] = mailbox.wait_for(1, 10)
+            took = time.monotonic() - sent
+        finally:
+            child.send_signal(signal.SIGTERM)
+            child.communicate(timeout=30)
+    assert mail.recipients == [POLICE]
+    assert took < 5, f"the email came {took:.1f} s after the referral"
