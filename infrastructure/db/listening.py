@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from types import TracebackType
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Final
 
 import psycopg
@@ -31,34 +31,15 @@ STOP_CHECK: Final = 0.5
 _RECONNECT: Final = 1.0
 
 
-class LogChannel:
-    """A ``LISTEN`` connection on the events' channel (a context manager)."""
+class Appends:
+    """The appends heard on a ``LISTEN`` connection (``log_channel``)."""
 
-    def __init__(self, database_url: str, channel: str) -> None:
-        self._conninfo, _ = split_schema(database_url)
-        self._channel = channel
-        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
-
-    def __enter__(self) -> LogChannel:
-        self._conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5)
-        self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+    def __init__(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        self._conn = conn
 
     def wait(self, seconds: float, stop: threading.Event) -> bool:
         """Whether an append was heard within ``seconds`` (False when the time ran out
         or ``stop`` was set, which is looked at every ``STOP_CHECK`` seconds)."""
-        if self._conn is None:
-            raise RuntimeError("the channel is not open")
         due = time.monotonic() + seconds
         while not stop.is_set():
             left = due - time.monotonic()
@@ -70,6 +51,15 @@ class LogChannel:
         return False
 
 
+@contextmanager
+def log_channel(database_url: str, channel: str) -> Iterator[Appends]:
+    """A connection of its own ``LISTEN``ing on the events' ``channel``, closed after."""
+    conninfo, _ = split_schema(database_url)
+    with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        yield Appends(conn)
+
+
 def wake_on_appends(
     database_url: str, channel: str, wake: Callable[[], None], stop: threading.Event
 ) -> None:
@@ -77,7 +67,7 @@ def wake_on_appends(
     connecting again whenever the connection fails (run it in a thread)."""
     while not stop.is_set():
         try:
-            with LogChannel(database_url, channel) as appends:
+            with log_channel(database_url, channel) as appends:
                 while not stop.is_set():
                     if appends.wait(STOP_CHECK, stop):
                         wake()

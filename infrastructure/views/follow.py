@@ -17,7 +17,7 @@ from collections.abc import Callable
 import psycopg
 from eventsourcing.persistence import PersistenceError
 
-from infrastructure.db.listening import LogChannel
+from infrastructure.db.listening import log_channel
 from infrastructure.logging import get_logger
 from infrastructure.views.assembly import Views
 from infrastructure.views.rows import RowAltered
@@ -65,7 +65,7 @@ class Follower:
                 stop.wait(max(self._poll, _AFTER_ALTERED))  # then look whether it was rebuilt
 
     def _listen(self, stop: threading.Event, channel: str) -> None:
-        with LogChannel(self._url, channel) as appends:
+        with log_channel(self._url, channel) as appends:
             while not stop.is_set():
                 self._step()
                 # Woken by an append, or when the poll interval ends, or to stop.
