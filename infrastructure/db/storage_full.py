@@ -3,7 +3,8 @@
 SQLite answers ``SQLITE_FULL`` ("database or disk is full") when the disk under
 its files is full, and ``SQLITE_IOERR_SHMSIZE`` ("disk I/O error") when it cannot
 grow the WAL's shared-memory file, which SQLite documents as the volume being out
-of space (a process opening the database on a full disk meets it first); PostgreSQL ``53100 disk_full`` ("could not extend file");
+of space (a process opening the database on a full disk meets it first);
+PostgreSQL ``53100 disk_full`` ("could not extend file");
 a file of ours under ``var/`` ``ENOSPC`` or ``EDQUOT``. The drivers' errors reach
 us wrapped (the eventsourcing library re-raises them ``from`` the original), so
 the whole chain of causes is looked at. The writes of the database layer and of
