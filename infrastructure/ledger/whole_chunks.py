@@ -48,6 +48,7 @@ from infrastructure.ledger.db import Head, LedgerTables, LedgerTx, TablesAddress
 from infrastructure.ledger.findings import CleanChunk
 from infrastructure.ledger.merkle import HASH_SIZE, NodeId, range_node_ids
 from infrastructure.ledger.records import LeafHasher
+from infrastructure.orphans import end_with_parent
 
 RUN_CHUNKS: Final = 4
 """Chunks per worker task: small enough to keep both workers busy to the end and
@@ -265,6 +266,7 @@ _worker_tables: LedgerTables | None = None
 
 def _open_worker(address: TablesAddress) -> None:
     global _worker_tables
+    end_with_parent()  # a killed verification leaves no worker waiting for work
     _worker_tables = open_tables(address.database_url, address.events_table, create=False)
     with _worker_tables.read() as tx:
         tx.scan_once()
