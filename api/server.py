@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import multiprocessing
+import os
+import signal
 from typing import Any
 
 import h11
@@ -29,6 +32,7 @@ from api.app import create_app
 from api.cli_waiting import until_the_database_answers
 from api.long_lived import is_long_lived
 from infrastructure.logging import configure_logging
+from infrastructure.orphans import end_with_parent
 from infrastructure.settings import load_settings
 
 # The client's side of the connection once the request arrived whole.
@@ -133,9 +137,14 @@ class ReadDeadlineProtocol(H11Protocol):
 def create_served_app() -> Litestar:
     """Each worker's app (``rete serve``): built once the database answers. A worker
     started while the database is away or full waits, saying why, rather than
-    dying (which would stop the whole server)."""
+    dying (which would stop the whole server). A worker of several (``--workers``)
+    shuts down as if asked to (SIGTERM: requests in flight are answered, the
+    background work stops) once the process that started it is gone, killed
+    without the chance to stop its workers."""
     settings = load_settings()
     configure_logging(settings.log_format)
+    if multiprocessing.parent_process() is not None:
+        end_with_parent(lambda: os.kill(os.getpid(), signal.SIGTERM))
     return until_the_database_answers(settings, lambda: create_app(settings))
 
 
