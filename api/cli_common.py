@@ -19,7 +19,7 @@ from application.rete import Rete
 from domain import errors
 from domain.network import Actor
 from domain.vocabulary import Role, ServiceKind
-from infrastructure.bootstrap import build_keys
+from infrastructure.bootstrap import prepare_keys
 from infrastructure.dev_secret import DevSecret
 from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings, load_settings
@@ -81,7 +81,8 @@ def run_until_stopped(follow: Callable[[threading.Event], None]) -> None:
     try:
         with expected_errors():
             settings = command_settings()
-            until_the_database_answers(settings, lambda: build_keys(settings).close())
+            # A KEK that is not this database's stops it here, in one line.
+            until_the_database_answers(settings, lambda: prepare_keys(settings))
         follow(stop)
     except KeyboardInterrupt:
         pass

@@ -86,7 +86,7 @@ def run(poll: float) -> None:
 @notify.command()
 def status() -> None:
     """How far the outbox follows the log, and the deliveries by state."""
-    with _opened(0) as parts:
+    with expected_errors(), _opened(0) as parts:
         parts.notifier.follower.catch_up()
         counts = parts.deliveries.counts()
         latest = parts.outbox.latest_position()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import secrets
 import subprocess
 import sys
@@ -94,7 +95,9 @@ def test_serve_runs_uvicorn_on_the_app_factory_without_access_log(run, monkeypat
     assert options["workers"] == 2
 
 
-def test_a_kek_that_is_not_the_databases_stops_serve_and_the_commands_in_one_line(run, monkeypatch):
+def test_a_kek_that_is_not_the_databases_stops_serve_and_the_commands_in_one_line(
+    run, monkeypatch, sqlite_env
+):
     """Started with another key-encryption key than the one its keys are wrapped
     under, ``rete serve`` stops before it serves (not each worker as it starts, with
     a traceback), and so does an operator's command."""
@@ -112,6 +115,18 @@ def test_a_kek_that_is_not_the_databases_stops_serve_and_the_commands_in_one_lin
         assert "Traceback" not in result.output
         assert "serving" not in result.stdout
     assert len(served) == 1
+
+    # A process that follows the log stops too, rather than retry for ever.
+    follower = subprocess.run(
+        [sys.executable, "-c", "from api.cli import main; main()", "notify", "run"],
+        env={**os.environ, **sqlite_env, "RETE_KEK": another},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert follower.returncode == 1, follower.stderr
+    last = follower.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: a data key did not unwrap under KEK version 1"), last
 
 
 def test_serve_stops_on_a_broken_data_file(run, tmp_path, monkeypatch):
