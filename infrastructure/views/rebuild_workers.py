@@ -35,6 +35,7 @@ from typing import Any, Final
 
 from infrastructure.crypto.view_mac import view_mac_key
 from infrastructure.db import EventsTable
+from infrastructure.orphans import end_with_parent
 from infrastructure.settings import Settings
 from infrastructure.views.db.base import ViewTables
 from infrastructure.views.filling import Filling, Fresh, Superseded, check_token, fill
@@ -200,6 +201,10 @@ def _work(
     # What the fork inherited is never freed here: out of the collector's way, so
     # that a collection neither walks the parent's objects nor copies their pages.
     gc.freeze()
+    # A worker looks for its parent before each batch (``build_part``); this ends
+    # one that waits meanwhile, for the write lock of a sibling that died holding
+    # it, once the parent is gone too.
+    end_with_parent()
     try:
         applied = build_part(
             plan, part, lambda reached: sender.send((_BATCH, reached)), writing, prepared
