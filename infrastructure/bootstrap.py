@@ -93,9 +93,11 @@ def prepare_keys(settings: Settings) -> None:
 
 @contextmanager
 def key_operations(settings: Settings) -> Iterator[tuple[Keyring, SqlKeyStore]]:
-    """The KEK and the data-key store over it, for one key operation (``rete keys``)."""
+    """The KEK and the data-key store over it, for one key operation (``rete keys``),
+    once the KEK is known to be the one the database's keys are wrapped under."""
     kek = build_kek(settings)
     with build_keys(settings, kek) as store:
+        store.check_kek()
         yield kek, store
 
 

@@ -244,6 +244,16 @@ class SqlKeyStore(Closing):
         self._kek = kek
         return count
 
+    def check_kek(self) -> None:
+        """Unwrap one data key under each KEK version in use: ``UnwrapError`` when the
+        configured KEK is not the one the database's keys were wrapped under (a key
+        operation then stops before it writes anything, to the database or to the
+        key file). Nothing is kept: the keys unwrapped here are not cached."""
+        with self._tables.read() as tx:
+            rows = tx.one_per_kek_version()
+        for row in rows:
+            self._unwrap(row)
+
     def kek_versions_in_use(self) -> dict[int, int]:
         """KEK version -> number of data keys wrapped under it. A version may be
         retired from the keyring once no key (and no backup kept) uses it."""

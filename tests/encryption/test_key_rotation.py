@@ -216,3 +216,27 @@ def test_with_the_kek_in_the_environment_rotate_refuses_and_rewrap_moves_every_k
         events_before,
         aggregates_before,
     )
+
+
+def test_a_key_file_that_is_not_the_databases_stops_every_key_operation_before_it_writes(
+    site: Site, var_dir: Path, tmp_path: Path
+) -> None:
+    """``rete keys`` given another keyring with the same version numbers: each
+    operation stops with one line before it writes anything, to the key file (rotate
+    would have added a version to the wrong file) or to the database."""
+    told(site.make_rete(**SNAPSHOTS), site.clock)
+    rows = site.raw.key_rows()
+    wrong = tmp_path / "another-kek.json"
+    wrong.write_bytes(KeyringData.fresh(development=False).to_json())
+    wrong.chmod(0o600)
+    before = wrong.read_bytes()
+
+    for operation in (["rotate"], ["rotate", "--system"], ["rewrap"], ["retire"], ["status"]):
+        result = site.keys(*operation, RETE_KEK_FILE=str(wrong))
+        assert result.exit_code == 1, (operation, result.output)
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("Error: a data key did not unwrap under KEK version 1"), last
+
+    assert wrong.read_bytes() == before
+    assert site.raw.key_rows() == rows
+    assert site.keys("status").exit_code == 0  # the right one still works

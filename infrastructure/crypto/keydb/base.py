@@ -267,6 +267,12 @@ class KeyTx:
             (kek_version, wrapped, key_id),
         )
 
+    def one_per_kek_version(self) -> list[KeyRow]:
+        """One data key wrapped under each KEK version in use (a statement a version:
+        there are a few)."""
+        one = self._sql(f"SELECT {_COLUMNS} FROM {{keys}} WHERE kek_version = %s LIMIT 1")
+        return [_row(self._tx.query(one, (version,))[0]) for version in sorted(self.kek_versions())]
+
     def kek_versions(self) -> dict[int, int]:
         rows = self._tx.query(
             self._sql("SELECT kek_version, COUNT(*) FROM {keys} GROUP BY kek_version")
