@@ -6,21 +6,12 @@ serving, and running the background work, with the code they started with."""
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+from support.processes import all_ended
 from support.served import served
-
-
-def _ended(pid: int) -> bool:
-    """The process has ended (gone, or a zombie its new parent has not reaped)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "\nState:\tZ" in status
 
 
 def _children(pid: int) -> list[int]:
@@ -40,9 +31,6 @@ def test_the_workers_of_a_killed_server_stop_and_free_its_port(
         server.process.send_signal(signal.SIGKILL)
         server.process.wait(30)
 
-        deadline = time.monotonic() + 15
-        while not all(_ended(pid) for pid in workers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert all(_ended(pid) for pid in workers), server.log.read_text()[-2000:]
+        assert all_ended(workers, within=15), server.log.read_text()[-2000:]
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"{server.base}/health", timeout=2)

@@ -10,8 +10,6 @@ chunks and on their boundaries, with a tail no checkpoint covers.
 from __future__ import annotations
 
 import os
-import signal
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 from ledger_store_support import EventsTable, Row, flip, write_cases
 from support.clock import TestClock
-from support.processes import start
+from support.processes import all_ended, kill_when_working
 
 from api.cli import main
 from application.rete import Rete
@@ -279,33 +277,11 @@ def test_rete_ledger_verify_jobs_uses_the_workers_and_reports_as_ever(
     assert rete_verify("--jobs", "0").exit_code == 2  # a usage error
 
 
-def _ended(pid: int) -> bool:
-    """The process has ended (gone, or a zombie its new parent has not reaped)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "\nState:\tZ" in status
-
-
 def test_a_verification_whose_process_is_killed_leaves_no_worker_behind(
     built: tuple[Log, dict[str, str]],
 ) -> None:
     """SIGKILL on ``rete ledger verify --jobs 2`` while its workers check chunks: the
     workers end within a second or so, rather than wait for their next task for
     ever, holding their connections."""
-    child = start([str(CHILD)], built[1])
-    try:
-        assert child.stdout is not None
-        said = child.stdout.readline().split()
-        assert said[0] == "ready" and len(said) == 3, said
-        workers = [int(pid) for pid in said[1:]]
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(30)
-    assert child.returncode == -signal.SIGKILL, "the verification ended before it was killed"
-
-    deadline = time.monotonic() + 5
-    while not all(_ended(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert all(_ended(pid) for pid in workers), "a worker outlived its verification"
+    workers = kill_when_working([str(CHILD)], built[1])
+    assert all_ended(workers, within=5), "a worker outlived its verification"

@@ -86,3 +86,37 @@ def stop(process: subprocess.Popen[Any]) -> None:
 
 def _tail(log: Path | None) -> str:
     return log.read_text()[-2000:] if log is not None else "(no log)"
+
+
+def kill_when_working(args: list[str], env: dict[str, str]) -> list[int]:
+    """Start a child that prints ``ready`` and its workers' process ids once they
+    work, and kill it then (SIGKILL: it cannot stop them); the workers' ids.
+    AssertionError if it ended before the kill."""
+    child = start(args, env)
+    try:
+        assert child.stdout is not None
+        said = child.stdout.readline().split()
+        assert said and said[0] == "ready" and len(said) > 1, said
+        workers = [int(pid) for pid in said[1:]]
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    assert child.returncode == -signal.SIGKILL, "the child ended before it was killed"
+    return workers
+
+
+def ended(pid: int) -> bool:
+    """The process has ended (gone, or a zombie its new parent has not reaped)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+def all_ended(pids: list[int], within: float) -> bool:
+    """Whether every one of ``pids`` has ended, waiting up to ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not all(ended(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return all(ended(pid) for pid in pids)

@@ -9,14 +9,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from support.clock import TestClock
-from support.processes import start
+from support.processes import all_ended, kill_when_working
 from views_support import Rows, actor, leave_a_referral_unanswered, live_rows, positions
 
 from api.cli_views import views as views_group
@@ -232,15 +231,6 @@ def test_a_rebuild_started_while_another_waits_to_swap_wins_and_the_other_swaps_
     assert views.check(jobs=1) == []
 
 
-def _stopped(pid: int) -> bool:
-    """The process has ended (gone, or a zombie its new parent has not reaped)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "\nState:\tZ" in status
-
-
 @pytest.mark.long
 def test_a_rebuild_whose_process_is_killed_leaves_no_worker_running_and_the_live_views_whole(
     rete: Rete, views: Views, clock: TestClock, views_env: dict[str, str]
@@ -256,22 +246,9 @@ def test_a_rebuild_whose_process_is_killed_leaves_no_worker_running_and_the_live
     cav = actor(rete, "cav-scirocco")
     ref = rete.cases.list(cav).items[0].reference_code
 
-    child = start([str(CHILD)], views_env)
-    try:
-        assert child.stdout is not None
-        said = child.stdout.readline().split()
-        assert said[0] == "ready" and len(said) == 3, said
-        workers = [int(pid) for pid in said[1:]]
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(30)
-    assert child.returncode == -signal.SIGKILL, "the rebuild ended before it was killed"
-
+    workers = kill_when_working([str(CHILD)], views_env)
     # A worker with seconds of batches left stops at its next one (one to two
     # tenths of a second); 3 s leaves room for a loaded machine.
-    deadline = time.monotonic() + 3
-    while not all(_stopped(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert all(_stopped(pid) for pid in workers), "a worker outlived its rebuild"
+    assert all_ended(workers, within=3), "a worker outlived its rebuild"
 
     _nothing_swapped_and_the_next_rebuild_completes(rete, views, live, where, ref)
