@@ -31,7 +31,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.crypto.kek import Keyring, load_keyring
 from infrastructure.crypto.keystore import SqlKeyStore
 from infrastructure.crypto.scoped_secret import scoped_secret
-from infrastructure.crypto.view_mac import VIEW_MAC_SCOPE, view_mac_key
+from infrastructure.crypto.view_mac import VIEW_MAC_SCOPE
 from infrastructure.db import database_of, open_from_settings
 from infrastructure.disk_check import DiskCheck
 from infrastructure.ended_consents import EndedConsentQuery
@@ -79,16 +79,12 @@ def build_keys(settings: Settings, kek: Keyring | None = None) -> SqlKeyStore:
 
 
 def prepare_keys(settings: Settings) -> None:
-    """Open the data-key store (its tables created where missing) and unwrap the
-    views' key under the configured KEK (the key created if this is the first
-    start), then close: run once before a server's workers start, so that a KEK
-    that is not this database's stops it with ``UnwrapError``'s message rather than
-    each worker as it starts, and the key is not made by several at once."""
-    keys = build_keys(settings)
-    try:
-        view_mac_key(keys)
-    finally:
-        keys.close()
+    """Open the data-key store (its tables created where missing) and check the
+    configured KEK against it (``SqlKeyStore.check_kek``), then close: run before a
+    server's workers or a follower start, so that a KEK that is not this database's
+    stops it with ``UnwrapError``'s message rather than each worker as it starts."""
+    with build_keys(settings) as keys:
+        keys.check_kek()
 
 
 @contextmanager

@@ -104,7 +104,8 @@ def test_a_kek_that_is_not_the_databases_stops_serve_and_the_commands_in_one_lin
     mine, another = (base64.b64encode(secrets.token_bytes(32)).decode() for _ in range(2))
     served = []
     monkeypatch.setattr(server.uvicorn, "run", lambda *a, **k: served.append(a))
-    assert run("serve", RETE_KEK=mine).exit_code == 0  # the database's keys, under mine
+    assert run("demo", RETE_KEK=mine).exit_code == 0  # the database's keys, under mine
+    assert run("serve", RETE_KEK=mine).exit_code == 0
     assert len(served) == 1
 
     for command in (["serve"], ["views", "rebuild"]):
